@@ -1,0 +1,314 @@
+package localservices
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Service is an AWS API that a test package needs.
+type Service struct {
+	name   string // for messages
+	envVar string // the SDK's service-specific endpoint variable
+	server server
+}
+
+// The services the harness knows, each with the stand-in it starts.
+var (
+	DynamoDB   = Service{"DynamoDB", "AWS_ENDPOINT_URL_DYNAMODB", motoServer}
+	KMS        = Service{"KMS", "AWS_ENDPOINT_URL_KMS", motoServer}
+	CognitoIDP = Service{"Cognito user pools", "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", cognitoLocal}
+)
+
+// server is a kind of stand-in process.
+type server int
+
+const (
+	motoServer server = iota + 1
+	cognitoLocal
+)
+
+// How long a stand-in may take to answer after it was started. cognito-local
+// needs about 4 s on a quiet machine; the race detector and a busy CI runner
+// make that longer.
+const startTimeout = 60 * time.Second
+
+var (
+	mu      sync.Mutex
+	running = map[server]*process{}
+)
+
+type process struct {
+	url string
+	cmd *exec.Cmd
+	dir string
+	log *os.File
+}
+
+// Run starts what services need (unless the standard endpoint variables
+// already point somewhere), runs the tests and stops what it started. It
+// returns the exit code for os.Exit.
+func Run(m *testing.M, services ...Service) int {
+	if err := Start(services...); err != nil {
+		fmt.Fprintln(os.Stderr, "localservices:", err)
+		StopAll()
+		return 1
+	}
+	defer StopAll()
+	return m.Run()
+}
+
+// Start makes every service in services reachable through its standard
+// endpoint variable, starting stand-ins where nothing is configured.
+func Start(services ...Service) error {
+	started := false
+	for _, s := range services {
+		if os.Getenv(s.envVar) != "" || os.Getenv("AWS_ENDPOINT_URL") != "" {
+			continue
+		}
+		url, err := ensure(s.server)
+		if err != nil {
+			return fmt.Errorf("start a local %s: %w", s.name, err)
+		}
+		if err := os.Setenv(s.envVar, url); err != nil {
+			return err
+		}
+		started = true
+	}
+	if started {
+		// Only for stand-ins we started: never override real credentials
+		// that point at a configured endpoint.
+		setDefault("AWS_ACCESS_KEY_ID", "test")
+		setDefault("AWS_SECRET_ACCESS_KEY", "test")
+		setDefault("AWS_REGION", "us-east-1")
+		// Keep the SDK from reading a developer's ~/.aws files.
+		setDefault("AWS_CONFIG_FILE", os.DevNull)
+		setDefault("AWS_SHARED_CREDENTIALS_FILE", os.DevNull)
+	}
+	return nil
+}
+
+// Endpoint returns the URL a service is reached at, as the SDK would resolve
+// it from the environment, or "" when none is set.
+func Endpoint(s Service) string {
+	if v := os.Getenv(s.envVar); v != "" {
+		return v
+	}
+	return os.Getenv("AWS_ENDPOINT_URL")
+}
+
+// StopAll stops every stand-in this process started.
+func StopAll() {
+	mu.Lock()
+	defer mu.Unlock()
+	for k, p := range running {
+		p.stop()
+		delete(running, k)
+	}
+}
+
+func setDefault(name, value string) {
+	if os.Getenv(name) == "" {
+		os.Setenv(name, value)
+	}
+}
+
+func ensure(kind server) (string, error) {
+	mu.Lock()
+	defer mu.Unlock()
+	if p, ok := running[kind]; ok {
+		return p.url, nil
+	}
+	var p *process
+	var err error
+	switch kind {
+	case motoServer:
+		p, err = startMoto()
+	case cognitoLocal:
+		p, err = startCognitoLocal()
+	default:
+		err = fmt.Errorf("unknown stand-in %d", kind)
+	}
+	if err != nil {
+		return "", err
+	}
+	running[kind] = p
+	return p.url, nil
+}
+
+func startMoto() (*process, error) {
+	bin, err := exec.LookPath("moto_server")
+	if err != nil {
+		return nil, fmt.Errorf("moto_server is not installed (it ships with this machine image; pip install 'moto[server]' elsewhere): %w", err)
+	}
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "gatehouse-moto-")
+	if err != nil {
+		return nil, err
+	}
+	return launch(dir, fmt.Sprintf("http://127.0.0.1:%d", port), nil, bin, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
+}
+
+func startCognitoLocal() (*process, error) {
+	script, err := CognitoLocalScript()
+	if err != nil {
+		return nil, err
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		return nil, fmt.Errorf("node is not installed: %w", err)
+	}
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	// cognito-local keeps its state in ./.cognito: a fresh folder each run.
+	dir, err := os.MkdirTemp("", "gatehouse-cognito-local-")
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Join(dir, ".cognito"), 0o755); err != nil {
+		return nil, err
+	}
+	// Plain user names (not e-mail addresses) for new pools.
+	cfg := `{"UserPoolDefaults":{"UsernameAttributes":[]}}`
+	if err := os.WriteFile(filepath.Join(dir, ".cognito", "config.json"), []byte(cfg), 0o644); err != nil {
+		return nil, err
+	}
+	env := []string{"HOST=127.0.0.1", fmt.Sprintf("PORT=%d", port)}
+	return launch(dir, fmt.Sprintf("http://127.0.0.1:%d", port), env, node, script)
+}
+
+// CognitoLocalScript returns the path of cognito-local's start script,
+// installing the pinned version from tools/cognito-local with npm ci first
+// when it is missing.
+func CognitoLocalScript() (string, error) {
+	root, err := moduleRoot()
+	if err != nil {
+		return "", err
+	}
+	dir := filepath.Join(root, "tools", "cognito-local")
+	script := filepath.Join(dir, "node_modules", "cognito-local", "lib", "bin", "start.js")
+	if _, err := os.Stat(script); err == nil {
+		return script, nil
+	}
+	// Test binaries of several packages may get here at once: one installs.
+	lock, err := os.OpenFile(filepath.Join(dir, ".install.lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return "", err
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		return "", err
+	}
+	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
+	if _, err := os.Stat(script); err == nil {
+		return script, nil
+	}
+	cmd := exec.Command("npm", "ci", "--no-audit", "--no-fund", "--loglevel=error")
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("npm ci in %s: %w\n%s", dir, err, out)
+	}
+	return script, nil
+}
+
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("go.mod not found above the working directory")
+		}
+		dir = parent
+	}
+}
+
+func launch(dir, url string, env []string, name string, args ...string) (*process, error) {
+	log, err := os.Create(filepath.Join(dir, "server.log"))
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdout = log
+	cmd.Stderr = log
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		log.Close()
+		return nil, err
+	}
+	p := &process{url: url, cmd: cmd, dir: dir, log: log}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	if err := waitUntilAnswering(url, exited); err != nil {
+		p.stop()
+		out, _ := os.ReadFile(log.Name())
+		return nil, fmt.Errorf("%s did not answer at %s: %w\n%s", filepath.Base(name), url, err, tail(out, 2000))
+	}
+	return p, nil
+}
+
+func waitUntilAnswering(url string, exited <-chan error) error {
+	client := &http.Client{Timeout: time.Second}
+	deadline := time.Now().Add(startTimeout)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-exited:
+			return fmt.Errorf("exited early: %v", err)
+		default:
+		}
+		// Any HTTP answer at all means the server is up.
+		if resp, err := client.Get(url + "/"); err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return fmt.Errorf("no answer within %s", startTimeout)
+}
+
+func (p *process) stop() {
+	if p.cmd.Process != nil {
+		// The whole process group: npm and Python servers may fork.
+		syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+	}
+	p.log.Close()
+	os.RemoveAll(p.dir)
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func tail(b []byte, n int) []byte {
+	if len(b) > n {
+		return b[len(b)-n:]
+	}
+	return b
+}
