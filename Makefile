@@ -1,0 +1,89 @@
+# Gatehouse. Every target installs what it needs; see README.md.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := test
+
+GO          ?= go
+BIN         := $(CURDIR)/bin
+STATICCHECK := $(BIN)/staticcheck
+BENCHSTAT   := $(BIN)/benchstat
+# Pinned tool versions (installed into ./bin from the Go module proxy).
+STATICCHECK_VERSION := v0.8.2
+BENCHSTAT_VERSION   := v0.0.0-20260908200009-22c9c6c9d4da
+COGNITO_LOCAL       := tools/cognito-local/node_modules/cognito-local/lib/bin/start.js
+
+# How long each fuzz target runs in `make test` (a smoke run; fuzz longer by hand).
+FUZZTIME  ?= 10s
+# Benchmark repetitions for `make bench` (benchstat wants several).
+BENCHCOUNT ?= 6
+BENCHOUT   ?= bench.txt
+
+LAMBDAS := $(filter-out gatehouse,$(notdir $(wildcard cmd/*)))
+
+.PHONY: demo test tools lint fmt-check vet staticcheck unit fuzz bench build clean
+
+## demo: start local stand-ins, sign a person in, verify their real tokens
+## with the gatehouse CLI, then stop everything.
+demo: tools build
+	$(GO) run ./internal/demo --gatehouse $(BIN)/gatehouse
+
+## test: everything CI runs: formatting, vet, staticcheck, race-enabled tests
+## (with the local AWS stand-ins), and a short run of every fuzz target.
+test: tools lint unit fuzz
+
+## tools: install pinned tools and the local Cognito stand-in.
+tools: $(STATICCHECK) $(BENCHSTAT) $(COGNITO_LOCAL)
+	@command -v moto_server >/dev/null || { echo "moto_server is missing: install it with pip install 'moto[server]'"; exit 1; }
+
+$(STATICCHECK):
+	GOBIN=$(BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+$(BENCHSTAT):
+	GOBIN=$(BIN) $(GO) install golang.org/x/perf/cmd/benchstat@$(BENCHSTAT_VERSION)
+
+$(COGNITO_LOCAL): tools/cognito-local/package.json tools/cognito-local/package-lock.json
+	cd tools/cognito-local && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+lint: fmt-check vet staticcheck
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './tools/*')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+	$(GO) vet -tags lambda.norpc ./cmd/...
+
+staticcheck: $(STATICCHECK)
+	$(STATICCHECK) ./...
+
+unit:
+	$(GO) test -race -count=1 -timeout 15m ./...
+
+## fuzz: run every Fuzz target in the module for FUZZTIME each.
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+	  for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "fuzz $$pkg $$target ($(FUZZTIME))"; \
+	    $(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg >/tmp/gatehouse-fuzz.log 2>&1 || { cat /tmp/gatehouse-fuzz.log; exit 1; }; \
+	  done; \
+	done
+
+## bench: every benchmark BENCHCOUNT times into BENCHOUT, summarised by benchstat.
+bench: tools
+	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) ./... | tee $(BENCHOUT)
+	$(BENCHSTAT) $(BENCHOUT)
+
+## build: the gatehouse CLI for this machine, and the Lambda bootstraps for
+## provided.al2023 on arm64 (bin/<function>/bootstrap).
+build:
+	$(GO) build -trimpath -o $(BIN)/gatehouse ./cmd/gatehouse
+	@for fn in $(LAMBDAS); do \
+	  echo "build $$fn (linux/arm64, lambda.norpc)"; \
+	  CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w' \
+	    -o $(BIN)/$$fn/bootstrap ./cmd/$$fn; \
+	done
+
+clean:
+	rm -rf $(BIN) $(BENCHOUT)

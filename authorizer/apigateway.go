@@ -1,0 +1,151 @@
+package authorizer
+
+import (
+	"context"
+	"net/textproto"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
+)
+
+// HandleToken answers a REST API TOKEN authorizer event. Unauthorized
+// outcomes return ErrUnauthorized (API Gateway: 401), errors a generic error
+// (500); allow and forbidden return the caller's whole policy, so the cached
+// answer is right for every route (403 where a Deny matches).
+func (a *Authorizer) HandleToken(ctx context.Context, ev events.APIGatewayCustomAuthorizerRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
+	return a.handlePolicy(ctx, ev.MethodArn, ev.AuthorizationToken)
+}
+
+// HandleRequest answers a REST API REQUEST authorizer event (or an HTTP API
+// one with payload format 1.0, whose fields it shares), taking the
+// credential from the Authorization header. Answers as HandleToken.
+func (a *Authorizer) HandleRequest(ctx context.Context, ev events.APIGatewayCustomAuthorizerRequestTypeRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
+	auth, ok := authorizationHeader(ev.Headers, ev.MultiValueHeaders)
+	if !ok {
+		auth = ambiguous
+	}
+	return a.handlePolicy(ctx, ev.MethodArn, auth)
+}
+
+// ambiguous stands for an Authorization header given more than once with
+// different values: it is refused (ReasonAmbiguous). The NUL byte keeps it
+// from being a value a caller could send.
+const ambiguous = "\x00ambiguous"
+
+func (a *Authorizer) handlePolicy(ctx context.Context, methodARN, auth string) (events.APIGatewayCustomAuthorizerResponse, error) {
+	arn, d, ok := a.decideARN(ctx, methodARN, auth)
+	if !ok {
+		return events.APIGatewayCustomAuthorizerResponse{}, errInternal
+	}
+	switch d.Outcome {
+	case OutcomeAllow, OutcomeForbidden:
+	case OutcomeUnauthorized:
+		return events.APIGatewayCustomAuthorizerResponse{}, ErrUnauthorized
+	default:
+		return events.APIGatewayCustomAuthorizerResponse{}, errInternal
+	}
+	doc, err := Policy(arn, d.Grants)
+	if err != nil {
+		a.log.ErrorContext(ctx, "authorizer policy", "reason", ReasonBadEvent, "error", err.Error())
+		return events.APIGatewayCustomAuthorizerResponse{}, errInternal
+	}
+	return events.APIGatewayCustomAuthorizerResponse{
+		PrincipalID:    d.Identity.InternalID,
+		PolicyDocument: doc,
+		Context:        Context(d.Identity),
+	}, nil
+}
+
+// decideARN parses the ARN and decides; ok is false when the ARN is
+// unusable (the decision is then logged as an error).
+func (a *Authorizer) decideARN(ctx context.Context, methodARN, auth string) (MethodARN, Decision, bool) {
+	arn, err := ParseMethodARN(methodARN)
+	if err != nil {
+		start := a.now()
+		d := Decision{Outcome: OutcomeError, Reason: ReasonBadEvent}
+		a.observe(ctx, Request{}, d, err, start)
+		return arn, d, false
+	}
+	d := a.Decide(ctx, Request{Authorization: auth, Method: arn.Method, Path: arn.Path})
+	return arn, d, true
+}
+
+// HandleHTTPAPI answers an HTTP API Lambda authorizer event (payload
+// format 2.0) with a simple response: isAuthorized true with the context on
+// allow, false on unauthorized and forbidden (the HTTP API answers 403 for
+// both), and an error on dependency failure (500, and not cached).
+//
+// A simple response is about one route only. With rules configured and
+// caching on, either make the identity sources identify the route as well
+// as the token, or use HandleHTTPAPIPolicy; see the package documentation.
+func (a *Authorizer) HandleHTTPAPI(ctx context.Context, ev events.APIGatewayV2CustomAuthorizerV2Request) (events.APIGatewayV2CustomAuthorizerSimpleResponse, error) {
+	_, d, ok := a.decideARN(ctx, ev.RouteArn, httpAPIAuthorization(ev))
+	if !ok {
+		return events.APIGatewayV2CustomAuthorizerSimpleResponse{}, errInternal
+	}
+	switch d.Outcome {
+	case OutcomeAllow:
+		return events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: true, Context: Context(d.Identity)}, nil
+	case OutcomeUnauthorized, OutcomeForbidden:
+		return events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: false}, nil
+	default:
+		return events.APIGatewayV2CustomAuthorizerSimpleResponse{}, errInternal
+	}
+}
+
+// HandleHTTPAPIPolicy answers an HTTP API Lambda authorizer event (payload
+// format 2.0, simple responses off) with an IAM policy covering every
+// route, like HandleToken, so caching per token is safe. Unauthorized
+// returns ErrUnauthorized as for REST APIs.
+func (a *Authorizer) HandleHTTPAPIPolicy(ctx context.Context, ev events.APIGatewayV2CustomAuthorizerV2Request) (events.APIGatewayV2CustomAuthorizerIAMPolicyResponse, error) {
+	r, err := a.handlePolicy(ctx, ev.RouteArn, httpAPIAuthorization(ev))
+	if err != nil {
+		return events.APIGatewayV2CustomAuthorizerIAMPolicyResponse{}, err
+	}
+	return events.APIGatewayV2CustomAuthorizerIAMPolicyResponse{
+		PrincipalID: r.PrincipalID, PolicyDocument: r.PolicyDocument, Context: r.Context,
+	}, nil
+}
+
+func httpAPIAuthorization(ev events.APIGatewayV2CustomAuthorizerV2Request) string {
+	auth, ok := authorizationHeader(ev.Headers, nil)
+	switch {
+	case !ok:
+		return ambiguous
+	case auth == "" && len(ev.IdentitySource) == 1:
+		// The identity source is the credential when it is configured as
+		// $request.header.Authorization.
+		return ev.IdentitySource[0]
+	}
+	return auth
+}
+
+// authorizationHeader finds the Authorization header whatever its case. It
+// reports false when the header appears with different values.
+func authorizationHeader(single map[string]string, multi map[string][]string) (string, bool) {
+	var val string
+	seen := false
+	add := func(v string) bool {
+		if seen && v != val {
+			return false
+		}
+		val, seen = v, true
+		return true
+	}
+	for k, v := range single {
+		if strings.EqualFold(k, "Authorization") && !add(v) {
+			return "", false
+		}
+	}
+	for k, vs := range multi {
+		if textproto.CanonicalMIMEHeaderKey(k) != "Authorization" {
+			continue
+		}
+		for _, v := range vs {
+			if !add(v) {
+				return "", false
+			}
+		}
+	}
+	return val, true
+}

@@ -1,0 +1,334 @@
+package authorizer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse/jwtverify"
+	"github.com/gatehouse-auth/gatehouse/mapping"
+)
+
+// TokenVerifier verifies a bare compact JWT. A *jwtverify.Verifier
+// satisfies it; its errors must wrap the jwtverify sentinels.
+type TokenVerifier interface {
+	Verify(ctx context.Context, token string) (*jwtverify.Claims, error)
+}
+
+// Directory resolves verified callers to internal users. A *mapping.Store
+// satisfies it; its errors must wrap the mapping sentinels.
+type Directory interface {
+	UserByUsername(ctx context.Context, username string) (mapping.User, error)
+	ClientByID(ctx context.Context, clientID string) (mapping.Client, error)
+}
+
+// Reason codes of decisions, beside jwtverify's codes ("expired",
+// "bad_signature", ...) for refused tokens.
+const (
+	ReasonOK                 = "ok"
+	ReasonMissing            = "missing"             // no credential
+	ReasonBadScheme          = "bad_scheme"          // an Authorization scheme other than Bearer
+	ReasonAmbiguous          = "ambiguous"           // several different Authorization headers
+	ReasonNoUsername         = "no_username"         // a user token without a user name
+	ReasonUnmapped           = "unmapped"            // user or client not (or no longer) mapped
+	ReasonMissingScope       = "missing_scope"       // the route needs a scope the caller lacks
+	ReasonMissingGroup       = "missing_group"       // the route needs a group the caller lacks
+	ReasonKeysUnavailable    = "keys_unavailable"    // no usable signing keys (500)
+	ReasonMappingUnavailable = "mapping_unavailable" // the mapping store could not answer (500)
+	ReasonMappingError       = "mapping_error"       // the mapping store answered something unusable (500)
+	ReasonBadEvent           = "bad_event"           // the API Gateway event is unusable (500)
+)
+
+// Config configures an Authorizer. Verifier and Directory are required:
+// without them nothing could be authenticated, and New refuses rather than
+// deny everything silently.
+type Config struct {
+	// Verifier checks tokens. Required.
+	Verifier TokenVerifier
+	// Directory maps user names and client ids to internal users; it is
+	// also the revocation check. Required.
+	Directory Directory
+	// Rules say which routes need which scopes or groups (see Rule and the
+	// package documentation). Empty: every authenticated caller may use
+	// every route.
+	Rules []Rule
+	// ResponseBudget is the largest authorizer response, in bytes, the
+	// rules may lead to in the worst case; New refuses rules over it.
+	// Default DefaultResponseBudget (8 KiB).
+	ResponseBudget int
+	// Logger receives one line per decision. Default: discard.
+	Logger *slog.Logger
+	// Metrics receives one CloudWatch embedded-metric-format line per
+	// decision (in Lambda: os.Stdout). Default nil: no metrics.
+	Metrics io.Writer
+	// Now is the clock for latency and metric timestamps. Default time.Now.
+	Now func() time.Time
+}
+
+// Authorizer decides whether a request may pass. It is safe for concurrent
+// use.
+type Authorizer struct {
+	verifier  TokenVerifier
+	directory Directory
+	rules     *ruleSet
+	log       *slog.Logger
+	now       func() time.Time
+
+	metricsMu sync.Mutex
+	metrics   io.Writer
+
+	// httpAPISimple: HandleEvent answers payload 2.0 with simple responses.
+	httpAPISimple bool
+}
+
+// everything is the Allowed list: every route not denied is open to an
+// authenticated caller.
+var everything = []Route{{Method: "*", Path: "/*"}}
+
+// New validates cfg and returns an Authorizer.
+func New(cfg Config) (*Authorizer, error) {
+	if cfg.Verifier == nil {
+		return nil, errors.New("authorizer: Config.Verifier is nil")
+	}
+	if cfg.Directory == nil {
+		return nil, errors.New("authorizer: Config.Directory is nil")
+	}
+	if cfg.ResponseBudget < 0 {
+		return nil, errors.New("authorizer: Config.ResponseBudget is negative")
+	}
+	if cfg.ResponseBudget == 0 {
+		cfg.ResponseBudget = DefaultResponseBudget
+	}
+	rs, err := compileRules(cfg.Rules)
+	if err != nil {
+		return nil, fmt.Errorf("authorizer: %w", err)
+	}
+	if worst := rs.worstResponseSize(); worst > cfg.ResponseBudget {
+		return nil, fmt.Errorf("authorizer: the rules (%d distinct route patterns with requirements) may lead to a %d-byte authorizer response, over the %d-byte budget: merge routes with \"*\" patterns", len(rs.patterns), worst, cfg.ResponseBudget)
+	}
+	a := &Authorizer{
+		verifier: cfg.Verifier, directory: cfg.Directory, rules: rs,
+		log: cfg.Logger, metrics: cfg.Metrics, now: cfg.Now, httpAPISimple: true,
+	}
+	if a.log == nil {
+		a.log = slog.New(slog.DiscardHandler)
+	}
+	if a.now == nil {
+		a.now = time.Now
+	}
+	return a, nil
+}
+
+// worstResponseSize bounds the size of a TOKEN authorizer response: every
+// pattern denied, ARNs with a long prefix, and room for the identity.
+func (rs *ruleSet) worstResponseSize() int {
+	const overhead = 300 // JSON structure, two statements
+	n := overhead + budgetIdentityBytes + budgetARNPrefixLen + len("*/*") + 3
+	for _, p := range rs.patterns {
+		n += budgetARNPrefixLen + len(p.key) + 3 // quotes and comma
+	}
+	return n
+}
+
+// Decide authenticates r's credential and decides whether it may use r's
+// route. It logs one line and writes one metric line. It never allows on
+// doubt: a failing dependency gives OutcomeError.
+//
+// The Identity and Grants of the Decision must not be modified: they may be
+// shared with other decisions and with the verifier's token cache.
+func (a *Authorizer) Decide(ctx context.Context, r Request) Decision {
+	if !a.observed(ctx) {
+		d, _ := a.decide(ctx, r)
+		return d
+	}
+	start := a.now()
+	d, err := a.decide(ctx, r)
+	a.observe(ctx, r, d, err, start)
+	return d
+}
+
+func (a *Authorizer) decide(ctx context.Context, r Request) (Decision, error) {
+	token, why := bearerToken(r.Authorization)
+	if why != "" {
+		return Decision{Outcome: OutcomeUnauthorized, Reason: why}, nil
+	}
+	claims, err := a.verifier.Verify(ctx, token)
+	if err != nil {
+		if errors.Is(err, jwtverify.ErrKeysUnavailable) {
+			return Decision{Outcome: OutcomeError, Reason: ReasonKeysUnavailable}, err
+		}
+		return Decision{Outcome: OutcomeUnauthorized, Reason: jwtverify.Code(err)}, nil
+	}
+	if claims == nil {
+		return Decision{Outcome: OutcomeError, Reason: "verifier_error"}, errors.New("verifier returned no claims and no error")
+	}
+	// The slices are shared with the verifier's token cache: read only.
+	id := &Identity{
+		ClientID: claims.ClientID,
+		TokenUse: string(claims.TokenUse),
+		Scopes:   claims.Scopes,
+		Groups:   claims.Groups,
+	}
+	if claims.IsClientCredentials() {
+		c, err := a.directory.ClientByID(ctx, claims.ClientID)
+		if d, bad := mappingFailure(err); bad {
+			return d, err
+		}
+		id.Kind, id.InternalID = CallerClient, c.InternalID
+		if len(c.Scopes) > 0 {
+			// The mapping may narrow a client's scopes, never widen them.
+			narrowed := make([]string, 0, len(id.Scopes))
+			for _, s := range id.Scopes {
+				if slices.Contains(c.Scopes, s) {
+					narrowed = append(narrowed, s)
+				}
+			}
+			id.Scopes = narrowed
+		}
+	} else {
+		if claims.Username == "" {
+			return Decision{Outcome: OutcomeUnauthorized, Reason: ReasonNoUsername}, nil
+		}
+		u, err := a.directory.UserByUsername(ctx, claims.Username)
+		if d, bad := mappingFailure(err); bad {
+			return d, err
+		}
+		id.Kind, id.InternalID, id.Username = CallerUser, u.InternalID, u.Username
+		if u.Kind == mapping.KindPartner {
+			id.Kind = CallerPartner
+		}
+	}
+	if id.InternalID == "" {
+		return Decision{Outcome: OutcomeError, Reason: ReasonMappingError}, errors.New("mapping returned an empty internal id")
+	}
+
+	d := Decision{Outcome: OutcomeAllow, Reason: ReasonOK, Identity: id, Grants: a.rules.grants(id.Scopes, id.Groups)}
+	var why2 string
+	if r.Method == "" || r.Path == "" {
+		why2 = a.rules.checkUniversal(id.Scopes, id.Groups)
+	} else {
+		why2 = a.rules.check(strings.ToUpper(r.Method)+r.Path, id.Scopes, id.Groups)
+	}
+	if why2 != "" {
+		d.Outcome, d.Reason = OutcomeForbidden, why2
+	}
+	return d, nil
+}
+
+// mappingFailure turns a Directory error into a decision: not found (or a
+// name that cannot be mapped at all) is not authenticated; anything else
+// is an error, never an allow.
+func mappingFailure(err error) (Decision, bool) {
+	switch {
+	case err == nil:
+		return Decision{}, false
+	case errors.Is(err, mapping.ErrNotFound), errors.Is(err, mapping.ErrInvalid):
+		return Decision{Outcome: OutcomeUnauthorized, Reason: ReasonUnmapped}, true
+	case errors.Is(err, mapping.ErrUnavailable):
+		return Decision{Outcome: OutcomeError, Reason: ReasonMappingUnavailable}, true
+	default:
+		return Decision{Outcome: OutcomeError, Reason: ReasonMappingError}, true
+	}
+}
+
+// grants lists the denied patterns, without those another denied pattern
+// covers. Callers with the same set of unmet patterns share one Grants.
+func (rs *ruleSet) grants(scopes, groups []string) *Grants {
+	if len(rs.patterns) == 0 {
+		return &noRulesGrants
+	}
+	if len(rs.patterns) > 64 {
+		return rs.buildGrants(rs.denied(scopes, groups))
+	}
+	var mask uint64
+	for i := range rs.patterns {
+		for _, req := range rs.patterns[i].reqs {
+			if req.failure(scopes, groups) != "" {
+				mask |= 1 << i
+				break
+			}
+		}
+	}
+	if mask == 0 {
+		return &noRulesGrants
+	}
+	if g, ok := rs.memo.Load(mask); ok {
+		return g.(*Grants)
+	}
+	var idx []int
+	for i := range rs.patterns {
+		if mask&(1<<i) != 0 {
+			idx = append(idx, i)
+		}
+	}
+	g := rs.buildGrants(idx)
+	// At most 2^64 masks exist but few occur; bound the memory anyway.
+	if rs.memoSize.Add(1) <= maxGrantsMemo {
+		rs.memo.Store(mask, g)
+	}
+	return g
+}
+
+// maxGrantsMemo bounds the number of remembered Grants.
+const maxGrantsMemo = 4096
+
+// buildGrants makes the Grants for the denied pattern indexes idx.
+func (rs *ruleSet) buildGrants(idx []int) *Grants {
+	if len(idx) == 0 {
+		return &noRulesGrants
+	}
+	isDenied := make([]bool, len(rs.patterns))
+	for _, i := range idx {
+		isDenied[i] = true
+	}
+	g := &Grants{Allowed: everything}
+	for _, i := range idx {
+		covered := false
+		for _, j := range rs.patterns[i].subsumedBy {
+			// Of two patterns covering each other, keep the lower index.
+			if isDenied[j] && (j < i || !slices.Contains(rs.patterns[j].subsumedBy, i)) {
+				covered = true
+				break
+			}
+		}
+		if !covered {
+			g.Denied = append(g.Denied, rs.patterns[i].route)
+		}
+	}
+	return g
+}
+
+var noRulesGrants = Grants{Allowed: everything}
+
+// bearerToken extracts the JWT from an Authorization value: "Bearer <jwt>"
+// with any case of "Bearer", or a bare JWT.
+func bearerToken(v string) (string, string) {
+	if v == ambiguous {
+		return "", ReasonAmbiguous
+	}
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return "", ReasonMissing
+	}
+	if strings.EqualFold(v, "bearer") {
+		return "", ReasonMissing
+	}
+	scheme, rest, found := strings.Cut(v, " ")
+	if !found {
+		return v, "" // a bare token; the verifier judges its form
+	}
+	if !strings.EqualFold(scheme, "bearer") {
+		return "", ReasonBadScheme
+	}
+	rest = strings.TrimSpace(rest)
+	if rest == "" {
+		return "", ReasonMissing
+	}
+	return rest, ""
+}

@@ -1,0 +1,132 @@
+package authorizer
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+
+	"github.com/gatehouse-auth/gatehouse/internal/localservices"
+	"github.com/gatehouse-auth/gatehouse/jwtverify"
+	"github.com/gatehouse-auth/gatehouse/mapping"
+)
+
+// TestRealCognitoLocalTokens decides on tokens a real Cognito stand-in
+// issued (cognito-local), through the JWKS it serves, with the mapping on
+// moto_server.
+func TestRealCognitoLocalTokens(t *testing.T) {
+	ctx := context.Background()
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idp := cip.NewFromConfig(cfg)
+	p, err := idp.CreateUserPool(ctx, &cip.CreateUserPoolInput{PoolName: aws.String("authorizer-test")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := *p.UserPool.Id
+	c, err := idp.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{
+		UserPoolId: aws.String(pool), ClientName: aws.String("web"),
+		ExplicitAuthFlows: []types.ExplicitAuthFlowsType{types.ExplicitAuthFlowsTypeAllowAdminUserPasswordAuth},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := *c.UserPoolClient.ClientId
+	const password = "Correct-Horse-Battery-9"
+	for _, name := range []string{"dana", "eve"} {
+		if _, err := idp.AdminCreateUser(ctx, &cip.AdminCreateUserInput{
+			UserPoolId: aws.String(pool), Username: aws.String(name), MessageAction: types.MessageActionTypeSuppress,
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := idp.AdminSetUserPassword(ctx, &cip.AdminSetUserPasswordInput{
+			UserPoolId: aws.String(pool), Username: aws.String(name), Password: aws.String(password), Permanent: true,
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	signIn := func(name string) *types.AuthenticationResultType {
+		res, err := idp.AdminInitiateAuth(ctx, &cip.AdminInitiateAuthInput{
+			UserPoolId: aws.String(pool), ClientId: aws.String(client),
+			AuthFlow:       types.AuthFlowTypeAdminUserPasswordAuth,
+			AuthParameters: map[string]string{"USERNAME": name, "PASSWORD": password},
+		})
+		if err != nil || res.AuthenticationResult == nil {
+			t.Fatalf("sign in %s: %v", name, err)
+		}
+		return res.AuthenticationResult
+	}
+
+	endpoint := strings.TrimRight(localservices.Endpoint(localservices.CognitoIDP), "/")
+	issuer := endpoint + "/" + pool
+	vctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	// cognito-local names pools "local_<id>", which jwtverify refuses as a
+	// pool id; the id only picks the default issuer and JWKS URL, both set
+	// here, so a well-formed stand-in id is used.
+	poolID := pool
+	if _, rest, ok := strings.Cut(pool, "_"); ok && strings.HasPrefix(pool, "local_") {
+		poolID = "us-east-1_" + rest
+	}
+	v, err := jwtverify.New(vctx, jwtverify.Config{Pools: []jwtverify.PoolConfig{{
+		UserPoolID: poolID, ClientIDs: []string{client},
+		TokenUses: []jwtverify.TokenUse{jwtverify.TokenUseID, jwtverify.TokenUseAccess},
+		Issuer:    issuer, JWKSURL: issuer + "/.well-known/jwks.json", InsecureHTTP: strings.HasPrefix(issuer, "http://"),
+	}}, TokenCacheSize: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := newStore(t, -1)
+	if _, err := store.CreateUser(ctx, "u-dana", "dana", mapping.KindUser); err != nil {
+		t.Fatal(err)
+	}
+	a, err := New(Config{Verifier: v, Directory: store, Rules: testRules})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	dana, eve := signIn("dana"), signIn("eve")
+	for _, tc := range []struct {
+		name, auth, method, path string
+		want                     Outcome
+		reason                   string
+	}{
+		{"id token", "Bearer " + *dana.IdToken, "GET", "/profile", OutcomeAllow, ReasonOK},
+		{"access token", "bearer " + *dana.AccessToken, "GET", "/profile", OutcomeAllow, ReasonOK},
+		{"needs a group", "Bearer " + *dana.AccessToken, "GET", "/admin/x", OutcomeForbidden, ReasonMissingGroup},
+		{"unmapped user", "Bearer " + *eve.IdToken, "GET", "/profile", OutcomeUnauthorized, ReasonUnmapped},
+		{"tampered", "Bearer " + tamper(*dana.IdToken), "GET", "/profile", OutcomeUnauthorized, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := a.Decide(ctx, Request{Authorization: tc.auth, Method: tc.method, Path: tc.path})
+			if d.Outcome != tc.want || (tc.reason != "" && d.Reason != tc.reason) {
+				t.Fatalf("Decide = %v/%s, want %v/%s", d.Outcome, d.Reason, tc.want, tc.reason)
+			}
+			if tc.want == OutcomeAllow && (d.Identity.InternalID != "u-dana" || d.Identity.Kind != CallerUser || d.Identity.Username != "dana") {
+				t.Fatalf("identity %+v", d.Identity)
+			}
+		})
+	}
+}
+
+// tamper changes one character of the claims segment.
+func tamper(token string) string {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 || len(parts[1]) < 10 {
+		return token + "x"
+	}
+	b := []byte(parts[1])
+	if b[5] == 'A' {
+		b[5] = 'B'
+	} else {
+		b[5] = 'A'
+	}
+	parts[1] = string(b)
+	return strings.Join(parts, ".")
+}

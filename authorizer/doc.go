@@ -1,0 +1,141 @@
+// Package authorizer is Gatehouse's decision core: the function API Gateway
+// calls before every request. It authenticates a Cognito token (jwtverify),
+// resolves the caller to one internal user id (mapping), applies route
+// rules, and answers in the forms API Gateway understands: TOKEN and
+// REQUEST authorizers with IAM policies, HTTP APIs (payload 2.0) with simple
+// or policy responses. The same Decide serves `gatehouse serve`.
+//
+// # Callers
+//
+//   - A person's ID token: resolved by "cognito:username" (kind "user", or
+//     "partner" when the mapping says so).
+//   - A person's access token: resolved by "username" (same kinds).
+//   - A program's client-credentials token (an access token without a user
+//     name): resolved by "client_id" (kind "client"). The mapping is the
+//     revocation check: a removed client is refused at once (after the
+//     mapping cache TTL). When the mapping lists scopes for the client, the
+//     token's scopes are narrowed to them, never widened.
+//
+// A user name or client id that is not (or no longer) mapped is not
+// authenticated.
+//
+// # Outcomes
+//
+//	outcome        when                                            REST/TOKEN answer            HTTP API simple
+//	unauthorized   missing, malformed, invalid, expired, unmapped  error "Unauthorized" (401)   isAuthorized false (403)
+//	forbidden      a rule for this route is not met                policy with a matching Deny  isAuthorized false (403)
+//	allow          authenticated, every matching rule met          policy, context              isAuthorized true, context
+//	error          no usable keys, DynamoDB unavailable, bad event generic error (500)          error (500)
+//
+// An error is never cached by API Gateway and is never an allow. Reason codes
+// (Decision.Reason) are jwtverify's codes for refused tokens ("expired",
+// "bad_signature", ...) and the Reason constants of this package.
+//
+// # Rules
+//
+// A rule is {"method","path","scopes","groups"}. Patterns are those of
+// execute-api ARNs: method "*" is any method; "*" in a path matches any run
+// of characters, "/" included (so "/admin/*" covers "/admin/a/b", and a
+// method "*" followed by "/pets" also covers "GET/v1/pets", exactly as IAM
+// reads the ARN). "?" and "{var}" are refused. Within scopes any one
+// suffices, within groups any one; when a rule has both, both must be met.
+//
+//   - Every rule whose pattern matches the route must be met (IAM: an
+//     explicit Deny wins). Rules are not ordered.
+//   - A route that no rule matches is open to every authenticated caller.
+//     For "deny unless listed", add a catch-all rule such as
+//     {"method":"*","path":"/*","groups":["api-users"]}.
+//   - No rules: every authenticated caller may use every route.
+//
+// Rules come from GATEHOUSE_ROUTES (JSON) or GATEHOUSE_ROUTES_FILE, parsed
+// strictly by ParseRules.
+//
+// # The policy, and API Gateway's cache
+//
+// API Gateway caches an authorizer's answer per token and applies it to the
+// token's later requests on other routes. So the policy never names the
+// route that was asked: it is one Allow statement for the whole stage
+// (arn:...:<api>/<stage>/*/*) and one Deny statement listing every rule
+// pattern the caller does not meet (a pattern covered by another denied one
+// is left out). It depends only on who the caller is, so a cached answer is
+// right for every route; TestCacheTrap checks this with an IAM-like matcher.
+//
+// The size of the policy grows with the number of distinct rule patterns
+// that carry requirements. New computes the worst case (a caller meeting
+// nothing, long ARNs, 2 KiB for principal and context) and refuses rules
+// over Config.ResponseBudget, default 8 KiB: the only published size limit
+// for authorizer responses is 8 KB (WebSocket APIs); REST and HTTP APIs
+// document none, so the default keeps one authorizer usable everywhere. Raise
+// it (GATEHOUSE_RESPONSE_BUDGET) only knowingly. Rule paths are at most 256
+// characters so every resource ARN stays under API Gateway's 512.
+//
+// HTTP API simple responses are a yes or no for one route. With rules and a
+// cache TTL above 0, use GATEHOUSE_HTTP_API_RESPONSE=policy (the authorizer
+// then answers with the same IAM policy as for REST APIs), or set the TTL to
+// 0; adding $context.routeKey to the identity sources is not enough for
+// greedy routes such as ANY /{proxy+}.
+//
+// # Context for the backend
+//
+// principalId is the internal user id. The context holds strings only:
+//
+//	key         value
+//	internalId  the internal user id (same as principalId)
+//	kind        "user", "client" or "partner"
+//	username    the Cognito user name; "" for client-credentials tokens
+//	clientId    the app client the token was issued to
+//	scopes      the token's scopes, space-separated ("" when none)
+//	groups      the token's Cognito groups, space-separated ("" when none)
+//	tokenUse    "id" or "access"
+//
+// A backend Lambda behind a REST API reads them from the request context:
+//
+//	func handle(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+//		userID, _ := req.RequestContext.Authorizer[authorizer.ContextInternalID].(string)
+//		scopes := strings.Fields(req.RequestContext.Authorizer[authorizer.ContextScopes].(string))
+//		...
+//	}
+//
+// Behind an HTTP API (payload 2.0) they are in
+// req.RequestContext.Authorizer.Lambda[...]; in mapping templates,
+// $context.authorizer.internalId.
+//
+// # Configuration (environment)
+//
+// ConfigFromEnv reads these variables at cold start and names the variable
+// at fault in its error; EnvConfig.Build makes the Authorizer.
+//
+//	variable                        default        meaning
+//	GATEHOUSE_USER_POOL_ID          (required)     Cognito user pool id, <region>_<id>
+//	GATEHOUSE_CLIENT_IDS            (required)     accepted app client ids, comma-separated
+//	GATEHOUSE_SKIP_CLIENT_ID_CHECK  false          true: accept every app client of the pool (instead of the list)
+//	GATEHOUSE_TOKEN_USES            id,access      accepted token uses
+//	GATEHOUSE_ISSUER                Cognito's      expected "iss" (local stand-ins)
+//	GATEHOUSE_JWKS_URL              <issuer>/.well-known/jwks.json
+//	GATEHOUSE_INSECURE_HTTP         false          allow http issuer and JWKS URLs (local development only)
+//	GATEHOUSE_CLOCK_SKEW            0s             tolerance on exp and nbf
+//	GATEHOUSE_TABLE                 (required)     DynamoDB mapping table
+//	GATEHOUSE_ROUTES                (none)         rules as JSON
+//	GATEHOUSE_ROUTES_FILE           (none)         path of a JSON rules file (not with GATEHOUSE_ROUTES)
+//	GATEHOUSE_TOKEN_CACHE_SIZE      10000          verified tokens remembered (0: none)
+//	GATEHOUSE_MAPPING_CACHE_SIZE    10000          mapping lookups remembered per kind
+//	GATEHOUSE_MAPPING_CACHE_TTL     60s            how long a mapping answer is reused (the revocation delay)
+//	GATEHOUSE_MAPPING_TIMEOUT       3s             bound on each DynamoDB call, retries included
+//	GATEHOUSE_RESPONSE_BUDGET       8192           largest worst-case response the rules may lead to
+//	GATEHOUSE_HTTP_API_RESPONSE     simple         HTTP API answers: simple or policy
+//	GATEHOUSE_METRICS               true           write embedded-metric-format lines to stdout
+//
+// The AWS SDK's own variables (AWS_REGION, AWS_ENDPOINT_URL_DYNAMODB, ...)
+// apply as usual. Log level and format come from the function's logging
+// configuration (AWS_LAMBDA_LOG_LEVEL, AWS_LAMBDA_LOG_FORMAT=JSON) through
+// lambdacontext.NewLogHandler.
+//
+// # Observability
+//
+// Every decision writes one log line ("authorizer decision": outcome,
+// reason, kind, internal_id, client_id, token_use, route, latency_ms, and
+// for errors the dependency's error) and one CloudWatch embedded-metric-
+// format line in namespace Gatehouse, dimension Service=authorizer, with
+// counts Allow, Unauthorized, Forbidden, Error (one of them 1) and Latency
+// in milliseconds. Neither ever holds a token or secret; a test scans them.
+package authorizer

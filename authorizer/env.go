@@ -1,0 +1,324 @@
+package authorizer
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/gatehouse-auth/gatehouse/jwtverify"
+	"github.com/gatehouse-auth/gatehouse/mapping"
+)
+
+// The environment variables ConfigFromEnv reads; see the package
+// documentation for the table.
+const (
+	EnvUserPoolID        = "GATEHOUSE_USER_POOL_ID"
+	EnvClientIDs         = "GATEHOUSE_CLIENT_IDS"
+	EnvSkipClientIDCheck = "GATEHOUSE_SKIP_CLIENT_ID_CHECK"
+	EnvTokenUses         = "GATEHOUSE_TOKEN_USES"
+	EnvIssuer            = "GATEHOUSE_ISSUER"
+	EnvJWKSURL           = "GATEHOUSE_JWKS_URL"
+	EnvInsecureHTTP      = "GATEHOUSE_INSECURE_HTTP"
+	EnvClockSkew         = "GATEHOUSE_CLOCK_SKEW"
+	EnvTable             = "GATEHOUSE_TABLE"
+	EnvRoutes            = "GATEHOUSE_ROUTES"
+	EnvRoutesFile        = "GATEHOUSE_ROUTES_FILE"
+	EnvTokenCacheSize    = "GATEHOUSE_TOKEN_CACHE_SIZE"
+	EnvMappingCacheSize  = "GATEHOUSE_MAPPING_CACHE_SIZE"
+	EnvMappingCacheTTL   = "GATEHOUSE_MAPPING_CACHE_TTL"
+	EnvMappingTimeout    = "GATEHOUSE_MAPPING_TIMEOUT"
+	EnvResponseBudget    = "GATEHOUSE_RESPONSE_BUDGET"
+	EnvHTTPAPIResponse   = "GATEHOUSE_HTTP_API_RESPONSE"
+	EnvMetrics           = "GATEHOUSE_METRICS"
+)
+
+// DefaultTokenCacheSize is the verified-token cache size when
+// GATEHOUSE_TOKEN_CACHE_SIZE is unset.
+const DefaultTokenCacheSize = 10000
+
+// EnvConfig is the authorizer's configuration as read from the
+// environment. ConfigFromEnv fills every field but Logger, Metrics and
+// HTTPClient, which the caller sets before Build (they are not
+// configuration but wiring).
+type EnvConfig struct {
+	Pool           jwtverify.PoolConfig
+	TokenCacheSize int
+	Table          string
+	Rules          []Rule
+	// RulesSource says where the rules came from, for the start-up log.
+	RulesSource      string
+	MappingCacheSize int
+	MappingCacheTTL  time.Duration
+	MappingTimeout   time.Duration
+	ResponseBudget   int
+	// HTTPAPISimple selects simple responses for HTTP API events
+	// (GATEHOUSE_HTTP_API_RESPONSE=simple, the default) rather than IAM
+	// policies ("policy").
+	HTTPAPISimple bool
+	// MetricsEnabled writes embedded-metric-format lines (default true).
+	MetricsEnabled bool
+
+	// Logger receives the decision log lines. Default: discard.
+	Logger *slog.Logger
+	// Metrics receives the metric lines when MetricsEnabled. Default:
+	// os.Stdout (where Lambda picks embedded metrics up).
+	Metrics io.Writer
+	// HTTPClient fetches the JWKS. Default: jwtverify's.
+	HTTPClient *http.Client
+}
+
+// ConfigFromEnv reads and validates the configuration. getenv is usually
+// os.Getenv. Every error names the variable at fault.
+func ConfigFromEnv(getenv func(string) string) (EnvConfig, error) {
+	e := EnvConfig{}
+	var errs []error
+	bad := func(name, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{name}, args...)...))
+	}
+	get := func(name string) string { return strings.TrimSpace(getenv(name)) }
+	boolean := func(name string, def bool) bool {
+		v := get(name)
+		if v == "" {
+			return def
+		}
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			bad(name, "%q is not true or false", v)
+		}
+		return b
+	}
+	integer := func(name string, def int) int {
+		v := get(name)
+		if v == "" {
+			return def
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			bad(name, "%q is not a non-negative integer", v)
+		}
+		return n
+	}
+	duration := func(name string) time.Duration {
+		v := get(name)
+		if v == "" {
+			return 0
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			bad(name, "%q is not a non-negative duration such as 60s", v)
+		}
+		return d
+	}
+
+	p := &e.Pool
+	if p.UserPoolID = get(EnvUserPoolID); p.UserPoolID == "" {
+		bad(EnvUserPoolID, "required (the Cognito user pool id, such as eu-west-1_AbCdEf123)")
+	}
+	p.SkipClientIDCheck = boolean(EnvSkipClientIDCheck, false)
+	p.ClientIDs = splitList(get(EnvClientIDs))
+	switch {
+	case p.SkipClientIDCheck && len(p.ClientIDs) > 0:
+		bad(EnvClientIDs, "set together with %s=true: choose one", EnvSkipClientIDCheck)
+	case !p.SkipClientIDCheck && len(p.ClientIDs) == 0:
+		bad(EnvClientIDs, "required: the comma-separated app client ids whose tokens are accepted (or %s=true)", EnvSkipClientIDCheck)
+	}
+	uses := get(EnvTokenUses)
+	if uses == "" {
+		uses = "id,access"
+	}
+	for _, u := range splitList(uses) {
+		if u != string(jwtverify.TokenUseID) && u != string(jwtverify.TokenUseAccess) {
+			bad(EnvTokenUses, "%q is neither id nor access", u)
+			continue
+		}
+		p.TokenUses = append(p.TokenUses, jwtverify.TokenUse(u))
+	}
+	if len(p.TokenUses) == 0 {
+		bad(EnvTokenUses, "lists no token use")
+	}
+	p.Issuer = get(EnvIssuer)
+	p.JWKSURL = get(EnvJWKSURL)
+	p.InsecureHTTP = boolean(EnvInsecureHTTP, false)
+	p.Grace = duration(EnvClockSkew)
+
+	if e.Table = get(EnvTable); e.Table == "" {
+		bad(EnvTable, "required (the DynamoDB mapping table)")
+	}
+	routes, routesFile := getenv(EnvRoutes), get(EnvRoutesFile)
+	switch {
+	case strings.TrimSpace(routes) != "" && routesFile != "":
+		bad(EnvRoutes, "set together with %s: choose one", EnvRoutesFile)
+	case strings.TrimSpace(routes) != "":
+		rules, err := ParseRules([]byte(routes))
+		if err != nil {
+			bad(EnvRoutes, "%v", err)
+		}
+		e.Rules, e.RulesSource = rules, EnvRoutes
+	case routesFile != "":
+		data, err := os.ReadFile(routesFile)
+		if err != nil {
+			bad(EnvRoutesFile, "%v", err)
+			break
+		}
+		rules, err := ParseRules(data)
+		if err != nil {
+			bad(EnvRoutesFile, "%s: %v", routesFile, err)
+		}
+		e.Rules, e.RulesSource = rules, routesFile
+	default:
+		e.RulesSource = "none: every authenticated caller may use every route"
+	}
+
+	e.TokenCacheSize = integer(EnvTokenCacheSize, DefaultTokenCacheSize)
+	e.MappingCacheSize = integer(EnvMappingCacheSize, 0)
+	e.MappingCacheTTL = duration(EnvMappingCacheTTL)
+	e.MappingTimeout = duration(EnvMappingTimeout)
+	e.ResponseBudget = integer(EnvResponseBudget, DefaultResponseBudget)
+	switch v := strings.ToLower(get(EnvHTTPAPIResponse)); v {
+	case "", "simple":
+		e.HTTPAPISimple = true
+	case "policy":
+	default:
+		bad(EnvHTTPAPIResponse, "%q is neither simple nor policy", v)
+	}
+	e.MetricsEnabled = boolean(EnvMetrics, true)
+
+	if err := errors.Join(errs...); err != nil {
+		return EnvConfig{}, fmt.Errorf("authorizer configuration: %w", err)
+	}
+	return e, nil
+}
+
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// hydrateTimeout bounds the JWKS fetch at start-up.
+const hydrateTimeout = 3 * time.Second
+
+// Build makes the Authorizer: the verifier (jwtverify), the mapping store
+// (DynamoDB through config.LoadDefaultConfig, so the SDK's standard
+// variables apply) and the rules. ctx bounds the background key refresh:
+// pass one that lives as long as the Authorizer. Keys are fetched once
+// here; a failure is logged, not fatal: requests then fail closed (500)
+// until the keys can be fetched.
+func (e EnvConfig) Build(ctx context.Context) (*Authorizer, error) {
+	awsCfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("authorizer: loading the AWS configuration: %w", err)
+	}
+	store, err := mapping.New(mapping.Config{
+		Table:     e.Table,
+		DynamoDB:  dynamodb.NewFromConfig(awsCfg),
+		CacheSize: e.MappingCacheSize,
+		CacheTTL:  e.MappingCacheTTL,
+		Timeout:   e.MappingTimeout,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("authorizer: %s: %w", EnvTable, err)
+	}
+	v, err := jwtverify.New(ctx, jwtverify.Config{
+		Pools:          []jwtverify.PoolConfig{e.Pool},
+		TokenCacheSize: e.TokenCacheSize,
+		HTTPClient:     e.HTTPClient,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("authorizer: %s and related variables: %w", EnvUserPoolID, err)
+	}
+	logger := e.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	var metrics io.Writer
+	if e.MetricsEnabled {
+		metrics = e.Metrics
+		if metrics == nil {
+			metrics = os.Stdout
+		}
+	}
+	a, err := New(Config{
+		Verifier: v, Directory: store, Rules: e.Rules, ResponseBudget: e.ResponseBudget,
+		Logger: logger, Metrics: metrics,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("authorizer: %s: %w", rulesVariable(e), err)
+	}
+	a.httpAPISimple = e.HTTPAPISimple
+	hctx, cancel := context.WithTimeout(ctx, hydrateTimeout)
+	defer cancel()
+	if err := v.Hydrate(hctx); err != nil {
+		logger.WarnContext(ctx, "authorizer start: signing keys not loaded yet", "error", err.Error())
+	}
+	logger.InfoContext(ctx, "authorizer start", "user_pool", e.Pool.UserPoolID, "table", e.Table,
+		"rules", len(e.Rules), "rules_source", e.RulesSource, "token_cache", e.TokenCacheSize)
+	return a, nil
+}
+
+func rulesVariable(e EnvConfig) string {
+	if e.RulesSource == EnvRoutes {
+		return EnvRoutes
+	}
+	return EnvRoutesFile
+}
+
+// HandleEvent answers any of the authorizer events, told apart by their
+// "version" and "type": payload 2.0 → HandleHTTPAPI or HandleHTTPAPIPolicy
+// (per GATEHOUSE_HTTP_API_RESPONSE), "TOKEN" → HandleToken, "REQUEST" →
+// HandleRequest. It is what cmd/authorizer hands to lambda.Start.
+func (a *Authorizer) HandleEvent(ctx context.Context, raw json.RawMessage) (any, error) {
+	var probe struct {
+		Version string `json:"version"`
+		Type    string `json:"type"`
+	}
+	if err := json.Unmarshal(raw, &probe); err != nil {
+		return a.badEvent(ctx, err)
+	}
+	switch {
+	case probe.Version == "2.0":
+		var ev events.APIGatewayV2CustomAuthorizerV2Request
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			return a.badEvent(ctx, err)
+		}
+		if a.httpAPISimple {
+			return a.HandleHTTPAPI(ctx, ev)
+		}
+		return a.HandleHTTPAPIPolicy(ctx, ev)
+	case probe.Type == "TOKEN":
+		var ev events.APIGatewayCustomAuthorizerRequest
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			return a.badEvent(ctx, err)
+		}
+		return a.HandleToken(ctx, ev)
+	case probe.Type == "REQUEST":
+		var ev events.APIGatewayCustomAuthorizerRequestTypeRequest
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			return a.badEvent(ctx, err)
+		}
+		return a.HandleRequest(ctx, ev)
+	default:
+		return a.badEvent(ctx, errors.New("event is neither TOKEN, REQUEST nor payload 2.0"))
+	}
+}
+
+func (a *Authorizer) badEvent(ctx context.Context, err error) (any, error) {
+	a.observe(ctx, Request{}, Decision{Outcome: OutcomeError, Reason: ReasonBadEvent}, err, a.now())
+	return nil, errInternal
+}

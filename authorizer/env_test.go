@@ -1,0 +1,166 @@
+package authorizer
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/gatehouse-auth/gatehouse/jwtverify"
+	"github.com/gatehouse-auth/gatehouse/mapping"
+)
+
+func envOf(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func validEnv() map[string]string {
+	return map[string]string{
+		EnvUserPoolID: "eu-west-1_AbCdEf123",
+		EnvClientIDs:  "web-client, m2m-client",
+		EnvTable:      "gatehouse",
+	}
+}
+
+func TestConfigFromEnv(t *testing.T) {
+	e, err := ConfigFromEnv(envOf(validEnv()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Pool.UserPoolID != "eu-west-1_AbCdEf123" || strings.Join(e.Pool.ClientIDs, ",") != "web-client,m2m-client" ||
+		len(e.Pool.TokenUses) != 2 || e.Table != "gatehouse" || e.TokenCacheSize != DefaultTokenCacheSize ||
+		!e.MetricsEnabled || !e.HTTPAPISimple || e.ResponseBudget != DefaultResponseBudget || len(e.Rules) != 0 {
+		t.Fatalf("defaults: %+v", e)
+	}
+
+	rulesFile := filepath.Join(t.TempDir(), "routes.json")
+	if err := os.WriteFile(rulesFile, []byte(`[{"method":"GET","path":"/a/*","scopes":["s"]}]`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name    string
+		set     map[string]string
+		wantErr string // the variable the message must name; "" for success
+	}{
+		{"no pool", map[string]string{EnvUserPoolID: ""}, EnvUserPoolID},
+		{"no clients", map[string]string{EnvClientIDs: ""}, EnvClientIDs},
+		{"skip client check", map[string]string{EnvClientIDs: "", EnvSkipClientIDCheck: "true"}, ""},
+		{"skip and clients", map[string]string{EnvSkipClientIDCheck: "true"}, EnvClientIDs},
+		{"bad bool", map[string]string{EnvSkipClientIDCheck: "yes please"}, EnvSkipClientIDCheck},
+		{"bad token use", map[string]string{EnvTokenUses: "id,refresh"}, EnvTokenUses},
+		{"access only", map[string]string{EnvTokenUses: "access"}, ""},
+		{"no table", map[string]string{EnvTable: ""}, EnvTable},
+		{"bad routes", map[string]string{EnvRoutes: `[{"method":"GET","path":"x"}]`}, EnvRoutes},
+		{"routes", map[string]string{EnvRoutes: `[{"method":"GET","path":"/x","groups":["g"]}]`}, ""},
+		{"routes file", map[string]string{EnvRoutesFile: rulesFile}, ""},
+		{"missing routes file", map[string]string{EnvRoutesFile: rulesFile + ".nope"}, EnvRoutesFile},
+		{"both routes", map[string]string{EnvRoutes: `[]`, EnvRoutesFile: rulesFile}, EnvRoutes},
+		{"bad cache size", map[string]string{EnvTokenCacheSize: "-1"}, EnvTokenCacheSize},
+		{"bad ttl", map[string]string{EnvMappingCacheTTL: "a minute"}, EnvMappingCacheTTL},
+		{"bad skew", map[string]string{EnvClockSkew: "-5s"}, EnvClockSkew},
+		{"bad http api response", map[string]string{EnvHTTPAPIResponse: "fancy"}, EnvHTTPAPIResponse},
+		{"policy http api response", map[string]string{EnvHTTPAPIResponse: "policy"}, ""},
+		{"bad budget", map[string]string{EnvResponseBudget: "lots"}, EnvResponseBudget},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := validEnv()
+			for k, v := range tc.set {
+				env[k] = v
+			}
+			_, err := ConfigFromEnv(envOf(env))
+			switch {
+			case tc.wantErr == "" && err != nil:
+				t.Fatal(err)
+			case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
+				t.Fatalf("err = %v, want one naming %s", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+// TestBuild builds the whole authorizer from environment variables against
+// moto_server and a fake pool, as the Lambda does at cold start.
+func TestBuild(t *testing.T) {
+	ctx := context.Background()
+	is := newIssuer(t)
+	store := newStore(t, 0)
+	populate(t, store)
+	env := map[string]string{
+		EnvUserPoolID:      is.UserPoolID(),
+		EnvClientIDs:       webClient,
+		EnvIssuer:          is.IssuerURL(),
+		EnvJWKSURL:         is.JWKSURL(),
+		EnvInsecureHTTP:    "true",
+		EnvTable:           store.Table(),
+		EnvRoutes:          `[{"method":"*","path":"/admin/*","groups":["admins"]}]`,
+		EnvHTTPAPIResponse: "policy",
+	}
+	cfg, err := ConfigFromEnv(envOf(env))
+	if err != nil {
+		t.Fatal(err)
+	}
+	logger, logs := newTestLogger()
+	metrics := &logBuffer{}
+	cfg.Logger, cfg.Metrics = logger, metrics
+	a, err := cfg.Build(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := `{"version":"2.0","type":"REQUEST","routeArn":"arn:aws:execute-api:eu-west-1:123456789012:abc/$default/GET/admin/x",` +
+		`"headers":{"authorization":"Bearer ` + is.IDToken("alice", webClient) + `"}}`
+	resp, err := a.HandleEvent(ctx, []byte(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr, ok := resp.(events.APIGatewayV2CustomAuthorizerIAMPolicyResponse)
+	if !ok || pr.PrincipalID != "u-alice" || iamAllows(pr.PolicyDocument, "arn:aws:execute-api:eu-west-1:123456789012:abc/$default/GET/admin/x") {
+		t.Fatalf("HandleEvent = %#v", resp)
+	}
+	if !strings.Contains(logs.String(), `"authorizer start"`) || len(metrics.lines(t)) != 1 {
+		t.Fatalf("logs %s metrics %s", logs.String(), metrics.String())
+	}
+
+	// A rule set over the budget fails at Build, naming the variable.
+	env[EnvResponseBudget] = "1000"
+	cfg, err = ConfigFromEnv(envOf(env))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cfg.Build(ctx); err == nil || !strings.Contains(err.Error(), EnvRoutes) {
+		t.Fatalf("Build over budget: %v", err)
+	}
+}
+
+// BenchmarkColdStartBuild measures what a cold start does before the first
+// event: read the environment, load the AWS configuration, make the
+// verifier and store, fetch the JWKS once.
+func BenchmarkColdStartBuild(b *testing.B) {
+	is := newIssuer(b)
+	store := newStore(b, 0)
+	env := map[string]string{
+		EnvUserPoolID: is.UserPoolID(), EnvClientIDs: webClient, EnvIssuer: is.IssuerURL(),
+		EnvJWKSURL: is.JWKSURL(), EnvInsecureHTTP: "true", EnvTable: store.Table(),
+		EnvRoutes:  `[{"method":"*","path":"/admin/*","groups":["admins"]},{"method":"POST","path":"/orders","scopes":["orders/write"]}]`,
+		EnvMetrics: "false",
+	}
+	for b.Loop() {
+		ctx, cancel := context.WithCancel(context.Background())
+		cfg, err := ConfigFromEnv(envOf(env))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := cfg.Build(ctx); err != nil {
+			b.Fatal(err)
+		}
+		cancel()
+	}
+}
+
+// The types Build wires together satisfy the interfaces.
+var (
+	_ TokenVerifier = (*jwtverify.Verifier)(nil)
+	_ Directory     = (*mapping.Store)(nil)
+)

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/gatehouse-auth/gatehouse/mapping"
+)
+
+// These tests need DynamoDB: the package's TestMain must start it with
+// localservices.Run(m, localservices.DynamoDB, localservices.KMS).
+
+func runCLI(t *testing.T, f func(context.Context, []string, *bytes.Buffer, *bytes.Buffer) int, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := f(context.Background(), args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func tableCmd(ctx context.Context, args []string, out, errOut *bytes.Buffer) int {
+	return runTable(ctx, args, out, errOut)
+}
+
+func usersCmd(ctx context.Context, args []string, out, errOut *bytes.Buffer) int {
+	return runUsers(ctx, args, out, errOut)
+}
+
+func TestTableAndUsersCommands(t *testing.T) {
+	table := "gatehouse-cli-" + strings.ToLower(rand.Text()[:10])
+	t.Setenv(envMappingTable, table)
+	t.Setenv(envMappingKMSKeyID, "")
+	cfg, err := config.LoadDefaultConfig(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ddb := dynamodb.NewFromConfig(cfg)
+	t.Cleanup(func() { ddb.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: &table}) })
+
+	if code, _, stderr := runCLI(t, tableCmd, "create", "--wait"); code != 0 {
+		t.Fatalf("table create: exit %d: %s", code, stderr)
+	}
+	if code, _, _ := runCLI(t, tableCmd, "create"); code != 1 {
+		t.Fatalf("table create again: exit %d, want 1 (conflict)", code)
+	}
+
+	code, stdout, stderr := runCLI(t, usersCmd, "add", "--username", "alice")
+	if code != 0 {
+		t.Fatalf("users add: exit %d: %s", code, stderr)
+	}
+	var alice mapping.User
+	if err := json.Unmarshal([]byte(stdout), &alice); err != nil || alice.InternalID == "" || alice.Kind != mapping.KindUser {
+		t.Fatalf("users add printed %q (%v)", stdout, err)
+	}
+	if code, _, stderr := runCLI(t, usersCmd, "add", "--username", "acme", "--internal-id", "partner-1", "--kind", "partner"); code != 0 {
+		t.Fatalf("users add partner: exit %d: %s", code, stderr)
+	}
+
+	st, err := mapping.New(mapping.Config{Table: table, DynamoDB: ddb})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.AddClient(context.Background(), alice.InternalID, mapping.Client{ClientID: "client-1", Label: "cron"}); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, args := range [][]string{
+		{"show", "--username", "alice"},
+		{"show", "--internal-id", alice.InternalID},
+		{"show", "--client-id", "client-1"},
+	} {
+		code, stdout, stderr := runCLI(t, usersCmd, args...)
+		if code != 0 {
+			t.Fatalf("users %v: exit %d: %s", args, code, stderr)
+		}
+		var v userView
+		if err := json.Unmarshal([]byte(stdout), &v); err != nil || v.User.InternalID != alice.InternalID ||
+			len(v.Clients) != 1 || v.Clients[0].ClientID != "client-1" {
+			t.Fatalf("users %v printed %q (%v)", args, stdout, err)
+		}
+	}
+
+	exits := []struct {
+		args []string
+		want int
+	}{
+		{[]string{"add", "--username", "alice"}, 1},                  // taken
+		{[]string{"show", "--username", "nobody"}, 1},                // not found
+		{[]string{"show", "--client-id", "nobody"}, 1},               // not found
+		{[]string{"add"}, 2},                                         // --username missing
+		{[]string{"add", "--username", "x", "--kind", "robot"}, 2},   // bad kind
+		{[]string{"show"}, 2},                                        // no selector
+		{[]string{"show", "--username", "a", "--client-id", "b"}, 2}, // two selectors
+		{[]string{"remove"}, 2},                                      // --internal-id missing
+		{[]string{"frobnicate"}, 2},                                  // unknown subcommand
+		{[]string{"show", "--username", "alice", "extra"}, 2},        // stray argument
+		{[]string{"show", "--bogus"}, 2},                             // unknown flag
+		{[]string{"show", "--table", "", "--username", "alice"}, 2},  // no table
+		{[]string{"add", "--username", "bad\x01name"}, 2},            // invalid input
+	}
+	for _, tt := range exits {
+		if code, _, _ := runCLI(t, usersCmd, tt.args...); code != tt.want {
+			t.Errorf("users %q: exit %d, want %d", tt.args, code, tt.want)
+		}
+	}
+
+	if code, _, stderr := runCLI(t, usersCmd, "remove", "--internal-id", alice.InternalID); code != 0 {
+		t.Fatalf("users remove: exit %d: %s", code, stderr)
+	}
+	if code, _, _ := runCLI(t, usersCmd, "remove", "--internal-id", alice.InternalID); code != 1 {
+		t.Fatalf("users remove again: exit %d, want 1", code)
+	}
+	if code, _, _ := runCLI(t, usersCmd, "show", "--client-id", "client-1"); code != 1 {
+		t.Fatalf("removed user's client still shows: exit %d", code)
+	}
+	if code, _, _ := runCLI(t, tableCmd); code != 2 {
+		t.Fatalf("table without subcommand: exit %d, want 2", code)
+	}
+}

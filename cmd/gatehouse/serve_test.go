@@ -1,0 +1,202 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse/authorizer"
+	"github.com/gatehouse-auth/gatehouse/jwtverify/cognitotest"
+)
+
+func TestServeUsageErrors(t *testing.T) {
+	okEnv := map[string]string{
+		authorizer.EnvUserPoolID: "us-east-1_Abc", authorizer.EnvClientIDs: "web", authorizer.EnvTable: "gatehouse-table",
+	}
+	tests := []struct {
+		name     string
+		args     []string
+		env      map[string]string
+		wantCode int
+		wantErr  string
+	}{
+		{"help", []string{"-h"}, okEnv, 0, "Usage: gatehouse serve"},
+		{"unknown flag", []string{"--nope"}, okEnv, 2, "flag provided but not defined"},
+		{"argument", []string{"extra"}, okEnv, 2, `unexpected argument "extra"`},
+		{"no configuration", nil, nil, 2, authorizer.EnvUserPoolID},
+		{"bad convention", []string{"--request-headers", "nginx"}, okEnv, 2, "unknown request-headers convention"},
+		{"convention with upstream", []string{"--upstream", "http://127.0.0.1:1", "--request-headers", "original"}, okEnv, 2, "does not apply with --upstream"},
+		{"relative upstream", []string{"--upstream", "/x"}, okEnv, 2, "absolute http(s) URL"},
+		{"zero timeout", []string{"--read-timeout", "0s"}, okEnv, 2, "--read-timeout must be positive"},
+		{"bad log level", []string{"--log-level", "loud"}, okEnv, 2, "--log-level"},
+		{"bad routes file", []string{"--routes-file", "/nonexistent/routes.json"}, okEnv, 2, authorizer.EnvRoutesFile},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := serve(context.Background(), tt.args, func(k string) string { return tt.env[k] }, &stdout, &stderr)
+			if code != tt.wantCode {
+				t.Errorf("exit %d, want %d; stderr:\n%s", code, tt.wantCode, stderr.String())
+			}
+			if !strings.Contains(stderr.String(), tt.wantErr) {
+				t.Errorf("stderr does not mention %q:\n%s", tt.wantErr, stderr.String())
+			}
+		})
+	}
+}
+
+// syncBuffer is an io.Writer safe for the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// listening returns the addresses serve logged, by listener name.
+func listening(log string) map[string]string {
+	out := map[string]string{}
+	sc := bufio.NewScanner(strings.NewReader(log))
+	for sc.Scan() {
+		var rec struct{ Msg, Listener, Addr string }
+		if json.Unmarshal(sc.Bytes(), &rec) == nil && rec.Msg == "listening" {
+			out[rec.Listener] = rec.Addr
+		}
+	}
+	return out
+}
+
+// TestServeRuns starts the command with flags overriding the environment,
+// against a DynamoDB endpoint where nothing listens: it must become ready
+// (keys load), deny without a token, fail closed with a valid token (the
+// mapping cannot be read), expose metrics, and stop cleanly on cancel.
+func TestServeRuns(t *testing.T) {
+	iss, err := cognitotest.NewIssuer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer iss.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := ln.Addr().String()
+	ln.Close()
+	t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", "http://"+closed)
+	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("AWS_ACCESS_KEY_ID", "test")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	t.Setenv("AWS_CONFIG_FILE", "/dev/null")
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+
+	env := map[string]string{
+		authorizer.EnvUserPoolID:      "overridden-by-the-flag",
+		authorizer.EnvClientIDs:       "web",
+		authorizer.EnvInsecureHTTP:    "true",
+		authorizer.EnvMappingTimeout:  "500ms",
+		authorizer.EnvRoutes:          "[]",
+		authorizer.EnvTokenCacheSize:  "10",
+		authorizer.EnvMappingCacheTTL: "1s",
+	}
+	args := []string{
+		"--addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0", "--request-headers", "forwarded",
+		"--user-pool-id", iss.UserPoolID(), "--issuer", iss.IssuerURL(), "--jwks-url", iss.JWKSURL(), "--table", "serve-test",
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr syncBuffer
+	done := make(chan int, 1)
+	go func() { done <- serve(ctx, args, func(k string) string { return env[k] }, &stdout, &stderr) }()
+
+	var addrs map[string]string
+	deadline := time.Now().Add(10 * time.Second)
+	for addrs = listening(stderr.String()); addrs["auth"] == "" || addrs["ops"] == ""; addrs = listening(stderr.String()) {
+		select {
+		case code := <-done:
+			t.Fatalf("serve exited %d:\n%s", code, stderr.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve does not listen:\n%s", stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	auth, ops := "http://"+addrs["auth"], "http://"+addrs["ops"]
+
+	get := func(url, authz string) (int, http.Header, string) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", url, nil)
+		req.Header.Set("X-Forwarded-Method", "GET")
+		req.Header.Set("X-Forwarded-Uri", "/orders")
+		if authz != "" {
+			req.Header.Set("Authorization", authz)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		body, _ := io.ReadAll(res.Body)
+		return res.StatusCode, res.Header, string(body)
+	}
+
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		if code, _, _ := get(ops+"/readyz", ""); code == 200 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("never ready:\n%s", stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if code, _, _ := get(ops+"/healthz", ""); code != 200 {
+		t.Errorf("healthz %d", code)
+	}
+	if code, h, _ := get(auth+"/_gatehouse", ""); code != 401 || h.Get("WWW-Authenticate") != "Bearer" {
+		t.Errorf("no token: %d %q", code, h.Get("WWW-Authenticate"))
+	}
+	token := iss.AccessToken("alice", "web")
+	if code, h, body := get(auth+"/_gatehouse", "Bearer "+token); code != 500 || h.Get("X-Gatehouse-User-Id") != "" || strings.Contains(body, "dynamo") {
+		t.Errorf("mapping unreachable: %d, user id %q, body %q; want a bare 500", code, h.Get("X-Gatehouse-User-Id"), body)
+	}
+	_, _, metrics := get(ops+"/metrics", "")
+	for _, want := range []string{`result="unauthorized",reason="missing"} 1`, `result="error",reason="mapping_unavailable"} 1`} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("metrics lack %s:\n%s", want, metrics)
+		}
+	}
+
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Errorf("exit %d after cancel:\n%s", code, stderr.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+	if strings.Contains(stderr.String(), token) || strings.Contains(stdout.String(), token) {
+		t.Error("the token was logged")
+	}
+	if stdout.String() != "" {
+		t.Errorf("stdout is not empty (embedded metrics should be off): %q", stdout.String())
+	}
+}

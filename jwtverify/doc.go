@@ -1,0 +1,82 @@
+// Package jwtverify verifies Amazon Cognito ID and access tokens (including
+// client-credentials tokens of app clients) locally, against the user pool's
+// published keys, and returns their claims. It fails closed: any doubt about
+// a token or about the configuration is an error, never an acceptance.
+//
+// # Quick start
+//
+//	v, err := jwtverify.New(ctx, jwtverify.Config{
+//		Pools: []jwtverify.PoolConfig{{
+//			UserPoolID: "eu-west-1_AbCdEf123",
+//			TokenUses:  []jwtverify.TokenUse{jwtverify.TokenUseAccess},
+//			ClientIDs:  []string{"1example23456789abcdefghij"},
+//		}},
+//		TokenCacheSize: 10000,
+//	})
+//	if err != nil { ... }           // the configuration is refused
+//	if err := v.Hydrate(ctx); err != nil { ... } // optional: fetch keys now
+//	claims, err := v.Verify(ctx, token)
+//	if err != nil {
+//		log.Print(jwtverify.Code(err)) // "expired", "bad_signature", ...
+//	}
+//
+// A pool without KeySet gets a RemoteKeySet for its JWKS URL (by default
+// https://cognito-idp.<region>.amazonaws.com/<pool>/.well-known/jwks.json);
+// the ctx given to New bounds its background refresh. NewStaticKeySet serves
+// tests and air-gapped use; package cognitotest mints tokens for tests.
+//
+// # What Verify checks, in order
+//
+//  1. Size: at most Config.MaxTokenSize bytes (16 KiB), before anything else.
+//  2. Form: a compact JWS, exactly three non-empty segments of strict
+//     base64url (no padding, whitespace, line breaks or non-zero trailing
+//     bits). A "Bearer " prefix is not stripped: it is malformed.
+//  3. Header: JSON without duplicate member names; "alg" in Config.Algorithms
+//     (default RS256; "none" and HMAC can never be configured); a non-empty
+//     string "kid"; no "crit". "jku", "x5u", "jwk" and "x5c" are ignored:
+//     nothing the token points at is ever fetched.
+//  4. Payload: JSON without duplicate member names (at any depth, escapes
+//     decoded), known claims of the right JSON type, "exp" and "sub" present.
+//  5. Issuer: "iss" picks the pool by exact match: both Cognito forms,
+//     https://cognito-idp.<region>.amazonaws.com/<pool> and
+//     https://issuer-cognito-idp.<region>.amazonaws.com/<pool>, or only
+//     PoolConfig.Issuer when set. An unknown issuer causes no key lookup.
+//  6. Key: "kid" is looked up in that pool's KeySet only; no other key is
+//     tried. The header "alg" must equal the JWK's "alg" when it has one,
+//     and always fit the key type (RS*/PS* RSA of at least 2048 bits, ES256/
+//     ES384/ES512 ECDSA on P-256/P-384/P-521, EdDSA Ed25519).
+//  7. Signature.
+//  8. Time: "exp" (required) and "nbf" against Config.Now, allowing the
+//     pool's Grace. Absurd NumericDates neither overflow nor panic: a
+//     far-future exp is valid, and times in Claims are clamped to years
+//     1 to 9999.
+//  9. "token_use" in the pool's TokenUses.
+//  10. Client: "aud" (ID token, a single string) or "client_id" (access
+//     token) in ClientIDs, unless SkipClientIDCheck.
+//  11. Groups ("cognito:groups", a list of strings) and scopes ("scope",
+//     space-separated): when configured, at least one must match.
+//  12. PoolConfig.Check, on every call, including token-cache hits.
+//
+// Claims come with an error only when the signature verified and a check
+// from step 8 on failed; otherwise they are nil.
+//
+// # Errors
+//
+// Every error from Verify wraps exactly one sentinel, and its message never
+// contains token material: ErrMalformed, ErrKeyNotFound, ErrInvalidKey,
+// ErrAlgorithmNotAllowed, ErrSignature, ErrExpired, ErrNotYetValid,
+// ErrIssuer, ErrClientID, ErrTokenUse, ErrGroup, ErrScope and
+// ErrKeysUnavailable. The one exception is a refusal by PoolConfig.Check,
+// which wraps the Check's own error (Code reports "error"). Code gives the
+// stable name of the reason for logs and metrics.
+//
+// # Token cache
+//
+// With Config.TokenCacheSize > 0, a token verified before skips parsing and
+// the signature check. Entries are keyed by the SHA-256 of the token (so the
+// cache holds no bearer tokens), evicted oldest-first when full, checked
+// against the clock on every hit, and dropped when the key that signed them
+// is no longer in the key set. Each call gets its own Claims, Groups and
+// Scopes; Claims.Raw is shared between calls for the same token and must be
+// treated as read-only.
+package jwtverify

@@ -1,0 +1,88 @@
+package jwtverify
+
+import (
+	"crypto"
+	"crypto/sha256"
+	"sync"
+)
+
+// tokenCache remembers verified tokens so a token seen again skips base64,
+// JSON parsing and the signature check.
+//
+// Keys are SHA-256 digests of the whole token. A collision here would hand
+// one token's claims to another token, which is an authentication bypass, so
+// the hash must resist an attacker who chooses the token: a seeded maphash is
+// fast but is not designed for that and is 64 bits wide. SHA-256 (hardware
+// accelerated on current CPUs) costs well under a microsecond for a Cognito
+// token, and also means the cache does not keep bearer tokens in memory.
+//
+// The cache is bounded: when full, the oldest insertion is evicted (a FIFO
+// ring, which keeps hits read-only apart from the mutex). Entries are checked
+// on every hit against the clock and against the key set, and dropped when
+// expired or when their key is gone.
+type tokenCache struct {
+	mu      sync.Mutex
+	entries map[[sha256.Size]byte]*cacheEntry
+	ring    [][sha256.Size]byte // insertion order; ring[next] is the oldest
+	next    int
+}
+
+type cacheEntry struct {
+	claims *Claims // private copy; never handed out directly
+	pool   *pool
+	kid    string
+	alg    string
+	public crypto.PublicKey
+	times  timeClaims
+	slot   int // index in ring
+}
+
+func newTokenCache(size int) *tokenCache {
+	return &tokenCache{
+		entries: make(map[[sha256.Size]byte]*cacheEntry, size),
+		ring:    make([][sha256.Size]byte, size),
+	}
+}
+
+func (tc *tokenCache) get(sum [sha256.Size]byte) *cacheEntry {
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
+	return tc.entries[sum]
+}
+
+// add inserts e, evicting the oldest entry when the cache is full.
+func (tc *tokenCache) add(sum [sha256.Size]byte, e *cacheEntry) {
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
+	if old, ok := tc.entries[sum]; ok {
+		// Verified twice concurrently: keep the slot, take the newer entry.
+		e.slot = old.slot
+		tc.entries[sum] = e
+		return
+	}
+	// The slot's previous token may have been removed, or re-added in a
+	// newer slot: evict it only if it still owns this slot.
+	if victim, ok := tc.entries[tc.ring[tc.next]]; ok && victim.slot == tc.next {
+		delete(tc.entries, tc.ring[tc.next])
+	}
+	e.slot = tc.next
+	tc.ring[tc.next] = sum
+	tc.entries[sum] = e
+	tc.next = (tc.next + 1) % len(tc.ring)
+}
+
+// remove drops e if it is still the entry for sum.
+func (tc *tokenCache) remove(sum [sha256.Size]byte, e *cacheEntry) {
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
+	if tc.entries[sum] == e {
+		delete(tc.entries, sum)
+	}
+}
+
+// len reports the number of entries (for tests).
+func (tc *tokenCache) len() int {
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
+	return len(tc.entries)
+}

@@ -1,0 +1,401 @@
+package jwtverify
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+)
+
+// DefaultMaxTokenSize is the MaxTokenSize used when Config leaves it 0.
+const DefaultMaxTokenSize = 16 << 10
+
+// DefaultAlgorithm is the only algorithm accepted when Config.Algorithms is
+// empty: what Cognito signs with.
+const DefaultAlgorithm = "RS256"
+
+// Verifier verifies Cognito tokens. It is safe for concurrent use.
+type Verifier struct {
+	pools    []*pool
+	byIssuer map[string]*pool
+	algs     map[string]*algorithm
+	maxSize  int
+	now      func() time.Time
+	cache    *tokenCache // nil when Config.TokenCacheSize is 0
+}
+
+// pool is a validated PoolConfig.
+type pool struct {
+	id        string
+	issuers   []string
+	keys      KeySet
+	tokenUses []TokenUse
+	clientIDs []string // nil with SkipClientIDCheck
+	groups    []string
+	scopes    []string
+	grace     float64 // seconds
+	check     func(context.Context, *Claims) error
+}
+
+// userPoolIDPattern is "<region>_<id>". Being strict here also keeps the
+// default issuer and JWKS URLs, built from the id, well formed.
+var userPoolIDPattern = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+_[0-9A-Za-z]+$`)
+
+// localUserPoolIDPattern is the pool id accepted with an Issuer override.
+var localUserPoolIDPattern = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*_[0-9A-Za-z]+$`)
+
+// maxUserPoolIDLen is Cognito's limit on a user pool id.
+const maxUserPoolIDLen = 55
+
+// New validates cfg and returns a Verifier. Every pool without a KeySet gets
+// a RemoteKeySet for its JWKS URL; ctx bounds the lifetime of those sets'
+// background refresh, so pass a context that lives as long as the Verifier.
+// New does not fetch keys: call Hydrate to load them eagerly.
+func New(ctx context.Context, cfg Config) (*Verifier, error) {
+	v := &Verifier{
+		byIssuer: map[string]*pool{},
+		algs:     map[string]*algorithm{},
+		maxSize:  cfg.MaxTokenSize,
+		now:      cfg.Now,
+	}
+	if len(cfg.Pools) == 0 {
+		return nil, errors.New("jwtverify: config has no pools")
+	}
+	algs := cfg.Algorithms
+	if len(algs) == 0 {
+		algs = []string{DefaultAlgorithm}
+	}
+	for _, name := range algs {
+		a, ok := algorithms[name]
+		if !ok {
+			return nil, fmt.Errorf("jwtverify: algorithm %q is not allowed (only asymmetric algorithms: %s)",
+				name, strings.Join(SupportedAlgorithms(), ", "))
+		}
+		v.algs[name] = a
+	}
+	switch {
+	case cfg.MaxTokenSize < 0:
+		return nil, errors.New("jwtverify: MaxTokenSize is negative")
+	case cfg.MaxTokenSize == 0:
+		v.maxSize = DefaultMaxTokenSize
+	}
+	if cfg.TokenCacheSize < 0 {
+		return nil, errors.New("jwtverify: TokenCacheSize is negative")
+	}
+	if v.now == nil {
+		v.now = time.Now
+	}
+	for i, pc := range cfg.Pools {
+		p, jwksURL, err := newPool(pc)
+		if err != nil {
+			return nil, fmt.Errorf("jwtverify: pool %d: %w", i, err)
+		}
+		for _, iss := range p.issuers {
+			if _, dup := v.byIssuer[iss]; dup {
+				return nil, fmt.Errorf("jwtverify: pool %d: another pool already accepts issuer %s", i, iss)
+			}
+			v.byIssuer[iss] = p
+		}
+		if p.keys == nil {
+			rks, err := NewRemoteKeySet(ctx, jwksURL, RemoteKeySetOptions{HTTPClient: cfg.HTTPClient}) // wall clock for refresh and penalties, even when Now is frozen
+			if err != nil {
+				return nil, fmt.Errorf("jwtverify: pool %d: %w", i, err)
+			}
+			p.keys = rks
+		}
+		v.pools = append(v.pools, p)
+	}
+	if cfg.TokenCacheSize > 0 {
+		v.cache = newTokenCache(cfg.TokenCacheSize)
+	}
+	return v, nil
+}
+
+// newPool validates pc; it returns the JWKS URL to use when pc has no KeySet.
+func newPool(pc PoolConfig) (*pool, string, error) {
+	pattern := userPoolIDPattern
+	if pc.Issuer != "" {
+		// Local stand-ins name their region freely (cognito-local: "local_…");
+		// the region only matters for the default issuer.
+		pattern = localUserPoolIDPattern
+	}
+	if len(pc.UserPoolID) > maxUserPoolIDLen || !pattern.MatchString(pc.UserPoolID) {
+		return nil, "", fmt.Errorf("UserPoolID %q is not of the form <region>_<id>", pc.UserPoolID)
+	}
+	region, _, _ := strings.Cut(pc.UserPoolID, "_")
+	p := &pool{id: pc.UserPoolID, keys: pc.KeySet, check: pc.Check}
+
+	if len(pc.TokenUses) == 0 {
+		return nil, "", errors.New("TokenUses is empty")
+	}
+	for _, u := range pc.TokenUses {
+		if u != TokenUseID && u != TokenUseAccess {
+			return nil, "", fmt.Errorf("TokenUses holds %q (only %q and %q exist)", u, TokenUseID, TokenUseAccess)
+		}
+	}
+	p.tokenUses = slices.Clone(pc.TokenUses)
+
+	switch {
+	case pc.SkipClientIDCheck && len(pc.ClientIDs) > 0:
+		return nil, "", errors.New("both ClientIDs and SkipClientIDCheck are set")
+	case !pc.SkipClientIDCheck && len(pc.ClientIDs) == 0:
+		return nil, "", errors.New("ClientIDs is empty (set SkipClientIDCheck to accept any app client)")
+	}
+	for _, list := range []struct {
+		name   string
+		values []string
+	}{{"ClientIDs", pc.ClientIDs}, {"Groups", pc.Groups}, {"Scopes", pc.Scopes}} {
+		if slices.Contains(list.values, "") {
+			return nil, "", fmt.Errorf("%s holds an empty string", list.name)
+		}
+	}
+	p.clientIDs = slices.Clone(pc.ClientIDs)
+	p.groups = slices.Clone(pc.Groups)
+	p.scopes = slices.Clone(pc.Scopes)
+
+	if pc.Grace < 0 {
+		return nil, "", errors.New("pool Grace is negative")
+	}
+	p.grace = pc.Grace.Seconds()
+
+	if pc.Issuer != "" {
+		if err := checkURL("Issuer", pc.Issuer, pc.InsecureHTTP); err != nil {
+			return nil, "", err
+		}
+		p.issuers = []string{pc.Issuer}
+	} else {
+		p.issuers = []string{
+			"https://cognito-idp." + region + ".amazonaws.com/" + pc.UserPoolID,
+			"https://issuer-cognito-idp." + region + ".amazonaws.com/" + pc.UserPoolID,
+		}
+	}
+
+	jwksURL := pc.JWKSURL
+	if jwksURL == "" {
+		// Keys live under the issuer, for Cognito and its local stand-ins alike.
+		jwksURL = strings.TrimRight(p.issuers[0], "/") + "/.well-known/jwks.json"
+	} else if err := checkURL("JWKSURL", jwksURL, pc.InsecureHTTP); err != nil {
+		return nil, "", err
+	}
+	return p, jwksURL, nil
+}
+
+// checkURL requires an absolute https URL with a host, or http when insecure
+// is set.
+func checkURL(field, raw string, insecure bool) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("%s is not a URL: %w", field, err)
+	}
+	switch {
+	case u.Host == "" || u.Opaque != "":
+		return fmt.Errorf("%s %q has no host", field, u.Redacted())
+	case u.User != nil:
+		return fmt.Errorf("%s %q must not carry credentials", field, u.Redacted())
+	case u.Scheme == "https":
+		return nil
+	case u.Scheme == "http" && insecure:
+		return nil
+	case u.Scheme == "http":
+		return fmt.Errorf("%s %q is plain http (set InsecureHTTP for local development)", field, u.Redacted())
+	default:
+		return fmt.Errorf("%s %q is not an https URL", field, u.Redacted())
+	}
+}
+
+// hydrater is a KeySet that can load its keys eagerly (RemoteKeySet).
+type hydrater interface {
+	Hydrate(ctx context.Context) error
+}
+
+// Hydrate loads the keys of every pool whose KeySet can be hydrated, so the
+// first Verify does not wait for a fetch. It returns the failures joined, each
+// naming its pool.
+func (v *Verifier) Hydrate(ctx context.Context) error {
+	var errs []error
+	for _, p := range v.pools {
+		if h, ok := p.keys.(hydrater); ok {
+			if err := h.Hydrate(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("jwtverify: pool %s: %w", p.id, err))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Verify checks token and returns its claims. The token is the bare compact
+// JWS: a "Bearer " prefix is not stripped and makes the token malformed.
+//
+// Every error wraps exactly one of the package's sentinel errors. Claims are
+// returned together with an error only when the signature verified and a
+// later check (time, token use, client id, group, scope, Check) failed; they
+// are nil otherwise.
+//
+// With the token cache on, Claims of a token verified earlier are shared
+// between calls; see Claims for what callers may not modify.
+func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
+	if len(token) > v.maxSize {
+		return nil, fmt.Errorf("%w: token is longer than %d bytes", ErrMalformed, v.maxSize)
+	}
+	if token == "" {
+		return nil, fmt.Errorf("%w: empty token", ErrMalformed)
+	}
+	var sum [sha256.Size]byte
+	if v.cache != nil {
+		sum = sha256.Sum256(tokenBytes(token))
+		if c, done, err := v.verifyCached(ctx, sum); done {
+			return c, err
+		}
+	}
+
+	jws, detail := splitToken(token)
+	if detail != "" {
+		return nil, fmt.Errorf("%w: %s", ErrMalformed, detail)
+	}
+	hdr, err := parseHeader(jws.header)
+	if err != nil {
+		return nil, err
+	}
+	alg, ok := v.algs[hdr.alg]
+	if !ok {
+		return nil, fmt.Errorf("%w: header alg is not in the accepted list", ErrAlgorithmNotAllowed)
+	}
+	pc, err := parseClaims(jws.payload)
+	if err != nil {
+		return nil, err
+	}
+	p, ok := v.byIssuer[pc.claims.Issuer]
+	if !ok {
+		return nil, fmt.Errorf("%w: no configured pool has this issuer", ErrIssuer)
+	}
+
+	key, err := p.key(ctx, hdr.kid)
+	if err != nil {
+		return nil, err
+	}
+	if key.Algorithm != "" && key.Algorithm != alg.name {
+		return nil, fmt.Errorf("%w: header alg differs from the key's alg", ErrAlgorithmNotAllowed)
+	}
+	if err := alg.checkKey(key.Public); err != nil {
+		return nil, err
+	}
+	if !alg.verify(key.Public, jws.signingInput, jws.signature) {
+		return nil, fmt.Errorf("%w: pool %s", ErrSignature, p.id)
+	}
+
+	// The signature holds: from here on the claims may accompany an error.
+	c := pc.claims
+	if err := p.checkTimes(pc.times, v.now()); err != nil {
+		return c, err
+	}
+	if err := p.checkStatic(c); err != nil {
+		return c, err
+	}
+	if v.cache != nil {
+		v.cache.add(sum, &cacheEntry{
+			claims: c.cacheCopy(),
+			pool:   p,
+			kid:    hdr.kid,
+			alg:    alg.name,
+			public: key.Public,
+			times:  pc.times,
+		})
+	}
+	return c, p.runCheck(ctx, c)
+}
+
+// verifyCached answers from the token cache; done is false when the token
+// must be verified in full.
+func (v *Verifier) verifyCached(ctx context.Context, sum [sha256.Size]byte) (c *Claims, done bool, err error) {
+	e := v.cache.get(sum)
+	if e == nil {
+		return nil, false, nil
+	}
+	key, err := e.pool.key(ctx, e.kid)
+	if err != nil {
+		// The key left the set, or the set cannot say: refuse as a fresh
+		// verification would, and forget the token.
+		v.cache.remove(sum, e)
+		return nil, true, err
+	}
+	if !sameKey(key.Public, e.public) || (key.Algorithm != "" && key.Algorithm != e.alg) {
+		v.cache.remove(sum, e)
+		return nil, false, nil
+	}
+	c = e.claims.sharedCopy()
+	if err := e.pool.checkTimes(e.times, v.now()); err != nil {
+		if errors.Is(err, ErrExpired) {
+			v.cache.remove(sum, e)
+		}
+		return c, true, err
+	}
+	return c, true, e.pool.runCheck(ctx, c)
+}
+
+// key finds kid in the pool's set and normalizes the set's errors so the
+// result wraps exactly one sentinel and never repeats the kid.
+func (p *pool) key(ctx context.Context, kid string) (Key, error) {
+	k, err := p.keys.Key(ctx, kid)
+	switch {
+	case err == nil:
+		if k.Public == nil {
+			return Key{}, fmt.Errorf("%w: pool %s: key set returned an empty key", ErrInvalidKey, p.id)
+		}
+		return k, nil
+	case errors.Is(err, ErrKeyNotFound):
+		return Key{}, fmt.Errorf("%w: pool %s has no key with the token's kid", ErrKeyNotFound, p.id)
+	case errors.Is(err, ErrKeysUnavailable):
+		return Key{}, fmt.Errorf("jwtverify: pool %s: %w", p.id, err)
+	default:
+		return Key{}, fmt.Errorf("%w: pool %s: %v", ErrKeysUnavailable, p.id, err)
+	}
+}
+
+// checkTimes applies "exp" and "nbf" with the pool's grace. Comparing as
+// float seconds keeps absurd values (1e20, -1e20) from overflowing: a
+// far-future exp is simply valid.
+func (p *pool) checkTimes(t timeClaims, now time.Time) error {
+	n := unixSeconds(now)
+	if !(n < t.exp+p.grace) {
+		return fmt.Errorf("%w: pool %s", ErrExpired, p.id)
+	}
+	if t.hasNbf && n < t.nbf-p.grace {
+		return fmt.Errorf("%w: pool %s", ErrNotYetValid, p.id)
+	}
+	return nil
+}
+
+// checkStatic applies the checks that depend only on the claims and the
+// configuration, in AWS's order: token use, client id, then groups and scopes.
+func (p *pool) checkStatic(c *Claims) error {
+	if !slices.Contains(p.tokenUses, c.TokenUse) {
+		return fmt.Errorf("%w: pool %s", ErrTokenUse, p.id)
+	}
+	if p.clientIDs != nil && !slices.Contains(p.clientIDs, c.ClientID) {
+		return fmt.Errorf("%w: pool %s", ErrClientID, p.id)
+	}
+	if len(p.groups) > 0 && !slices.ContainsFunc(p.groups, c.InGroup) {
+		return fmt.Errorf("%w: pool %s", ErrGroup, p.id)
+	}
+	if len(p.scopes) > 0 && !slices.ContainsFunc(p.scopes, c.HasScope) {
+		return fmt.Errorf("%w: pool %s", ErrScope, p.id)
+	}
+	return nil
+}
+
+// runCheck runs the custom check, which runs on every call (cache hits too)
+// because it may consult state that changes, such as a revocation list.
+func (p *pool) runCheck(ctx context.Context, c *Claims) error {
+	if p.check == nil {
+		return nil
+	}
+	if err := p.check(ctx, c); err != nil {
+		return fmt.Errorf("jwtverify: pool %s: check refused the token: %w", p.id, err)
+	}
+	return nil
+}

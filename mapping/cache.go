@@ -1,0 +1,164 @@
+package mapping
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// lookupCache is a bounded, least-recently-used, read-through cache with
+// expiry. Concurrent misses for one key share one fetch. Only successes and
+// ErrNotFound are kept; any other error reaches only the callers that were
+// waiting for that fetch.
+type lookupCache[V any] struct {
+	fetch  func(ctx context.Context, key string) (V, error)
+	max    int
+	ttl    time.Duration
+	negTTL time.Duration // 0: "not found" is not cached
+	now    func() time.Time
+
+	mu      sync.Mutex
+	entries map[string]*cacheEntry[V]
+	lru     cacheEntry[V] // sentinel: lru.next is the most recently used
+	flights map[string]*flight[V]
+	// gen grows with every invalidation; a fetch that started before one
+	// does not store its (possibly older) answer.
+	gen uint64
+}
+
+type cacheEntry[V any] struct {
+	key        string
+	val        V
+	err        error // nil, or the ErrNotFound the fetch returned
+	expires    time.Time
+	prev, next *cacheEntry[V]
+}
+
+type flight[V any] struct {
+	done chan struct{}
+	val  V
+	err  error
+}
+
+// newLookupCache returns nil (no caching) when max or ttl is not positive.
+func newLookupCache[V any](size int, ttl, negTTL time.Duration, now func() time.Time, fetch func(context.Context, string) (V, error)) *lookupCache[V] {
+	if size <= 0 || ttl <= 0 {
+		return nil
+	}
+	c := &lookupCache[V]{
+		fetch: fetch, max: size, ttl: ttl, negTTL: max(negTTL, 0), now: now,
+		entries: make(map[string]*cacheEntry[V]),
+		flights: make(map[string]*flight[V]),
+	}
+	c.lru.next, c.lru.prev = &c.lru, &c.lru
+	return c
+}
+
+// get returns the cached answer for key or fetches it. The fetch runs in its
+// own goroutine with the caller's context values but not its cancellation,
+// so one impatient caller does not fail the others sharing the fetch; each
+// caller still returns as soon as its own context ends.
+func (c *lookupCache[V]) get(ctx context.Context, key string) (V, error) {
+	now := c.now()
+	c.mu.Lock()
+	if e := c.entries[key]; e != nil {
+		if now.Before(e.expires) {
+			c.unlink(e)
+			c.pushFront(e)
+			v, err := e.val, e.err
+			c.mu.Unlock()
+			return v, err
+		}
+		c.remove(e)
+	}
+	f := c.flights[key]
+	if f == nil {
+		f = &flight[V]{done: make(chan struct{})}
+		c.flights[key] = f
+		go c.run(context.WithoutCancel(ctx), key, f, c.gen)
+	}
+	c.mu.Unlock()
+
+	select {
+	case <-f.done:
+		return f.val, f.err
+	case <-ctx.Done():
+		var zero V
+		return zero, fmt.Errorf("%w: %w", ErrUnavailable, ctx.Err())
+	}
+}
+
+func (c *lookupCache[V]) run(ctx context.Context, key string, f *flight[V], gen uint64) {
+	defer close(f.done)
+	f.val, f.err = c.fetch(ctx, key)
+
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.flights[key] == f {
+		delete(c.flights, key)
+	}
+	if gen != c.gen {
+		return
+	}
+	var ttl time.Duration
+	switch {
+	case f.err == nil:
+		ttl = c.ttl
+	case errors.Is(f.err, ErrNotFound) && c.negTTL > 0:
+		ttl = c.negTTL
+	default:
+		return
+	}
+	if old := c.entries[key]; old != nil {
+		c.remove(old)
+	}
+	for len(c.entries) >= c.max {
+		c.remove(c.lru.prev)
+	}
+	e := &cacheEntry[V]{key: key, val: f.val, err: f.err, expires: c.now().Add(ttl)}
+	c.entries[key] = e
+	c.pushFront(e)
+}
+
+// invalidate forgets key and makes fetches already under way (for any key)
+// not store their answers; the next get of key reads afresh.
+func (c *lookupCache[V]) invalidate(keys ...string) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	for _, k := range keys {
+		if e := c.entries[k]; e != nil {
+			c.remove(e)
+		}
+		delete(c.flights, k)
+	}
+}
+
+func (c *lookupCache[V]) len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.entries)
+}
+
+func (c *lookupCache[V]) remove(e *cacheEntry[V]) {
+	c.unlink(e)
+	delete(c.entries, e.key)
+}
+
+func (c *lookupCache[V]) unlink(e *cacheEntry[V]) {
+	e.prev.next = e.next
+	e.next.prev = e.prev
+	e.prev, e.next = nil, nil
+}
+
+func (c *lookupCache[V]) pushFront(e *cacheEntry[V]) {
+	e.prev = &c.lru
+	e.next = c.lru.next
+	c.lru.next.prev = e
+	c.lru.next = e
+}

@@ -1,0 +1,246 @@
+package mapping
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *fakeClock) add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// source is a fetch function whose answers the test sets per key.
+type source struct {
+	mu      sync.Mutex
+	answers map[string]error // nil: found
+	calls   atomic.Int64
+	gate    chan struct{} // when set, each fetch waits for it
+}
+
+func (s *source) fetch(ctx context.Context, key string) (string, error) {
+	s.calls.Add(1)
+	if s.gate != nil {
+		<-s.gate
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.answers[key]; err != nil {
+		return "", err
+	}
+	return "value of " + key, nil
+}
+
+func (s *source) set(key string, err error) {
+	s.mu.Lock()
+	s.answers[key] = err
+	s.mu.Unlock()
+}
+
+func newTestCache(size int) (*lookupCache[string], *source, *fakeClock) {
+	clock := &fakeClock{t: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}
+	src := &source{answers: map[string]error{}}
+	return newLookupCache(size, time.Minute, 5*time.Second, clock.now, src.fetch), src, clock
+}
+
+func TestCacheExpiry(t *testing.T) {
+	c, src, clock := newTestCache(10)
+	ctx := context.Background()
+	src.set("gone", ErrNotFound)
+	src.set("down", ErrUnavailable)
+
+	steps := []struct {
+		name      string
+		advance   time.Duration
+		key       string
+		wantErr   error
+		wantCalls int64
+	}{
+		{"first read fetches", 0, "a", nil, 1},
+		{"fresh entry is served", 59 * time.Second, "a", nil, 1},
+		{"expired entry is fetched again", 2 * time.Second, "a", nil, 2},
+		{"not found fetches", 0, "gone", ErrNotFound, 3},
+		{"not found is served for a while", 4 * time.Second, "gone", ErrNotFound, 3},
+		{"not found expires sooner", 2 * time.Second, "gone", ErrNotFound, 4},
+		{"other errors fetch", 0, "down", ErrUnavailable, 5},
+		{"other errors are never cached", 0, "down", ErrUnavailable, 6},
+	}
+	for _, st := range steps {
+		clock.add(st.advance)
+		v, err := c.get(ctx, st.key)
+		if !errors.Is(err, st.wantErr) || (err == nil && v != "value of "+st.key) {
+			t.Fatalf("%s: get = %q, %v; want err %v", st.name, v, err, st.wantErr)
+		}
+		if got := src.calls.Load(); got != st.wantCalls {
+			t.Fatalf("%s: %d fetches, want %d", st.name, got, st.wantCalls)
+		}
+	}
+}
+
+func TestCacheBounded(t *testing.T) {
+	c, src, _ := newTestCache(3)
+	ctx := context.Background()
+	for _, k := range []string{"a", "b", "c", "a", "d"} { // "b" is least recently used when "d" comes
+		c.get(ctx, k)
+	}
+	if n := c.len(); n != 3 {
+		t.Fatalf("%d entries, want 3", n)
+	}
+	before := src.calls.Load()
+	c.get(ctx, "a")
+	c.get(ctx, "c")
+	c.get(ctx, "d")
+	if src.calls.Load() != before {
+		t.Fatalf("a recently used entry was evicted")
+	}
+	c.get(ctx, "b")
+	if src.calls.Load() != before+1 {
+		t.Fatalf("the least recently used entry was not evicted")
+	}
+}
+
+func TestCacheCollapsesConcurrentMisses(t *testing.T) {
+	c, src, _ := newTestCache(10)
+	src.gate = make(chan struct{})
+	const n = 20
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			v, err := c.get(context.Background(), "k")
+			if err == nil && v != "value of k" {
+				err = fmt.Errorf("got %q", v)
+			}
+			errs <- err
+		}()
+	}
+	// Let the fetch finish only once every caller has had the chance to
+	// join it; callers that arrive after it finished hit the cache.
+	for c.flightCount() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(20 * time.Millisecond)
+	close(src.gate)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := src.calls.Load(); got != 1 {
+		t.Fatalf("%d fetches for %d concurrent misses, want 1", got, n)
+	}
+}
+
+func TestCacheCallerContext(t *testing.T) {
+	c, src, _ := newTestCache(10)
+	src.gate = make(chan struct{})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { _, err := c.get(ctx, "k"); done <- err }()
+	for c.flightCount() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, ErrUnavailable) || !errors.Is(err, context.Canceled) {
+		t.Fatalf("canceled caller: err = %v", err)
+	}
+	// The fetch it started goes on and serves the next caller.
+	close(src.gate)
+	if v, err := c.get(context.Background(), "k"); err != nil || v != "value of k" {
+		t.Fatalf("get = %q, %v", v, err)
+	}
+	if got := src.calls.Load(); got != 1 {
+		t.Fatalf("%d fetches, want 1", got)
+	}
+}
+
+func TestCacheInvalidate(t *testing.T) {
+	c, src, _ := newTestCache(10)
+	ctx := context.Background()
+	c.get(ctx, "a")
+	c.invalidate("a")
+	c.get(ctx, "a")
+	if got := src.calls.Load(); got != 2 {
+		t.Fatalf("%d fetches, want 2 (the entry was invalidated)", got)
+	}
+
+	// A fetch under way while a write invalidates must not store what it
+	// read before the write.
+	src.gate = make(chan struct{})
+	done := make(chan struct{})
+	go func() { c.get(ctx, "b"); close(done) }()
+	for c.flightCount() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	c.invalidate("b")
+	close(src.gate)
+	<-done
+	src.gate = nil
+	before := src.calls.Load()
+	c.get(ctx, "b")
+	if src.calls.Load() != before+1 {
+		t.Fatalf("a fetch that raced an invalidation stored its answer")
+	}
+}
+
+func (c *lookupCache[V]) flightCount() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.flights)
+}
+
+func FuzzCheckName(f *testing.F) {
+	for _, s := range []string{"alice", "", "a\x00b", "\xff", "用户", "a\u0085b", string(make([]byte, 300))} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if checkName("name", s) != nil {
+			return
+		}
+		if s == "" || len(s) > maxIDLen || !utf8.ValidString(s) {
+			t.Fatalf("accepted %q", s)
+		}
+		for _, r := range s {
+			if unicode.IsControl(r) {
+				t.Fatalf("accepted %q", s)
+			}
+		}
+	})
+}
+
+func FuzzParseSealed(f *testing.F) {
+	f.Add([]byte{})
+	f.Add([]byte{1, 0, 1, 9})
+	f.Add(append([]byte{1, 0, 2, 7, 7}, make([]byte, 28)...))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		env, err := parseSealed(Sealed(b))
+		if err != nil {
+			if !errors.Is(err, ErrSealBroken) {
+				t.Fatalf("err = %v, want ErrSealBroken", err)
+			}
+			return
+		}
+		if len(env.nonce) != nonceSize || len(env.ciphertext) < gcmTagSize || len(env.wrappedKey) == 0 ||
+			len(env.header)+len(env.nonce)+len(env.ciphertext) != len(b) {
+			t.Fatalf("inconsistent split of %d bytes: %+v", len(b), env)
+		}
+	})
+}

@@ -1,0 +1,145 @@
+// Package mapping keeps Gatehouse's identity mappings in one DynamoDB table:
+// which internal user id a Cognito user name or an app client id stands for,
+// and the B2B partner credentials the token exchange uses. The backend sees
+// one internal id whether a person calls as themselves or through a client
+// they own; removing a client, resetting it or deleting a user takes effect
+// on the next uncached lookup.
+//
+// # Table
+//
+// One table, name from configuration (Config.Table), with two string keys,
+// PK (partition) and SK (sort), on-demand capacity, no secondary index and
+// no TTL. CreateTable makes it for local development.
+//
+//	PK                    SK                   holds
+//	USER#<internalId>     PROFILE              user: username, kind, created; counters clients, partners, rev
+//	USERNAME#<username>   USERNAME             internalId, username, kind, created
+//	CLIENT#<clientId>     CLIENT               internalId, label, scopes, created
+//	USER#<internalId>     CLIENT#<clientId>    the same client attributes (membership)
+//	PARTNER#<partnerId>   PARTNER              internalId, cognitoUsername, appClientId, sealedRefreshToken,
+//	                                           fingerprint, status, version, created, rotated, revoked
+//	FINGERPRINT#<sha256>  FINGERPRINT          partnerId
+//	USER#<internalId>     PARTNER#<partnerId>  partnerId (membership)
+//
+// Why each key:
+//
+//   - USERNAME#<username> serves the authorizer's lookup for people: one
+//     strongly consistent GetItem on a base-table key. It copies the whole
+//     User (both names are fixed for the record's life), so that lookup is a
+//     single read. Created with attribute_not_exists in the same transaction
+//     as the profile, it is also what makes a user name map to exactly one
+//     internal id.
+//   - CLIENT#<clientId> serves the lookup for client-credentials tokens, and
+//     is the revocation check for them: one strongly consistent GetItem.
+//     Created with attribute_not_exists, it makes a client id map to exactly
+//     one internal id.
+//   - USER#<internalId> is the user's partition. PROFILE holds the user and
+//     three counters: clients and partners enforce MaxClientsPerUser and
+//     MaxPartnersPerUser in the writes' conditions, and rev grows with every
+//     membership change. The membership items (CLIENT#…, PARTNER#… as sort
+//     keys) are written in the same transaction as the lookup items, so
+//     listing a user's clients (Clients) and finding everything to delete
+//     (DeleteUser) is one strongly consistent Query of one partition.
+//   - PARTNER#<partnerId> is the partner credential, read by id with a
+//     strongly consistent GetItem; version makes rotation a
+//     compare-and-swap.
+//   - FINGERPRINT#<sha256> finds a partner by the fingerprint of the
+//     credential it presents. A pointer item on the base table rather than a
+//     GSI, because a GSI is only eventually consistent (a rotated-away or
+//     revoked credential could still be found) and cannot enforce
+//     uniqueness; as an item it is read strongly consistently and created
+//     with attribute_not_exists. PartnerByFingerprint then re-reads the
+//     partner record and checks it still carries that fingerprint and is
+//     active.
+//
+// No GSI exists, so no read depends on index replication, and no TTL: nothing
+// here expires by itself.
+//
+// # Access patterns
+//
+//	UserByUsername   GetItem USERNAME#u (ConsistentRead), through the cache
+//	ClientByID       GetItem CLIENT#c (ConsistentRead), through the cache
+//	User             GetItem USER#id / PROFILE (ConsistentRead)
+//	Clients          Query PK = USER#id (ConsistentRead)
+//	Partner          GetItem PARTNER#p (ConsistentRead)
+//	PartnerByFingerprint  GetItem FINGERPRINT#f, then GetItem PARTNER#p (both ConsistentRead)
+//	every write      one TransactWriteItems, every item conditional
+//
+// # Invariants
+//
+// Every change touching more than one item is one TransactWriteItems call
+// whose items are all conditional, so a failure never leaves half a mapping
+// and of concurrent conflicting writes exactly one succeeds; the others get
+// an error wrapping ErrConflict (or ErrNotFound when what they change is
+// gone, ErrLimit when a limit is reached):
+//
+//   - CreateUser: PROFILE and USERNAME# items, both attribute_not_exists.
+//   - AddClient: PROFILE (exists, clients < MaxClientsPerUser, count and rev
+//     up), CLIENT# (attribute_not_exists) and the membership item.
+//   - ReplaceClient (a reset): PROFILE (exists, rev up), delete the old
+//     CLIENT# (condition: it is this user's) and its membership item, put
+//     the new ones (attribute_not_exists) — the old id stops working in the
+//     same instant the new one starts.
+//   - RemoveClient: PROFILE (count down), delete CLIENT# (this user's) and
+//     the membership item.
+//   - DeleteUser: reads the partition, then deletes every item in it and
+//     every lookup item it points at, conditional on PROFILE's rev being the
+//     one read (and each partner's version), so a client added meanwhile
+//     makes the delete fail whole instead of leaving an orphan. At most 100
+//     items fit a transaction, hence MaxClientsPerUser (40) and
+//     MaxPartnersPerUser (6): 2 + 2×40 + 3×6 = 100.
+//   - PutPartner, UpdatePartnerToken, RevokePartner, RemovePartner: the
+//     partner record, its fingerprint item and the membership item move
+//     together; UpdatePartnerToken is conditional on the version the caller
+//     read, and swaps the fingerprint items in the same transaction.
+//
+// Each transaction carries a random ClientRequestToken, so when the SDK
+// retries one whose answer was lost, DynamoDB treats the retry as the same
+// request instead of failing its conditions against the first attempt.
+//
+// # Cache and revocation delay
+//
+// UserByUsername and ClientByID read through a cache per lookup: bounded
+// (Config.CacheSize, least recently used out first), with a TTL for found
+// entries (Config.CacheTTL, default 60 s) and a shorter one for "not found"
+// (Config.NegativeCacheTTL, default 5 s). Concurrent misses for one key
+// share one GetItem. Only answers are cached — a user, a client, or
+// ErrNotFound — never another error, and a write made through this Store
+// drops the keys it touches whether or not it succeeded (a timed-out write
+// may have succeeded), and stops fetches already under way from storing
+// what they read.
+//
+// Other processes (other Lambda instances) learn of a change when their entry
+// expires. The worst-case delay between a reset, removal or deletion and the
+// last request it lets through is therefore
+//
+//	CacheTTL + API Gateway's authorizer-cache TTL = 60 s + 300 s = 360 s by default
+//
+// (the authorizer TTL can be 0 to 3600 s). Set CacheTTL negative and the
+// authorizer TTL to 0 for an immediate effect, at one GetItem per request.
+// A user created elsewhere may be reported missing for up to
+// NegativeCacheTTL.
+//
+// # Secrets
+//
+// Partner refresh tokens are sealed by a Sealer with KMS envelope
+// encryption: GenerateDataKey (AES_256) under the configured key
+// (Config.KMSKeyID, an id, ARN or alias), then AES-256-GCM. The encryption
+// context — table, record key, purpose — is bound both to the KMS data key
+// and, as additional data, to the GCM ciphertext, so a sealed value copied
+// into another record or offered for another purpose fails to open
+// (ErrSealBroken). Only sealed values reach DynamoDB; KMS down means no seal
+// and no open (ErrUnavailable). A credential is found by its Fingerprint
+// (SHA-256, see there), and fingerprints are compared in constant time.
+// This package does not log, and no error carries a secret.
+//
+// # Errors and retries
+//
+// ErrNotFound, ErrConflict (and ErrLimit, which is one) and ErrUnavailable
+// are sentinels for errors.Is; the SDK's error stays wrapped for errors.As.
+// Throttling, timeouts, 5xx and connection failures of DynamoDB or KMS are
+// ErrUnavailable. Each SDK call makes at most Config.MaxAttempts attempts
+// (default 3, the SDK's standard retryer and backoff) within Config.Timeout
+// (default 3 s). A failure returns an error and never a user, and is never
+// cached.
+package mapping

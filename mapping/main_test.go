@@ -1,0 +1,268 @@
+package mapping_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+
+	"github.com/gatehouse-auth/gatehouse/internal/localservices"
+	"github.com/gatehouse-auth/gatehouse/mapping"
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(localservices.Run(m, localservices.DynamoDB, localservices.KMS))
+}
+
+// env is what every integration test shares: clients built the ordinary way
+// (standard endpoint variables) and one KMS key with an alias.
+type env struct {
+	cfg   aws.Config
+	ddb   *dynamodb.Client
+	kms   *kms.Client
+	keyID string // an alias, as in production configuration
+}
+
+var (
+	envOnce sync.Once
+	envVal  env
+	envErr  error
+)
+
+func testEnv(tb testing.TB) env {
+	tb.Helper()
+	envOnce.Do(func() {
+		ctx := context.Background()
+		envVal.cfg, envErr = config.LoadDefaultConfig(ctx)
+		if envErr != nil {
+			return
+		}
+		envVal.ddb = dynamodb.NewFromConfig(envVal.cfg)
+		envVal.kms = kms.NewFromConfig(envVal.cfg)
+		key, err := envVal.kms.CreateKey(ctx, &kms.CreateKeyInput{Description: aws.String("gatehouse mapping tests")})
+		if err != nil {
+			envErr = err
+			return
+		}
+		alias := "alias/gatehouse-test-" + strings.ToLower(rand.Text()[:10])
+		if _, err := envVal.kms.CreateAlias(ctx, &kms.CreateAliasInput{AliasName: &alias, TargetKeyId: key.KeyMetadata.KeyId}); err != nil {
+			envErr = err
+			return
+		}
+		envVal.keyID = alias
+	})
+	if envErr != nil {
+		tb.Fatalf("test environment: %v", envErr)
+	}
+	return envVal
+}
+
+// newTable creates a table of its own for one test, so tests run in
+// parallel, and drops it afterwards.
+func newTable(tb testing.TB) string {
+	tb.Helper()
+	e := testEnv(tb)
+	name := "gatehouse-test-" + strings.ToLower(rand.Text()[:12])
+	if err := mapping.CreateTable(context.Background(), e.ddb, name, true); err != nil {
+		tb.Fatalf("CreateTable: %v", err)
+	}
+	tb.Cleanup(func() {
+		e.ddb.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: &name})
+	})
+	return name
+}
+
+// newStore returns a Store on a fresh table, with KMS, after applying
+// adjust to the Config.
+func newStore(tb testing.TB, adjust func(*mapping.Config)) (*mapping.Store, string) {
+	tb.Helper()
+	e := testEnv(tb)
+	table := newTable(tb)
+	cfg := mapping.Config{Table: table, DynamoDB: e.ddb, KMS: e.kms, KMSKeyID: e.keyID}
+	if adjust != nil {
+		adjust(&cfg)
+	}
+	s, err := mapping.New(cfg)
+	if err != nil {
+		tb.Fatalf("New: %v", err)
+	}
+	return s, table
+}
+
+// scan returns every item of a table, keyed "PK|SK".
+func scan(tb testing.TB, table string) map[string]map[string]types.AttributeValue {
+	tb.Helper()
+	e := testEnv(tb)
+	out := map[string]map[string]types.AttributeValue{}
+	in := &dynamodb.ScanInput{TableName: &table, ConsistentRead: aws.Bool(true)}
+	for {
+		page, err := e.ddb.Scan(context.Background(), in)
+		if err != nil {
+			tb.Fatalf("Scan: %v", err)
+		}
+		for _, it := range page.Items {
+			out[s(it, "PK")+"|"+s(it, "SK")] = it
+		}
+		if len(page.LastEvaluatedKey) == 0 {
+			return out
+		}
+		in.ExclusiveStartKey = page.LastEvaluatedKey
+	}
+}
+
+func s(it map[string]types.AttributeValue, name string) string {
+	if v, ok := it[name].(*types.AttributeValueMemberS); ok {
+		return v.Value
+	}
+	return ""
+}
+
+func n(it map[string]types.AttributeValue, name string) string {
+	if v, ok := it[name].(*types.AttributeValueMemberN); ok {
+		return v.Value
+	}
+	return ""
+}
+
+// checkTable verifies the table's invariants from a raw scan: every lookup
+// item has its membership item and the other way round, counters match,
+// and every pointer points back. Any half-written change shows up here.
+func checkTable(tb testing.TB, table string) {
+	tb.Helper()
+	items := scan(tb, table)
+	var problems []string
+	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	clients := map[string]int{}
+	partners := map[string]int{}
+	for k, it := range items {
+		pk, sk := s(it, "PK"), s(it, "SK")
+		switch {
+		case sk == "PROFILE":
+			id := strings.TrimPrefix(pk, "USER#")
+			if u := items["USERNAME#"+s(it, "username")+"|USERNAME"]; u == nil || s(u, "internalId") != id {
+				bad("profile %s has no matching user name item", k)
+			}
+		case sk == "USERNAME":
+			if p := items["USER#"+s(it, "internalId")+"|PROFILE"]; p == nil || "USERNAME#"+s(p, "username") != pk {
+				bad("user name item %s has no matching profile", k)
+			}
+		case sk == "CLIENT":
+			if items["USER#"+s(it, "internalId")+"|CLIENT#"+s(it, "clientId")] == nil {
+				bad("client %s has no membership item", k)
+			}
+		case strings.HasPrefix(sk, "CLIENT#"):
+			clients[pk]++
+			if c := items[sk+"|CLIENT"]; c == nil || "USER#"+s(c, "internalId") != pk {
+				bad("membership %s has no client item", k)
+			}
+		case sk == "PARTNER":
+			if items["USER#"+s(it, "internalId")+"|PARTNER#"+s(it, "partnerId")] == nil {
+				bad("partner %s has no membership item", k)
+			}
+			if fp := s(it, "fingerprint"); fp != "" {
+				if f := items["FINGERPRINT#"+fp+"|FINGERPRINT"]; f == nil || s(f, "partnerId") != s(it, "partnerId") {
+					bad("partner %s: its fingerprint item is missing", k)
+				}
+			}
+		case strings.HasPrefix(sk, "PARTNER#"):
+			partners[pk]++
+			if p := items[sk+"|PARTNER"]; p == nil || "USER#"+s(p, "internalId") != pk {
+				bad("membership %s has no partner item", k)
+			}
+		case sk == "FINGERPRINT":
+			p := items["PARTNER#"+s(it, "partnerId")+"|PARTNER"]
+			if p == nil || "FINGERPRINT#"+s(p, "fingerprint") != pk {
+				bad("fingerprint %s points at no partner carrying it", k)
+			}
+		default:
+			bad("unknown item %s", k)
+		}
+	}
+	for k, it := range items {
+		if s(it, "SK") != "PROFILE" {
+			continue
+		}
+		pk := s(it, "PK")
+		if got, want := fmt.Sprint(clients[pk]), n(it, "clients"); got != want {
+			bad("profile %s counts %s clients, has %s", k, want, got)
+		}
+		if got, want := fmt.Sprint(partners[pk]), n(it, "partners"); got != want {
+			bad("profile %s counts %s partners, has %s", k, want, got)
+		}
+	}
+	for _, p := range problems {
+		tb.Error("table invariant: " + p)
+	}
+}
+
+func ctxT(tb testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	tb.Cleanup(cancel)
+	return ctx
+}
+
+// moto 5.2.1 does not isolate concurrent TransactWriteItems calls: it
+// deep-copies the table, checks and applies the items one by one, and on a
+// failed condition puts the copy back — which can let two conflicting
+// transactions both succeed, or wipe a concurrent winner's items. DynamoDB
+// serializes conflicting transactions. So when (and only when) the
+// endpoint is moto, the race tests send one request at a time to it; the
+// goroutines, the Store and the SDK still run concurrently. Against any
+// other endpoint they run unchanged.
+var (
+	motoOnce sync.Once
+	motoIs   bool
+)
+
+func endpointIsMoto(tb testing.TB) bool {
+	motoOnce.Do(func() {
+		ep := localservices.Endpoint(localservices.DynamoDB)
+		if ep == "" {
+			return
+		}
+		resp, err := http.Get(strings.TrimRight(ep, "/") + "/moto-api/data.json")
+		if err != nil {
+			return
+		}
+		defer resp.Body.Close()
+		var v map[string]any
+		motoIs = resp.StatusCode == http.StatusOK && json.NewDecoder(resp.Body).Decode(&v) == nil
+	})
+	return motoIs
+}
+
+// raceClient is the DynamoDB client for tests of concurrent writes.
+func raceClient(tb testing.TB) *dynamodb.Client {
+	e := testEnv(tb)
+	if !endpointIsMoto(tb) {
+		return e.ddb
+	}
+	serial := &serialHTTP{next: awshttp.NewBuildableClient()}
+	return dynamodb.NewFromConfig(e.cfg, func(o *dynamodb.Options) { o.HTTPClient = serial })
+}
+
+type serialHTTP struct {
+	mu   sync.Mutex
+	next aws.HTTPClient
+}
+
+// Do holds the lock until the answer arrives: moto answers only after it has
+// applied the request.
+func (s *serialHTTP) Do(r *http.Request) (*http.Response, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.next.Do(r)
+}

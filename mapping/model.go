@@ -1,0 +1,78 @@
+package mapping
+
+import (
+	"slices"
+	"time"
+)
+
+// Kind says what sort of principal a user record stands for.
+type Kind string
+
+const (
+	// KindUser is a person (or a person's own programs, through clients).
+	KindUser Kind = "user"
+	// KindPartner is a B2B partner: a user-like principal with its own
+	// internal id and partner credentials.
+	KindPartner Kind = "partner"
+)
+
+func (k Kind) valid() bool { return k == KindUser || k == KindPartner }
+
+// User is the mapping between an internal user id and a Cognito user name.
+// Both are fixed for the record's lifetime.
+type User struct {
+	InternalID string    `json:"internalId"`
+	Username   string    `json:"username"`
+	Kind       Kind      `json:"kind"`
+	Created    time.Time `json:"created"`
+}
+
+// Client is an app client (Cognito client id) that acts for a user.
+type Client struct {
+	ClientID   string    `json:"clientId"`
+	InternalID string    `json:"internalId"`
+	Label      string    `json:"label,omitempty"`
+	Scopes     []string  `json:"scopes,omitempty"`
+	Created    time.Time `json:"created"`
+}
+
+func (c Client) clone() Client {
+	c.Scopes = slices.Clone(c.Scopes)
+	return c
+}
+
+// PartnerStatus is the life-cycle state of a partner credential.
+type PartnerStatus string
+
+const (
+	// PartnerActive: the exchange may use the credential.
+	PartnerActive PartnerStatus = "active"
+	// PartnerRevoked: the credential's fingerprint and sealed token are gone;
+	// the record stays for audit until RemovePartner or DeleteUser.
+	PartnerRevoked PartnerStatus = "revoked"
+)
+
+// Partner is a B2B partner credential: the Cognito refresh token the
+// exchange uses on the partner's behalf, sealed, and the fingerprint of the
+// credential the partner presents.
+type Partner struct {
+	PartnerID  string `json:"partnerId"`
+	InternalID string `json:"internalId"`
+	// CognitoUsername is the user name Cognito assigned, needed for
+	// SECRET_HASH on refresh (in e-mail-as-username pools it is the sub).
+	CognitoUsername string `json:"cognitoUsername"`
+	AppClientID     string `json:"appClientId"`
+	// SealedRefreshToken is the refresh token sealed for this record (see
+	// Store.PartnerTokenBinding). Empty once revoked.
+	SealedRefreshToken Sealed `json:"-"`
+	// CredentialFingerprint is Fingerprint of the credential the partner
+	// presents; it is unique across the table.
+	CredentialFingerprint string        `json:"credentialFingerprint,omitempty"`
+	Status                PartnerStatus `json:"status"`
+	// Version starts at 1 and grows with every change (rotation,
+	// revocation); UpdatePartnerToken is conditional on it.
+	Version int64     `json:"version"`
+	Created time.Time `json:"created"`
+	Rotated time.Time `json:"rotated,omitzero"`
+	Revoked time.Time `json:"revoked,omitzero"`
+}

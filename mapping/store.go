@@ -1,0 +1,593 @@
+package mapping
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+)
+
+// Store keeps the mappings in one DynamoDB table. It is safe for concurrent
+// use. See the package documentation for the table layout and guarantees.
+type Store struct {
+	table   string
+	ddb     DynamoDBAPI
+	sealer  *Sealer // nil without KMS
+	now     func() time.Time
+	timeout time.Duration
+	ddbOpts []func(*dynamodb.Options)
+
+	users   *lookupCache[User]   // by username; nil when caching is off
+	clients *lookupCache[Client] // by client id
+}
+
+// New checks cfg and returns a Store. It does no I/O.
+func New(cfg Config) (*Store, error) {
+	if err := checkTableName(cfg.Table); err != nil {
+		return nil, err
+	}
+	if cfg.DynamoDB == nil {
+		return nil, errors.New("mapping: Config.DynamoDB is nil")
+	}
+	if (cfg.KMSKeyID == "") != (cfg.KMS == nil) {
+		return nil, errors.New("mapping: Config.KMSKeyID and Config.KMS go together: set both or neither")
+	}
+	if cfg.CacheSize == 0 {
+		cfg.CacheSize = DefaultCacheSize
+	}
+	if cfg.CacheTTL == 0 {
+		cfg.CacheTTL = DefaultCacheTTL
+	}
+	if cfg.NegativeCacheTTL == 0 {
+		cfg.NegativeCacheTTL = DefaultNegativeCacheTTL
+	}
+	// "Not found" never outlives a found entry.
+	cfg.NegativeCacheTTL = min(cfg.NegativeCacheTTL, cfg.CacheTTL)
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.MaxAttempts <= 0 {
+		cfg.MaxAttempts = DefaultMaxAttempts
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	attempts := cfg.MaxAttempts
+	s := &Store{
+		table:   cfg.Table,
+		ddb:     cfg.DynamoDB,
+		now:     cfg.Now,
+		timeout: cfg.Timeout,
+		ddbOpts: []func(*dynamodb.Options){func(o *dynamodb.Options) { o.RetryMaxAttempts = attempts }},
+	}
+	if cfg.KMS != nil {
+		s.sealer = &Sealer{
+			kms: cfg.KMS, keyID: cfg.KMSKeyID, timeout: cfg.Timeout,
+			opts: []func(*kms.Options){func(o *kms.Options) { o.RetryMaxAttempts = attempts }},
+		}
+	}
+	s.users = newLookupCache(cfg.CacheSize, cfg.CacheTTL, cfg.NegativeCacheTTL, cfg.Now, s.fetchUserByUsername)
+	s.clients = newLookupCache(cfg.CacheSize, cfg.CacheTTL, cfg.NegativeCacheTTL, cfg.Now, s.fetchClient)
+	return s, nil
+}
+
+// Table returns the table name the Store uses.
+func (s *Store) Table() string { return s.table }
+
+// Sealer returns the Store's Sealer, or an error when Config has no KMS key.
+func (s *Store) Sealer() (*Sealer, error) {
+	if s.sealer == nil {
+		return nil, errors.New("mapping: no KMS key configured (Config.KMSKeyID)")
+	}
+	return s.sealer, nil
+}
+
+func (s *Store) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, s.timeout)
+}
+
+func (s *Store) nowUTC() time.Time { return s.now().UTC().Truncate(time.Millisecond) }
+
+// UserByUsername returns the user a Cognito user name maps to. It is one of
+// the authorizer's two hot lookups: served from the cache when fresh,
+// otherwise one strongly consistent GetItem.
+func (s *Store) UserByUsername(ctx context.Context, username string) (User, error) {
+	if err := checkName("username", username); err != nil {
+		return User{}, err
+	}
+	if s.users == nil {
+		return s.fetchUserByUsername(ctx, username)
+	}
+	return s.users.get(ctx, username)
+}
+
+func (s *Store) fetchUserByUsername(ctx context.Context, username string) (User, error) {
+	it, err := s.getItem(ctx, "GetItem (user by username)", usernameKey(username))
+	if err != nil {
+		return User{}, err
+	}
+	if it == nil {
+		return User{}, notFoundf("no user with user name %q", username)
+	}
+	u, err := decodeUser(it)
+	if err != nil {
+		return User{}, err
+	}
+	if u.Username != username {
+		return User{}, fmt.Errorf("mapping: malformed item: user name item %q holds user name %q", username, u.Username)
+	}
+	return u, nil
+}
+
+// ClientByID returns the app client with this Cognito client id and the
+// user it acts for. It is the authorizer's other hot lookup, and for client
+// tokens it is the revocation check: served from the cache when fresh,
+// otherwise one strongly consistent GetItem.
+func (s *Store) ClientByID(ctx context.Context, clientID string) (Client, error) {
+	if err := checkName("client id", clientID); err != nil {
+		return Client{}, err
+	}
+	var c Client
+	var err error
+	if s.clients == nil {
+		c, err = s.fetchClient(ctx, clientID)
+	} else {
+		c, err = s.clients.get(ctx, clientID)
+	}
+	if err != nil {
+		return Client{}, err
+	}
+	// The cached value is shared: the caller gets its own scopes slice.
+	return c.clone(), nil
+}
+
+func (s *Store) fetchClient(ctx context.Context, clientID string) (Client, error) {
+	it, err := s.getItem(ctx, "GetItem (client by id)", clientKey(clientID))
+	if err != nil {
+		return Client{}, err
+	}
+	if it == nil {
+		return Client{}, notFoundf("no client with id %q", clientID)
+	}
+	c, err := decodeClient(it)
+	if err != nil {
+		return Client{}, err
+	}
+	if c.ClientID != clientID {
+		return Client{}, fmt.Errorf("mapping: malformed item: client item %q holds client id %q", clientID, c.ClientID)
+	}
+	return c, nil
+}
+
+// User returns the user with this internal id (strongly consistent, not
+// cached).
+func (s *Store) User(ctx context.Context, internalID string) (User, error) {
+	if err := checkName("internal id", internalID); err != nil {
+		return User{}, err
+	}
+	it, err := s.getItem(ctx, "GetItem (user)", userKey(internalID))
+	if err != nil {
+		return User{}, err
+	}
+	if it == nil {
+		return User{}, notFoundf("no user with internal id %q", internalID)
+	}
+	u, err := decodeUser(it)
+	if err != nil {
+		return User{}, err
+	}
+	if u.InternalID != internalID {
+		return User{}, fmt.Errorf("mapping: malformed item: user %q holds internal id %q", internalID, u.InternalID)
+	}
+	return u, nil
+}
+
+// Clients returns the user's app clients in client id order (one strongly
+// consistent Query of the user's partition, not cached). A user without
+// clients gets an empty slice; an unknown user gets ErrNotFound.
+func (s *Store) Clients(ctx context.Context, internalID string) ([]Client, error) {
+	p, err := s.readUser(ctx, internalID)
+	if err != nil {
+		return nil, err
+	}
+	return p.clients, nil
+}
+
+// userPartition is everything stored under USER#<internalId>.
+type userPartition struct {
+	user       User
+	rev        int64
+	clients    []Client
+	partnerIDs []string
+}
+
+func (s *Store) readUser(ctx context.Context, internalID string) (userPartition, error) {
+	if err := checkName("internal id", internalID); err != nil {
+		return userPartition{}, err
+	}
+	items, err := s.queryPartition(ctx, "Query (user partition)", prefixUser+internalID)
+	if err != nil {
+		return userPartition{}, err
+	}
+	var p userPartition
+	found := false
+	p.clients = []Client{}
+	for _, it := range items {
+		sk, err := getS(it, attrSK)
+		if err != nil {
+			return userPartition{}, err
+		}
+		switch {
+		case sk == skProfile:
+			if p.user, err = decodeUser(it); err != nil {
+				return userPartition{}, err
+			}
+			if p.rev, err = getN(it, attrRev); err != nil {
+				return userPartition{}, err
+			}
+			found = true
+		case strings.HasPrefix(sk, prefixClient):
+			c, err := decodeClient(it)
+			if err != nil {
+				return userPartition{}, err
+			}
+			p.clients = append(p.clients, c)
+		case strings.HasPrefix(sk, prefixPartner):
+			id, err := getS(it, attrPartnerID)
+			if err != nil {
+				return userPartition{}, err
+			}
+			p.partnerIDs = append(p.partnerIDs, id)
+		}
+	}
+	if !found {
+		return userPartition{}, notFoundf("no user with internal id %q", internalID)
+	}
+	return p, nil
+}
+
+func decodeUser(it item) (User, error) {
+	var u User
+	var err error
+	if u.InternalID, err = getS(it, attrInternalID); err != nil {
+		return User{}, err
+	}
+	if u.Username, err = getS(it, attrUsername); err != nil {
+		return User{}, err
+	}
+	k, err := getS(it, attrKind)
+	if err != nil {
+		return User{}, err
+	}
+	u.Kind = Kind(k)
+	if !u.Kind.valid() {
+		return User{}, fmt.Errorf("mapping: malformed item: unknown kind %q", k)
+	}
+	if u.Created, err = getTime(it, attrCreated); err != nil {
+		return User{}, err
+	}
+	return u, nil
+}
+
+func decodeClient(it item) (Client, error) {
+	var c Client
+	var err error
+	if c.ClientID, err = getS(it, attrClientID); err != nil {
+		return Client{}, err
+	}
+	if c.InternalID, err = getS(it, attrInternalID); err != nil {
+		return Client{}, err
+	}
+	c.Label = getOptS(it, attrLabel)
+	if c.Scopes, err = getStrings(it, attrScopes); err != nil {
+		return Client{}, err
+	}
+	if c.Created, err = getTime(it, attrCreated); err != nil {
+		return Client{}, err
+	}
+	return c, nil
+}
+
+// CreateUser records a user: internal id ↔ user name, both unique. An empty
+// internalID gets a random one (NewID); an empty kind means KindUser. If
+// either is taken, nothing is written and the error is ErrConflict.
+func (s *Store) CreateUser(ctx context.Context, internalID, username string, kind Kind) (User, error) {
+	if internalID == "" {
+		internalID = NewID()
+	}
+	if kind == "" {
+		kind = KindUser
+	}
+	if err := checkName("internal id", internalID); err != nil {
+		return User{}, err
+	}
+	if err := checkName("username", username); err != nil {
+		return User{}, err
+	}
+	if !kind.valid() {
+		return User{}, invalidf("kind %q is neither %q nor %q", kind, KindUser, KindPartner)
+	}
+	u := User{InternalID: internalID, Username: username, Kind: kind, Created: s.nowUTC()}
+	profile := userKey(internalID)
+	profile[attrType] = str("user")
+	profile[attrInternalID] = str(internalID)
+	profile[attrUsername] = str(username)
+	profile[attrKind] = str(string(kind))
+	profile[attrCreated] = timeAttr(u.Created)
+	profile[attrClients] = num(0)
+	profile[attrPartners] = num(0)
+	profile[attrRev] = num(0)
+	// The user name item carries the whole User, so the hot lookup is one
+	// GetItem. It never changes: a user name is never reassigned in place.
+	byName := usernameKey(username)
+	byName[attrType] = str("username")
+	byName[attrInternalID] = str(internalID)
+	byName[attrUsername] = str(username)
+	byName[attrKind] = str(string(kind))
+	byName[attrCreated] = timeAttr(u.Created)
+
+	notExists := expr{names: map[string]string{"#pk": attrPK}}
+	err := s.transact(ctx, "CreateUser", []write{
+		s.put(profile, "attribute_not_exists(#pk)", notExists, always(conflictf("internal id %q is taken", internalID))),
+		s.put(byName, "attribute_not_exists(#pk)", notExists, always(conflictf("user name %q is taken", username))),
+	})
+	// Whatever the outcome (a timeout may hide a success), drop a cached
+	// "not found" for this name.
+	s.users.invalidate(username)
+	if err != nil {
+		return User{}, err
+	}
+	return u, nil
+}
+
+// AddClient binds a new app client to an existing user. The client id must
+// not be bound to anyone (ErrConflict), the user must exist (ErrNotFound)
+// and have fewer than MaxClientsPerUser clients (ErrLimit). The Created
+// time is set here; the stored client is returned.
+func (s *Store) AddClient(ctx context.Context, internalID string, c Client) (Client, error) {
+	c, err := s.newClient(internalID, c)
+	if err != nil {
+		return Client{}, err
+	}
+	err = s.transact(ctx, "AddClient", []write{
+		s.bumpProfile(internalID, attrClients, 1, MaxClientsPerUser),
+		s.putClient(c),
+		s.putUserClient(c),
+	})
+	s.clients.invalidate(c.ClientID)
+	if err != nil {
+		return Client{}, err
+	}
+	return c, nil
+}
+
+// ReplaceClient resets a client: in one transaction the old client id stops
+// mapping to the user and the new one starts. oldClientID must belong to
+// internalID (ErrNotFound otherwise); the new id must be free (ErrConflict).
+func (s *Store) ReplaceClient(ctx context.Context, internalID, oldClientID string, newClient Client) (Client, error) {
+	if err := checkName("old client id", oldClientID); err != nil {
+		return Client{}, err
+	}
+	c, err := s.newClient(internalID, newClient)
+	if err != nil {
+		return Client{}, err
+	}
+	if c.ClientID == oldClientID {
+		return Client{}, invalidf("the new client id is the old one")
+	}
+	err = s.transact(ctx, "ReplaceClient", []write{
+		s.bumpProfile(internalID, attrClients, 0, 0),
+		s.deleteClient(internalID, oldClientID),
+		s.deleteUserClient(internalID, oldClientID),
+		s.putClient(c),
+		s.putUserClient(c),
+	})
+	s.clients.invalidate(oldClientID, c.ClientID)
+	if err != nil {
+		return Client{}, err
+	}
+	return c, nil
+}
+
+// RemoveClient unbinds a client from its user. It must belong to internalID
+// (ErrNotFound otherwise).
+func (s *Store) RemoveClient(ctx context.Context, internalID, clientID string) error {
+	if err := checkName("internal id", internalID); err != nil {
+		return err
+	}
+	if err := checkName("client id", clientID); err != nil {
+		return err
+	}
+	err := s.transact(ctx, "RemoveClient", []write{
+		s.bumpProfile(internalID, attrClients, -1, 0),
+		s.deleteClient(internalID, clientID),
+		s.deleteUserClient(internalID, clientID),
+	})
+	s.clients.invalidate(clientID)
+	return err
+}
+
+// DeleteUser removes the user and everything of theirs — user name, clients,
+// partner credentials and their fingerprints — in one transaction. It reads
+// the user's partition first; if anything of theirs changes between that
+// read and the write, the write fails with ErrConflict and nothing is
+// removed (retry it).
+func (s *Store) DeleteUser(ctx context.Context, internalID string) error {
+	p, err := s.readUser(ctx, internalID)
+	if err != nil {
+		return err
+	}
+	partners := make([]Partner, 0, len(p.partnerIDs))
+	for _, id := range p.partnerIDs {
+		pt, err := s.Partner(ctx, id)
+		if err != nil {
+			if errors.Is(err, ErrNotFound) {
+				return conflictf("partner %q of user %q vanished while deleting; retry", id, internalID)
+			}
+			return err
+		}
+		partners = append(partners, pt)
+	}
+
+	idIs := expr{names: map[string]string{"#iid": attrInternalID}, values: item{":iid": str(internalID)}}
+	exists := expr{names: map[string]string{"#pk": attrPK}}
+	changed := always(conflictf("user %q changed while being deleted; retry", internalID))
+	writes := []write{
+		s.del(userKey(internalID), "#rev = :rev", expr{
+			names: map[string]string{"#rev": attrRev}, values: item{":rev": num(p.rev)},
+		}, func(old item) error {
+			if len(old) == 0 {
+				return notFoundf("no user with internal id %q", internalID)
+			}
+			return conflictf("user %q changed while being deleted; retry", internalID)
+		}),
+		s.del(usernameKey(p.user.Username), "#iid = :iid", idIs, changed),
+	}
+	for _, c := range p.clients {
+		writes = append(writes,
+			s.del(clientKey(c.ClientID), "#iid = :iid", idIs, changed),
+			s.del(userClientKey(internalID, c.ClientID), "attribute_exists(#pk)", exists, changed))
+	}
+	for _, pt := range partners {
+		writes = append(writes,
+			s.del(partnerKey(pt.PartnerID), "#ver = :ver AND #iid = :iid", expr{
+				names:  map[string]string{"#ver": attrVersion, "#iid": attrInternalID},
+				values: item{":ver": num(pt.Version), ":iid": str(internalID)},
+			}, changed),
+			s.del(userPartnerKey(internalID, pt.PartnerID), "attribute_exists(#pk)", exists, changed))
+		if pt.CredentialFingerprint != "" {
+			writes = append(writes, s.del(fingerprintKey(pt.CredentialFingerprint), "#pid = :pid", expr{
+				names: map[string]string{"#pid": attrPartnerID}, values: item{":pid": str(pt.PartnerID)},
+			}, changed))
+		}
+	}
+	err = s.transact(ctx, "DeleteUser", writes)
+	s.users.invalidate(p.user.Username)
+	ids := make([]string, len(p.clients))
+	for i, c := range p.clients {
+		ids[i] = c.ClientID
+	}
+	s.clients.invalidate(ids...)
+	return err
+}
+
+func (s *Store) newClient(internalID string, c Client) (Client, error) {
+	if err := checkName("internal id", internalID); err != nil {
+		return Client{}, err
+	}
+	if err := checkName("client id", c.ClientID); err != nil {
+		return Client{}, err
+	}
+	if c.InternalID != "" && c.InternalID != internalID {
+		return Client{}, invalidf("client names internal id %q, not %q", c.InternalID, internalID)
+	}
+	if len(c.Label) > maxLabelLen {
+		return Client{}, invalidf("label is longer than %d bytes", maxLabelLen)
+	}
+	if c.Label != "" {
+		if err := checkName("label", c.Label); err != nil {
+			return Client{}, err
+		}
+	}
+	if len(c.Scopes) > maxScopes {
+		return Client{}, invalidf("more than %d scopes", maxScopes)
+	}
+	for _, sc := range c.Scopes {
+		if err := checkName("scope", sc); err != nil {
+			return Client{}, err
+		}
+		if len(sc) > maxScopeLen || strings.ContainsAny(sc, " \t") {
+			return Client{}, invalidf("scope %q is too long or contains white space", sc)
+		}
+	}
+	c.InternalID = internalID
+	c.Scopes = append([]string(nil), c.Scopes...)
+	c.Created = s.nowUTC()
+	return c, nil
+}
+
+// bumpProfile is the profile's part in a membership change: the user must
+// exist; count (attrClients or attrPartners) moves by delta and must stay
+// below limit when growing; rev always grows, so that DeleteUser's read is
+// invalidated by any change it did not see.
+func (s *Store) bumpProfile(internalID, count string, delta int64, limit int) write {
+	e := expr{
+		names:  map[string]string{"#pk": attrPK, "#rev": attrRev, "#n": count},
+		values: item{":one": num(1), ":d": num(delta)},
+	}
+	cond := "attribute_exists(#pk)"
+	if delta > 0 {
+		cond += " AND #n < :max"
+		e.values[":max"] = num(int64(limit))
+	}
+	what := "clients"
+	if count == attrPartners {
+		what = "partner credentials"
+	}
+	return s.update(userKey(internalID), "SET #rev = #rev + :one, #n = #n + :d", cond, e, func(old item) error {
+		if len(old) == 0 {
+			return notFoundf("no user with internal id %q", internalID)
+		}
+		return fmt.Errorf("%w: user %q already has the maximum of %d %s", ErrLimit, internalID, limit, what)
+	})
+}
+
+func clientAttrs(it item, c Client) item {
+	it[attrClientID] = str(c.ClientID)
+	it[attrInternalID] = str(c.InternalID)
+	if c.Label != "" {
+		it[attrLabel] = str(c.Label)
+	}
+	if len(c.Scopes) > 0 {
+		it[attrScopes] = strList(c.Scopes)
+	}
+	it[attrCreated] = timeAttr(c.Created)
+	return it
+}
+
+func (s *Store) putClient(c Client) write {
+	it := clientAttrs(clientKey(c.ClientID), c)
+	it[attrType] = str("client")
+	return s.put(it, "attribute_not_exists(#pk)", expr{names: map[string]string{"#pk": attrPK}},
+		func(old item) error {
+			if owner := getOptS(old, attrInternalID); owner == c.InternalID {
+				return conflictf("client id %q is already bound to this user", c.ClientID)
+			}
+			return conflictf("client id %q is bound to another user", c.ClientID)
+		})
+}
+
+func (s *Store) putUserClient(c Client) write {
+	it := clientAttrs(userClientKey(c.InternalID, c.ClientID), c)
+	it[attrType] = str("user-client")
+	return s.put(it, "attribute_not_exists(#pk)", expr{names: map[string]string{"#pk": attrPK}},
+		always(conflictf("client id %q is already bound to this user", c.ClientID)))
+}
+
+func (s *Store) deleteClient(internalID, clientID string) write {
+	return s.del(clientKey(clientID), "#iid = :iid", expr{
+		names: map[string]string{"#iid": attrInternalID}, values: item{":iid": str(internalID)},
+	}, always(notFoundf("user %q has no client %q", internalID, clientID)))
+}
+
+func (s *Store) deleteUserClient(internalID, clientID string) write {
+	return s.del(userClientKey(internalID, clientID), "attribute_exists(#pk)", expr{
+		names: map[string]string{"#pk": attrPK},
+	}, always(notFoundf("user %q has no client %q", internalID, clientID)))
+}
+
+var tableNameOK = func(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-' || r == '.'
+}
+
+// checkTableName applies DynamoDB's rule: 3 to 255 of [A-Za-z0-9_.-].
+func checkTableName(t string) error {
+	if len(t) < 3 || len(t) > 255 || strings.IndexFunc(t, func(r rune) bool { return !tableNameOK(r) }) >= 0 {
+		return invalidf("table name %q: want 3 to 255 of A-Z a-z 0-9 _ - .", t)
+	}
+	return nil
+}
