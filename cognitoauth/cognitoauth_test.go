@@ -1,0 +1,224 @@
+package cognitoauth_test
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+
+	"github.com/gatehouse-auth/gatehouse/cognitoauth"
+	"github.com/gatehouse-auth/gatehouse/internal/localservices"
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(localservices.Run(m, localservices.CognitoIDP))
+}
+
+func TestSecretHash(t *testing.T) {
+	// Reference value: base64(HMAC-SHA256("secret", "alice"+"client123")),
+	// computed independently.
+	if got, want := cognitoauth.SecretHash("secret", "alice", "client123"), "oKHO337pkuh1r3zUNCZ1oCL3YgM0Yi2nkcAZsKQTIH8="; got != want {
+		t.Errorf("SecretHash = %s, want %s", got, want)
+	}
+}
+
+func TestNewRejectsIncompleteConfig(t *testing.T) {
+	api := cip.New(cip.Options{Region: "us-east-1"})
+	for _, cfg := range []cognitoauth.Config{
+		{UserPoolID: "p", ClientID: "c"},
+		{API: api, ClientID: "c"},
+		{API: api, UserPoolID: "p"},
+	} {
+		if _, err := cognitoauth.New(cfg); err == nil {
+			t.Errorf("New(%+v) accepted", cfg)
+		}
+	}
+}
+
+// A confidential client on cognito-local: sign in, refresh, revoke.
+func TestFlowsAgainstCognitoLocal(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	awsCfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idp := cip.NewFromConfig(awsCfg)
+	pool, err := idp.CreateUserPool(ctx, &cip.CreateUserPoolInput{PoolName: aws.String("cognitoauth")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	poolID := *pool.UserPool.Id
+	client, err := idp.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{
+		UserPoolId:        aws.String(poolID),
+		ClientName:        aws.String("confidential"),
+		GenerateSecret:    true,
+		ExplicitAuthFlows: []types.ExplicitAuthFlowsType{types.ExplicitAuthFlowsTypeAllowAdminUserPasswordAuth, types.ExplicitAuthFlowsTypeAllowRefreshTokenAuth},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	password := "Pw-" + rand.Text() + "1!"
+	if _, err := idp.AdminCreateUser(ctx, &cip.AdminCreateUserInput{UserPoolId: aws.String(poolID), Username: aws.String("carol"), MessageAction: types.MessageActionTypeSuppress}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := idp.AdminSetUserPassword(ctx, &cip.AdminSetUserPasswordInput{UserPoolId: aws.String(poolID), Username: aws.String("carol"), Password: aws.String(password), Permanent: true}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := cognitoauth.New(cognitoauth.Config{
+		API: idp, UserPoolID: poolID,
+		ClientID: *client.UserPoolClient.ClientId, ClientSecret: aws.ToString(client.UserPoolClient.ClientSecret),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	for _, tc := range []struct{ user, password string }{{"carol", "wrong-" + password}, {"nobody", password}} {
+		if _, _, err := c.SignIn(ctx, tc.user, tc.password); !errors.Is(err, cognitoauth.ErrNotAuthorized) {
+			t.Errorf("SignIn(%s, bad): %v, want ErrNotAuthorized", tc.user, err)
+		}
+		if err != nil && strings.Contains(err.Error(), tc.password) {
+			t.Error("an error carries the password")
+		}
+	}
+
+	tokens, challenge, err := c.SignIn(ctx, "carol", password)
+	if err != nil || challenge != nil {
+		t.Fatalf("SignIn: %v, challenge %+v", err, challenge)
+	}
+	if tokens.IDToken == "" || tokens.AccessToken == "" || tokens.RefreshToken == "" || tokens.ExpiresIn <= 0 {
+		t.Fatalf("SignIn tokens incomplete: expires in %v", tokens.ExpiresIn)
+	}
+	refreshed, err := c.Refresh(ctx, "carol", tokens.RefreshToken)
+	if err != nil {
+		t.Fatalf("Refresh: %v", err)
+	}
+	if refreshed.IDToken == "" || refreshed.AccessToken == "" {
+		t.Fatal("Refresh returned no tokens")
+	}
+	if _, err := c.Refresh(ctx, "carol", "not-a-refresh-token"); !errors.Is(err, cognitoauth.ErrNotAuthorized) {
+		t.Errorf("Refresh(garbage): %v, want ErrNotAuthorized", err)
+	}
+	if err := c.Revoke(ctx, tokens.RefreshToken); err != nil {
+		t.Fatalf("Revoke: %v", err)
+	}
+	if _, err := c.Refresh(ctx, "carol", tokens.RefreshToken); !errors.Is(err, cognitoauth.ErrNotAuthorized) {
+		t.Errorf("Refresh after Revoke: %v, want ErrNotAuthorized", err)
+	}
+}
+
+// No local service implements GetTokensFromRefreshToken: this in-process
+// stand-in speaks its wire protocol, rotating one refresh token and refusing
+// its reuse.
+func TestRefreshRotatingProtocol(t *testing.T) {
+	var calls int
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Amz-Target") != "AWSCognitoIdentityProviderService.GetTokensFromRefreshToken" {
+			http.Error(w, "unexpected call", http.StatusBadRequest)
+			return
+		}
+		calls++
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		if calls > 1 {
+			w.WriteHeader(http.StatusBadRequest)
+			fmt.Fprint(w, `{"__type":"RefreshTokenReuseException","message":"reused"}`)
+			return
+		}
+		fmt.Fprint(w, `{"AuthenticationResult":{"IdToken":"id","AccessToken":"access","RefreshToken":"new-refresh","ExpiresIn":3600,"TokenType":"Bearer"}}`)
+	}))
+	defer srv.Close()
+	c := newClient(t, srv.URL)
+	ctx := context.Background()
+	got, err := c.RefreshRotating(ctx, "old-refresh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.RefreshToken != "new-refresh" || got.ExpiresIn != time.Hour {
+		t.Errorf("tokens %+v", got)
+	}
+	if _, err := c.RefreshRotating(ctx, "old-refresh"); !errors.Is(err, cognitoauth.ErrRefreshTokenReused) {
+		t.Errorf("reuse: %v, want ErrRefreshTokenReused", err)
+	}
+}
+
+// cognito-local signs a user with a temporary password straight in, so the
+// challenge answer is checked against Cognito's wire format in process.
+func TestSignInChallenge(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		fmt.Fprint(w, `{"ChallengeName":"NEW_PASSWORD_REQUIRED","Session":"session-1","ChallengeParameters":{"USER_ID_FOR_SRP":"dave"}}`)
+	}))
+	defer srv.Close()
+	tokens, challenge, err := newClient(t, srv.URL).SignIn(context.Background(), "dave", "temporary")
+	if err != nil || tokens != nil || challenge == nil {
+		t.Fatalf("tokens %v, challenge %+v, err %v", tokens != nil, challenge, err)
+	}
+	if challenge.Name != "NEW_PASSWORD_REQUIRED" || challenge.Session != "session-1" || challenge.Parameters["USER_ID_FOR_SRP"] != "dave" {
+		t.Errorf("challenge %+v", challenge)
+	}
+}
+
+func TestUnavailable(t *testing.T) {
+	tests := []struct {
+		name    string
+		handler http.HandlerFunc
+	}{
+		{"500", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "boom", http.StatusInternalServerError) }},
+		{"throttled", func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusBadRequest)
+			fmt.Fprint(w, `{"__type":"TooManyRequestsException","message":"slow down"}`)
+		}},
+		{"no tokens", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, `{}`) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(tt.handler)
+			defer srv.Close()
+			c := newClient(t, srv.URL)
+			if _, _, err := c.SignIn(context.Background(), "u", "p"); !errors.Is(err, cognitoauth.ErrUnavailable) {
+				t.Errorf("SignIn: %v, want ErrUnavailable", err)
+			}
+			if _, err := c.Refresh(context.Background(), "u", "r"); !errors.Is(err, cognitoauth.ErrUnavailable) {
+				t.Errorf("Refresh: %v, want ErrUnavailable", err)
+			}
+		})
+	}
+	t.Run("connection refused", func(t *testing.T) {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		url := "http://" + l.Addr().String()
+		l.Close()
+		if err := newClient(t, url).Revoke(context.Background(), "r"); !errors.Is(err, cognitoauth.ErrUnavailable) {
+			t.Errorf("Revoke: %v, want ErrUnavailable", err)
+		}
+	})
+}
+
+func newClient(t *testing.T, endpoint string) *cognitoauth.Client {
+	t.Helper()
+	api := cip.New(cip.Options{
+		Region:           "us-east-1",
+		BaseEndpoint:     aws.String(endpoint),
+		Credentials:      aws.AnonymousCredentials{},
+		RetryMaxAttempts: 1,
+	})
+	c, err := cognitoauth.New(cognitoauth.Config{API: api, UserPoolID: "us-east-1_Test", ClientID: "client", ClientSecret: "secret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
