@@ -20,7 +20,7 @@ BENCHOUT   ?= bench.txt
 
 LAMBDAS := $(filter-out gatehouse,$(notdir $(wildcard cmd/*)))
 
-.PHONY: demo test tools lint fmt-check vet staticcheck unit fuzz bench build clean
+.PHONY: demo test tools proxies lint fmt-check vet staticcheck unit fuzz bench bench-serve build clean
 
 ## demo: start local stand-ins, sign a person in, verify their real tokens
 ## with the gatehouse CLI, then stop everything.
@@ -32,8 +32,16 @@ demo: tools build
 test: tools lint unit fuzz
 
 ## tools: install pinned tools and the local Cognito stand-in.
-tools: $(STATICCHECK) $(BENCHSTAT) $(COGNITO_LOCAL)
+tools: $(STATICCHECK) $(BENCHSTAT) $(COGNITO_LOCAL) proxies
 	@command -v moto_server >/dev/null || { echo "moto_server is missing: install it with pip install 'moto[server]'"; exit 1; }
+
+## proxies: nginx and Caddy (forward-auth end-to-end tests) and wrk (load), from Debian.
+proxies:
+	@missing=; for t in nginx caddy wrk; do command -v $$t >/dev/null || missing=1; done; \
+	if [ -n "$$missing" ]; then \
+	  SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends nginx caddy wrk; \
+	fi
 
 $(STATICCHECK):
 	GOBIN=$(BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
@@ -74,6 +82,11 @@ fuzz:
 bench: tools
 	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) ./... | tee $(BENCHOUT)
 	$(BENCHSTAT) $(BENCHOUT)
+
+## bench-serve: gatehouse serve under a bounded loopback load (wrk) behind
+## nginx, beside nginx alone; prints the table for BENCHMARKS.md.
+bench-serve: tools
+	./scripts/bench-serve.sh
 
 ## build: the gatehouse CLI for this machine, and the Lambda bootstraps for
 ## provided.al2023 on arm64 (bin/<function>/bootstrap).

@@ -87,6 +87,18 @@ type Authorizer struct {
 	httpAPISimple bool
 }
 
+// Hydrate loads the verifier's signing keys now, when its key sets can be
+// loaded ahead of the first request (jwtverify's can). A server reports
+// ready once it returns nil; until then decisions that need the keys fail
+// closed.
+func (a *Authorizer) Hydrate(ctx context.Context) error {
+	h, ok := a.verifier.(interface{ Hydrate(context.Context) error })
+	if !ok {
+		return nil
+	}
+	return h.Hydrate(ctx)
+}
+
 // everything is the Allowed list: every route not denied is open to an
 // authenticated caller.
 var everything = []Route{{Method: "*", Path: "/*"}}

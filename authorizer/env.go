@@ -264,7 +264,7 @@ func (e EnvConfig) Build(ctx context.Context) (*Authorizer, error) {
 	a.httpAPISimple = e.HTTPAPISimple
 	hctx, cancel := context.WithTimeout(ctx, hydrateTimeout)
 	defer cancel()
-	if err := v.Hydrate(hctx); err != nil {
+	if err := a.Hydrate(hctx); err != nil {
 		logger.WarnContext(ctx, "authorizer start: signing keys not loaded yet", "error", err.Error())
 	}
 	logger.InfoContext(ctx, "authorizer start", "user_pool", e.Pool.UserPoolID, "table", e.Table,

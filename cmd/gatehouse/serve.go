@@ -1,0 +1,245 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse/authorizer"
+	"github.com/gatehouse-auth/gatehouse/forwardauth"
+)
+
+// DefaultMetricsAddr is where /healthz, /readyz and /metrics listen unless
+// --metrics-addr says otherwise.
+const DefaultMetricsAddr = "127.0.0.1:9090"
+
+// serveFlags are the flags of `gatehouse serve`; see the table in
+// forwardauth/doc.go.
+type serveFlags struct {
+	addr, metricsAddr, upstream, requestHeaders string
+	logLevel, logFormat                         string
+	server                                      forwardauth.ServerConfig
+	decisionTimeout, upstreamTimeout            time.Duration
+	// env holds the flags that override GATEHOUSE_* variables, by variable
+	// name, only when set on the command line.
+	env map[string]*string
+}
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return serve(ctx, args, os.Getenv, stdout, stderr)
+}
+
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("gatehouse serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	f := serveFlags{env: map[string]*string{}}
+	fs.StringVar(&f.addr, "addr", forwardauth.DefaultAddr, "`address` of the auth endpoint (or of the proxy with --upstream)")
+	fs.StringVar(&f.metricsAddr, "metrics-addr", DefaultMetricsAddr, "`address` of /healthz, /readyz and /metrics; empty: none")
+	fs.StringVar(&f.upstream, "upstream", "", "proxy mode: proxy allowed requests to this http(s) `URL`")
+	fs.StringVar(&f.requestHeaders, "request-headers", "auto", "where the protected request's method and URI are read: auto, original (nginx), forwarded (Caddy, Traefik) or none (Envoy)")
+	fs.DurationVar(&f.decisionTimeout, "decision-timeout", forwardauth.DefaultDecisionTimeout, "bound on one decision; past it the answer is 503")
+	fs.DurationVar(&f.upstreamTimeout, "upstream-timeout", forwardauth.DefaultUpstreamTimeout, "proxy mode: bound on the wait for the upstream's response headers")
+	fs.DurationVar(&f.server.ReadHeaderTimeout, "read-header-timeout", forwardauth.DefaultReadHeaderTimeout, "bound on reading request headers")
+	fs.DurationVar(&f.server.ReadTimeout, "read-timeout", forwardauth.DefaultReadTimeout, "bound on reading a whole request")
+	fs.DurationVar(&f.server.WriteTimeout, "write-timeout", forwardauth.DefaultWriteTimeout, "bound from the end of the request headers to the end of the response")
+	fs.DurationVar(&f.server.IdleTimeout, "idle-timeout", forwardauth.DefaultIdleTimeout, "bound on an idle keep-alive connection")
+	fs.DurationVar(&f.server.ShutdownTimeout, "shutdown-timeout", forwardauth.DefaultShutdownTimeout, "on SIGINT/SIGTERM, how long requests under way may finish")
+	fs.IntVar(&f.server.MaxHeaderBytes, "max-header-bytes", forwardauth.DefaultMaxHeaderBytes, "bound on the size of request headers")
+	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info (one line per decision), warn or error")
+	fs.StringVar(&f.logFormat, "log-format", "json", "json or text (to stderr)")
+	for _, o := range []struct{ flag, env, usage string }{
+		{"user-pool-id", authorizer.EnvUserPoolID, "Cognito user pool `id`"},
+		{"client-ids", authorizer.EnvClientIDs, "comma-separated app client `ids` whose tokens are accepted"},
+		{"issuer", authorizer.EnvIssuer, "token issuer `URL` (default: Cognito's for the pool)"},
+		{"jwks-url", authorizer.EnvJWKSURL, "JWKS `URL` (default: the issuer's)"},
+		{"table", authorizer.EnvTable, "DynamoDB mapping `table`"},
+		{"routes-file", authorizer.EnvRoutesFile, "JSON route rules `file`"},
+	} {
+		fs.Func(o.flag, o.usage+" (overrides "+o.env+")", func(v string) error {
+			f.env[o.env] = &v
+			return nil
+		})
+	}
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: gatehouse serve [flags]")
+		fmt.Fprintln(stderr, "\nAnswers forward-auth requests from nginx auth_request, Caddy forward_auth,")
+		fmt.Fprintln(stderr, "Traefik ForwardAuth or Envoy ext_authz with the authorizer's decisions, or with")
+		fmt.Fprintln(stderr, "--upstream proxies allowed requests itself. Configuration comes from the same")
+		fmt.Fprintln(stderr, "GATEHOUSE_* variables as the Lambda authorizer; flags override them.")
+		fmt.Fprintln(stderr, "It must be reachable by the proxy only: it trusts X-Original-*/X-Forwarded-*.")
+		fmt.Fprintln(stderr, "\nFlags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() != 0 {
+		fmt.Fprintf(stderr, "gatehouse serve: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+
+	logger, err := newLogger(stderr, f.logLevel, f.logFormat)
+	if err != nil {
+		fmt.Fprintln(stderr, "gatehouse serve:", err)
+		return 2
+	}
+	hcfg, err := f.handlerConfig()
+	if err != nil {
+		fmt.Fprintln(stderr, "gatehouse serve:", err)
+		return 2
+	}
+	env, err := authorizer.ConfigFromEnv(f.getenv(getenv))
+	if err != nil {
+		fmt.Fprintln(stderr, "gatehouse serve:", err)
+		return 2
+	}
+	f.server.Addr, f.server.OpsAddr, f.server.Logger = f.addr, f.metricsAddr, logger
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	az, ready, err := buildAuthorizer(ctx, env, logger, stdout)
+	if err != nil {
+		fmt.Fprintln(stderr, "gatehouse serve:", err)
+		return 2
+	}
+	hcfg.Decider, hcfg.Ready, hcfg.Logger = az, ready, logger
+	h, err := forwardauth.New(hcfg)
+	if err != nil {
+		fmt.Fprintln(stderr, "gatehouse serve:", err)
+		return 2
+	}
+	mode := "forward-auth"
+	if hcfg.Upstream != nil {
+		mode = "proxy to " + hcfg.Upstream.Redacted()
+	}
+	logger.Info("gatehouse serve", slog.String("mode", mode), slog.String("request_headers", hcfg.RequestHeaders.String()),
+		slog.String("rules", env.RulesSource), slog.Int("rule_count", len(env.Rules)))
+	if err := forwardauth.ListenAndServe(ctx, h, f.server); err != nil {
+		logger.Error("gatehouse serve stopped", slog.String("error", err.Error()))
+		return 1
+	}
+	logger.Info("gatehouse serve stopped")
+	return 0
+}
+
+// getenv returns getenv with the command line's overrides applied.
+func (f *serveFlags) getenv(getenv func(string) string) func(string) string {
+	return func(name string) string {
+		if v, ok := f.env[name]; ok {
+			return *v
+		}
+		// --routes-file replaces inline GATEHOUSE_ROUTES rather than
+		// conflicting with it.
+		if name == authorizer.EnvRoutes && f.env[authorizer.EnvRoutesFile] != nil {
+			return ""
+		}
+		if name == authorizer.EnvMetrics && getenv(name) == "" {
+			// CloudWatch embedded metrics on stdout are for Lambda; serve
+			// has /metrics. GATEHOUSE_METRICS=true still turns them on.
+			return "false"
+		}
+		return getenv(name)
+	}
+}
+
+func (f *serveFlags) handlerConfig() (forwardauth.Config, error) {
+	conv, err := forwardauth.ParseRequestHeaders(f.requestHeaders)
+	if err != nil {
+		return forwardauth.Config{}, err
+	}
+	cfg := forwardauth.Config{
+		RequestHeaders:  conv,
+		DecisionTimeout: f.decisionTimeout,
+		UpstreamTimeout: f.upstreamTimeout,
+	}
+	if f.decisionTimeout <= 0 || f.upstreamTimeout <= 0 {
+		return cfg, errors.New("--decision-timeout and --upstream-timeout must be positive")
+	}
+	for name, d := range map[string]time.Duration{
+		"read-header-timeout": f.server.ReadHeaderTimeout, "read-timeout": f.server.ReadTimeout,
+		"write-timeout": f.server.WriteTimeout, "idle-timeout": f.server.IdleTimeout, "shutdown-timeout": f.server.ShutdownTimeout,
+	} {
+		if d <= 0 {
+			return cfg, fmt.Errorf("--%s must be positive: every server has timeouts", name)
+		}
+	}
+	if f.server.MaxHeaderBytes <= 0 {
+		return cfg, errors.New("--max-header-bytes must be positive")
+	}
+	if f.upstream != "" {
+		u, err := forwardauth.ParseUpstream(f.upstream)
+		if err != nil {
+			return cfg, fmt.Errorf("--upstream: %w", err)
+		}
+		if f.requestHeaders != "auto" {
+			return cfg, errors.New("--request-headers does not apply with --upstream: proxy mode decides on the request itself")
+		}
+		cfg.Upstream = u
+	}
+	return cfg, nil
+}
+
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level: %q is not debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch strings.ToLower(format) {
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format: %q is neither json nor text", format)
+}
+
+// buildAuthorizer makes the Authorizer from env, as the Lambda does, and
+// follows its signing keys for readiness: the returned ready func reports nil
+// once they were loaded, and a background loop keeps trying until then
+// (requests meanwhile fail closed with 500).
+func buildAuthorizer(ctx context.Context, env authorizer.EnvConfig, logger *slog.Logger, stdout io.Writer) (*authorizer.Authorizer, func(context.Context) error, error) {
+	env.Logger, env.Metrics = logger, stdout
+	az, err := env.Build(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+
+	var ready atomic.Bool
+	go func() {
+		wait := time.Second
+		for {
+			hctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			err := az.Hydrate(hctx)
+			cancel()
+			if err == nil {
+				ready.Store(true)
+				logger.Info("signing keys loaded: ready")
+				return
+			}
+			logger.Warn("signing keys not loaded yet; requests fail closed until they are", slog.String("error", err.Error()))
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(wait):
+			}
+			wait = min(2*wait, 30*time.Second)
+		}
+	}()
+	return az, func(context.Context) error {
+		if !ready.Load() {
+			return errors.New("signing keys not loaded yet")
+		}
+		return nil
+	}, nil
+}

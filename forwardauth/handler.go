@@ -1,0 +1,379 @@
+package forwardauth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse/authorizer"
+)
+
+// Decider makes authorization decisions. *authorizer.Authorizer satisfies
+// it. Decide must honour ctx: the handler answers 503 when the decision
+// timeout passes, whatever Decide returns afterwards.
+type Decider interface {
+	Decide(ctx context.Context, r authorizer.Request) authorizer.Decision
+}
+
+// Defaults for the zero values of Config.
+const (
+	DefaultDecisionTimeout = 5 * time.Second
+	DefaultUpstreamTimeout = 30 * time.Second
+	DefaultReadyTimeout    = 2 * time.Second
+)
+
+// The WWW-Authenticate challenges (RFC 6750 section 3): no error attribute
+// when the request carried no credential at all.
+const (
+	challengeMissing      = `Bearer`
+	challengeInvalid      = `Bearer error="invalid_token"`
+	challengeInsufficient = `Bearer error="insufficient_scope"`
+)
+
+// Config configures a Handler. Decider is required; everything else has a
+// documented default for its zero value.
+type Config struct {
+	// Decider makes the decisions. Required.
+	Decider Decider
+
+	// Upstream switches the handler to proxy mode: allowed requests are
+	// proxied to this absolute http or https URL with the identity headers
+	// set, after every client-sent X-Gatehouse-* header is removed. nil
+	// means forward-auth mode: allowed requests get an empty 200 whose
+	// identity headers the proxy copies.
+	Upstream *url.URL
+	// Transport carries proxied requests (proxy mode). nil means an
+	// http.Transport with bounded dial, TLS handshake and response-header
+	// times (UpstreamTimeout), and no proxy from the environment.
+	Transport http.RoundTripper
+	// UpstreamTimeout bounds the wait for the upstream's response headers
+	// when Transport is nil. 0 means DefaultUpstreamTimeout (30 s).
+	UpstreamTimeout time.Duration
+
+	// RequestHeaders says where the protected request's method and URI are
+	// read from in forward-auth mode. The zero value is HeadersAuto. Proxy
+	// mode always uses the request itself and ignores these headers.
+	RequestHeaders RequestHeaders
+
+	// DecisionTimeout bounds each decision. Past it the answer is 503, never
+	// an allow. 0 means DefaultDecisionTimeout (5 s).
+	DecisionTimeout time.Duration
+
+	// Ready reports whether the decider can decide (for example: the
+	// signing keys are loaded). /readyz answers 503 while it returns an
+	// error. nil means always ready.
+	Ready func(ctx context.Context) error
+	// ReadyTimeout bounds one call of Ready. 0 means DefaultReadyTimeout (2 s).
+	ReadyTimeout time.Duration
+
+	// Metrics receives the counters and latencies. nil means NewMetrics().
+	Metrics *Metrics
+	// Logger receives one Debug record per decision and Warn records for
+	// errors. Tokens are never logged. nil means no logging.
+	Logger *slog.Logger
+	// Now is the clock for latency measurement. nil means time.Now.
+	Now func() time.Time
+}
+
+// Handler is the auth endpoint (forward-auth mode) or the authorizing
+// reverse proxy (proxy mode). It answers on every path: health, readiness
+// and metrics are served by OpsHandler, on their own listener, so no path
+// of the protected site can reach them through the proxy.
+type Handler struct {
+	decider  Decider
+	conv     RequestHeaders
+	timeout  time.Duration
+	proxy    *httputil.ReverseProxy
+	ready    func(context.Context) error
+	readyTO  time.Duration
+	metrics  *Metrics
+	log      *slog.Logger
+	now      func() time.Time
+	draining atomic.Bool
+}
+
+// New validates cfg and returns a Handler.
+func New(cfg Config) (*Handler, error) {
+	if cfg.Decider == nil {
+		return nil, errors.New("forwardauth: Config.Decider is required")
+	}
+	if cfg.RequestHeaders < HeadersAuto || cfg.RequestHeaders > HeadersNone {
+		return nil, fmt.Errorf("forwardauth: unknown RequestHeaders %d", cfg.RequestHeaders)
+	}
+	for name, d := range map[string]time.Duration{
+		"DecisionTimeout": cfg.DecisionTimeout, "UpstreamTimeout": cfg.UpstreamTimeout, "ReadyTimeout": cfg.ReadyTimeout,
+	} {
+		if d < 0 {
+			return nil, fmt.Errorf("forwardauth: Config.%s is negative", name)
+		}
+	}
+	h := &Handler{
+		decider: cfg.Decider,
+		conv:    cfg.RequestHeaders,
+		timeout: or(cfg.DecisionTimeout, DefaultDecisionTimeout),
+		ready:   cfg.Ready,
+		readyTO: or(cfg.ReadyTimeout, DefaultReadyTimeout),
+		metrics: cfg.Metrics,
+		log:     cfg.Logger,
+		now:     cfg.Now,
+	}
+	if h.metrics == nil {
+		h.metrics = NewMetrics()
+	}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	if h.now == nil {
+		h.now = time.Now
+	}
+	if cfg.Upstream != nil {
+		if err := checkUpstream(cfg.Upstream); err != nil {
+			return nil, err
+		}
+		h.conv = HeadersNone
+		h.proxy = h.newProxy(cfg.Upstream, cfg.Transport, or(cfg.UpstreamTimeout, DefaultUpstreamTimeout))
+	}
+	return h, nil
+}
+
+func or[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}
+
+// ParseUpstream parses a proxy-mode upstream: an absolute http or https URL
+// without user info, query or fragment.
+func ParseUpstream(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("forwardauth: upstream: %w", err)
+	}
+	if err := checkUpstream(u); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+func checkUpstream(u *url.URL) error {
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("forwardauth: upstream %q must be an absolute http(s) URL without user info, query or fragment", u.Redacted())
+	}
+	return nil
+}
+
+// Metrics returns the handler's metrics.
+func (h *Handler) Metrics() *Metrics { return h.metrics }
+
+// identityKey carries the identity header values of an allowed request from
+// ServeHTTP to the proxy's Rewrite.
+type identityKey struct{}
+
+func (h *Handler) newProxy(upstream *url.URL, rt http.RoundTripper, upstreamTimeout time.Duration) *httputil.ReverseProxy {
+	if rt == nil {
+		rt = &http.Transport{
+			DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			TLSHandshakeTimeout:   5 * time.Second,
+			ResponseHeaderTimeout: upstreamTimeout,
+			ExpectContinueTimeout: time.Second,
+			IdleConnTimeout:       90 * time.Second,
+			MaxIdleConns:          256,
+			MaxIdleConnsPerHost:   128,
+			ForceAttemptHTTP2:     true,
+		}
+	}
+	return &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.SetURL(upstream)
+			pr.SetXForwarded()
+			// Hop-by-hop headers are already gone (a client cannot name an
+			// identity header in Connection to have ours removed).
+			stripIdentityHeaders(pr.Out.Header)
+			v, _ := pr.In.Context().Value(identityKey{}).(*[7]string)
+			if v == nil {
+				v = new([7]string) // unreachable: only allowed requests get here
+			}
+			for i, name := range IdentityHeaders {
+				pr.Out.Header[name] = []string{v[i]}
+			}
+		},
+		Transport: rt,
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			h.metrics.upstreamErrors.Add(1)
+			if !errors.Is(err, context.Canceled) {
+				h.log.LogAttrs(r.Context(), slog.LevelWarn, "upstream failed", slog.String("error", err.Error()))
+			}
+			writeStatus(w, http.StatusBadGateway)
+		},
+		ErrorLog: slog.NewLogLogger(h.log.Handler(), slog.LevelWarn),
+	}
+}
+
+// ServeHTTP decides on the request and answers (forward-auth mode) or
+// proxies it (proxy mode).
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := h.now()
+	h.metrics.inFlight.Add(1)
+	defer h.metrics.inFlight.Add(-1)
+
+	method, p, err := OriginalRequest(r, h.conv)
+	if err != nil {
+		h.metrics.countResult(resultBadRequest, "bad_request")
+		h.log.LogAttrs(r.Context(), slog.LevelDebug, "bad request", slog.String("error", err.Error()))
+		writeStatus(w, http.StatusBadRequest)
+		return
+	}
+
+	auths := r.Header.Values("Authorization")
+	if len(auths) > 1 {
+		// Which one would the upstream read? Refuse to guess.
+		h.finish(r, start, method, p, resultUnauthorized, authorizer.ReasonAmbiguous, nil)
+		writeChallenge(w, http.StatusUnauthorized, challengeInvalid)
+		return
+	}
+	var authz string
+	if len(auths) == 1 {
+		authz = auths[0]
+	}
+
+	ctx, cancel := context.WithTimeout(r.Context(), h.timeout)
+	d := h.decider.Decide(ctx, authorizer.Request{Authorization: authz, Method: method, Path: p})
+	ctxErr := ctx.Err()
+	cancel()
+
+	if ctxErr != nil {
+		// Whatever the decider said, it said it too late: fail closed.
+		reason := "canceled"
+		if r.Context().Err() == nil {
+			reason = "timeout"
+			h.metrics.timeouts.Add(1)
+		}
+		h.finish(r, start, method, p, resultError, reason, nil)
+		writeStatus(w, http.StatusServiceUnavailable)
+		return
+	}
+
+	switch d.Outcome {
+	case authorizer.OutcomeAllow:
+		v, err := identityValues(d.Identity)
+		if err != nil {
+			h.finish(r, start, method, p, resultError, "unsafe_identity", nil)
+			writeStatus(w, http.StatusInternalServerError)
+			return
+		}
+		h.finish(r, start, method, p, resultAllow, d.Reason, d.Identity)
+		if h.proxy != nil {
+			h.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), identityKey{}, v)))
+			return
+		}
+		hd := w.Header()
+		for i, name := range IdentityHeaders {
+			hd[name] = []string{v[i]}
+		}
+		hd.Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusOK)
+	case authorizer.OutcomeUnauthorized:
+		h.finish(r, start, method, p, resultUnauthorized, d.Reason, nil)
+		ch := challengeInvalid
+		if strings.TrimSpace(authz) == "" {
+			ch = challengeMissing
+		}
+		writeChallenge(w, http.StatusUnauthorized, ch)
+	case authorizer.OutcomeForbidden:
+		h.finish(r, start, method, p, resultForbidden, d.Reason, d.Identity)
+		writeChallenge(w, http.StatusForbidden, challengeInsufficient)
+	default:
+		h.finish(r, start, method, p, resultError, d.Reason, nil)
+		writeStatus(w, http.StatusInternalServerError)
+	}
+}
+
+func (h *Handler) finish(r *http.Request, start time.Time, method, path, result, reason string, id *authorizer.Identity) {
+	elapsed := h.now().Sub(start)
+	h.metrics.observe(elapsed)
+	h.metrics.countResult(result, reason)
+	level := slog.LevelDebug
+	if result == resultError {
+		level = slog.LevelWarn
+	}
+	if !h.log.Enabled(r.Context(), level) {
+		return
+	}
+	attrs := []slog.Attr{
+		slog.String("method", method), slog.String("path", path),
+		slog.String("result", result), slog.String("reason", reason),
+		slog.Duration("elapsed", elapsed),
+	}
+	if id != nil {
+		attrs = append(attrs, slog.String("internal_id", id.InternalID), slog.String("caller_kind", string(id.Kind)))
+	}
+	h.log.LogAttrs(r.Context(), level, "decision", attrs...)
+}
+
+func writeChallenge(w http.ResponseWriter, code int, challenge string) {
+	w.Header().Set("WWW-Authenticate", challenge)
+	writeStatus(w, code)
+}
+
+// writeStatus answers with the status text and no detail.
+func writeStatus(w http.ResponseWriter, code int) {
+	hd := w.Header()
+	hd.Set("Content-Type", "text/plain; charset=utf-8")
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	_, _ = w.Write([]byte(http.StatusText(code) + "\n"))
+}
+
+// OpsHandler serves the operational endpoints, meant for their own listener:
+//
+//	GET /healthz  200 while the process serves (liveness)
+//	GET /readyz   200 once Config.Ready reports ready, 503 before that and
+//	              while shutting down (readiness)
+//	GET /metrics  Prometheus text exposition
+func (h *Handler) OpsHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeText(w, http.StatusOK, "ok\n")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if h.draining.Load() {
+			writeText(w, http.StatusServiceUnavailable, "shutting down\n")
+			return
+		}
+		if h.ready != nil {
+			ctx, cancel := context.WithTimeout(r.Context(), h.readyTO)
+			err := h.ready(ctx)
+			cancel()
+			if err != nil {
+				h.log.LogAttrs(r.Context(), slog.LevelDebug, "not ready", slog.String("error", err.Error()))
+				writeText(w, http.StatusServiceUnavailable, "not ready\n")
+				return
+			}
+		}
+		writeText(w, http.StatusOK, "ready\n")
+	})
+	mux.Handle("GET /metrics", h.metrics)
+	return mux
+}
+
+func writeText(w http.ResponseWriter, code int, body string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	_, _ = w.Write([]byte(body))
+}
+
+// SetDraining makes /readyz answer 503, so load balancers stop sending new
+// requests before shutdown. Serve calls it when its context ends.
+func (h *Handler) SetDraining() { h.draining.Store(true) }

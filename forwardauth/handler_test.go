@@ -1,0 +1,551 @@
+package forwardauth_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse/authorizer"
+	"github.com/gatehouse-auth/gatehouse/forwardauth"
+)
+
+// fakeDecider answers by the Authorization header: "Bearer allow",
+// "Bearer forbid", "Bearer error", "Bearer slow" (waits for ctx, then
+// allows anyway), "Bearer late-allow" (ignores ctx for 50 ms past the
+// deadline, then allows), anything else is unauthorized. It records the
+// requests it saw.
+type fakeDecider struct {
+	mu   sync.Mutex
+	seen []authorizer.Request
+	id   authorizer.Identity
+}
+
+var person = authorizer.Identity{
+	InternalID: "u-123", Kind: authorizer.CallerUser, Username: "alice", ClientID: "web",
+	TokenUse: "access", Scopes: []string{"orders/read", "orders/write"}, Groups: []string{"admins"},
+}
+
+func (f *fakeDecider) Decide(ctx context.Context, r authorizer.Request) authorizer.Decision {
+	f.mu.Lock()
+	f.seen = append(f.seen, r)
+	f.mu.Unlock()
+	return f.decideOnly(ctx, r)
+}
+
+// decideOnly decides without recording the request.
+func (f *fakeDecider) decideOnly(ctx context.Context, r authorizer.Request) authorizer.Decision {
+	f.mu.Lock()
+	id := f.id
+	f.mu.Unlock()
+	if id.InternalID == "" {
+		id = person
+	}
+	switch r.Authorization {
+	case "Bearer allow":
+		return authorizer.Decision{Outcome: authorizer.OutcomeAllow, Identity: &id}
+	case "Bearer forbid":
+		return authorizer.Decision{Outcome: authorizer.OutcomeForbidden, Reason: "missing_scope", Identity: &id}
+	case "Bearer error":
+		return authorizer.Decision{Outcome: authorizer.OutcomeError, Reason: "unavailable"}
+	case "Bearer slow":
+		<-ctx.Done()
+		return authorizer.Decision{Outcome: authorizer.OutcomeAllow, Identity: &id}
+	case "Bearer late-allow":
+		<-ctx.Done()
+		time.Sleep(50 * time.Millisecond)
+		return authorizer.Decision{Outcome: authorizer.OutcomeAllow, Identity: &id}
+	}
+	return authorizer.Decision{Outcome: authorizer.OutcomeUnauthorized, Reason: "malformed"}
+}
+
+func (f *fakeDecider) last() authorizer.Request {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.seen) == 0 {
+		return authorizer.Request{Method: "<none>"}
+	}
+	return f.seen[len(f.seen)-1]
+}
+
+func (f *fakeDecider) calls() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.seen)
+}
+
+func newHandler(t *testing.T, cfg forwardauth.Config) (*forwardauth.Handler, *fakeDecider) {
+	t.Helper()
+	fd := &fakeDecider{}
+	if cfg.Decider == nil {
+		cfg.Decider = fd
+	}
+	h, err := forwardauth.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h, fd
+}
+
+func TestForwardAuthOutcomes(t *testing.T) {
+	tests := []struct {
+		name          string
+		authorization []string
+		wantCode      int
+		wantChallenge string
+	}{
+		{"allow", []string{"Bearer allow"}, 200, ""},
+		{"no credential", nil, 401, "Bearer"},
+		{"empty credential", []string{""}, 401, "Bearer"},
+		{"bad credential", []string{"Bearer nope"}, 401, `Bearer error="invalid_token"`},
+		{"two credentials", []string{"Bearer allow", "Bearer allow"}, 401, `Bearer error="invalid_token"`},
+		{"forbidden", []string{"Bearer forbid"}, 403, `Bearer error="insufficient_scope"`},
+		{"error", []string{"Bearer error"}, 500, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h, _ := newHandler(t, forwardauth.Config{})
+			r := httptest.NewRequest("GET", "/_gatehouse", nil)
+			r.Header.Set(forwardauth.HeaderOriginalURI, "/orders/1")
+			r.Header.Set(forwardauth.HeaderOriginalMethod, "GET")
+			for _, a := range tt.authorization {
+				r.Header.Add("Authorization", a)
+			}
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			if w.Code != tt.wantCode {
+				t.Fatalf("status %d, want %d", w.Code, tt.wantCode)
+			}
+			if got := w.Header().Get("WWW-Authenticate"); got != tt.wantChallenge {
+				t.Errorf("WWW-Authenticate %q, want %q", got, tt.wantChallenge)
+			}
+			for _, name := range forwardauth.IdentityHeaders {
+				_, present := w.Header()[name]
+				if present != (tt.wantCode == 200) {
+					t.Errorf("%s present=%v on a %d", name, present, w.Code)
+				}
+			}
+			if tt.wantCode == 200 && w.Body.Len() != 0 {
+				t.Errorf("allow has a body: %q", w.Body.String())
+			}
+			if tt.wantCode >= 500 && strings.TrimSpace(w.Body.String()) != http.StatusText(tt.wantCode) {
+				t.Errorf("error body %q gives detail", w.Body.String())
+			}
+		})
+	}
+}
+
+func TestIdentityHeadersAlwaysAllSet(t *testing.T) {
+	tests := []struct {
+		name string
+		id   authorizer.Identity
+		want map[string]string
+	}{
+		{"person", person, map[string]string{
+			forwardauth.HeaderUserID: "u-123", forwardauth.HeaderCallerKind: "user", forwardauth.HeaderUsername: "alice",
+			forwardauth.HeaderClientID: "web", forwardauth.HeaderTokenUse: "access",
+			forwardauth.HeaderScopes: "orders/read orders/write", forwardauth.HeaderGroups: "admins",
+		}},
+		{"client credentials: empty ones still sent", authorizer.Identity{
+			InternalID: "u-123", Kind: authorizer.CallerClient, ClientID: "cli", TokenUse: "access", Scopes: []string{"orders/read"},
+		}, map[string]string{
+			forwardauth.HeaderUserID: "u-123", forwardauth.HeaderCallerKind: "client", forwardauth.HeaderUsername: "",
+			forwardauth.HeaderClientID: "cli", forwardauth.HeaderTokenUse: "access",
+			forwardauth.HeaderScopes: "orders/read", forwardauth.HeaderGroups: "",
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h, fd := newHandler(t, forwardauth.Config{})
+			fd.id = tt.id
+			r := httptest.NewRequest("GET", "/orders", nil)
+			r.Header.Set("Authorization", "Bearer allow")
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			if w.Code != 200 {
+				t.Fatalf("status %d", w.Code)
+			}
+			for name, want := range tt.want {
+				vs, ok := w.Header()[name]
+				if !ok || len(vs) != 1 || vs[0] != want {
+					t.Errorf("%s = %q (present %v), want exactly %q", name, vs, ok, want)
+				}
+			}
+			if len(tt.want) != len(forwardauth.IdentityHeaders) {
+				t.Fatal("test table does not cover every identity header")
+			}
+		})
+	}
+}
+
+func TestUnsafeIdentityIsAnError(t *testing.T) {
+	for _, id := range []authorizer.Identity{
+		{InternalID: ""},
+		{InternalID: "u\r\nX-Evil: 1"},
+		{InternalID: "u", Groups: []string{"a b"}},
+		{InternalID: "u", Scopes: []string{""}},
+		{InternalID: "u", Username: " alice"},
+	} {
+		h, fd := newHandler(t, forwardauth.Config{})
+		fd.id = id
+		if id.InternalID == "" {
+			// The fake substitutes a person for the zero identity: use a
+			// decider that really returns no identity.
+			h, _ = newHandler(t, forwardauth.Config{Decider: deciderFunc(func(context.Context, authorizer.Request) authorizer.Decision {
+				return authorizer.Decision{Outcome: authorizer.OutcomeAllow}
+			})})
+		}
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header.Set("Authorization", "Bearer allow")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != 500 {
+			t.Errorf("identity %+v: status %d, want 500", id, w.Code)
+		}
+		if _, ok := w.Header()[forwardauth.HeaderUserID]; ok {
+			t.Errorf("identity %+v: identity header sent on an error", id)
+		}
+	}
+}
+
+type deciderFunc func(context.Context, authorizer.Request) authorizer.Decision
+
+func (f deciderFunc) Decide(ctx context.Context, r authorizer.Request) authorizer.Decision {
+	return f(ctx, r)
+}
+
+func TestRequestConventions(t *testing.T) {
+	tests := []struct {
+		name       string
+		conv       forwardauth.RequestHeaders
+		method     string
+		target     string
+		headers    map[string][]string
+		wantCode   int
+		wantMethod string
+		wantPath   string
+	}{
+		{"nginx", forwardauth.HeadersAuto, "GET", "/_gatehouse",
+			map[string][]string{"X-Original-Method": {"DELETE"}, "X-Original-Uri": {"/orders/7?force=1"}}, 200, "DELETE", "/orders/7"},
+		{"caddy/traefik", forwardauth.HeadersAuto, "GET", "/_gatehouse",
+			map[string][]string{"X-Forwarded-Method": {"POST"}, "X-Forwarded-Uri": {"/orders?x=y"}}, 200, "POST", "/orders"},
+		{"envoy: the request itself", forwardauth.HeadersAuto, "PUT", "/orders/9?q=1", nil, 200, "PUT", "/orders/9"},
+		{"both agree", forwardauth.HeadersAuto, "GET", "/_gatehouse",
+			map[string][]string{"X-Original-Method": {"GET"}, "X-Original-Uri": {"/a"}, "X-Forwarded-Method": {"GET"}, "X-Forwarded-Uri": {"/a"}}, 200, "GET", "/a"},
+		{"both disagree on URI: a client header passed through", forwardauth.HeadersAuto, "GET", "/_gatehouse",
+			map[string][]string{"X-Original-Uri": {"/public"}, "X-Forwarded-Method": {"GET"}, "X-Forwarded-Uri": {"/admin"}}, 400, "", ""},
+		{"both disagree on method", forwardauth.HeadersAuto, "GET", "/_gatehouse",
+			map[string][]string{"X-Original-Method": {"GET"}, "X-Original-Uri": {"/a"}, "X-Forwarded-Method": {"DELETE"}, "X-Forwarded-Uri": {"/a"}}, 400, "", ""},
+		{"repeated URI header", forwardauth.HeadersAuto, "GET", "/_gatehouse",
+			map[string][]string{"X-Original-Uri": {"/a", "/b"}}, 400, "", ""},
+		{"method without URI", forwardauth.HeadersAuto, "GET", "/_gatehouse",
+			map[string][]string{"X-Forwarded-Method": {"DELETE"}}, 400, "", ""},
+		{"original only ignores forwarded", forwardauth.HeadersOriginal, "GET", "/_gatehouse",
+			map[string][]string{"X-Original-Method": {"GET"}, "X-Original-Uri": {"/a"}, "X-Forwarded-Uri": {"/admin"}}, 200, "GET", "/a"},
+		{"forwarded only ignores original", forwardauth.HeadersForwarded, "GET", "/_gatehouse",
+			map[string][]string{"X-Original-Uri": {"/public"}, "X-Forwarded-Method": {"GET"}, "X-Forwarded-Uri": {"/admin"}}, 200, "GET", "/admin"},
+		{"none ignores both", forwardauth.HeadersNone, "PATCH", "/x",
+			map[string][]string{"X-Original-Uri": {"/public"}, "X-Forwarded-Uri": {"/admin"}}, 200, "PATCH", "/x"},
+		{"percent-decoded", forwardauth.HeadersAuto, "GET", "/_gatehouse",
+			map[string][]string{"X-Original-Uri": {"/caf%C3%A9/a%20b"}}, 200, "GET", "/café/a b"},
+		{"trailing slash kept", forwardauth.HeadersAuto, "GET", "/_gatehouse",
+			map[string][]string{"X-Original-Uri": {"/orders/"}}, 200, "GET", "/orders/"},
+		{"dot segments refused", forwardauth.HeadersAuto, "GET", "/_gatehouse",
+			map[string][]string{"X-Original-Uri": {"/public/../admin"}}, 400, "", ""},
+		{"encoded dot segments refused", forwardauth.HeadersAuto, "GET", "/_gatehouse",
+			map[string][]string{"X-Original-Uri": {"/public/%2e%2e%2fadmin"}}, 400, "", ""},
+		{"empty segment refused", forwardauth.HeadersAuto, "GET", "/_gatehouse",
+			map[string][]string{"X-Original-Uri": {"/a//b"}}, 400, "", ""},
+		{"absolute form refused", forwardauth.HeadersAuto, "GET", "/_gatehouse",
+			map[string][]string{"X-Original-Uri": {"http://evil/a"}}, 400, "", ""},
+		{"bad escape refused", forwardauth.HeadersAuto, "GET", "/_gatehouse",
+			map[string][]string{"X-Original-Uri": {"/a%zz"}}, 400, "", ""},
+		{"NUL refused", forwardauth.HeadersAuto, "GET", "/_gatehouse",
+			map[string][]string{"X-Original-Uri": {"/a%00b"}}, 400, "", ""},
+		{"bad method refused", forwardauth.HeadersAuto, "GET", "/_gatehouse",
+			map[string][]string{"X-Original-Method": {"GE T"}, "X-Original-Uri": {"/a"}}, 400, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h, fd := newHandler(t, forwardauth.Config{RequestHeaders: tt.conv})
+			r := httptest.NewRequest(tt.method, tt.target, nil)
+			for k, vs := range tt.headers {
+				r.Header[k] = vs
+			}
+			r.Header.Set("Authorization", "Bearer allow")
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			if w.Code != tt.wantCode {
+				t.Fatalf("status %d, want %d", w.Code, tt.wantCode)
+			}
+			if tt.wantCode == 400 {
+				if fd.calls() != 0 {
+					t.Error("a refused request reached the decider")
+				}
+				return
+			}
+			got := fd.last()
+			if got.Method != tt.wantMethod || got.Path != tt.wantPath {
+				t.Errorf("decided on %s %s, want %s %s", got.Method, got.Path, tt.wantMethod, tt.wantPath)
+			}
+			if got.Authorization != "Bearer allow" {
+				t.Errorf("Authorization %q not passed through", got.Authorization)
+			}
+		})
+	}
+}
+
+func TestDecisionTimeoutFailsClosed(t *testing.T) {
+	for _, token := range []string{"Bearer slow", "Bearer late-allow"} {
+		h, _ := newHandler(t, forwardauth.Config{DecisionTimeout: 10 * time.Millisecond})
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header.Set("Authorization", token)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != http.StatusServiceUnavailable {
+			t.Errorf("%s: status %d, want 503", token, w.Code)
+		}
+		if _, ok := w.Header()[forwardauth.HeaderUserID]; ok {
+			t.Errorf("%s: identity header on a timeout", token)
+		}
+		var sb strings.Builder
+		if _, err := h.Metrics().WriteTo(&sb); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(sb.String(), "gatehouse_serve_decision_timeouts_total 1\n") ||
+			!strings.Contains(sb.String(), `gatehouse_serve_requests_total{result="error",reason="timeout"} 1`) {
+			t.Errorf("%s: timeout not counted:\n%s", token, sb.String())
+		}
+	}
+}
+
+// echoUpstream records the headers of the last request it received.
+type echoUpstream struct {
+	mu     sync.Mutex
+	header http.Header
+	uri    string
+	host   string
+}
+
+func (e *echoUpstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	e.mu.Lock()
+	e.header = r.Header.Clone()
+	e.uri = r.RequestURI
+	e.host = r.Host
+	e.mu.Unlock()
+	w.Header().Set("X-Upstream", "yes")
+	_, _ = io.WriteString(w, "upstream:"+r.Header.Get(forwardauth.HeaderUserID))
+}
+
+func (e *echoUpstream) seen() (http.Header, string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.header, e.uri
+}
+
+func TestProxyMode(t *testing.T) {
+	up := &echoUpstream{}
+	upSrv := httptest.NewServer(up)
+	defer upSrv.Close()
+	u, _ := url.Parse(upSrv.URL)
+	h, fd := newHandler(t, forwardauth.Config{Upstream: u})
+	fd.id = authorizer.Identity{InternalID: "u-9", Kind: authorizer.CallerClient, ClientID: "cli", TokenUse: "access"}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+
+	do := func(authz string, hdr map[string]string, target string) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest("GET", srv.URL+target, nil)
+		if authz != "" {
+			req.Header.Set("Authorization", authz)
+		}
+		for k, v := range hdr {
+			req.Header.Set(k, v)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { res.Body.Close() })
+		return res
+	}
+
+	t.Run("allowed, client identity headers replaced or removed", func(t *testing.T) {
+		res := do("Bearer allow", map[string]string{
+			"X-Gatehouse-User-Id":  "someone-else",
+			"X-Gatehouse-Username": "mallory",
+			"x-gatehouse-groups":   "admins",
+			"X-Gatehouse-Extra":    "smuggled",
+			// A proxy in forward-auth setups would trust these; here they
+			// must not change the route decided on.
+			"X-Original-URI": "/public",
+		}, "/orders/1?x=1")
+		body, _ := io.ReadAll(res.Body)
+		if res.StatusCode != 200 || string(body) != "upstream:u-9" || res.Header.Get("X-Upstream") != "yes" {
+			t.Fatalf("status %d body %q", res.StatusCode, body)
+		}
+		hdr, uri := up.seen()
+		if uri != "/orders/1?x=1" {
+			t.Errorf("upstream saw %q", uri)
+		}
+		want := map[string]string{
+			"X-Gatehouse-User-Id": "u-9", "X-Gatehouse-Caller-Kind": "client", "X-Gatehouse-Username": "",
+			"X-Gatehouse-Client-Id": "cli", "X-Gatehouse-Token-Use": "access", "X-Gatehouse-Scopes": "", "X-Gatehouse-Groups": "",
+		}
+		for name, vs := range hdr {
+			if !strings.HasPrefix(strings.ToLower(name), "x-gatehouse-") {
+				continue
+			}
+			w, ok := want[name]
+			if !ok {
+				t.Errorf("upstream saw client-sent %s: %q", name, vs)
+				continue
+			}
+			if len(vs) != 1 || vs[0] != w {
+				t.Errorf("upstream saw %s = %q, want %q", name, vs, w)
+			}
+		}
+		for name := range want {
+			if _, ok := hdr[name]; !ok {
+				// Go's client drops nothing, but an empty header may
+				// arrive absent through other proxies; here it must be
+				// present.
+				t.Errorf("upstream did not get %s", name)
+			}
+		}
+		if got := fd.last(); got.Path != "/orders/1" || got.Method != "GET" {
+			t.Errorf("decided on %s %s", got.Method, got.Path)
+		}
+	})
+
+	t.Run("denied requests never reach the upstream", func(t *testing.T) {
+		up.mu.Lock()
+		up.header = nil
+		up.mu.Unlock()
+		for authz, want := range map[string]int{"": 401, "Bearer nope": 401, "Bearer forbid": 403, "Bearer error": 500} {
+			res := do(authz, nil, "/orders")
+			if res.StatusCode != want {
+				t.Errorf("%q: status %d, want %d", authz, res.StatusCode, want)
+			}
+		}
+		if hdr, _ := up.seen(); hdr != nil {
+			t.Error("a denied request reached the upstream")
+		}
+	})
+
+	t.Run("non-canonical path refused", func(t *testing.T) {
+		req, _ := http.NewRequest("GET", srv.URL+"/x", nil)
+		req.URL.RawPath, req.URL.Path = "/public/%2e%2e/admin", "/public/../admin"
+		req.Header.Set("Authorization", "Bearer allow")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != 400 {
+			t.Errorf("status %d, want 400", res.StatusCode)
+		}
+	})
+}
+
+func TestProxyUpstreamDown(t *testing.T) {
+	upSrv := httptest.NewServer(http.NotFoundHandler())
+	u, _ := url.Parse(upSrv.URL)
+	upSrv.Close() // nothing listens there now
+	h, _ := newHandler(t, forwardauth.Config{Upstream: u})
+	r := httptest.NewRequest("GET", "/", nil)
+	r.Header.Set("Authorization", "Bearer allow")
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	if w.Code != http.StatusBadGateway {
+		t.Fatalf("status %d, want 502", w.Code)
+	}
+	var sb strings.Builder
+	_, _ = h.Metrics().WriteTo(&sb)
+	if !strings.Contains(sb.String(), "gatehouse_serve_upstream_errors_total 1\n") {
+		t.Error("upstream error not counted")
+	}
+}
+
+func TestNewRejectsBadConfig(t *testing.T) {
+	fd := &fakeDecider{}
+	for name, cfg := range map[string]forwardauth.Config{
+		"no decider":        {},
+		"relative upstream": {Decider: fd, Upstream: &url.URL{Path: "/x"}},
+		"ftp upstream":      {Decider: fd, Upstream: &url.URL{Scheme: "ftp", Host: "h"}},
+		"upstream userinfo": {Decider: fd, Upstream: &url.URL{Scheme: "http", Host: "h", User: url.UserPassword("a", "b")}},
+		"negative timeout":  {Decider: fd, DecisionTimeout: -1},
+		"bad convention":    {Decider: fd, RequestHeaders: 42},
+	} {
+		if _, err := forwardauth.New(cfg); err == nil {
+			t.Errorf("%s: New accepted it", name)
+		}
+	}
+}
+
+func TestParseRequestHeaders(t *testing.T) {
+	for _, s := range []string{"auto", "original", "forwarded", "none"} {
+		c, err := forwardauth.ParseRequestHeaders(s)
+		if err != nil || c.String() != s {
+			t.Errorf("%q: %v, %v", s, c, err)
+		}
+	}
+	if _, err := forwardauth.ParseRequestHeaders("nginx"); err == nil {
+		t.Error("accepted an unknown convention")
+	}
+}
+
+func TestOpsEndpoints(t *testing.T) {
+	var notReady error = errors.New("keys not loaded")
+	var mu sync.Mutex
+	h, _ := newHandler(t, forwardauth.Config{Ready: func(context.Context) error {
+		mu.Lock()
+		defer mu.Unlock()
+		return notReady
+	}})
+	ops := h.OpsHandler()
+	get := func(path string) (int, string) {
+		w := httptest.NewRecorder()
+		ops.ServeHTTP(w, httptest.NewRequest("GET", path, nil))
+		return w.Code, w.Body.String()
+	}
+	if code, _ := get("/healthz"); code != 200 {
+		t.Errorf("healthz %d", code)
+	}
+	if code, _ := get("/readyz"); code != 503 {
+		t.Errorf("readyz before ready: %d", code)
+	}
+	mu.Lock()
+	notReady = nil
+	mu.Unlock()
+	if code, _ := get("/readyz"); code != 200 {
+		t.Errorf("readyz when ready: %d", code)
+	}
+	h.SetDraining()
+	if code, _ := get("/readyz"); code != 503 {
+		t.Errorf("readyz while draining: %d", code)
+	}
+	if code, _ := get("/healthz"); code != 200 {
+		t.Errorf("healthz while draining: %d", code)
+	}
+	if code, _ := get("/nope"); code != 404 {
+		t.Errorf("unknown ops path: %d", code)
+	}
+
+	// The auth handler has no reserved paths: /healthz through the proxy
+	// is a protected route like any other.
+	r := httptest.NewRequest("GET", "/_gatehouse", nil)
+	r.Header.Set(forwardauth.HeaderForwardedURI, "/healthz")
+	r.Header.Set(forwardauth.HeaderForwardedMethod, "GET")
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	if w.Code != 401 {
+		t.Errorf("/healthz via the auth endpoint without a token: %d, want 401", w.Code)
+	}
+}

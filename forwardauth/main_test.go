@@ -1,0 +1,12 @@
+package forwardauth_test
+
+import (
+	"os"
+	"testing"
+
+	"github.com/gatehouse-auth/gatehouse/internal/localservices"
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(localservices.Run(m, localservices.DynamoDB, localservices.KMS))
+}

@@ -1,0 +1,123 @@
+package forwardauth_test
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/gatehouse-auth/gatehouse/authorizer"
+	"github.com/gatehouse-auth/gatehouse/forwardauth"
+)
+
+var sampleLine = regexp.MustCompile(`^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\[\\"n])*"(,[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\[\\"n])*")*)?\})? (\S+)$`)
+
+// scrape checks every line of the exposition and returns the samples by
+// "name{labels}".
+func scrape(t *testing.T, h *forwardauth.Handler) map[string]float64 {
+	t.Helper()
+	w := httptest.NewRecorder()
+	h.OpsHandler().ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))
+	if w.Code != 200 || !strings.HasPrefix(w.Header().Get("Content-Type"), "text/plain; version=0.0.4") {
+		t.Fatalf("metrics: %d %q", w.Code, w.Header().Get("Content-Type"))
+	}
+	out := map[string]float64{}
+	typed := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSuffix(w.Body.String(), "\n"), "\n") {
+		if strings.HasPrefix(line, "# TYPE ") {
+			typed[strings.Fields(line)[2]] = true
+			continue
+		}
+		if strings.HasPrefix(line, "# HELP ") {
+			continue
+		}
+		m := sampleLine.FindStringSubmatch(line)
+		if m == nil {
+			t.Fatalf("not an exposition line: %q", line)
+		}
+		base := strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(m[1], "_bucket"), "_sum"), "_count")
+		if !typed[m[1]] && !typed[base] {
+			t.Errorf("sample %s before its # TYPE", m[1])
+		}
+		v, err := strconv.ParseFloat(m[len(m)-1], 64)
+		if err != nil {
+			t.Fatalf("value in %q: %v", line, err)
+		}
+		out[m[1]+m[2]] = v
+	}
+	return out
+}
+
+func TestMetricsExposition(t *testing.T) {
+	h, _ := newHandler(t, forwardauth.Config{})
+	before := scrape(t, h)
+	for _, r := range []string{"allow", "bad_request", "error", "forbidden", "unauthorized"} {
+		if v, ok := before[`gatehouse_serve_requests_total{result="`+r+`",reason=""}`]; !ok || v != 0 {
+			t.Errorf("result %s not exposed as 0 before any request", r)
+		}
+	}
+	for _, authz := range []string{"Bearer allow", "Bearer allow", "Bearer forbid", "", "Bearer error"} {
+		r := httptest.NewRequest("GET", "/x", nil)
+		if authz != "" {
+			r.Header.Set("Authorization", authz)
+		}
+		h.ServeHTTP(httptest.NewRecorder(), r)
+	}
+	r := httptest.NewRequest("GET", "/x", nil)
+	r.Header.Set(forwardauth.HeaderOriginalURI, "/a/../b")
+	h.ServeHTTP(httptest.NewRecorder(), r)
+
+	got := scrape(t, h)
+	want := map[string]float64{
+		`gatehouse_serve_requests_total{result="allow",reason=""}`:                  2,
+		`gatehouse_serve_requests_total{result="forbidden",reason="missing_scope"}`: 1,
+		`gatehouse_serve_requests_total{result="unauthorized",reason="malformed"}`:  1,
+		`gatehouse_serve_requests_total{result="error",reason="unavailable"}`:       1,
+		`gatehouse_serve_requests_total{result="bad_request",reason="bad_request"}`: 1,
+		`gatehouse_serve_decision_duration_seconds_count`:                           5,
+		`gatehouse_serve_decision_duration_seconds_bucket{le="+Inf"}`:               5,
+		`gatehouse_serve_decision_timeouts_total`:                                   0,
+		`gatehouse_serve_in_flight_requests`:                                        0,
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %v, want %v", k, got[k], v)
+		}
+	}
+	// Buckets are cumulative.
+	prev := -1.0
+	for _, le := range []string{"0.0001", "0.00025", "0.0005", "0.001", "0.0025", "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5", "+Inf"} {
+		v, ok := got[`gatehouse_serve_decision_duration_seconds_bucket{le="`+le+`"}`]
+		if !ok || v < prev {
+			t.Errorf("bucket le=%s = %v (present %v) after %v", le, v, ok, prev)
+		}
+		prev = v
+	}
+}
+
+func TestMetricsReasonsAreBoundedAndEscaped(t *testing.T) {
+	n := 0
+	h, _ := newHandler(t, forwardauth.Config{Decider: deciderFunc(func(context.Context, authorizer.Request) authorizer.Decision {
+		n++
+		return authorizer.Decision{Outcome: authorizer.OutcomeUnauthorized, Reason: fmt.Sprintf("r%d \"q\" \\ \n", n)}
+	})})
+	for range 200 {
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+	}
+	got := scrape(t, h) // fails on any badly escaped line
+	series := 0
+	for k := range got {
+		if strings.HasPrefix(k, "gatehouse_serve_requests_total{") {
+			series++
+		}
+	}
+	if series > 70 {
+		t.Errorf("%d series: reasons are not bounded", series)
+	}
+	if got[`gatehouse_serve_requests_total{result="unauthorized",reason="other"}`] == 0 {
+		t.Error("overflow reasons not counted as other")
+	}
+}

@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# Loopback load test of `gatehouse serve` behind nginx (make bench-serve).
+#
+# Starts moto_server (unless AWS_ENDPOINT_URL_DYNAMODB is set), a fake
+# Cognito pool with a mapping table and tokens (forwardauth/internal/
+# benchfixture), gatehouse serve, and nginx configured by
+# examples/nginx/gatehouse.conf (ports replaced) in front of a tiny upstream
+# (an nginx server answering 200). Then wrk, bounded and on loopback only:
+#
+#   baseline          nginx -> upstream, no auth
+#   repeated token    nginx -> auth_request gatehouse -> upstream, one token
+#                     (verified once, then from the token cache)
+#   distinct tokens   the same, rotating through TOKENS pre-minted tokens with
+#                     gatehouse's token cache off: every request is a full
+#                     RS256 verification
+#   proxy mode        gatehouse serve --upstream (no nginx), one token
+#
+# Mapping lookups come from gatehouse's mapping cache after the first.
+# Prints a Markdown table of requests/s and p99 latency.
+#
+# Knobs: THREADS (2), CONNECTIONS (32), DURATION (10s), TOKENS (1000).
+set -euo pipefail
+
+THREADS=${THREADS:-2}
+CONNECTIONS=${CONNECTIONS:-32}
+DURATION=${DURATION:-10s}
+TOKENS=${TOKENS:-1000}
+GO=${GO:-go}
+
+for tool in nginx wrk moto_server curl python3; do
+  command -v "$tool" >/dev/null || { echo "bench-serve: $tool is missing (make tools)" >&2; exit 1; }
+done
+
+cd "$(dirname "$0")/.."
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if [ -n "${KEEP:-}" ]; then echo "kept $work" >&2; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+wait_http() { # url [tries]
+  for _ in $(seq 1 "${2:-200}"); do
+    curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
+    sleep 0.05
+  done
+  echo "bench-serve: $1 does not answer" >&2; return 1
+}
+wait_port() {
+  for _ in $(seq 1 200); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done
+  echo "bench-serve: nothing listens on $1" >&2; return 1
+}
+
+echo "bench-serve: building" >&2
+$GO build -trimpath -o "$work/gatehouse" ./cmd/gatehouse
+$GO build -trimpath -o "$work/benchfixture" ./forwardauth/internal/benchfixture
+
+if [ -z "${AWS_ENDPOINT_URL_DYNAMODB:-}" ]; then
+  moto=$(free_port)
+  moto_server -H 127.0.0.1 -p "$moto" >"$work/moto.log" 2>&1 &
+  pids+=($!)
+  wait_port "$moto"
+  export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$moto"
+  export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1
+  export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
+fi
+
+"$work/benchfixture" -dir "$work" -tokens "$TOKENS" &
+pids+=($!)
+for _ in $(seq 1 600); do [ -f "$work/env" ] && break; sleep 0.05; done
+[ -f "$work/env" ] || { echo "bench-serve: the fixture did not start" >&2; exit 1; }
+# shellcheck disable=SC1091
+source "$work/env"
+token=$(head -n1 "$work/token")
+
+gh=$(free_port); ops=$(free_port); up=$(free_port); px=$(free_port); noauth=$(free_port); gp=$(free_port); gpops=$(free_port)
+
+start_gatehouse() { # extra flags...
+  "$work/gatehouse" serve --addr "127.0.0.1:$gh" --metrics-addr "127.0.0.1:$ops" \
+    --request-headers original --log-level warn "$@" >"$work/gatehouse.out" 2>"$work/gatehouse.log" &
+  gh_pid=$!
+  pids+=($gh_pid)
+  wait_http "http://127.0.0.1:$ops/readyz"
+}
+stop_gatehouse() { kill "$gh_pid"; wait "$gh_pid" 2>/dev/null || true; }
+
+# nginx: the example site (ports replaced), plus the upstream and the
+# no-auth baseline server.
+mkdir -p "$work/nginx"
+sed -e "s/127\.0\.0\.1:8080/127.0.0.1:$gh/g" -e "s/127\.0\.0\.1:9000/127.0.0.1:$up/g" \
+    -e "s/127\.0\.0\.1:8000/127.0.0.1:$px/g" examples/nginx/gatehouse.conf >"$work/nginx/gatehouse.conf"
+cat >"$work/nginx/nginx.conf" <<NGINX
+worker_processes 1;
+error_log $work/nginx/error.log warn;
+pid $work/nginx/nginx.pid;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_temp_path $work/nginx/body;
+    proxy_temp_path $work/nginx/proxy;
+    fastcgi_temp_path $work/nginx/fastcgi;
+    uwsgi_temp_path $work/nginx/uwsgi;
+    scgi_temp_path $work/nginx/scgi;
+    include $work/nginx/gatehouse.conf;
+    # The tiny upstream.
+    server {
+        listen 127.0.0.1:$up;
+        location / { default_type text/plain; return 200 "ok\n"; }
+    }
+    # The baseline: the same upstream through nginx, no auth.
+    server {
+        listen 127.0.0.1:$noauth;
+        location / {
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_pass http://api;
+        }
+    }
+}
+NGINX
+nginx -p "$work/nginx" -e "$work/nginx/error.log" -c "$work/nginx/nginx.conf" -g 'daemon off;' &
+pids+=($!)
+wait_port "$px"
+
+cat >"$work/rotate.lua" <<'LUA'
+-- Each wrk thread walks the token file from a random offset.
+local tokens = {}
+local i = 0
+function init(args)
+  for line in io.lines(args[1]) do tokens[#tokens + 1] = line end
+  i = math.random(#tokens)
+end
+function request()
+  i = i % #tokens + 1
+  return wrk.format("GET", nil, { ["Authorization"] = "Bearer " .. tokens[i] })
+end
+LUA
+
+results=()
+load() { # name url [wrk options...] [-- script arguments...]
+  local name=$1 url=$2; shift 2
+  local opts=() out
+  while [ $# -gt 0 ] && [ "$1" != -- ]; do opts+=("$1"); shift; done
+  out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "${opts[@]}" "$url" "$@")
+  echo "$out" >"$work/wrk-$(echo "$name" | tr ' ' '-').txt"
+  if grep -q "Non-2xx or 3xx responses" <<<"$out"; then
+    echo "$out" >&2
+    echo "bench-serve: $name: some responses were not 2xx" >&2
+    exit 1
+  fi
+  local rps p99
+  rps=$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' <<<"$out")
+  p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
+  results+=("| $name | $rps | $p99 |")
+  echo "bench-serve: $name: $rps req/s, p99 $p99" >&2
+}
+
+# Warm up and check the path end to end.
+start_gatehouse
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" "http://127.0.0.1:$px/orders/1")
+[ "$code" = 200 ] || { echo "bench-serve: a valid token got $code through nginx" >&2; cat "$work/gatehouse.log" >&2; exit 1; }
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$px/orders/1")
+[ "$code" = 401 ] || { echo "bench-serve: no token got $code through nginx" >&2; exit 1; }
+
+load "nginx -> upstream, no auth (baseline)" "http://127.0.0.1:$noauth/orders/1"
+load "nginx + gatehouse, repeated token" "http://127.0.0.1:$px/orders/1" -H "Authorization: Bearer $token"
+stop_gatehouse
+
+GATEHOUSE_TOKEN_CACHE_SIZE=0 start_gatehouse
+load "nginx + gatehouse, distinct tokens (no token cache)" "http://127.0.0.1:$px/orders/1" -s "$work/rotate.lua" -- "$work/tokens"
+stop_gatehouse
+
+"$work/gatehouse" serve --addr "127.0.0.1:$gp" --metrics-addr "127.0.0.1:$gpops" --upstream "http://127.0.0.1:$up" \
+  --log-level warn >"$work/proxy.out" 2>"$work/proxy.log" &
+pids+=($!)
+wait_http "http://127.0.0.1:$gpops/readyz"
+load "gatehouse serve --upstream, repeated token" "http://127.0.0.1:$gp/orders/1" -H "Authorization: Bearer $token"
+
+echo
+echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency, loopback, $(nproc) CPUs, $(nginx -v 2>&1 | sed 's/.*: //'), $(wrk -v 2>&1 | head -n1 | awk '{print "wrk " $2}'), $($GO version | awk '{print $3}')"
+echo
+echo "| scenario | requests/s | p99 |"
+echo "|---|---:|---:|"
+printf '%s\n' "${results[@]}"
