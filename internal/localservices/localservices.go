@@ -192,17 +192,28 @@ func startCognitoLocal() (*process, error) {
 }
 
 // CognitoLocalScript returns the path of cognito-local's start script,
-// installing the pinned version from tools/cognito-local with npm ci first
-// when it is missing.
+// installing the pinned version first when it is missing.
 func CognitoLocalScript() (string, error) {
+	dir, err := CognitoLocalModule()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, "lib", "bin", "start.js"), nil
+}
+
+// CognitoLocalModule returns the folder of the installed cognito-local
+// package (node_modules/cognito-local), installing the version pinned in
+// tools/cognito-local with npm ci first when it is missing.
+func CognitoLocalModule() (string, error) {
 	root, err := moduleRoot()
 	if err != nil {
 		return "", err
 	}
 	dir := filepath.Join(root, "tools", "cognito-local")
-	script := filepath.Join(dir, "node_modules", "cognito-local", "lib", "bin", "start.js")
+	module := filepath.Join(dir, "node_modules", "cognito-local")
+	script := filepath.Join(module, "lib", "bin", "start.js")
 	if _, err := os.Stat(script); err == nil {
-		return script, nil
+		return module, nil
 	}
 	// Test binaries of several packages may get here at once: one installs.
 	lock, err := os.OpenFile(filepath.Join(dir, ".install.lock"), os.O_CREATE|os.O_RDWR, 0o644)
@@ -215,14 +226,14 @@ func CognitoLocalScript() (string, error) {
 	}
 	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
 	if _, err := os.Stat(script); err == nil {
-		return script, nil
+		return module, nil
 	}
 	cmd := exec.Command("npm", "ci", "--no-audit", "--no-fund", "--loglevel=error")
 	cmd.Dir = dir
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("npm ci in %s: %w\n%s", dir, err, out)
 	}
-	return script, nil
+	return module, nil
 }
 
 func moduleRoot() (string, error) {
