@@ -71,12 +71,15 @@ unit:
 
 ## fuzz: run every Fuzz target in the module for FUZZTIME each.
 fuzz:
-	@for pkg in $$($(GO) list ./...); do \
-	  for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
-	    echo "fuzz $$pkg $$target ($(FUZZTIME))"; \
+	@pkgs=$$($(GO) list ./...); n=0; \
+	for pkg in $$pkgs; do \
+	  targets=$$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); \
+	  for target in $$targets; do \
+	    echo "fuzz $$pkg $$target ($(FUZZTIME))"; n=$$((n+1)); \
 	    $(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg >/tmp/gatehouse-fuzz.log 2>&1 || { cat /tmp/gatehouse-fuzz.log; exit 1; }; \
 	  done; \
-	done
+	done; \
+	echo "$$n fuzz targets ran for $(FUZZTIME) each"; [ $$n -gt 0 ]
 
 ## bench: every benchmark BENCHCOUNT times into BENCHOUT, summarised by benchstat.
 bench: tools
