@@ -1,0 +1,213 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse/refresh"
+)
+
+const partnersUsage = `Usage:
+  gatehouse partners serve [--addr 127.0.0.1:8082]
+  gatehouse partners register --partner-id ID [--username U] [--internal-id ID]
+  gatehouse partners rotate --partner-id ID
+  gatehouse partners revoke --partner-id ID
+  gatehouse partners show --partner-id ID
+
+B2B partner credentials (package refresh). Configuration comes from the
+environment, as for the Lambda: GATEHOUSE_USER_POOL_ID, GATEHOUSE_TABLE,
+GATEHOUSE_KMS_KEY_ID, GATEHOUSE_PARTNER_CLIENT_ID and
+GATEHOUSE_PARTNER_CLIENT_SECRET (or _ARN); 'serve' also needs the
+administrator settings GATEHOUSE_CLIENT_IDS and GATEHOUSE_ADMIN_GROUP
+(and GATEHOUSE_ISSUER, GATEHOUSE_INSECURE_HTTP for local stand-ins).
+AWS endpoints and credentials are the SDK's standard settings.
+
+'serve' answers the partners HTTP API (POST /partners, POST /partners/token,
+GET|DELETE /partners/{id}, POST /partners/{id}/rotate) until interrupted.
+The other commands act directly with your AWS credentials. 'register' and
+'rotate' print the partner's refresh token once, on standard output, as
+JSON: hand it to the partner over a secure channel; Gatehouse cannot show
+it again. Exit status: 0 done, 1 not found, conflict or partially done
+(revoked here but not at Cognito), 2 usage, configuration or service error.`
+
+// Timeouts of `partners serve`; none is infinite.
+const (
+	partnersReadHeaderTimeout = 5 * time.Second
+	partnersReadTimeout       = 10 * time.Second
+	partnersWriteTimeout      = 30 * time.Second
+	partnersIdleTimeout       = 120 * time.Second
+	partnersShutdownTimeout   = 15 * time.Second
+	partnersMaxHeaderBytes    = 32 << 10
+	partnersDefaultAddr       = "127.0.0.1:8082"
+)
+
+// runPartners is `gatehouse partners serve|register|rotate|revoke|show`.
+func runPartners(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, partnersUsage)
+		return 2
+	}
+	switch args[0] {
+	case "serve":
+		return partnersServe(ctx, args[1:], stderr)
+	case "register", "rotate", "revoke", "show":
+		return partnersAct(ctx, args[0], args[1:], stdout, stderr)
+	case "-h", "--help", "help":
+		fmt.Fprintln(stdout, partnersUsage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "gatehouse partners: unknown subcommand %q\n\n%s\n", args[0], partnersUsage)
+	return 2
+}
+
+func partnersFlags(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("gatehouse partners "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, partnersUsage)
+		fmt.Fprintln(stderr, "\nFlags of", name+":")
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+func partnersAct(ctx context.Context, cmd string, args []string, stdout, stderr io.Writer) int {
+	fs := partnersFlags(cmd, stderr)
+	partnerID := fs.String("partner-id", "", "partner `id` (required)")
+	var username, internalID *string
+	if cmd == "register" {
+		username = fs.String("username", "", "Cognito user `name` to create (default partner-<partner-id>)")
+		internalID = fs.String("internal-id", "", "internal user `id` (default: a new random id)")
+	}
+	if code, ok := parseMappingFlags(fs, args); !ok {
+		return code
+	}
+	if *partnerID == "" {
+		fmt.Fprintf(stderr, "%s: --partner-id is required\n", fs.Name())
+		return 2
+	}
+	cfg, err := refresh.ServiceConfigFromEnv(os.Getenv)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", fs.Name(), err)
+		return 2
+	}
+	svc, err := cfg.BuildService(ctx)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", fs.Name(), err)
+		return 2
+	}
+	var out any
+	switch cmd {
+	case "register":
+		cred, err := svc.Register(ctx, refresh.RegisterInput{PartnerID: *partnerID, Username: *username, InternalID: *internalID})
+		if err != nil {
+			return partnersFailed(fs, stderr, err)
+		}
+		out = refresh.CredentialView{PartnerView: refresh.ViewOf(cred.Partner), RefreshToken: cred.RefreshToken}
+	case "rotate":
+		r, err := svc.Rotate(ctx, *partnerID)
+		if err != nil {
+			return partnersFailed(fs, stderr, err)
+		}
+		revoked := r.PreviousRevoked
+		out = refresh.CredentialView{PartnerView: refresh.ViewOf(r.Partner), RefreshToken: r.RefreshToken, PreviousTokenRevoked: &revoked}
+		if !revoked {
+			fmt.Fprintln(stderr, "warning: Cognito did not confirm the revocation of the previous refresh token; the exchange refuses it all the same")
+		}
+	case "revoke":
+		p, err := svc.Revoke(ctx, *partnerID)
+		if errors.Is(err, refresh.ErrCognitoNotRevoked) {
+			fmt.Fprintf(stderr, "%s: %v\n", fs.Name(), err)
+			printMappingJSON(stdout, stderr, refresh.ViewOf(p))
+			return 1
+		}
+		if err != nil {
+			return partnersFailed(fs, stderr, err)
+		}
+		out = refresh.ViewOf(p)
+	case "show":
+		p, err := svc.Partner(ctx, *partnerID)
+		if err != nil {
+			return partnersFailed(fs, stderr, err)
+		}
+		out = refresh.ViewOf(p)
+	}
+	return printMappingJSON(stdout, stderr, out)
+}
+
+// partnersFailed prints err (the Service's errors never hold a secret) and
+// picks the exit status.
+func partnersFailed(fs *flag.FlagSet, stderr io.Writer, err error) int {
+	fmt.Fprintf(stderr, "%s: %v\n", fs.Name(), err)
+	if errors.Is(err, refresh.ErrNotFound) || errors.Is(err, refresh.ErrConflict) {
+		return 1
+	}
+	return 2
+}
+
+// partnersServe serves the HTTP API until ctx ends, then shuts down
+// gracefully (requests under way get partnersShutdownTimeout).
+func partnersServe(ctx context.Context, args []string, stderr io.Writer) int {
+	fs := partnersFlags("serve", stderr)
+	addr := fs.String("addr", partnersDefaultAddr, "listen `address`")
+	if code, ok := parseMappingFlags(fs, args); !ok {
+		return code
+	}
+	logger := slog.New(slog.NewJSONHandler(stderr, nil))
+	cfg, err := refresh.ConfigFromEnv(os.Getenv)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", fs.Name(), err)
+		return 2
+	}
+	cfg.Logger = logger
+	svc, err := cfg.BuildService(ctx)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", fs.Name(), err)
+		return 2
+	}
+	h, err := cfg.BuildHandler(ctx, svc)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", fs.Name(), err)
+		return 2
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", fs.Name(), err)
+		return 2
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: partnersReadHeaderTimeout,
+		ReadTimeout:       partnersReadTimeout,
+		WriteTimeout:      partnersWriteTimeout,
+		IdleTimeout:       partnersIdleTimeout,
+		MaxHeaderBytes:    partnersMaxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	logger.Info("partners serve listening", "addr", ln.Addr().String())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	select {
+	case err := <-done:
+		fmt.Fprintf(stderr, "%s: %v\n", fs.Name(), err)
+		return 2
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), partnersShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		fmt.Fprintf(stderr, "%s: shutdown: %v\n", fs.Name(), err)
+		return 2
+	}
+	logger.Info("partners serve stopped")
+	return 0
+}

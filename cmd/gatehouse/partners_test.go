@@ -1,0 +1,185 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+
+	"github.com/gatehouse-auth/gatehouse/internal/localservices"
+	"github.com/gatehouse-auth/gatehouse/mapping"
+	"github.com/gatehouse-auth/gatehouse/refresh"
+)
+
+// partnersEnv points the refresh configuration at a fresh cognito-local
+// pool, a fresh table and a KMS key on moto_server.
+func partnersEnv(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idp, ddb, k := cip.NewFromConfig(cfg), dynamodb.NewFromConfig(cfg), kms.NewFromConfig(cfg)
+	pool, err := idp.CreateUserPool(ctx, &cip.CreateUserPoolInput{PoolName: aws.String("cli-partners")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	poolID := *pool.UserPool.Id
+	client, err := idp.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{
+		UserPoolId: aws.String(poolID), ClientName: aws.String("partners"), GenerateSecret: true,
+		ExplicitAuthFlows: []types.ExplicitAuthFlowsType{types.ExplicitAuthFlowsTypeAllowAdminUserPasswordAuth, types.ExplicitAuthFlowsTypeAllowRefreshTokenAuth},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := k.CreateKey(ctx, &kms.CreateKeyInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	table := "cli-partners-" + strings.ToLower(rand.Text()[:10])
+	if err := mapping.CreateTable(ctx, ddb, table, true); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ddb.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: &table}) })
+	issuer := strings.TrimRight(localservices.Endpoint(localservices.CognitoIDP), "/") + "/" + poolID
+	for k, v := range map[string]string{
+		refresh.EnvUserPoolID: poolID, refresh.EnvTable: table, refresh.EnvKMSKeyID: *key.KeyMetadata.KeyId,
+		refresh.EnvPartnerClientID: *client.UserPoolClient.ClientId, refresh.EnvPartnerClientSecret: *client.UserPoolClient.ClientSecret,
+		refresh.EnvClientIDs: "admin-web", refresh.EnvAdminGroup: "admins", refresh.EnvIssuer: issuer, refresh.EnvInsecureHTTP: "true",
+	} {
+		t.Setenv(k, v)
+	}
+}
+
+func partnersCmd(ctx context.Context, args []string, out, errOut *bytes.Buffer) int {
+	return runPartners(ctx, args, out, errOut)
+}
+
+func TestPartnersCommands(t *testing.T) {
+	partnersEnv(t)
+	code, stdout, stderr := runCLI(t, partnersCmd, "register", "--partner-id", "acme", "--internal-id", "p-acme")
+	if code != 0 {
+		t.Fatalf("register: exit %d: %s", code, stderr)
+	}
+	var cred refresh.CredentialView
+	if err := json.Unmarshal([]byte(stdout), &cred); err != nil || cred.RefreshToken == "" || cred.InternalID != "p-acme" {
+		t.Fatalf("register printed %d bytes (%v)", len(stdout), err)
+	}
+	if strings.Contains(stderr, cred.RefreshToken) {
+		t.Fatal("the refresh token went to stderr")
+	}
+	if code, _, _ := runCLI(t, partnersCmd, "register", "--partner-id", "acme"); code != 1 {
+		t.Fatalf("second register: exit %d, want 1", code)
+	}
+
+	// serve: the exchange over real HTTP, then a graceful stop.
+	ctx, cancel := context.WithCancel(context.Background())
+	logs := &partnersLog{}
+	exited := make(chan int, 1)
+	go func() { exited <- runPartners(ctx, []string{"serve", "--addr", "127.0.0.1:0"}, &bytes.Buffer{}, logs) }()
+	addr := waitForAddr(t, logs, exited)
+	resp, err := http.Post("http://"+addr+"/partners/token", "application/json",
+		strings.NewReader(`{"refresh_token":"`+cred.RefreshToken+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tr refresh.TokenResponse
+	err = json.NewDecoder(resp.Body).Decode(&tr)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusOK || tr.IDToken == "" {
+		t.Fatalf("exchange through serve: %d (%v)", resp.StatusCode, err)
+	}
+	cancel()
+	if code := <-exited; code != 0 {
+		t.Fatalf("serve exit %d: %s", code, logs)
+	}
+	for _, s := range []string{cred.RefreshToken, tr.IDToken, tr.AccessToken} {
+		if strings.Contains(logs.String(), s) {
+			t.Fatal("serve logged a token")
+		}
+	}
+
+	code, stdout, stderr = runCLI(t, partnersCmd, "rotate", "--partner-id", "acme")
+	var rotated refresh.CredentialView
+	if code != 0 || json.Unmarshal([]byte(stdout), &rotated) != nil || rotated.RefreshToken == "" || rotated.RefreshToken == cred.RefreshToken {
+		t.Fatalf("rotate: exit %d: %s", code, stderr)
+	}
+	code, stdout, stderr = runCLI(t, partnersCmd, "show", "--partner-id", "acme")
+	if code != 0 || strings.Contains(stdout, rotated.RefreshToken) || !strings.Contains(stdout, `"active"`) {
+		t.Fatalf("show: exit %d: %s %s", code, stdout, stderr)
+	}
+	code, stdout, stderr = runCLI(t, partnersCmd, "revoke", "--partner-id", "acme")
+	if code != 0 || !strings.Contains(stdout, `"revoked"`) {
+		t.Fatalf("revoke: exit %d: %s %s", code, stdout, stderr)
+	}
+	for _, tc := range []struct {
+		args []string
+		want int
+	}{
+		{[]string{"show", "--partner-id", "nobody"}, 1},
+		{[]string{"rotate", "--partner-id", "acme"}, 1}, // revoked
+		{[]string{"show"}, 2},
+		{[]string{"show", "--partner-id", "a", "extra"}, 2},
+		{[]string{"frobnicate"}, 2},
+		{nil, 2},
+		{[]string{"help"}, 0},
+	} {
+		if code, _, _ := runCLI(t, partnersCmd, tc.args...); code != tc.want {
+			t.Errorf("partners %v: exit %d, want %d", tc.args, code, tc.want)
+		}
+	}
+	t.Setenv(refresh.EnvKMSKeyID, "")
+	if code, _, stderr := runCLI(t, partnersCmd, "show", "--partner-id", "acme"); code != 2 || !strings.Contains(stderr, refresh.EnvKMSKeyID) {
+		t.Errorf("show without a KMS key: exit %d: %s", code, stderr)
+	}
+}
+
+type partnersLog struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *partnersLog) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *partnersLog) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+var listeningRE = regexp.MustCompile(`"partners serve listening","addr":"([^"]+)"`)
+
+func waitForAddr(t *testing.T, logs *partnersLog, exited chan int) string {
+	t.Helper()
+	deadline := time.After(30 * time.Second) // a safety net, not an assertion
+	for {
+		if m := listeningRE.FindStringSubmatch(logs.String()); m != nil {
+			return m[1]
+		}
+		select {
+		case code := <-exited:
+			t.Fatalf("serve exited %d: %s", code, logs)
+		case <-deadline:
+			t.Fatalf("serve did not start: %s", logs)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}

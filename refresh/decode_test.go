@@ -1,0 +1,141 @@
+package refresh
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+func TestDecodeExchange(t *testing.T) {
+	tests := []struct {
+		body, want, errHas string
+	}{
+		{`{"refresh_token":"abc"}`, "abc", ""},
+		{" \n{\"refresh_token\" : \"abc\"}\n", "abc", ""},
+		{``, "", "empty"},
+		{`{}`, "", "refresh_token is required"},
+		{`{"refresh_token":null}`, "", "refresh_token is required"},
+		{`{"refresh_token":""}`, "", "refresh_token is empty"},
+		{`{"refresh_token":1}`, "", "refresh_token must be a string"},
+		{`{"refresh_token":["a"]}`, "", "refresh_token must be a string"},
+		{`{"refresh_token":"a","x":1}`, "", `unknown field "x"`},
+		{`{"refresh_token":"a","refresh_token":"b"}`, "", `"refresh_token" appears twice`},
+		{`{"refresh_token":"a"}x`, "", "after"},
+		{`{"refresh_token":"a"`, "", "not valid JSON"},
+		{`"abc"`, "", "JSON object"},
+		{`null`, "", "JSON object"},
+		{`{"` + strings.Repeat("k", 500) + `":1}`, "", "…"},
+	}
+	for _, tc := range tests {
+		got, err := decodeExchange(strings.NewReader(tc.body))
+		if tc.errHas == "" {
+			if err != nil || got != tc.want {
+				t.Errorf("%q: %q, %v; want %q", tc.body, got, err, tc.want)
+			}
+			continue
+		}
+		var re *requestError
+		if !errors.As(err, &re) || !strings.Contains(re.msg, tc.errHas) || re.status != http.StatusBadRequest {
+			t.Errorf("%q: error %v, want one mentioning %q", tc.body, err, tc.errHas)
+		}
+	}
+}
+
+func TestDecodeRegister(t *testing.T) {
+	in, err := decodeRegister(strings.NewReader(`{"partner_id":"acme","username":"u","internal_id":"i"}`))
+	if err != nil || in != (RegisterInput{PartnerID: "acme", Username: "u", InternalID: "i"}) {
+		t.Fatalf("%+v, %v", in, err)
+	}
+	for body, field := range map[string]string{
+		`{"username":"u"}`:                    "partner_id",
+		`{"partner_id":7}`:                    "partner_id",
+		`{"partner_id":"a","username":""}`:    "username",
+		`{"partner_id":"a","username":true}`:  "username",
+		`{"partner_id":"a","internal_id":{}}`: "internal_id",
+		`{"partner_id":"a","kind":"user"}`:    `"kind"`,
+	} {
+		if _, err := decodeRegister(strings.NewReader(body)); err == nil || !strings.Contains(err.Error(), field) {
+			t.Errorf("%s: %v, want an error naming %s", body, err, field)
+		}
+	}
+}
+
+func TestDecodeBodyLimit(t *testing.T) {
+	rec := httptest.NewRecorder()
+	body := http.MaxBytesReader(rec, io.NopCloser(strings.NewReader(`{"refresh_token":"`+strings.Repeat("a", 100)+`"}`)), 50)
+	_, err := decodeExchange(body)
+	var re *requestError
+	if !errors.As(err, &re) || re.status != http.StatusRequestEntityTooLarge {
+		t.Fatalf("%v, want 413", err)
+	}
+}
+
+func TestCheckPartnerID(t *testing.T) {
+	for id, ok := range map[string]bool{
+		"acme": true, "a.b_c-D9": true, strings.Repeat("a", MaxPartnerIDLen): true,
+		"": false, "token": false, "..": false, "a/b": false, "a b": false, "é": false,
+		strings.Repeat("a", MaxPartnerIDLen+1): false,
+	} {
+		if err := checkPartnerID(id); (err == nil) != ok {
+			t.Errorf("checkPartnerID(%q) = %v", id, err)
+		}
+	}
+}
+
+func TestRandomPassword(t *testing.T) {
+	a, b := RandomPassword(), RandomPassword()
+	if a == b || len(a) < 50 || !strings.ContainsAny(a, "abcdefghijklmnopqrstuvwxyz") ||
+		!strings.ContainsAny(a, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") || !strings.ContainsAny(a, "0123456789") || !strings.ContainsAny(a, "!-") {
+		t.Fatalf("weak passwords")
+	}
+}
+
+// FuzzDecodeExchange: any body gives a token or a requestError naming the
+// problem, never a panic; a token it returns is what the body held.
+func FuzzDecodeExchange(f *testing.F) {
+	for _, s := range []string{`{"refresh_token":"abc"}`, `{}`, `{"refresh_token":1}`, `{"a":1,"a":2}`, `[`, ``, `{"refresh_token":"\u0000"}`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		tok, err := decodeExchange(strings.NewReader(body))
+		if err != nil {
+			var re *requestError
+			if !errors.As(err, &re) || re.msg == "" {
+				t.Fatalf("error %v is not a requestError", err)
+			}
+			if !utf8.ValidString(re.msg) {
+				t.Fatalf("message is not UTF-8: %q", re.msg)
+			}
+			return
+		}
+		if tok == "" || !strings.Contains(body, "refresh_token") {
+			t.Fatalf("token %q from %q", tok, body)
+		}
+		if wellFormedToken(tok) && strings.ContainsAny(tok, " \x00\x7f") {
+			t.Fatalf("token with a space or control character accepted: %q", tok)
+		}
+	})
+}
+
+// FuzzDecodeRegister: as FuzzDecodeExchange, for registrations.
+func FuzzDecodeRegister(f *testing.F) {
+	for _, s := range []string{`{"partner_id":"acme"}`, `{"partner_id":"a","username":"u","internal_id":"i"}`, `{"partner_id":null}`, `{"x":{}}`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		in, err := decodeRegister(strings.NewReader(body))
+		if err != nil {
+			var re *requestError
+			if !errors.As(err, &re) || re.msg == "" || !utf8.ValidString(re.msg) {
+				t.Fatalf("error %v", err)
+			}
+			return
+		}
+		_ = checkPartnerID(in.PartnerID)
+		_ = checkText("username", in.Username, MaxUsernameLen)
+	})
+}

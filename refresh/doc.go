@@ -1,0 +1,132 @@
+// Package refresh is Gatehouse's service for B2B partners: it registers a
+// partner (a Cognito user of its own, mapped to an internal id of kind
+// "partner"), gives it a refresh token once, and exchanges that token for
+// ID and access tokens that the authorizer accepts as the partner's
+// internal id. Administrators rotate and revoke partner credentials.
+//
+// # Why the refresh token is enough
+//
+// The partner app client has a secret that only Gatehouse holds
+// (configuration or Secrets Manager). Cognito refuses to refresh without
+// it, so the refresh token a partner holds is useless anywhere but at the
+// exchange. Gatehouse keeps a copy sealed with KMS (mapping.SealPartnerToken)
+// next to the partner's mapping: internal id, Cognito user name (the one
+// SECRET_HASH is computed over) and app client.
+//
+// # Endpoints (openapi.json describes them)
+//
+//	POST   /partners              register; administrators; 201 with the refresh token, shown once
+//	POST   /partners/token        exchange; body {"refresh_token": "..."}; 200 with id_token, access_token, expires_in
+//	GET    /partners/{id}         show (no secrets); administrators
+//	DELETE /partners/{id}         revoke; administrators; 200 with the revoked record
+//	POST   /partners/{id}/rotate  new refresh token, the old one revoked; administrators
+//
+// The exchange takes the refresh token in the JSON body, never in a header
+// or the URL, so it does not end up in access logs or caches.
+// Administrators send a person's Cognito token (ID or access, not
+// client-credentials, not of the partner client) as "Authorization: Bearer"
+// carrying GATEHOUSE_ADMIN_GROUP in "cognito:groups".
+//
+// # Register
+//
+// AdminCreateUser (messages suppressed; an existing user is a 409, never
+// taken over) → AdminSetUserPassword with a random permanent password that
+// is never stored, logged or shown → AdminInitiateAuth
+// ADMIN_USER_PASSWORD_AUTH with SECRET_HASH → mapping.CreateUser (kind
+// partner) → seal → mapping.PutPartner. A failure half way revokes the token
+// and deletes what was created (best effort, logged).
+//
+// # Exchange
+//
+// Fingerprint (SHA-256) of the presented token → PartnerByFingerprint →
+// constant-time comparison with the stored fingerprint, status active →
+// open the sealed copy and compare it in constant time with the presented
+// one → refresh with the stored copy:
+//
+//   - Rotation off (default): AdminInitiateAuth REFRESH_TOKEN_AUTH with
+//     SECRET_HASH over the stored Cognito user name. The refresh token
+//     stays the same.
+//   - Rotation on (GATEHOUSE_PARTNER_REFRESH_ROTATION=true, for an app
+//     client with refresh-token rotation): GetTokensFromRefreshToken. The
+//     new refresh token is sealed and replaces the old one with
+//     mapping.UpdatePartnerToken, conditional on the version read; the
+//     answer carries it in "refresh_token" and the presented one stops
+//     working.
+//
+// Of concurrent exchanges of one token (rotation on) exactly one succeeds.
+// A loser gets the same 401 as any invalid credential: its token has been
+// rotated away by the winner. The new token Cognito gave a loser is revoked
+// (best effort). If storing the new token times out, the record is read
+// once: when it holds the new token the exchange succeeds, otherwise the
+// answer is 503 and the partner retries with its token (within the app
+// client's rotation grace period, Cognito still accepts it).
+//
+// RefreshTokenReuseException from Cognito is a 401 and a warning in the
+// log. The partner is not marked compromised automatically: the reused
+// token is Gatehouse's own stored copy, which only a concurrent exchange
+// whose successor is not stored yet can have used; revoking would destroy
+// that exchange's new token. An operator who suspects theft revokes.
+//
+// # Revoke and rotate
+//
+// Revoke: open the sealed copy → RevokeToken at Cognito → mapping
+// RevokePartner (status revoked, sealed copy and fingerprint dropped). The
+// store is what stops the exchange, so it is updated even when Cognito or
+// KMS fails (fail closed); the answer is then 503 "cognito_not_revoked".
+// The store no longer holds the token, so a retry cannot revoke it at
+// Cognito; it stays valid there until it expires, useless without the
+// client secret. Revoking a revoked partner answers 200.
+//
+// Rotate: the password is never stored, so the partner user gets a new
+// random permanent password (AdminSetUserPassword) and is signed in with
+// it; the new token replaces the old one version-conditionally (409 when a
+// concurrent exchange or rotation won; the new token is then revoked), and
+// the old token is revoked at Cognito ("previous_token_revoked" says
+// whether Cognito confirmed; the exchange refuses it either way).
+//
+// # Errors
+//
+// JSON {"error":{"code","message"}}, Cache-Control: no-store on every answer.
+//
+//	400 invalid_request          malformed body; the message names the field (unknown, duplicate, wrong type, missing)
+//	401 unauthorized             exchange: unknown, revoked, rotated-away or wrong refresh token (one message); admin: no or invalid token
+//	403 forbidden                admin endpoints: not a person's token, or not in the admin group
+//	404 not_found                no such partner or route
+//	405 method_not_allowed       with Allow
+//	409 conflict                 partner id, user name or internal id taken; partner revoked; concurrent change
+//	413 payload_too_large        body over GATEHOUSE_MAX_BODY_BYTES (16 KiB)
+//	415 unsupported_media_type   a body that is not application/json
+//	500 internal_error           a sealed token that does not open, an unexpected answer; no detail
+//	503 unavailable              Cognito, DynamoDB, KMS or the admin JWKS unreachable; no detail
+//	503 cognito_not_revoked      DELETE: revoked in Gatehouse, not at Cognito
+//
+// Details go to the log (slog, one line per request), which never holds a
+// refresh, ID or access token, a password or the client secret.
+//
+// # Configuration (environment)
+//
+// ConfigFromEnv reads these at cold start and names the variable at
+// fault; BuildService and BuildHandler make the service.
+//
+//	variable                             default      meaning
+//	GATEHOUSE_USER_POOL_ID               (required)   pool of the partner users and of administrators
+//	GATEHOUSE_TABLE                      (required)   DynamoDB mapping table
+//	GATEHOUSE_KMS_KEY_ID                 (required)   KMS key sealing refresh tokens (id, ARN, alias/…)
+//	GATEHOUSE_PARTNER_CLIENT_ID          (required)   partner app client (with a secret; ADMIN_USER_PASSWORD_AUTH and REFRESH_TOKEN_AUTH flows)
+//	GATEHOUSE_PARTNER_CLIENT_SECRET      (one of the two) the client secret
+//	GATEHOUSE_PARTNER_CLIENT_SECRET_ARN  (one of the two) Secrets Manager secret holding it (string, or JSON {"client_secret": …})
+//	GATEHOUSE_PARTNER_REFRESH_ROTATION   false        the partner client rotates refresh tokens (GetTokensFromRefreshToken)
+//	GATEHOUSE_ADMIN_GROUP                (required)   Cognito group of administrators
+//	GATEHOUSE_CLIENT_IDS                 (required)   app clients of administrators' tokens (not the partner client)
+//	GATEHOUSE_TOKEN_USES                 id,access    accepted administrator token uses
+//	GATEHOUSE_ISSUER, GATEHOUSE_JWKS_URL Cognito's    for local stand-ins, as for the authorizer
+//	GATEHOUSE_INSECURE_HTTP              false        allow http issuer and JWKS URLs (local only)
+//	GATEHOUSE_CLOCK_SKEW                 0s           tolerance on exp and nbf of administrator tokens
+//	GATEHOUSE_MAX_BODY_BYTES             16384        request body limit
+//	GATEHOUSE_MAPPING_TIMEOUT            3s           per DynamoDB/KMS call, retries included
+//
+// The exchange's ID token has "cognito:username" = the partner's Cognito
+// user name and "aud" = the partner client: add the partner client to the
+// authorizer's GATEHOUSE_CLIENT_IDS, and the authorizer resolves it to the
+// partner's internal id, kind "partner".
+package refresh

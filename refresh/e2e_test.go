@@ -1,0 +1,159 @@
+package refresh_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/gatehouse-auth/gatehouse/authorizer"
+	"github.com/gatehouse-auth/gatehouse/refresh"
+)
+
+// TestPartnerLifecycleCognitoLocal runs the whole partner story against
+// cognito-local (pool, secret app client, users, REFRESH_TOKEN_AUTH,
+// RevokeToken) and moto_server (DynamoDB, KMS): register → exchange → the
+// authorizer accepts the ID token as the partner's internal id → rotate →
+// revoke → the exchange refuses. Then the captured logs are scanned for
+// every secret that went by.
+func TestPartnerLifecycleCognitoLocal(t *testing.T) {
+	ctx := context.Background()
+	lp := newLocalPool(t)
+	f := newFixture(t, fixtureOptions{
+		poolID: lp.id, partnerClient: lp.partnerClient, secret: lp.partnerSecret,
+		admins: newVerifier(t, lp.poolConfig(lp.adminClient)),
+	})
+	authz, err := authorizer.New(authorizer.Config{
+		Verifier:  newVerifier(t, lp.poolConfig(lp.adminClient, lp.partnerClient)),
+		Directory: f.store,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen []string // every token that went by, for the log scan
+	seen = append(seen, lp.adminToken, lp.plainTok, lp.partnerSecret)
+
+	// Administrators only.
+	if rec := f.call(t, "POST", "/partners", "", `{"partner_id":"acme"}`); rec.Code != http.StatusUnauthorized {
+		t.Fatalf("register without a token: %d", rec.Code)
+	}
+	if rec := f.call(t, "POST", "/partners", lp.plainTok, `{"partner_id":"acme"}`); rec.Code != http.StatusForbidden {
+		t.Fatalf("register by a non-admin: %d", rec.Code)
+	}
+
+	cred := f.register(t, lp.adminToken, "acme")
+	seen = append(seen, cred.RefreshToken)
+	if cred.CognitoUsername != "partner-acme" || cred.AppClientID != lp.partnerClient || cred.InternalID == "" {
+		t.Fatalf("registered %+v", cred.PartnerView)
+	}
+	if rec := f.call(t, "POST", "/partners", lp.adminToken, `{"partner_id":"acme"}`); rec.Code != http.StatusConflict {
+		t.Fatalf("second registration of acme: %d %s", rec.Code, rec.Body)
+	}
+	// An existing Cognito user is never taken over.
+	if rec := f.call(t, "POST", "/partners", lp.adminToken, `{"partner_id":"peter","username":"peter-person"}`); rec.Code != http.StatusConflict {
+		t.Fatalf("registration over an existing user: %d %s", rec.Code, rec.Body)
+	}
+
+	exchange := func(token string) refresh.TokenResponse {
+		t.Helper()
+		rec := f.exchange(t, token)
+		if rec.Code != http.StatusOK {
+			t.Fatalf("exchange: %d %s", rec.Code, rec.Body)
+		}
+		if rec.Header().Get("Cache-Control") != "no-store" {
+			t.Error("exchange answer is cacheable")
+		}
+		var tr refresh.TokenResponse
+		decodeBody(t, rec, &tr)
+		if tr.IDToken == "" || tr.AccessToken == "" || tr.ExpiresIn <= 0 || tr.RefreshToken != "" {
+			t.Fatalf("exchange answer: expires %d, refresh token returned %v", tr.ExpiresIn, tr.RefreshToken != "")
+		}
+		seen = append(seen, tr.IDToken, tr.AccessToken)
+		return tr
+	}
+	tr := exchange(cred.RefreshToken)
+	for _, tok := range []string{tr.IDToken, tr.AccessToken} {
+		d := authz.Decide(ctx, authorizer.Request{Authorization: "Bearer " + tok, Method: "GET", Path: "/orders"})
+		if d.Outcome != authorizer.OutcomeAllow {
+			t.Fatalf("authorizer: %v/%s", d.Outcome, d.Reason)
+		}
+		if d.Identity.InternalID != cred.InternalID || d.Identity.Kind != authorizer.CallerPartner {
+			t.Fatalf("authorizer identity %+v, want internal id %s kind partner", d.Identity, cred.InternalID)
+		}
+	}
+
+	// Wrong, unknown, tampered credentials: one answer.
+	var msgs []string
+	for _, bad := range []string{"not-a-token", cred.RefreshToken + "x", strings.ToUpper(cred.RefreshToken), "a\u00e9b"} {
+		rec := f.exchange(t, bad)
+		if rec.Code != http.StatusUnauthorized {
+			t.Fatalf("exchange of a wrong token: %d %s", rec.Code, rec.Body)
+		}
+		_, msg := errorCode(t, rec)
+		msgs = append(msgs, msg)
+	}
+
+	// Rotate: the old token stops working, the new one works.
+	rec := f.call(t, "POST", "/partners/acme/rotate", lp.adminToken, "")
+	if rec.Code != http.StatusOK {
+		t.Fatalf("rotate: %d %s", rec.Code, rec.Body)
+	}
+	var rotated refresh.CredentialView
+	decodeBody(t, rec, &rotated)
+	seen = append(seen, rotated.RefreshToken)
+	if rotated.RefreshToken == cred.RefreshToken || rotated.Version != cred.Version+1 || rotated.PreviousTokenRevoked == nil || !*rotated.PreviousTokenRevoked {
+		t.Fatalf("rotated: version %d, previous revoked %v", rotated.Version, rotated.PreviousTokenRevoked)
+	}
+	if rec := f.exchange(t, cred.RefreshToken); rec.Code != http.StatusUnauthorized {
+		t.Fatalf("exchange of the rotated-away token: %d", rec.Code)
+	}
+	exchange(rotated.RefreshToken)
+
+	// Show: no secret.
+	rec = f.call(t, "GET", "/partners/acme", lp.adminToken, "")
+	if rec.Code != http.StatusOK || strings.Contains(rec.Body.String(), rotated.RefreshToken) || strings.Contains(rec.Body.String(), "ingerprint") {
+		t.Fatalf("show: %d %s", rec.Code, rec.Body)
+	}
+
+	// Revoke: RevokeToken at cognito-local and revoked in the store.
+	rec = f.call(t, "DELETE", "/partners/acme", lp.adminToken, "")
+	if rec.Code != http.StatusOK {
+		t.Fatalf("revoke: %d %s", rec.Code, rec.Body)
+	}
+	var revoked refresh.PartnerView
+	decodeBody(t, rec, &revoked)
+	if revoked.Status != "revoked" || revoked.Revoked == nil {
+		t.Fatalf("revoked: %+v", revoked)
+	}
+	rec = f.exchange(t, rotated.RefreshToken)
+	if rec.Code != http.StatusUnauthorized {
+		t.Fatalf("exchange after revoke: %d %s", rec.Code, rec.Body)
+	}
+	_, msg := errorCode(t, rec)
+	msgs = append(msgs, msg)
+	for _, m := range msgs {
+		if m != refresh.MessageInvalidCredential {
+			t.Errorf("401 message %q, want the one message %q", m, refresh.MessageInvalidCredential)
+		}
+	}
+	// Cognito itself refuses the revoked token too.
+	if _, err := f.idp.AdminInitiateAuth(ctx, refreshInput(lp, "partner-acme", rotated.RefreshToken)); err == nil {
+		t.Error("cognito-local still refreshes the revoked token")
+	}
+	if rec := f.call(t, "DELETE", "/partners/acme", lp.adminToken, ""); rec.Code != http.StatusOK {
+		t.Fatalf("second revoke: %d", rec.Code)
+	}
+	if rec := f.call(t, "POST", "/partners/acme/rotate", lp.adminToken, ""); rec.Code != http.StatusConflict {
+		t.Fatalf("rotate a revoked partner: %d", rec.Code)
+	}
+
+	seen = append(seen, f.passwords.all()...)
+	if len(f.passwords.all()) < 2 {
+		t.Fatal("no partner password recorded")
+	}
+	logs := f.logs.String()
+	if !strings.Contains(logs, `"partner_id":"acme"`) {
+		t.Fatalf("the logs do not name the partner: %s", logs)
+	}
+	assertNoSecrets(t, logs, seen...)
+}

@@ -1,0 +1,313 @@
+package refresh
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/gatehouse-auth/gatehouse/cognitoauth"
+	"github.com/gatehouse-auth/gatehouse/jwtverify"
+	"github.com/gatehouse-auth/gatehouse/mapping"
+)
+
+// The environment variables ConfigFromEnv reads; see the package
+// documentation for the table. The admin-token settings share the
+// authorizer's names and conventions.
+const (
+	EnvUserPoolID            = "GATEHOUSE_USER_POOL_ID"
+	EnvClientIDs             = "GATEHOUSE_CLIENT_IDS"
+	EnvTokenUses             = "GATEHOUSE_TOKEN_USES"
+	EnvIssuer                = "GATEHOUSE_ISSUER"
+	EnvJWKSURL               = "GATEHOUSE_JWKS_URL"
+	EnvInsecureHTTP          = "GATEHOUSE_INSECURE_HTTP"
+	EnvClockSkew             = "GATEHOUSE_CLOCK_SKEW"
+	EnvTable                 = "GATEHOUSE_TABLE"
+	EnvKMSKeyID              = "GATEHOUSE_KMS_KEY_ID"
+	EnvPartnerClientID       = "GATEHOUSE_PARTNER_CLIENT_ID"
+	EnvPartnerClientSecret   = "GATEHOUSE_PARTNER_CLIENT_SECRET"
+	EnvPartnerClientSecretID = "GATEHOUSE_PARTNER_CLIENT_SECRET_ARN"
+	EnvAdminGroup            = "GATEHOUSE_ADMIN_GROUP"
+	EnvRotation              = "GATEHOUSE_PARTNER_REFRESH_ROTATION"
+	EnvMaxBodyBytes          = "GATEHOUSE_MAX_BODY_BYTES"
+	EnvMappingTimeout        = "GATEHOUSE_MAPPING_TIMEOUT"
+)
+
+// Secret is a string that never prints: fmt, slog and encoding/json show
+// "[redacted]". Reveal returns the value.
+type Secret string
+
+func (Secret) String() string               { return "[redacted]" }
+func (Secret) GoString() string             { return "[redacted]" }
+func (Secret) LogValue() slog.Value         { return slog.StringValue("[redacted]") }
+func (Secret) MarshalJSON() ([]byte, error) { return []byte(`"[redacted]"`), nil }
+
+// Reveal returns the secret itself.
+func (s Secret) Reveal() string { return string(s) }
+
+// EnvConfig is the service's configuration as read from the environment.
+type EnvConfig struct {
+	// Admin is the verifier setting for administrators' tokens (the
+	// authorizer's GATEHOUSE_* conventions). Unset when read with
+	// ServiceConfigFromEnv.
+	Admin      jwtverify.PoolConfig
+	AdminGroup string
+
+	UserPoolID      string
+	Table           string
+	KMSKeyID        string
+	PartnerClientID string
+	// PartnerClientSecret is the secret itself (GATEHOUSE_PARTNER_CLIENT_SECRET),
+	// or empty when PartnerClientSecretARN names a Secrets Manager secret
+	// holding it (a plain string, or JSON with a "client_secret" member).
+	PartnerClientSecret    Secret
+	PartnerClientSecretARN string
+	Rotation               bool
+	MaxBodyBytes           int64
+	MappingTimeout         time.Duration
+
+	// Logger is wiring, not configuration: set it before Build. Default:
+	// discard.
+	Logger *slog.Logger
+	// HTTPClient fetches the JWKS. Default: jwtverify's.
+	HTTPClient *http.Client
+}
+
+// ConfigFromEnv reads and validates everything the HTTP service needs.
+// getenv is usually os.Getenv. Every error names the variable at fault.
+func ConfigFromEnv(getenv func(string) string) (EnvConfig, error) {
+	return fromEnv(getenv, true)
+}
+
+// ServiceConfigFromEnv reads what the Service needs without the HTTP API's
+// administrator settings: for operators who act with their AWS credentials
+// (gatehouse partners register|rotate|revoke|show).
+func ServiceConfigFromEnv(getenv func(string) string) (EnvConfig, error) {
+	return fromEnv(getenv, false)
+}
+
+func fromEnv(getenv func(string) string, admin bool) (EnvConfig, error) {
+	var e EnvConfig
+	var errs []error
+	bad := func(name, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{name}, args...)...))
+	}
+	get := func(name string) string { return strings.TrimSpace(getenv(name)) }
+	boolean := func(name string) bool {
+		v := get(name)
+		if v == "" {
+			return false
+		}
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			bad(name, "%q is not true or false", v)
+		}
+		return b
+	}
+	duration := func(name string) time.Duration {
+		v := get(name)
+		if v == "" {
+			return 0
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			bad(name, "%q is not a non-negative duration such as 3s", v)
+		}
+		return d
+	}
+	required := func(name, what string) string {
+		v := get(name)
+		if v == "" {
+			bad(name, "required (%s)", what)
+		}
+		return v
+	}
+
+	e.UserPoolID = required(EnvUserPoolID, "the Cognito user pool id of the partner users, such as eu-west-1_AbCdEf123")
+	e.Table = required(EnvTable, "the DynamoDB mapping table")
+	e.KMSKeyID = required(EnvKMSKeyID, "the KMS key that seals partner refresh tokens: id, ARN or alias/name")
+	e.PartnerClientID = required(EnvPartnerClientID, "the partner app client id, a client with a secret")
+	secret, secretARN := getenv(EnvPartnerClientSecret), get(EnvPartnerClientSecretID)
+	switch {
+	case secret != "" && secretARN != "":
+		bad(EnvPartnerClientSecret, "set together with %s: choose one", EnvPartnerClientSecretID)
+	case secret == "" && secretARN == "":
+		bad(EnvPartnerClientSecret, "required (the partner app client's secret), or %s naming a Secrets Manager secret that holds it", EnvPartnerClientSecretID)
+	}
+	e.PartnerClientSecret, e.PartnerClientSecretARN = Secret(secret), secretARN
+	e.Rotation = boolean(EnvRotation)
+	e.MappingTimeout = duration(EnvMappingTimeout)
+	if v := get(EnvMaxBodyBytes); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1024 || n > 1<<20 {
+			bad(EnvMaxBodyBytes, "%q is not a number of bytes from 1024 to 1048576", v)
+		}
+		e.MaxBodyBytes = n
+	}
+
+	if admin {
+		p := &e.Admin
+		p.UserPoolID = e.UserPoolID
+		if p.ClientIDs = splitList(get(EnvClientIDs)); len(p.ClientIDs) == 0 {
+			bad(EnvClientIDs, "required: the comma-separated app client ids whose tokens administrators use")
+		}
+		for _, id := range p.ClientIDs {
+			if id == e.PartnerClientID {
+				bad(EnvClientIDs, "lists the partner app client %s: administrators must use another client", EnvPartnerClientID)
+			}
+		}
+		uses := get(EnvTokenUses)
+		if uses == "" {
+			uses = "id,access"
+		}
+		for _, u := range splitList(uses) {
+			if u != string(jwtverify.TokenUseID) && u != string(jwtverify.TokenUseAccess) {
+				bad(EnvTokenUses, "%q is neither id nor access", u)
+				continue
+			}
+			p.TokenUses = append(p.TokenUses, jwtverify.TokenUse(u))
+		}
+		if len(p.TokenUses) == 0 {
+			bad(EnvTokenUses, "lists no token use")
+		}
+		p.Issuer = get(EnvIssuer)
+		p.JWKSURL = get(EnvJWKSURL)
+		p.InsecureHTTP = boolean(EnvInsecureHTTP)
+		p.Grace = duration(EnvClockSkew)
+		e.AdminGroup = required(EnvAdminGroup, "the Cognito group of administrators")
+	}
+
+	if err := errors.Join(errs...); err != nil {
+		return EnvConfig{}, fmt.Errorf("refresh configuration: %w", err)
+	}
+	return e, nil
+}
+
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// SecretsManagerAPI is the part of Secrets Manager BuildService uses. A
+// *secretsmanager.Client satisfies it.
+type SecretsManagerAPI interface {
+	GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, optFns ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
+}
+
+var _ SecretsManagerAPI = (*secretsmanager.Client)(nil)
+
+// secretTimeout bounds fetching the client secret at start-up.
+const secretTimeout = 5 * time.Second
+
+// FetchClientSecret reads the partner client secret from Secrets Manager:
+// the secret's string, or its "client_secret" member when it is a JSON
+// object. Errors never carry the value.
+func FetchClientSecret(ctx context.Context, api SecretsManagerAPI, secretID string) (Secret, error) {
+	ctx, cancel := context.WithTimeout(ctx, secretTimeout)
+	defer cancel()
+	out, err := api.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(secretID)})
+	if err != nil {
+		return "", fmt.Errorf("%s: reading %s from Secrets Manager: %s", EnvPartnerClientSecretID, secretID, safeError(err))
+	}
+	v := aws.ToString(out.SecretString)
+	if strings.HasPrefix(strings.TrimSpace(v), "{") {
+		var obj struct {
+			ClientSecret string `json:"client_secret"`
+		}
+		if json.Unmarshal([]byte(v), &obj) != nil || obj.ClientSecret == "" {
+			return "", fmt.Errorf("%s: secret %s is a JSON object without a string \"client_secret\"", EnvPartnerClientSecretID, secretID)
+		}
+		v = obj.ClientSecret
+	}
+	if strings.TrimSpace(v) == "" {
+		return "", fmt.Errorf("%s: secret %s holds no string value", EnvPartnerClientSecretID, secretID)
+	}
+	return Secret(v), nil
+}
+
+// BuildService makes the Service: the mapping store with KMS, Cognito
+// clients for the partner app client, and the client secret (from
+// Secrets Manager when configured so). AWS endpoints and credentials come
+// from config.LoadDefaultConfig.
+func (e EnvConfig) BuildService(ctx context.Context) (*Service, error) {
+	awsCfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("refresh: loading the AWS configuration: %w", err)
+	}
+	secret := e.PartnerClientSecret
+	if e.PartnerClientSecretARN != "" {
+		if secret, err = FetchClientSecret(ctx, secretsmanager.NewFromConfig(awsCfg), e.PartnerClientSecretARN); err != nil {
+			return nil, fmt.Errorf("refresh: %w", err)
+		}
+	}
+	store, err := mapping.New(mapping.Config{
+		Table: e.Table, DynamoDB: dynamodb.NewFromConfig(awsCfg),
+		KMSKeyID: e.KMSKeyID, KMS: kms.NewFromConfig(awsCfg),
+		CacheSize: -1, Timeout: e.MappingTimeout,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("refresh: %s/%s: %w", EnvTable, EnvKMSKeyID, err)
+	}
+	idp := cip.NewFromConfig(awsCfg)
+	tokens, err := cognitoauth.New(cognitoauth.Config{
+		API: idp, UserPoolID: e.UserPoolID, ClientID: e.PartnerClientID, ClientSecret: secret.Reveal(),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("refresh: %s: %w", EnvPartnerClientID, err)
+	}
+	return New(Config{
+		Store: store, Tokens: tokens, UserPool: idp, UserPoolID: e.UserPoolID,
+		PartnerClientID: e.PartnerClientID, Rotation: e.Rotation, Logger: e.Logger,
+	})
+}
+
+// hydrateTimeout bounds the JWKS fetch at start-up.
+const hydrateTimeout = 3 * time.Second
+
+// BuildHandler makes the HTTP API around svc, with a jwtverify verifier
+// for administrators' tokens. ctx bounds the verifier's background key
+// refresh: pass one that lives as long as the handler. A failed first key
+// fetch is logged, not fatal: administrator calls then answer 503 until
+// the keys load.
+func (e EnvConfig) BuildHandler(ctx context.Context, svc *Service) (*Handler, error) {
+	if e.AdminGroup == "" {
+		return nil, errors.New("refresh: no administrator settings (read the configuration with ConfigFromEnv)")
+	}
+	v, err := jwtverify.New(ctx, jwtverify.Config{Pools: []jwtverify.PoolConfig{e.Admin}, HTTPClient: e.HTTPClient})
+	if err != nil {
+		return nil, fmt.Errorf("refresh: %s and related variables: %w", EnvUserPoolID, err)
+	}
+	logger := e.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	hctx, cancel := context.WithTimeout(ctx, hydrateTimeout)
+	defer cancel()
+	if err := v.Hydrate(hctx); err != nil {
+		logger.WarnContext(ctx, "partners start: signing keys not loaded yet", "error", err.Error())
+	}
+	h, err := NewHandler(HandlerConfig{Service: svc, Admins: v, AdminGroup: e.AdminGroup, MaxBodyBytes: e.MaxBodyBytes, Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	logger.InfoContext(ctx, "partners start", "user_pool", e.UserPoolID, "table", e.Table,
+		"partner_client", e.PartnerClientID, "rotation", e.Rotation, "admin_group", e.AdminGroup)
+	return h, nil
+}

@@ -1,0 +1,165 @@
+package refresh_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/gatehouse-auth/gatehouse/internal/localservices"
+	"github.com/gatehouse-auth/gatehouse/refresh"
+)
+
+func envFrom(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func validEnv() map[string]string {
+	return map[string]string{
+		refresh.EnvUserPoolID:          "eu-west-1_AbCdEf123",
+		refresh.EnvTable:               "gatehouse",
+		refresh.EnvKMSKeyID:            "alias/gatehouse",
+		refresh.EnvPartnerClientID:     "partnerclient",
+		refresh.EnvPartnerClientSecret: "s3cr3t-value",
+		refresh.EnvClientIDs:           "webclient, otherclient",
+		refresh.EnvAdminGroup:          "admins",
+	}
+}
+
+func TestConfigFromEnv(t *testing.T) {
+	e, err := refresh.ConfigFromEnv(envFrom(validEnv()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Rotation || e.AdminGroup != "admins" || len(e.Admin.ClientIDs) != 2 || len(e.Admin.TokenUses) != 2 || e.PartnerClientSecret.Reveal() != "s3cr3t-value" {
+		t.Fatalf("%+v", e)
+	}
+	// The secret never prints.
+	for _, s := range []string{fmt.Sprintf("%v %+v %#v %s", e, e, e, e.PartnerClientSecret), mustJSON(t, map[string]any{"secret": e.PartnerClientSecret})} {
+		if strings.Contains(s, "s3cr3t-value") {
+			t.Fatalf("the secret printed: %s", s)
+		}
+	}
+	var logs strings.Builder
+	slog.New(slog.NewJSONHandler(&logs, nil)).Info("x", "secret", e.PartnerClientSecret)
+	if strings.Contains(logs.String(), "s3cr3t-value") {
+		t.Fatal("the secret was logged")
+	}
+
+	tests := []struct {
+		name   string
+		change map[string]string
+		bad    string
+	}{
+		{"no pool", map[string]string{refresh.EnvUserPoolID: ""}, refresh.EnvUserPoolID},
+		{"no table", map[string]string{refresh.EnvTable: " "}, refresh.EnvTable},
+		{"no key", map[string]string{refresh.EnvKMSKeyID: ""}, refresh.EnvKMSKeyID},
+		{"no partner client", map[string]string{refresh.EnvPartnerClientID: ""}, refresh.EnvPartnerClientID},
+		{"no secret", map[string]string{refresh.EnvPartnerClientSecret: ""}, refresh.EnvPartnerClientSecret},
+		{"two secrets", map[string]string{refresh.EnvPartnerClientSecretID: "arn:aws:secretsmanager:eu-west-1:1:secret:x"}, refresh.EnvPartnerClientSecretID},
+		{"bad rotation", map[string]string{refresh.EnvRotation: "sometimes"}, refresh.EnvRotation},
+		{"no admin clients", map[string]string{refresh.EnvClientIDs: ""}, refresh.EnvClientIDs},
+		{"partner client as admin client", map[string]string{refresh.EnvClientIDs: "partnerclient"}, refresh.EnvClientIDs},
+		{"no admin group", map[string]string{refresh.EnvAdminGroup: ""}, refresh.EnvAdminGroup},
+		{"bad token use", map[string]string{refresh.EnvTokenUses: "refresh"}, refresh.EnvTokenUses},
+		{"bad skew", map[string]string{refresh.EnvClockSkew: "soon"}, refresh.EnvClockSkew},
+		{"bad body limit", map[string]string{refresh.EnvMaxBodyBytes: "10"}, refresh.EnvMaxBodyBytes},
+		{"bad timeout", map[string]string{refresh.EnvMappingTimeout: "-1s"}, refresh.EnvMappingTimeout},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m := validEnv()
+			for k, v := range tc.change {
+				m[k] = v
+			}
+			_, err := refresh.ConfigFromEnv(envFrom(m))
+			if err == nil || !strings.Contains(err.Error(), tc.bad) {
+				t.Fatalf("error %v, want one naming %s", err, tc.bad)
+			}
+			if strings.Contains(err.Error(), "s3cr3t-value") {
+				t.Fatal("the error holds the secret")
+			}
+		})
+	}
+	// The operator's commands need no administrator settings.
+	m := validEnv()
+	delete(m, refresh.EnvClientIDs)
+	delete(m, refresh.EnvAdminGroup)
+	if _, err := refresh.ServiceConfigFromEnv(envFrom(m)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func mustJSON(t *testing.T, v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// TestBuildFromEnv builds the service from environment variables alone,
+// against cognito-local and moto_server, with the client secret in
+// Secrets Manager (moto_server's, reached through the SDK's standard
+// AWS_ENDPOINT_URL_SECRETS_MANAGER), and runs a registration and an
+// exchange through it.
+func TestBuildFromEnv(t *testing.T) {
+	ctx := context.Background()
+	t.Setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", localservices.Endpoint(localservices.DynamoDB))
+	lp := newLocalPool(t)
+	awsCfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sm := secretsmanager.NewFromConfig(awsCfg)
+	created, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{
+		Name: aws.String("gatehouse/partner-client-" + lp.partnerClient), SecretString: aws.String(`{"client_secret":"` + lp.partnerSecret + `"}`),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := newStore(t)
+	e, err := refresh.ConfigFromEnv(envFrom(map[string]string{
+		refresh.EnvUserPoolID: lp.id, refresh.EnvTable: store.Table(), refresh.EnvKMSKeyID: testEnv(t).keyID,
+		refresh.EnvPartnerClientID: lp.partnerClient, refresh.EnvPartnerClientSecretID: *created.ARN,
+		refresh.EnvClientIDs: lp.adminClient, refresh.EnvAdminGroup: adminGroup,
+		refresh.EnvIssuer: lp.issuer, refresh.EnvInsecureHTTP: "true",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &logBuffer{}
+	e.Logger = slog.New(slog.NewJSONHandler(logs, nil))
+	svc, err := e.BuildService(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	h, err := e.BuildHandler(hctx, svc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{handler: h, store: store}
+	cred := f.register(t, lp.adminToken, "envco")
+	rec := f.exchange(t, cred.RefreshToken)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("exchange: %d %s", rec.Code, rec.Body)
+	}
+	var tr refresh.TokenResponse
+	decodeBody(t, rec, &tr)
+	assertNoSecrets(t, logs.String(), lp.partnerSecret, cred.RefreshToken, tr.IDToken, tr.AccessToken, lp.adminToken)
+
+	// A missing secret is a clear start-up error naming the variable.
+	e.PartnerClientSecretARN = "gatehouse/none"
+	if _, err := e.BuildService(ctx); err == nil || !strings.Contains(err.Error(), refresh.EnvPartnerClientSecretID) {
+		t.Fatalf("BuildService with a missing secret: %v", err)
+	}
+}

@@ -1,0 +1,451 @@
+package refresh
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"mime"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse/jwtverify"
+	"github.com/gatehouse-auth/gatehouse/mapping"
+)
+
+// AdminVerifier verifies an administrator's bearer token. A
+// *jwtverify.Verifier satisfies it; its errors wrap jwtverify's sentinels.
+type AdminVerifier interface {
+	Verify(ctx context.Context, token string) (*jwtverify.Claims, error)
+}
+
+var _ AdminVerifier = (*jwtverify.Verifier)(nil)
+
+// DefaultMaxBodyBytes bounds a request body when HandlerConfig.MaxBodyBytes
+// is 0.
+const DefaultMaxBodyBytes = 16 << 10
+
+// HandlerConfig configures the HTTP API. Service, Admins and AdminGroup are
+// required.
+type HandlerConfig struct {
+	// Service does the work. Required.
+	Service *Service
+	// Admins verifies administrators' tokens (ID or access tokens of
+	// people; client-credentials tokens are refused). Required.
+	Admins AdminVerifier
+	// AdminGroup is the Cognito group an administrator's token must carry
+	// in "cognito:groups". Required.
+	AdminGroup string
+	// MaxBodyBytes bounds request bodies; larger ones get 413. 0 means
+	// DefaultMaxBodyBytes (16 KiB).
+	MaxBodyBytes int64
+	// Logger receives one line per request (never a token or secret).
+	// Default: discard.
+	Logger *slog.Logger
+}
+
+// Handler is the partners HTTP API (see the package documentation and
+// openapi.json). It is safe for concurrent use.
+type Handler struct {
+	svc        *Service
+	admins     AdminVerifier
+	adminGroup string
+	maxBody    int64
+	log        *slog.Logger
+}
+
+// NewHandler checks cfg and returns the HTTP API.
+func NewHandler(cfg HandlerConfig) (*Handler, error) {
+	switch {
+	case cfg.Service == nil:
+		return nil, errors.New("refresh: HandlerConfig.Service is nil")
+	case cfg.Admins == nil:
+		return nil, errors.New("refresh: HandlerConfig.Admins is nil")
+	case strings.TrimSpace(cfg.AdminGroup) == "":
+		return nil, errors.New("refresh: HandlerConfig.AdminGroup is empty")
+	case cfg.MaxBodyBytes < 0:
+		return nil, errors.New("refresh: HandlerConfig.MaxBodyBytes is negative")
+	}
+	if cfg.MaxBodyBytes == 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Handler{svc: cfg.Service, admins: cfg.Admins, adminGroup: cfg.AdminGroup, maxBody: cfg.MaxBodyBytes, log: log}, nil
+}
+
+// Error codes of the {"error":{"code","message"}} body.
+const (
+	CodeInvalidRequest   = "invalid_request"        // 400
+	CodeUnauthorized     = "unauthorized"           // 401
+	CodeForbidden        = "forbidden"              // 403
+	CodeNotFound         = "not_found"              // 404
+	CodeMethodNotAllowed = "method_not_allowed"     // 405
+	CodeConflict         = "conflict"               // 409
+	CodeTooLarge         = "payload_too_large"      // 413
+	CodeUnsupportedType  = "unsupported_media_type" // 415
+	CodeInternal         = "internal_error"         // 500
+	CodeUnavailable      = "unavailable"            // 503
+	CodeNotRevokedAtIdP  = "cognito_not_revoked"    // 503 from DELETE: revoked here, not at Cognito
+)
+
+// MessageInvalidCredential is the one answer to an unknown, revoked or
+// wrong refresh token.
+const MessageInvalidCredential = "the refresh token is not valid"
+
+// apiError is an error response.
+type apiError struct {
+	status  int
+	code    string
+	message string
+	reason  string // for the log line only; never secret
+}
+
+type errorBody struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+// PartnerView is a partner record as the API shows it: never the sealed
+// token, never the fingerprint.
+type PartnerView struct {
+	PartnerID       string     `json:"partner_id"`
+	InternalID      string     `json:"internal_id"`
+	CognitoUsername string     `json:"cognito_username"`
+	AppClientID     string     `json:"app_client_id"`
+	Status          string     `json:"status"`
+	Version         int64      `json:"version"`
+	Created         time.Time  `json:"created"`
+	Rotated         *time.Time `json:"rotated,omitempty"`
+	Revoked         *time.Time `json:"revoked,omitempty"`
+}
+
+// ViewOf returns what the API shows of p.
+func ViewOf(p mapping.Partner) PartnerView {
+	v := PartnerView{
+		PartnerID: p.PartnerID, InternalID: p.InternalID, CognitoUsername: p.CognitoUsername,
+		AppClientID: p.AppClientID, Status: string(p.Status), Version: p.Version, Created: p.Created,
+	}
+	if !p.Rotated.IsZero() {
+		t := p.Rotated
+		v.Rotated = &t
+	}
+	if !p.Revoked.IsZero() {
+		t := p.Revoked
+		v.Revoked = &t
+	}
+	return v
+}
+
+// CredentialView is a partner record with its refresh token, shown once
+// (registration and rotation).
+type CredentialView struct {
+	PartnerView
+	RefreshToken string `json:"refresh_token"`
+	// PreviousTokenRevoked (rotation only): Cognito confirmed the old
+	// token's revocation.
+	PreviousTokenRevoked *bool `json:"previous_token_revoked,omitempty"`
+}
+
+// TokenResponse is the answer of the exchange.
+type TokenResponse struct {
+	IDToken     string `json:"id_token"`
+	AccessToken string `json:"access_token"`
+	TokenType   string `json:"token_type"`
+	ExpiresIn   int64  `json:"expires_in"`
+	// RefreshToken is set with rotation on: the presented token no longer
+	// works, this one replaces it.
+	RefreshToken string `json:"refresh_token,omitempty"`
+}
+
+// ServeHTTP routes:
+//
+//	POST   /partners              register (administrators)
+//	POST   /partners/token        exchange (the refresh token authenticates)
+//	GET    /partners/{id}         show (administrators)
+//	DELETE /partners/{id}         revoke (administrators)
+//	POST   /partners/{id}/rotate  rotate (administrators)
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	op, status, partnerID, aerr := h.route(w, r)
+	if aerr != nil {
+		status = aerr.status
+		writeError(w, aerr)
+	}
+	attrs := []any{"op", op, "method", r.Method, "status", status, "duration_ms", time.Since(start).Milliseconds()}
+	if partnerID != "" {
+		attrs = append(attrs, "partner_id", partnerID)
+	}
+	level := slog.LevelInfo
+	if aerr != nil {
+		attrs = append(attrs, "code", aerr.code)
+		if aerr.reason != "" {
+			attrs = append(attrs, "reason", aerr.reason)
+		}
+		if status >= 500 {
+			level = slog.LevelError
+		} else {
+			level = slog.LevelWarn
+		}
+	}
+	h.log.Log(r.Context(), level, "partners request", attrs...)
+}
+
+// route dispatches; it returns the operation's name for the log, the
+// status written on success, and the partner id when known.
+func (h *Handler) route(w http.ResponseWriter, r *http.Request) (op string, status int, partnerID string, aerr *apiError) {
+	segs := strings.Split(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	if len(segs) == 0 || segs[0] != "partners" || len(segs) > 3 {
+		return "unknown", 0, "", notFound()
+	}
+	switch {
+	case len(segs) == 1:
+		if aerr := allow(w, r, http.MethodPost); aerr != nil {
+			return "register", 0, "", aerr
+		}
+		id, aerr := h.register(w, r)
+		return "register", http.StatusCreated, id, aerr
+	case len(segs) == 2 && segs[1] == "token":
+		if aerr := allow(w, r, http.MethodPost); aerr != nil {
+			return "exchange", 0, "", aerr
+		}
+		id, aerr := h.exchange(w, r)
+		return "exchange", http.StatusOK, id, aerr
+	case len(segs) == 2:
+		id := segs[1]
+		if aerr := allow(w, r, http.MethodGet, http.MethodDelete); aerr != nil {
+			return "partner", 0, "", aerr
+		}
+		if r.Method == http.MethodGet {
+			return "show", http.StatusOK, id, h.show(w, r, id)
+		}
+		return "revoke", http.StatusOK, id, h.revoke(w, r, id)
+	case len(segs) == 3 && segs[2] == "rotate":
+		id := segs[1]
+		if aerr := allow(w, r, http.MethodPost); aerr != nil {
+			return "rotate", 0, id, aerr
+		}
+		return "rotate", http.StatusOK, id, h.rotate(w, r, id)
+	}
+	return "unknown", 0, "", notFound()
+}
+
+func allow(w http.ResponseWriter, r *http.Request, methods ...string) *apiError {
+	if slices.Contains(methods, r.Method) {
+		return nil
+	}
+	w.Header().Set("Allow", strings.Join(methods, ", "))
+	return &apiError{status: http.StatusMethodNotAllowed, code: CodeMethodNotAllowed, message: "method not allowed; allowed: " + strings.Join(methods, ", ")}
+}
+
+func notFound() *apiError {
+	return &apiError{status: http.StatusNotFound, code: CodeNotFound, message: "no such resource"}
+}
+
+func (h *Handler) register(w http.ResponseWriter, r *http.Request) (string, *apiError) {
+	if aerr := h.requireAdmin(r); aerr != nil {
+		return "", aerr
+	}
+	if aerr := h.requireJSON(r); aerr != nil {
+		return "", aerr
+	}
+	in, err := decodeRegister(http.MaxBytesReader(w, r.Body, h.maxBody))
+	if err != nil {
+		return "", decodeFailure(err)
+	}
+	cred, err := h.svc.Register(r.Context(), in)
+	if err != nil {
+		return in.PartnerID, serviceFailure(err)
+	}
+	writeJSON(w, http.StatusCreated, CredentialView{PartnerView: ViewOf(cred.Partner), RefreshToken: cred.RefreshToken})
+	return in.PartnerID, nil
+}
+
+func (h *Handler) exchange(w http.ResponseWriter, r *http.Request) (string, *apiError) {
+	if aerr := h.requireJSON(r); aerr != nil {
+		return "", aerr
+	}
+	token, err := decodeExchange(http.MaxBytesReader(w, r.Body, h.maxBody))
+	if err != nil {
+		return "", decodeFailure(err)
+	}
+	out, err := h.svc.Exchange(r.Context(), token)
+	if err != nil {
+		return "", serviceFailure(err)
+	}
+	writeJSON(w, http.StatusOK, TokenResponse{
+		IDToken: out.IDToken, AccessToken: out.AccessToken, TokenType: out.TokenType,
+		ExpiresIn: int64(out.ExpiresIn / time.Second), RefreshToken: out.RefreshToken,
+	})
+	return out.PartnerID, nil
+}
+
+func (h *Handler) show(w http.ResponseWriter, r *http.Request, id string) *apiError {
+	if aerr := h.requireAdmin(r); aerr != nil {
+		return aerr
+	}
+	p, err := h.svc.Partner(r.Context(), id)
+	if err != nil {
+		return serviceFailure(err)
+	}
+	writeJSON(w, http.StatusOK, ViewOf(p))
+	return nil
+}
+
+func (h *Handler) revoke(w http.ResponseWriter, r *http.Request, id string) *apiError {
+	if aerr := h.requireAdmin(r); aerr != nil {
+		return aerr
+	}
+	p, err := h.svc.Revoke(r.Context(), id)
+	if err != nil {
+		return serviceFailure(err)
+	}
+	writeJSON(w, http.StatusOK, ViewOf(p))
+	return nil
+}
+
+func (h *Handler) rotate(w http.ResponseWriter, r *http.Request, id string) *apiError {
+	if aerr := h.requireAdmin(r); aerr != nil {
+		return aerr
+	}
+	if r.ContentLength != 0 {
+		if aerr := h.requireJSON(r); aerr != nil {
+			return aerr
+		}
+	}
+	if err := decodeEmpty(http.MaxBytesReader(w, r.Body, h.maxBody)); err != nil {
+		return decodeFailure(err)
+	}
+	out, err := h.svc.Rotate(r.Context(), id)
+	if err != nil {
+		return serviceFailure(err)
+	}
+	revoked := out.PreviousRevoked
+	writeJSON(w, http.StatusOK, CredentialView{PartnerView: ViewOf(out.Partner), RefreshToken: out.RefreshToken, PreviousTokenRevoked: &revoked})
+	return nil
+}
+
+// requireAdmin accepts a person's token (not client-credentials, not of the
+// partner app client) carrying the administrator group.
+func (h *Handler) requireAdmin(r *http.Request) *apiError {
+	unauthorized := &apiError{status: http.StatusUnauthorized, code: CodeUnauthorized, message: "an administrator's bearer token is required"}
+	values := r.Header.Values("Authorization")
+	if len(values) != 1 {
+		unauthorized.reason = "missing_or_ambiguous_authorization"
+		return unauthorized
+	}
+	scheme, token, ok := strings.Cut(strings.TrimSpace(values[0]), " ")
+	token = strings.TrimSpace(token)
+	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+		unauthorized.reason = "bad_scheme"
+		return unauthorized
+	}
+	claims, err := h.admins.Verify(r.Context(), token)
+	if err != nil {
+		if errors.Is(err, jwtverify.ErrKeysUnavailable) {
+			return &apiError{status: http.StatusServiceUnavailable, code: CodeUnavailable, message: "temporarily unavailable; try again later", reason: "keys_unavailable"}
+		}
+		unauthorized.reason = "admin_token_" + jwtverify.Code(err)
+		return unauthorized
+	}
+	forbidden := &apiError{status: http.StatusForbidden, code: CodeForbidden, message: "administrators only"}
+	switch {
+	case claims == nil:
+		return &apiError{status: http.StatusInternalServerError, code: CodeInternal, message: "internal error", reason: "verifier returned no claims"}
+	case claims.IsClientCredentials() || claims.Username == "":
+		forbidden.reason = "not_a_person"
+	case claims.ClientID == h.svc.cfg.PartnerClientID:
+		forbidden.reason = "partner_client_token"
+	case !claims.InGroup(h.adminGroup):
+		forbidden.reason = "not_in_admin_group"
+	default:
+		return nil
+	}
+	return forbidden
+}
+
+// requireJSON refuses a body that is not declared as JSON.
+func (h *Handler) requireJSON(r *http.Request) *apiError {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/json" {
+		return &apiError{status: http.StatusUnsupportedMediaType, code: CodeUnsupportedType, message: "Content-Type must be application/json"}
+	}
+	return nil
+}
+
+func decodeFailure(err error) *apiError {
+	var re *requestError
+	if errors.As(err, &re) {
+		if re.status == http.StatusRequestEntityTooLarge {
+			return &apiError{status: re.status, code: CodeTooLarge, message: re.msg}
+		}
+		return &apiError{status: http.StatusBadRequest, code: CodeInvalidRequest, message: re.msg}
+	}
+	return &apiError{status: http.StatusBadRequest, code: CodeInvalidRequest, message: "the body could not be read"}
+}
+
+// serviceFailure maps a Service error to a response. Only ErrInvalidInput
+// and ErrConflict messages reach the caller (they name the caller's own
+// input); everything else gets a fixed message, the details go to the log.
+func serviceFailure(err error) *apiError {
+	reason := err.Error()
+	switch {
+	case errors.Is(err, ErrInvalidCredential):
+		return &apiError{status: http.StatusUnauthorized, code: CodeUnauthorized, message: MessageInvalidCredential, reason: reason}
+	case errors.Is(err, ErrInvalidInput):
+		return &apiError{status: http.StatusBadRequest, code: CodeInvalidRequest, message: publicMessage(err, ErrInvalidInput), reason: reason}
+	case errors.Is(err, ErrNotFound):
+		return &apiError{status: http.StatusNotFound, code: CodeNotFound, message: "no such partner", reason: reason}
+	case errors.Is(err, ErrConflict):
+		return &apiError{status: http.StatusConflict, code: CodeConflict, message: publicMessage(err, ErrConflict), reason: reason}
+	case errors.Is(err, ErrCognitoNotRevoked):
+		return &apiError{status: http.StatusServiceUnavailable, code: CodeNotRevokedAtIdP,
+			message: "the partner is revoked in Gatehouse and the exchange refuses it, but Cognito could not be reached to revoke the refresh token; it stays valid at Cognito until it expires, and only Gatehouse holds the client secret it needs",
+			reason:  reason}
+	case errors.Is(err, ErrUnavailable):
+		return &apiError{status: http.StatusServiceUnavailable, code: CodeUnavailable, message: "temporarily unavailable; try again later", reason: reason}
+	}
+	return &apiError{status: http.StatusInternalServerError, code: CodeInternal, message: "internal error", reason: reason}
+}
+
+// publicMessage is the first line of err's text after the sentinel's, for
+// errors whose text names only the caller's input.
+func publicMessage(err, sentinel error) string {
+	msg := strings.TrimPrefix(err.Error(), sentinel.Error()+": ")
+	if i := strings.Index(msg, ": mapping:"); i >= 0 {
+		msg = msg[:i]
+	}
+	return msg
+}
+
+func writeError(w http.ResponseWriter, e *apiError) {
+	var body errorBody
+	body.Error.Code, body.Error.Message = e.code, e.message
+	if e.status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="gatehouse"`)
+	}
+	writeJSON(w, e.status, body)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status = http.StatusInternalServerError
+		b = []byte(`{"error":{"code":"internal_error","message":"internal error"}}`)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Length", fmt.Sprint(len(b)+1))
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+}

@@ -1,0 +1,364 @@
+package refresh_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+
+	"github.com/gatehouse-auth/gatehouse/cognitoauth"
+	"github.com/gatehouse-auth/gatehouse/internal/localservices"
+	"github.com/gatehouse-auth/gatehouse/jwtverify"
+	"github.com/gatehouse-auth/gatehouse/jwtverify/cognitotest"
+	"github.com/gatehouse-auth/gatehouse/mapping"
+	"github.com/gatehouse-auth/gatehouse/refresh"
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(localservices.Run(m, localservices.DynamoDB, localservices.KMS, localservices.CognitoIDP))
+}
+
+const adminGroup = "gatehouse-admins"
+
+// awsEnv is shared by the tests: clients built the ordinary way (standard
+// endpoint variables) and one KMS key.
+type awsEnv struct {
+	cfg   aws.Config
+	ddb   *dynamodb.Client
+	kms   *kms.Client
+	idp   *cip.Client
+	keyID string
+}
+
+var (
+	envOnce sync.Once
+	envVal  awsEnv
+	envErr  error
+)
+
+func testEnv(tb testing.TB) awsEnv {
+	tb.Helper()
+	envOnce.Do(func() {
+		ctx := context.Background()
+		if envVal.cfg, envErr = config.LoadDefaultConfig(ctx); envErr != nil {
+			return
+		}
+		envVal.ddb = dynamodb.NewFromConfig(envVal.cfg)
+		envVal.kms = kms.NewFromConfig(envVal.cfg)
+		envVal.idp = cip.NewFromConfig(envVal.cfg)
+		key, err := envVal.kms.CreateKey(ctx, &kms.CreateKeyInput{Description: aws.String("gatehouse refresh tests")})
+		if err != nil {
+			envErr = err
+			return
+		}
+		envVal.keyID = *key.KeyMetadata.KeyId
+	})
+	if envErr != nil {
+		tb.Fatalf("test environment: %v", envErr)
+	}
+	return envVal
+}
+
+// newStore creates a fresh table on moto and a Store with KMS on it.
+func newStore(tb testing.TB) *mapping.Store {
+	tb.Helper()
+	e := testEnv(tb)
+	table := "refresh-" + strings.ToLower(rand.Text()[:12])
+	if err := mapping.CreateTable(context.Background(), e.ddb, table, true); err != nil {
+		tb.Fatalf("CreateTable: %v", err)
+	}
+	tb.Cleanup(func() { e.ddb.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: &table}) })
+	s, err := mapping.New(mapping.Config{Table: table, DynamoDB: e.ddb, KMS: e.kms, KMSKeyID: e.keyID, CacheTTL: -1})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return s
+}
+
+// localPool is a user pool on cognito-local with a partner app client
+// (secret, ADMIN_USER_PASSWORD_AUTH and REFRESH_TOKEN_AUTH) and an admin
+// web client.
+type localPool struct {
+	id, issuer, jwksURL  string
+	partnerClient        string
+	partnerSecret        string
+	adminClient          string
+	adminToken, plainTok string // ID tokens of an administrator and of a person outside the group
+}
+
+func newLocalPool(t *testing.T) localPool {
+	t.Helper()
+	ctx := context.Background()
+	idp := testEnv(t).idp
+	p, err := idp.CreateUserPool(ctx, &cip.CreateUserPoolInput{PoolName: aws.String("refresh-" + rand.Text()[:6])})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lp := localPool{id: *p.UserPool.Id}
+	endpoint := strings.TrimRight(localservices.Endpoint(localservices.CognitoIDP), "/")
+	lp.issuer = endpoint + "/" + lp.id
+	lp.jwksURL = lp.issuer + "/.well-known/jwks.json"
+	pc, err := idp.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{
+		UserPoolId: aws.String(lp.id), ClientName: aws.String("partners"), GenerateSecret: true,
+		ExplicitAuthFlows: []types.ExplicitAuthFlowsType{types.ExplicitAuthFlowsTypeAllowAdminUserPasswordAuth, types.ExplicitAuthFlowsTypeAllowRefreshTokenAuth},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lp.partnerClient, lp.partnerSecret = *pc.UserPoolClient.ClientId, aws.ToString(pc.UserPoolClient.ClientSecret)
+	if lp.partnerSecret == "" {
+		t.Fatal("cognito-local made no client secret")
+	}
+	ac, err := idp.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{
+		UserPoolId: aws.String(lp.id), ClientName: aws.String("admin-web"),
+		ExplicitAuthFlows: []types.ExplicitAuthFlowsType{types.ExplicitAuthFlowsTypeAllowAdminUserPasswordAuth},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lp.adminClient = *ac.UserPoolClient.ClientId
+	if _, err := idp.CreateGroup(ctx, &cip.CreateGroupInput{UserPoolId: aws.String(lp.id), GroupName: aws.String(adminGroup)}); err != nil {
+		t.Fatal(err)
+	}
+	person := func(name string, admin bool) string {
+		pw := refresh.RandomPassword()
+		if _, err := idp.AdminCreateUser(ctx, &cip.AdminCreateUserInput{UserPoolId: aws.String(lp.id), Username: aws.String(name), MessageAction: types.MessageActionTypeSuppress}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := idp.AdminSetUserPassword(ctx, &cip.AdminSetUserPasswordInput{UserPoolId: aws.String(lp.id), Username: aws.String(name), Password: aws.String(pw), Permanent: true}); err != nil {
+			t.Fatal(err)
+		}
+		if admin {
+			if _, err := idp.AdminAddUserToGroup(ctx, &cip.AdminAddUserToGroupInput{UserPoolId: aws.String(lp.id), Username: aws.String(name), GroupName: aws.String(adminGroup)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		out, err := idp.AdminInitiateAuth(ctx, &cip.AdminInitiateAuthInput{
+			UserPoolId: aws.String(lp.id), ClientId: aws.String(lp.adminClient), AuthFlow: types.AuthFlowTypeAdminUserPasswordAuth,
+			AuthParameters: map[string]string{"USERNAME": name, "PASSWORD": pw},
+		})
+		if err != nil || out.AuthenticationResult == nil {
+			t.Fatalf("sign in %s: %v", name, err)
+		}
+		return *out.AuthenticationResult.IdToken
+	}
+	lp.adminToken = person("olga-admin", true)
+	lp.plainTok = person("peter-person", false)
+	return lp
+}
+
+// poolConfig is a jwtverify pool for lp accepting clientIDs.
+func (lp localPool) poolConfig(clientIDs ...string) jwtverify.PoolConfig {
+	return jwtverify.PoolConfig{
+		UserPoolID: lp.id, ClientIDs: clientIDs,
+		TokenUses: []jwtverify.TokenUse{jwtverify.TokenUseID, jwtverify.TokenUseAccess},
+		Issuer:    lp.issuer, JWKSURL: lp.jwksURL, InsecureHTTP: true,
+	}
+}
+
+func newVerifier(t testing.TB, pc jwtverify.PoolConfig) *jwtverify.Verifier {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	v, err := jwtverify.New(ctx, jwtverify.Config{Pools: []jwtverify.PoolConfig{pc}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// fixture is one service under test with its handler and captured logs.
+type fixture struct {
+	store     *mapping.Store
+	svc       *refresh.Service
+	handler   *refresh.Handler
+	logs      *logBuffer
+	passwords *recorder // every partner password made
+	secret    string
+	idp       *cip.Client
+	poolID    string
+	// adminIssuer mints administrators' tokens (rotation fixtures only).
+	adminIssuer *cognitotest.Issuer
+}
+
+type fixtureOptions struct {
+	idp           *cip.Client // default: the standard one (cognito-local)
+	poolID        string
+	partnerClient string
+	secret        string
+	rotation      bool
+	admins        refresh.AdminVerifier
+	store         *mapping.Store
+}
+
+func newFixture(t *testing.T, o fixtureOptions) *fixture {
+	t.Helper()
+	if o.idp == nil {
+		o.idp = testEnv(t).idp
+	}
+	if o.store == nil {
+		o.store = newStore(t)
+	}
+	f := &fixture{store: o.store, logs: &logBuffer{}, passwords: &recorder{}, secret: o.secret, idp: o.idp, poolID: o.poolID}
+	logger := slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	tokens, err := cognitoauth.New(cognitoauth.Config{API: o.idp, UserPoolID: o.poolID, ClientID: o.partnerClient, ClientSecret: o.secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.svc, err = refresh.New(refresh.Config{
+		Store: o.store, Tokens: tokens, UserPool: o.idp, UserPoolID: o.poolID,
+		PartnerClientID: o.partnerClient, Rotation: o.rotation, Logger: logger,
+		Password: func() string { p := refresh.RandomPassword(); f.passwords.add(p); return p },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.handler, err = refresh.NewHandler(refresh.HandlerConfig{Service: f.svc, Admins: o.admins, AdminGroup: adminGroup, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// call runs one request through the handler.
+func (f *fixture) call(t testing.TB, method, path, bearer, body string) *httptest.ResponseRecorder {
+	t.Helper()
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	req := httptest.NewRequest(method, path, r)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	rec := httptest.NewRecorder()
+	f.handler.ServeHTTP(rec, req)
+	return rec
+}
+
+func (f *fixture) register(t testing.TB, admin, partnerID string) refresh.CredentialView {
+	t.Helper()
+	rec := f.call(t, "POST", "/partners", admin, `{"partner_id":"`+partnerID+`"}`)
+	if rec.Code != http.StatusCreated {
+		t.Fatalf("register %s: %d %s", partnerID, rec.Code, rec.Body)
+	}
+	var v refresh.CredentialView
+	decodeBody(t, rec, &v)
+	if v.RefreshToken == "" || v.Status != "active" {
+		t.Fatalf("register: %+v", v.PartnerView)
+	}
+	return v
+}
+
+func (f *fixture) exchange(t testing.TB, refreshToken string) *httptest.ResponseRecorder {
+	t.Helper()
+	body, _ := json.Marshal(map[string]string{"refresh_token": refreshToken})
+	return f.call(t, "POST", "/partners/token", "", string(body))
+}
+
+func decodeBody(t testing.TB, rec *httptest.ResponseRecorder, v any) {
+	t.Helper()
+	if err := json.Unmarshal(rec.Body.Bytes(), v); err != nil {
+		t.Fatalf("body %q: %v", rec.Body, err)
+	}
+}
+
+func errorCode(t testing.TB, rec *httptest.ResponseRecorder) (code, message string) {
+	t.Helper()
+	var b struct {
+		Error struct{ Code, Message string }
+	}
+	decodeBody(t, rec, &b)
+	return b.Error.Code, b.Error.Message
+}
+
+// assertNoSecrets fails when the logs hold any of secrets.
+func assertNoSecrets(t testing.TB, logs string, secrets ...string) {
+	t.Helper()
+	for _, s := range secrets {
+		if s == "" {
+			continue
+		}
+		if strings.Contains(logs, s) {
+			t.Errorf("the logs hold a secret (%d bytes, starting %.6q)", len(s), s)
+		}
+	}
+}
+
+// logBuffer is a concurrency-safe buffer for a slog handler.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+type recorder struct {
+	mu     sync.Mutex
+	values []string
+}
+
+func (r *recorder) add(v string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.values = append(r.values, v)
+}
+
+func (r *recorder) all() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.values...)
+}
+
+// newIssuerVerifier is a fake pool (cognitotest) for administrators'
+// tokens in tests that do not need cognito-local's.
+func newIssuerVerifier(t testing.TB, clientIDs ...string) (*cognitotest.Issuer, *jwtverify.Verifier) {
+	t.Helper()
+	is, err := cognitotest.NewIssuer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(is.Close)
+	pc := is.PoolConfig()
+	pc.ClientIDs = clientIDs
+	return is, newVerifier(t, pc)
+}
+
+// refreshInput is a REFRESH_TOKEN_AUTH call with the partner client's
+// secret, to ask Cognito directly.
+func refreshInput(lp localPool, username, token string) *cip.AdminInitiateAuthInput {
+	return &cip.AdminInitiateAuthInput{
+		UserPoolId: aws.String(lp.id), ClientId: aws.String(lp.partnerClient), AuthFlow: types.AuthFlowTypeRefreshTokenAuth,
+		AuthParameters: map[string]string{"REFRESH_TOKEN": token, "SECRET_HASH": cognitoauth.SecretHash(lp.partnerSecret, username, lp.partnerClient)},
+	}
+}
+
+var withGroups = cognitotest.WithGroups
