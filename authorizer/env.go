@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/gatehouse-auth/gatehouse/internal/envconfig"
 	"github.com/gatehouse-auth/gatehouse/jwtverify"
 	"github.com/gatehouse-auth/gatehouse/mapping"
 )
@@ -24,14 +24,14 @@ import (
 // The environment variables ConfigFromEnv reads; see the package
 // documentation for the table.
 const (
-	EnvUserPoolID        = "GATEHOUSE_USER_POOL_ID"
-	EnvClientIDs         = "GATEHOUSE_CLIENT_IDS"
-	EnvSkipClientIDCheck = "GATEHOUSE_SKIP_CLIENT_ID_CHECK"
-	EnvTokenUses         = "GATEHOUSE_TOKEN_USES"
-	EnvIssuer            = "GATEHOUSE_ISSUER"
-	EnvJWKSURL           = "GATEHOUSE_JWKS_URL"
-	EnvInsecureHTTP      = "GATEHOUSE_INSECURE_HTTP"
-	EnvClockSkew         = "GATEHOUSE_CLOCK_SKEW"
+	EnvUserPoolID        = envconfig.UserPoolID
+	EnvClientIDs         = envconfig.ClientIDs
+	EnvSkipClientIDCheck = envconfig.SkipClientIDCheck
+	EnvTokenUses         = envconfig.TokenUses
+	EnvIssuer            = envconfig.Issuer
+	EnvJWKSURL           = envconfig.JWKSURL
+	EnvInsecureHTTP      = envconfig.InsecureHTTP
+	EnvClockSkew         = envconfig.ClockSkew
 	EnvTable             = "GATEHOUSE_TABLE"
 	EnvRoutes            = "GATEHOUSE_ROUTES"
 	EnvRoutesFile        = "GATEHOUSE_ROUTES_FILE"
@@ -83,132 +83,53 @@ type EnvConfig struct {
 // os.Getenv. Every error names the variable at fault.
 func ConfigFromEnv(getenv func(string) string) (EnvConfig, error) {
 	e := EnvConfig{}
-	var errs []error
-	bad := func(name, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{name}, args...)...))
-	}
-	get := func(name string) string { return strings.TrimSpace(getenv(name)) }
-	boolean := func(name string, def bool) bool {
-		v := get(name)
-		if v == "" {
-			return def
-		}
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			bad(name, "%q is not true or false", v)
-		}
-		return b
-	}
-	integer := func(name string, def int) int {
-		v := get(name)
-		if v == "" {
-			return def
-		}
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			bad(name, "%q is not a non-negative integer", v)
-		}
-		return n
-	}
-	duration := func(name string) time.Duration {
-		v := get(name)
-		if v == "" {
-			return 0
-		}
-		d, err := time.ParseDuration(v)
-		if err != nil || d < 0 {
-			bad(name, "%q is not a non-negative duration such as 60s", v)
-		}
-		return d
-	}
+	r := envconfig.NewReader(getenv)
+	e.Pool = r.Pool()
 
-	p := &e.Pool
-	if p.UserPoolID = get(EnvUserPoolID); p.UserPoolID == "" {
-		bad(EnvUserPoolID, "required (the Cognito user pool id, such as eu-west-1_AbCdEf123)")
-	}
-	p.SkipClientIDCheck = boolean(EnvSkipClientIDCheck, false)
-	p.ClientIDs = splitList(get(EnvClientIDs))
-	switch {
-	case p.SkipClientIDCheck && len(p.ClientIDs) > 0:
-		bad(EnvClientIDs, "set together with %s=true: choose one", EnvSkipClientIDCheck)
-	case !p.SkipClientIDCheck && len(p.ClientIDs) == 0:
-		bad(EnvClientIDs, "required: the comma-separated app client ids whose tokens are accepted (or %s=true)", EnvSkipClientIDCheck)
-	}
-	uses := get(EnvTokenUses)
-	if uses == "" {
-		uses = "id,access"
-	}
-	for _, u := range splitList(uses) {
-		if u != string(jwtverify.TokenUseID) && u != string(jwtverify.TokenUseAccess) {
-			bad(EnvTokenUses, "%q is neither id nor access", u)
-			continue
-		}
-		p.TokenUses = append(p.TokenUses, jwtverify.TokenUse(u))
-	}
-	if len(p.TokenUses) == 0 {
-		bad(EnvTokenUses, "lists no token use")
-	}
-	p.Issuer = get(EnvIssuer)
-	p.JWKSURL = get(EnvJWKSURL)
-	p.InsecureHTTP = boolean(EnvInsecureHTTP, false)
-	p.Grace = duration(EnvClockSkew)
-
-	if e.Table = get(EnvTable); e.Table == "" {
-		bad(EnvTable, "required (the DynamoDB mapping table)")
-	}
-	routes, routesFile := getenv(EnvRoutes), get(EnvRoutesFile)
+	e.Table = r.Required(EnvTable, "the DynamoDB mapping table")
+	routes, routesFile := getenv(EnvRoutes), r.String(EnvRoutesFile)
 	switch {
 	case strings.TrimSpace(routes) != "" && routesFile != "":
-		bad(EnvRoutes, "set together with %s: choose one", EnvRoutesFile)
+		r.Bad(EnvRoutes, "set together with %s: choose one", EnvRoutesFile)
 	case strings.TrimSpace(routes) != "":
 		rules, err := ParseRules([]byte(routes))
 		if err != nil {
-			bad(EnvRoutes, "%v", err)
+			r.Bad(EnvRoutes, "%v", err)
 		}
 		e.Rules, e.RulesSource = rules, EnvRoutes
 	case routesFile != "":
 		data, err := os.ReadFile(routesFile)
 		if err != nil {
-			bad(EnvRoutesFile, "%v", err)
+			r.Bad(EnvRoutesFile, "%v", err)
 			break
 		}
 		rules, err := ParseRules(data)
 		if err != nil {
-			bad(EnvRoutesFile, "%s: %v", routesFile, err)
+			r.Bad(EnvRoutesFile, "%s: %v", routesFile, err)
 		}
 		e.Rules, e.RulesSource = rules, routesFile
 	default:
 		e.RulesSource = "none: every authenticated caller may use every route"
 	}
 
-	e.TokenCacheSize = integer(EnvTokenCacheSize, DefaultTokenCacheSize)
-	e.MappingCacheSize = integer(EnvMappingCacheSize, 0)
-	e.MappingCacheTTL = duration(EnvMappingCacheTTL)
-	e.MappingTimeout = duration(EnvMappingTimeout)
-	e.ResponseBudget = integer(EnvResponseBudget, DefaultResponseBudget)
-	switch v := strings.ToLower(get(EnvHTTPAPIResponse)); v {
+	e.TokenCacheSize = r.Int(EnvTokenCacheSize, DefaultTokenCacheSize)
+	e.MappingCacheSize = r.Int(EnvMappingCacheSize, 0)
+	e.MappingCacheTTL = r.Duration(EnvMappingCacheTTL, 0)
+	e.MappingTimeout = r.Duration(EnvMappingTimeout, 0)
+	e.ResponseBudget = r.Int(EnvResponseBudget, DefaultResponseBudget)
+	switch v := strings.ToLower(r.String(EnvHTTPAPIResponse)); v {
 	case "", "simple":
 		e.HTTPAPISimple = true
 	case "policy":
 	default:
-		bad(EnvHTTPAPIResponse, "%q is neither simple nor policy", v)
+		r.Bad(EnvHTTPAPIResponse, "%q is neither simple nor policy", v)
 	}
-	e.MetricsEnabled = boolean(EnvMetrics, true)
+	e.MetricsEnabled = r.Bool(EnvMetrics, true)
 
-	if err := errors.Join(errs...); err != nil {
+	if err := r.Err(); err != nil {
 		return EnvConfig{}, fmt.Errorf("authorizer configuration: %w", err)
 	}
 	return e, nil
-}
-
-func splitList(v string) []string {
-	var out []string
-	for _, s := range strings.Split(v, ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			out = append(out, s)
-		}
-	}
-	return out
 }
 
 // hydrateTimeout bounds the JWKS fetch at start-up.

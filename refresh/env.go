@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/gatehouse-auth/gatehouse/cognitoauth"
+	"github.com/gatehouse-auth/gatehouse/internal/envconfig"
 	"github.com/gatehouse-auth/gatehouse/jwtverify"
 	"github.com/gatehouse-auth/gatehouse/mapping"
 )
@@ -27,13 +28,14 @@ import (
 // documentation for the table. The admin-token settings share the
 // authorizer's names and conventions.
 const (
-	EnvUserPoolID            = "GATEHOUSE_USER_POOL_ID"
-	EnvClientIDs             = "GATEHOUSE_CLIENT_IDS"
-	EnvTokenUses             = "GATEHOUSE_TOKEN_USES"
-	EnvIssuer                = "GATEHOUSE_ISSUER"
-	EnvJWKSURL               = "GATEHOUSE_JWKS_URL"
-	EnvInsecureHTTP          = "GATEHOUSE_INSECURE_HTTP"
-	EnvClockSkew             = "GATEHOUSE_CLOCK_SKEW"
+	EnvUserPoolID            = envconfig.UserPoolID
+	EnvClientIDs             = envconfig.ClientIDs
+	EnvSkipClientIDCheck     = envconfig.SkipClientIDCheck
+	EnvTokenUses             = envconfig.TokenUses
+	EnvIssuer                = envconfig.Issuer
+	EnvJWKSURL               = envconfig.JWKSURL
+	EnvInsecureHTTP          = envconfig.InsecureHTTP
+	EnvClockSkew             = envconfig.ClockSkew
 	EnvTable                 = "GATEHOUSE_TABLE"
 	EnvKMSKeyID              = "GATEHOUSE_KMS_KEY_ID"
 	EnvPartnerClientID       = "GATEHOUSE_PARTNER_CLIENT_ID"
@@ -100,109 +102,46 @@ func ServiceConfigFromEnv(getenv func(string) string) (EnvConfig, error) {
 
 func fromEnv(getenv func(string) string, admin bool) (EnvConfig, error) {
 	var e EnvConfig
-	var errs []error
-	bad := func(name, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{name}, args...)...))
-	}
-	get := func(name string) string { return strings.TrimSpace(getenv(name)) }
-	boolean := func(name string) bool {
-		v := get(name)
-		if v == "" {
-			return false
-		}
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			bad(name, "%q is not true or false", v)
-		}
-		return b
-	}
-	duration := func(name string) time.Duration {
-		v := get(name)
-		if v == "" {
-			return 0
-		}
-		d, err := time.ParseDuration(v)
-		if err != nil || d < 0 {
-			bad(name, "%q is not a non-negative duration such as 3s", v)
-		}
-		return d
-	}
-	required := func(name, what string) string {
-		v := get(name)
-		if v == "" {
-			bad(name, "required (%s)", what)
-		}
-		return v
-	}
-
-	e.UserPoolID = required(EnvUserPoolID, "the Cognito user pool id of the partner users, such as eu-west-1_AbCdEf123")
-	e.Table = required(EnvTable, "the DynamoDB mapping table")
-	e.KMSKeyID = required(EnvKMSKeyID, "the KMS key that seals partner refresh tokens: id, ARN or alias/name")
-	e.PartnerClientID = required(EnvPartnerClientID, "the partner app client id, a client with a secret")
-	secret, secretARN := getenv(EnvPartnerClientSecret), get(EnvPartnerClientSecretID)
+	r := envconfig.NewReader(getenv)
+	e.UserPoolID = r.Required(EnvUserPoolID, "the Cognito user pool id of the partner users, such as eu-west-1_AbCdEf123")
+	e.Table = r.Required(EnvTable, "the DynamoDB mapping table")
+	e.KMSKeyID = r.Required(EnvKMSKeyID, "the KMS key that seals partner refresh tokens: id, ARN or alias/name")
+	e.PartnerClientID = r.Required(EnvPartnerClientID, "the partner app client id, a client with a secret")
+	secret, secretARN := getenv(EnvPartnerClientSecret), r.String(EnvPartnerClientSecretID)
 	switch {
 	case secret != "" && secretARN != "":
-		bad(EnvPartnerClientSecret, "set together with %s: choose one", EnvPartnerClientSecretID)
+		r.Bad(EnvPartnerClientSecret, "set together with %s: choose one", EnvPartnerClientSecretID)
 	case secret == "" && secretARN == "":
-		bad(EnvPartnerClientSecret, "required (the partner app client's secret), or %s naming a Secrets Manager secret that holds it", EnvPartnerClientSecretID)
+		r.Bad(EnvPartnerClientSecret, "required (the partner app client's secret), or %s naming a Secrets Manager secret that holds it", EnvPartnerClientSecretID)
 	}
 	e.PartnerClientSecret, e.PartnerClientSecretARN = Secret(secret), secretARN
-	e.Rotation = boolean(EnvRotation)
-	e.MappingTimeout = duration(EnvMappingTimeout)
-	if v := get(EnvMaxBodyBytes); v != "" {
+	e.Rotation = r.Bool(EnvRotation, false)
+	e.MappingTimeout = r.Duration(EnvMappingTimeout, 0)
+	if v := r.String(EnvMaxBodyBytes); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 1024 || n > 1<<20 {
-			bad(EnvMaxBodyBytes, "%q is not a number of bytes from 1024 to 1048576", v)
+			r.Bad(EnvMaxBodyBytes, "%q is not a number of bytes from 1024 to 1048576", v)
 		}
 		e.MaxBodyBytes = n
 	}
 
 	if admin {
-		p := &e.Admin
-		p.UserPoolID = e.UserPoolID
-		if p.ClientIDs = splitList(get(EnvClientIDs)); len(p.ClientIDs) == 0 {
-			bad(EnvClientIDs, "required: the comma-separated app client ids whose tokens administrators use")
+		e.Admin = r.Pool()
+		if e.Admin.SkipClientIDCheck {
+			r.Bad(EnvSkipClientIDCheck, "not supported: list the app clients administrators use in %s", EnvClientIDs)
 		}
-		for _, id := range p.ClientIDs {
+		for _, id := range e.Admin.ClientIDs {
 			if id == e.PartnerClientID {
-				bad(EnvClientIDs, "lists the partner app client %s: administrators must use another client", EnvPartnerClientID)
+				r.Bad(EnvClientIDs, "lists the partner app client %s: administrators must use another client", EnvPartnerClientID)
 			}
 		}
-		uses := get(EnvTokenUses)
-		if uses == "" {
-			uses = "id,access"
-		}
-		for _, u := range splitList(uses) {
-			if u != string(jwtverify.TokenUseID) && u != string(jwtverify.TokenUseAccess) {
-				bad(EnvTokenUses, "%q is neither id nor access", u)
-				continue
-			}
-			p.TokenUses = append(p.TokenUses, jwtverify.TokenUse(u))
-		}
-		if len(p.TokenUses) == 0 {
-			bad(EnvTokenUses, "lists no token use")
-		}
-		p.Issuer = get(EnvIssuer)
-		p.JWKSURL = get(EnvJWKSURL)
-		p.InsecureHTTP = boolean(EnvInsecureHTTP)
-		p.Grace = duration(EnvClockSkew)
-		e.AdminGroup = required(EnvAdminGroup, "the Cognito group of administrators")
+		e.AdminGroup = r.Required(EnvAdminGroup, "the Cognito group of administrators")
 	}
 
-	if err := errors.Join(errs...); err != nil {
+	if err := r.Err(); err != nil {
 		return EnvConfig{}, fmt.Errorf("refresh configuration: %w", err)
 	}
 	return e, nil
-}
-
-func splitList(v string) []string {
-	var out []string
-	for _, s := range strings.Split(v, ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			out = append(out, s)
-		}
-	}
-	return out
 }
 
 // SecretsManagerAPI is the part of Secrets Manager BuildService uses. A
