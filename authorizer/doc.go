@@ -107,7 +107,9 @@
 //
 //	variable                        default        meaning
 //	GATEHOUSE_USER_POOL_ID          (required)     Cognito user pool id, <region>_<id>
-//	GATEHOUSE_CLIENT_IDS            (required)     accepted app client ids, comma-separated
+//	GATEHOUSE_CLIENT_IDS            (required)     app clients whose user tokens (ID, user access) are accepted,
+//	                                               comma-separated; client-credentials tokens are accepted from
+//	                                               any app client of the pool that the mapping knows
 //	GATEHOUSE_SKIP_CLIENT_ID_CHECK  false          true: accept every app client of the pool (instead of the list)
 //	GATEHOUSE_TOKEN_USES            id,access      accepted token uses
 //	GATEHOUSE_ISSUER                Cognito's      expected "iss" (local stand-ins)

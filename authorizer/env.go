@@ -85,6 +85,10 @@ func ConfigFromEnv(getenv func(string) string) (EnvConfig, error) {
 	e := EnvConfig{}
 	r := envconfig.NewReader(getenv)
 	e.Pool = r.Pool()
+	// People create API clients at run time, so no list can name them: a
+	// client-credentials token of any app client of the pool gets as far as
+	// the mapping, and the mapping (ClientByID) is what admits or refuses it.
+	e.Pool.AnyClientForClientCredentials = true
 
 	e.Table = r.Required(EnvTable, "the DynamoDB mapping table")
 	routes, routesFile := getenv(EnvRoutes), r.String(EnvRoutesFile)

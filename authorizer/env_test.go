@@ -119,7 +119,18 @@ func TestBuild(t *testing.T) {
 	if !ok || pr.PrincipalID != "u-alice" || iamAllows(pr.PolicyDocument, "arn:aws:execute-api:eu-west-1:123456789012:abc/$default/GET/admin/x") {
 		t.Fatalf("HandleEvent = %#v", resp)
 	}
-	if !strings.Contains(logs.String(), `"authorizer start"`) || len(metrics.lines(t)) != 1 {
+	// Client-credentials clients are not listed in GATEHOUSE_CLIENT_IDS
+	// (people create them at run time): the mapping admits or refuses them.
+	if d := a.Decide(ctx, Request{Authorization: "Bearer " + is.ClientCredentialsToken(m2mClient, nil)}); d.Outcome != OutcomeAllow || d.Identity.InternalID != "u-alice" {
+		t.Errorf("mapped client: %v %s", d.Outcome, d.Reason)
+	}
+	if d := a.Decide(ctx, Request{Authorization: "Bearer " + is.ClientCredentialsToken("unmapped-client", nil)}); d.Outcome != OutcomeUnauthorized || d.Reason != ReasonUnmapped {
+		t.Errorf("unmapped client: %v %s", d.Outcome, d.Reason)
+	}
+	if d := a.Decide(ctx, Request{Authorization: "Bearer " + is.IDToken("alice", m2mClient)}); d.Outcome != OutcomeUnauthorized || d.Reason != "client_id" {
+		t.Errorf("a user token of an unlisted client: %v %s", d.Outcome, d.Reason)
+	}
+	if !strings.Contains(logs.String(), `"authorizer start"`) || len(metrics.lines(t)) != 4 {
 		t.Fatalf("logs %s metrics %s", logs.String(), metrics.String())
 	}
 

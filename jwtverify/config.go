@@ -64,6 +64,14 @@ type PoolConfig struct {
 	// be set explicitly; an empty ClientIDs alone is a configuration error.
 	SkipClientIDCheck bool
 
+	// AnyClientForClientCredentials accepts client-credentials access tokens
+	// (IsClientCredentials) of any app client of the pool, while ID and
+	// user access tokens still need ClientIDs. Set it only when the caller
+	// checks the client itself: Gatehouse's authorizer does, through its
+	// mapping of client ids, since people create API clients at run time.
+	// Default false.
+	AnyClientForClientCredentials bool
+
 	// Groups, when not empty, requires the token's "cognito:groups" to hold at
 	// least one of them.
 	Groups []string

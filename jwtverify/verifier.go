@@ -36,6 +36,8 @@ type pool struct {
 	keys      KeySet
 	tokenUses []TokenUse
 	clientIDs []string // nil with SkipClientIDCheck
+	// anyM2M exempts client-credentials tokens from clientIDs.
+	anyM2M bool
 	groups    []string
 	scopes    []string
 	grace     float64 // seconds
@@ -155,6 +157,7 @@ func newPool(pc PoolConfig) (*pool, string, error) {
 		}
 	}
 	p.clientIDs = slices.Clone(pc.ClientIDs)
+	p.anyM2M = pc.AnyClientForClientCredentials
 	p.groups = slices.Clone(pc.Groups)
 	p.scopes = slices.Clone(pc.Scopes)
 
@@ -376,7 +379,7 @@ func (p *pool) checkStatic(c *Claims) error {
 	if !slices.Contains(p.tokenUses, c.TokenUse) {
 		return fmt.Errorf("%w: pool %s", ErrTokenUse, p.id)
 	}
-	if p.clientIDs != nil && !slices.Contains(p.clientIDs, c.ClientID) {
+	if p.clientIDs != nil && !slices.Contains(p.clientIDs, c.ClientID) && !(p.anyM2M && c.IsClientCredentials()) {
 		return fmt.Errorf("%w: pool %s", ErrClientID, p.id)
 	}
 	if len(p.groups) > 0 && !slices.ContainsFunc(p.groups, c.InGroup) {

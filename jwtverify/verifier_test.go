@@ -469,6 +469,14 @@ func verifyCases(t *testing.T) []verifyCase {
 			cfg: pool(func(p *jwtverify.PoolConfig) { p.ClientIDs = []string{clientA, clientB} })},
 		{name: "client check skipped", token: func() string { return testIss.IDToken("alice", "anyone") },
 			cfg: pool(func(p *jwtverify.PoolConfig) { p.ClientIDs, p.SkipClientIDCheck = nil, true })},
+		{name: "client-credentials token of an unlisted client", token: func() string { return testIss.ClientCredentialsToken("program", []string{"orders/read"}) },
+			want: jwtverify.ErrClientID},
+		{name: "client-credentials token of any client, when allowed", token: func() string { return testIss.ClientCredentialsToken("program", []string{"orders/read"}) },
+			cfg: pool(func(p *jwtverify.PoolConfig) { p.AnyClientForClientCredentials = true })},
+		{name: "user access token of an unlisted client, any client for client credentials", token: func() string { return testIss.AccessToken("alice", "program") },
+			cfg: pool(func(p *jwtverify.PoolConfig) { p.AnyClientForClientCredentials = true }), want: jwtverify.ErrClientID},
+		{name: "ID token of an unlisted client, any client for client credentials", token: func() string { return testIss.IDToken("alice", "program") },
+			cfg: pool(func(p *jwtverify.PoolConfig) { p.AnyClientForClientCredentials = true }), want: jwtverify.ErrClientID},
 
 		// Groups.
 		{name: "in a required group", token: func() string { return access(cognitotest.WithGroups("users", "admins")) },
