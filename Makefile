@@ -20,16 +20,21 @@ BENCHOUT   ?= bench.txt
 
 LAMBDAS := $(filter-out gatehouse,$(notdir $(wildcard cmd/*)))
 
-.PHONY: demo test tools proxies lint fmt-check vet staticcheck unit fuzz bench bench-serve build clean
+.PHONY: demo dev test tools proxies lint fmt-check vet staticcheck unit fuzz bench bench-serve build synth deploy infra-test clean
 
-## demo: start local stand-ins, sign a person in, verify their real tokens
-## with the gatehouse CLI, then stop everything.
+## demo: Gatehouse end to end on this machine (local stand-ins for AWS, the
+## gatehouse binary as forward proxy, portal and partner service): walks the
+## story, exits 0 only when every step behaved, stops everything.
 demo: tools build
-	$(GO) run ./internal/demo --gatehouse $(BIN)/gatehouse
+	$(GO) run ./internal/demo -gatehouse $(BIN)/gatehouse
+
+## dev: the same stack, left running with its endpoints printed, until Ctrl-C.
+dev: tools build
+	$(GO) run ./internal/demo -gatehouse $(BIN)/gatehouse -dev
 
 ## test: everything CI runs: formatting, vet, staticcheck, race-enabled tests
 ## (with the local AWS stand-ins), and a short run of every fuzz target.
-test: tools lint unit fuzz
+test: tools lint unit fuzz infra-test
 
 ## tools: install pinned tools and the local Cognito stand-in.
 tools: $(STATICCHECK) $(BENCHSTAT) $(COGNITO_LOCAL) proxies
@@ -100,6 +105,30 @@ build:
 	  CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w' \
 	    -o $(BIN)/$$fn/bootstrap ./cmd/$$fn; \
 	done
+
+INFRA_DEPS := infra/node_modules/.package-lock.json
+CDK        := infra/node_modules/.bin/cdk
+DEPLOY_ARGS ?=
+
+$(INFRA_DEPS): infra/package.json infra/package-lock.json
+	cd infra && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+## synth: the CloudFormation template in infra/cdk.out, reviewed by cdk-nag
+## (any unacknowledged finding fails). No network or AWS credentials needed.
+synth: build $(INFRA_DEPS)
+	$(CDK) synth --quiet
+
+## infra-test: type-check the CDK app and run assertions over the template.
+infra-test: build $(INFRA_DEPS)
+	infra/node_modules/.bin/tsc --noEmit -p infra
+	cd infra && node --import tsx --test --test-reporter=spec test/*.test.ts
+
+## deploy: deploy to the account and region of your AWS credentials
+## (bootstrap once first; see infra/README.md), e.g.
+## make deploy DEPLOY_ARGS='--parameters AuthorizerCacheTtl=60 -c gatehouse:domainPrefix=acme-login'
+deploy: build $(INFRA_DEPS)
+	$(CDK) deploy $(DEPLOY_ARGS)
 
 clean:
 	rm -rf $(BIN) $(BENCHOUT)

@@ -1,0 +1,235 @@
+import * as path from 'node:path';
+import { Duration, Stack, Token } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+
+/**
+ * One route rule of the authorizer (authorizer.ParseRules): every rule whose
+ * method and path match a request must be met. Within scopes any one
+ * suffices, within groups any one; with both, both must be met.
+ */
+export interface RouteRule {
+  /** "*" or an HTTP method. */
+  readonly method: string;
+  /** An execute-api path pattern such as "/admin/*" ("*" also matches "/"). */
+  readonly path: string;
+  readonly scopes?: string[];
+  readonly groups?: string[];
+}
+
+/**
+ * Accepts "Bearer <jwt>" (any case of Bearer) and nothing else; API Gateway
+ * answers 401 itself, without invoking the function, when the header does not
+ * match (TOKEN authorizers only).
+ */
+export const BEARER_JWT_PATTERN =
+  '^[Bb][Ee][Aa][Rr][Ee][Rr] [-0-9A-Za-z_]+\\.[-0-9A-Za-z_]+\\.[-0-9A-Za-z_]+$';
+
+/** Where `make build` puts the Lambda bootstraps: <repo>/bin/<function>. */
+export const DEFAULT_ASSET_DIR = path.resolve(__dirname, '..', '..', 'bin');
+
+export interface GatehouseAuthorizerProps {
+  /** The Cognito user pool whose tokens are accepted. */
+  readonly userPool: cognito.IUserPool;
+  /**
+   * The app clients whose user tokens (ID, user access) are accepted
+   * (GATEHOUSE_CLIENT_IDS). Client-credentials tokens are accepted from any
+   * app client of the pool that the mapping knows (the portal creates them
+   * at run time). Omit only with skipClientIdCheck.
+   */
+  readonly clientIds?: string[];
+  /**
+   * Accept user tokens of every app client of the pool
+   * (GATEHOUSE_SKIP_CLIENT_ID_CHECK).
+   * @default false
+   */
+  readonly skipClientIdCheck?: boolean;
+  /** The mapping table; the function may only GetItem on it. */
+  readonly table: dynamodb.ITable;
+  /**
+   * The KMS key that encrypts the table, if a customer managed one. The
+   * function may use it only through DynamoDB.
+   * @default table.encryptionKey
+   */
+  readonly tableKey?: kms.IKey;
+  /** Route rules (GATEHOUSE_ROUTES). @default none: every caller, every route */
+  readonly rules?: RouteRule[];
+  /**
+   * API Gateway's result cache TTL, 0 to 3600 s. May be a CfnParameter.
+   * @default 300 seconds
+   */
+  readonly resultsCacheTtl?: Duration;
+  /**
+   * How long a mapping answer is reused (GATEHOUSE_MAPPING_CACHE_TTL): with
+   * resultsCacheTtl, the revocation delay.
+   * @default 60 seconds (the function's own default)
+   */
+  readonly mappingCacheTtl?: Duration;
+  /** @default BEARER_JWT_PATTERN */
+  readonly identityValidationExpression?: string;
+  /** @default Code.fromAsset(<repo>/bin/authorizer), built by `make build` */
+  readonly code?: lambda.Code;
+  /** @default one year */
+  readonly logRetention?: logs.RetentionDays;
+  /** Key encrypting the function's log group. @default CloudWatch's own encryption */
+  readonly logKey?: kms.IKey;
+  /** More environment variables (GATEHOUSE_TOKEN_USES, ...). */
+  readonly environment?: Record<string, string>;
+  /**
+   * An API the authorizer is created on directly (a CfnAuthorizer), for
+   * APIs defined elsewhere or imported with RestApi.fromRestApiId: use
+   * authorizerId with AuthorizationType CUSTOM on their methods. Without it,
+   * use `authorizer` (a TokenAuthorizer) on methods of a CDK RestApi.
+   */
+  readonly restApi?: apigw.IRestApi;
+}
+
+/**
+ * Gatehouse's Lambda authorizer for a REST API: the function (provided.al2023,
+ * arm64), its least-privilege role, its log group, and a TOKEN authorizer
+ * reading the Authorization header.
+ *
+ * Attach it to a CDK RestApi with `{ authorizer: gatehouse.authorizer }` on
+ * methods, or pass `restApi` for an existing API and use `authorizerId`.
+ */
+export class GatehouseAuthorizer extends Construct {
+  public readonly function: lambda.Function;
+  public readonly role: iam.Role;
+  public readonly logGroup: logs.LogGroup;
+  /** For methods of a CDK RestApi; undefined when restApi was given. */
+  public readonly authorizer?: apigw.TokenAuthorizer;
+  /** For methods of props.restApi (AuthorizationType CUSTOM); undefined otherwise. */
+  public readonly authorizerId?: string;
+
+  constructor(scope: Construct, id: string, props: GatehouseAuthorizerProps) {
+    super(scope, id);
+
+    const skip = props.skipClientIdCheck ?? false;
+    const clientIds = props.clientIds ?? [];
+    if (skip && clientIds.length > 0) {
+      throw new Error('GatehouseAuthorizer: clientIds and skipClientIdCheck exclude each other');
+    }
+    if (!skip && clientIds.length === 0) {
+      throw new Error('GatehouseAuthorizer: clientIds is required (or skipClientIdCheck: true)');
+    }
+    const ttl = props.resultsCacheTtl ?? Duration.minutes(5);
+    if (!Token.isUnresolved(ttl.toSeconds()) && (ttl.toSeconds() < 0 || ttl.toSeconds() > 3600)) {
+      throw new Error('GatehouseAuthorizer: resultsCacheTtl must be 0 to 3600 seconds');
+    }
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+      encryptionKey: props.logKey,
+    });
+
+    // A role of our own rather than AWSLambdaBasicExecutionRole: logs go to
+    // this one log group only.
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Gatehouse authorizer: reads the mapping table, writes its log group',
+    });
+    this.logGroup.grantWrite(this.role);
+
+    // The authorizer only looks people and clients up: GetItem on the
+    // USERNAME# and CLIENT# items, nothing else in the table.
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+      sid: 'MappingLookups',
+      actions: ['dynamodb:GetItem'],
+      resources: [props.table.tableArn],
+      conditions: {
+        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['USERNAME#*', 'CLIENT#*'] },
+      },
+    }));
+    const tableKey = props.tableKey ?? props.table.encryptionKey;
+    if (tableKey) {
+      this.role.addToPrincipalPolicy(tableReadKeyStatement(tableKey));
+    }
+
+    const environment: Record<string, string> = {
+      GATEHOUSE_USER_POOL_ID: props.userPool.userPoolId,
+      GATEHOUSE_TABLE: props.table.tableName,
+      ...(skip
+        ? { GATEHOUSE_SKIP_CLIENT_ID_CHECK: 'true' }
+        : { GATEHOUSE_CLIENT_IDS: clientIds.join(',') }),
+      ...(props.rules ? { GATEHOUSE_ROUTES: JSON.stringify(props.rules) } : {}),
+      ...(props.mappingCacheTtl ? { GATEHOUSE_MAPPING_CACHE_TTL: `${props.mappingCacheTtl.toSeconds()}s` } : {}),
+      ...props.environment,
+    };
+
+    this.function = new lambda.Function(this, 'Function', {
+      description: 'Gatehouse authorizer: Cognito token to one internal user id',
+      runtime: lambda.Runtime.PROVIDED_AL2023,
+      architecture: lambda.Architecture.ARM_64,
+      handler: 'bootstrap',
+      code: props.code ?? lambda.Code.fromAsset(path.join(DEFAULT_ASSET_DIR, 'authorizer')),
+      role: this.role,
+      memorySize: 256,
+      // Below API Gateway's 29 s; the function bounds its own DynamoDB calls (3 s).
+      timeout: Duration.seconds(10),
+      environment,
+      logGroup: this.logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
+      systemLogLevelV2: lambda.SystemLogLevel.WARN,
+    });
+
+    const identitySource = apigw.IdentitySource.header('Authorization');
+    const validation = props.identityValidationExpression ?? BEARER_JWT_PATTERN;
+    if (props.restApi) {
+      const api = props.restApi;
+      const cfn = new apigw.CfnAuthorizer(this, 'Authorizer', {
+        restApiId: api.restApiId,
+        name: `${Stack.of(this).stackName}-gatehouse`,
+        type: 'TOKEN',
+        authorizerUri: lambdaInvokeUri(this.function),
+        identitySource,
+        identityValidationExpression: validation,
+        authorizerResultTtlInSeconds: ttl.toSeconds(),
+      });
+      this.authorizerId = cfn.ref;
+      this.function.addPermission('InvokedByApiGateway', {
+        principal: new iam.ServicePrincipal('apigateway.amazonaws.com'),
+        sourceArn: Stack.of(this).formatArn({
+          service: 'execute-api',
+          resource: api.restApiId,
+          resourceName: `authorizers/${cfn.ref}`,
+        }),
+      });
+    } else {
+      // TokenAuthorizer adds the invoke permission, scoped to this authorizer.
+      this.authorizer = new apigw.TokenAuthorizer(this, 'Authorizer', {
+        handler: this.function,
+        identitySource,
+        validationRegex: validation,
+        resultsCacheTtl: ttl,
+      });
+    }
+  }
+}
+
+/**
+ * Reading an item of a table encrypted with a customer managed key needs
+ * kms:Decrypt on that key (DynamoDB asks for the table key on the caller's
+ * behalf); limited to calls DynamoDB makes.
+ */
+export function tableReadKeyStatement(key: kms.IKey): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: 'TableKeyThroughDynamoDB',
+    actions: ['kms:Decrypt', 'kms:DescribeKey'],
+    resources: [key.keyArn],
+    conditions: {
+      StringEquals: { 'kms:ViaService': `dynamodb.${Stack.of(key).region}.amazonaws.com` },
+    },
+  });
+}
+
+function lambdaInvokeUri(fn: lambda.IFunction): string {
+  const stack = Stack.of(fn);
+  return `arn:${stack.partition}:apigateway:${stack.region}:lambda:path/2015-03-31/functions/${fn.functionArn}/invocations`;
+}

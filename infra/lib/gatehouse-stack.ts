@@ -1,0 +1,574 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import {
+  Aws, CfnOutput, CfnParameter, Duration, RemovalPolicy, Stack, StackProps, Validations,
+} from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
+import { Construct, IConstruct } from 'constructs';
+import {
+  DEFAULT_ASSET_DIR, GatehouseAuthorizer, RouteRule, tableReadKeyStatement,
+} from './authorizer-construct';
+import { GatehouseSettings, settingsFromContext } from './settings';
+
+/** The mapping table's key attributes (mapping/doc.go): string PK and SK. */
+export const TABLE_PARTITION_KEY = 'PK';
+export const TABLE_SORT_KEY = 'SK';
+
+/** mapping.PurposePartnerRefreshToken: the only secret sealed with the key. */
+export const SEAL_PURPOSE_PARTNER_REFRESH_TOKEN = 'partner-refresh-token';
+
+export interface GatehouseStackProps extends StackProps {
+  /** @default read from context (settingsFromContext) */
+  readonly settings?: GatehouseSettings;
+  /** Directory holding <function>/bootstrap. @default context gatehouse:assetDir, else <repo>/bin */
+  readonly assetDir?: string;
+}
+
+/**
+ * Gatehouse, complete: the Cognito user pool and its clients, the KMS key,
+ * the mapping table, the authorizer, portal and refresh functions, and a REST
+ * API with the portal and partner routes and a sample protected route.
+ */
+export class GatehouseStack extends Stack {
+  public readonly userPool: cognito.UserPool;
+  public readonly webClient: cognito.UserPoolClient;
+  public readonly partnerClient: cognito.UserPoolClient;
+  public readonly key: kms.Key;
+  public readonly table: dynamodb.Table;
+  public readonly gatehouse: GatehouseAuthorizer;
+  public readonly portalFunction: lambda.Function;
+  public readonly refreshFunction: lambda.Function;
+  public readonly partnerClientSecret: secretsmanager.Secret;
+  public readonly sampleFunction: lambda.Function;
+  public readonly api: apigw.RestApi;
+  public readonly cacheTtl: CfnParameter;
+
+  private readonly settings: GatehouseSettings;
+  private readonly retention: logs.RetentionDays;
+
+  constructor(scope: Construct, id: string, props: GatehouseStackProps = {}) {
+    super(scope, id, props);
+    const s = (this.settings = props.settings ?? settingsFromContext(this.node));
+    this.retention = retentionDays(s.logRetentionDays);
+    const assetDir = props.assetDir ?? this.node.tryGetContext('gatehouse:assetDir') ?? DEFAULT_ASSET_DIR;
+    const code = (fn: string) => {
+      const dir = path.resolve(assetDir, fn);
+      if (!fs.existsSync(path.join(dir, 'bootstrap'))) {
+        throw new Error(`${path.join(dir, 'bootstrap')} is missing: run \`make build\` first (it builds cmd/${fn})`);
+      }
+      return lambda.Code.fromAsset(dir);
+    };
+
+    this.cacheTtl = new CfnParameter(this, 'AuthorizerCacheTtl', {
+      type: 'Number',
+      default: 300,
+      minValue: 0,
+      maxValue: 3600,
+      description: 'Seconds API Gateway reuses an authorizer answer per token (0 to 3600). '
+        + 'With the mapping cache, the delay before a removed client or user is refused.',
+    });
+
+    // ---- Cognito -------------------------------------------------------
+    this.userPool = new cognito.UserPool(this, 'UserPool', {
+      // A plain user name, with e-mail as an alias: partner users are created
+      // with generated user names (AdminCreateUser), people sign in by e-mail.
+      signInAliases: { username: true, email: true },
+      signInCaseSensitive: false,
+      autoVerify: { email: true },
+      keepOriginal: { email: true },
+      standardAttributes: { email: { required: true, mutable: true } },
+      selfSignUpEnabled: s.selfSignUp,
+      passwordPolicy: {
+        minLength: 12,
+        requireLowercase: true,
+        requireUppercase: true,
+        requireDigits: true,
+        requireSymbols: true,
+        tempPasswordValidity: Duration.days(3),
+      },
+      mfa: s.mfa === 'required' ? cognito.Mfa.REQUIRED : cognito.Mfa.OPTIONAL,
+      mfaSecondFactor: { sms: false, otp: true },
+      accountRecovery: cognito.AccountRecovery.EMAIL_ONLY,
+      featurePlan: s.threatProtection ? cognito.FeaturePlan.PLUS : cognito.FeaturePlan.ESSENTIALS,
+      standardThreatProtectionMode: s.threatProtection
+        ? cognito.StandardThreatProtectionMode.FULL_FUNCTION : undefined,
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.userPool.addDomain('Domain', {
+      cognitoDomain: { domainPrefix: s.domainPrefix ?? `gatehouse-${Aws.ACCOUNT_ID}` },
+    });
+    const resourceServer = this.userPool.addResourceServer('ResourceServer', {
+      identifier: s.resourceServer,
+      userPoolResourceServerName: 'Gatehouse API',
+      scopes: s.scopes.map((sc) => new cognito.ResourceServerScope({
+        scopeName: sc.name, scopeDescription: sc.description,
+      })),
+    });
+    const customScopes = s.scopes.map((sc) => `${s.resourceServer}/${sc.name}`);
+
+    this.webClient = this.userPool.addClient('WebAppClient', {
+      userPoolClientName: 'gatehouse-web',
+      generateSecret: false,
+      authFlows: { userSrp: true },
+      oAuth: {
+        flows: { authorizationCodeGrant: true },
+        scopes: [
+          cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE,
+          ...s.scopes.map((sc) => cognito.OAuthScope.resourceServer(resourceServer, new cognito.ResourceServerScope({
+            scopeName: sc.name, scopeDescription: sc.description,
+          }))),
+        ],
+        callbackUrls: s.callbackUrls,
+        logoutUrls: s.logoutUrls,
+      },
+      supportedIdentityProviders: [cognito.UserPoolClientIdentityProvider.COGNITO],
+      preventUserExistenceErrors: true,
+      enableTokenRevocation: true,
+      accessTokenValidity: Duration.hours(1),
+      idTokenValidity: Duration.hours(1),
+      refreshTokenValidity: Duration.days(30),
+    });
+
+    // The partner client: server-side only (a secret), the admin password
+    // flow the refresh function signs partner users in with; refreshing is
+    // REFRESH_TOKEN_AUTH, or GetTokensFromRefreshToken with rotation on.
+    this.partnerClient = this.userPool.addClient('PartnerClient', {
+      userPoolClientName: 'gatehouse-partner',
+      generateSecret: true,
+      authFlows: { adminUserPassword: true },
+      disableOAuth: true,
+      preventUserExistenceErrors: true,
+      enableTokenRevocation: true,
+      accessTokenValidity: Duration.hours(1),
+      idTokenValidity: Duration.hours(1),
+      refreshTokenValidity: Duration.days(365),
+      refreshTokenRotationGracePeriod: s.partnerRefreshRotation ? Duration.seconds(10) : undefined,
+    });
+
+    this.userPool.addGroup('ApiUsersGroup', {
+      groupName: s.apiUsersGroup,
+      description: 'May create and manage API credentials (app clients) in the portal',
+      precedence: 10,
+    });
+    this.userPool.addGroup('AdministratorsGroup', {
+      groupName: s.adminGroup,
+      description: 'Gatehouse administrators: manage partners',
+      precedence: 0,
+    });
+
+    // ---- Key and table -------------------------------------------------
+    this.key = new kms.Key(this, 'Key', {
+      description: 'Gatehouse: encrypts the mapping table and seals partner refresh tokens',
+      enableKeyRotation: true,
+      pendingWindow: Duration.days(30),
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.table = new dynamodb.Table(this, 'MappingTable', {
+      partitionKey: { name: TABLE_PARTITION_KEY, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: TABLE_SORT_KEY, type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: this.key,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    // ---- Authorizer ----------------------------------------------------
+    // Default: no rules, every authenticated caller may use every route
+    // behind the authorizer (here the sample route).
+    const rules: RouteRule[] | undefined = s.rules;
+    this.gatehouse = new GatehouseAuthorizer(this, 'Authorizer', {
+      userPool: this.userPool,
+      // People's and partners' tokens come from these two clients. Programs
+      // get app clients from the portal at run time: their client-credentials
+      // tokens are admitted by the mapping lookup of the client id, not by
+      // this list.
+      clientIds: [this.webClient.userPoolClientId, this.partnerClient.userPoolClientId],
+      table: this.table,
+      tableKey: this.key,
+      rules,
+      resultsCacheTtl: Duration.seconds(this.cacheTtl.valueAsNumber),
+      mappingCacheTtl: Duration.seconds(s.mappingCacheTtlSeconds),
+      code: code('authorizer'),
+      logRetention: this.retention,
+    });
+
+    // ---- Portal and refresh functions ------------------------------------
+    // The portal (portal/config.go) verifies people's tokens itself and
+    // records a person on their first call, so it cannot sit behind the
+    // Gatehouse authorizer, which refuses people not yet mapped. Variables:
+    // portal/env.go. Its password sign-in routes (/auth/*) stay off: people
+    // sign in through the hosted domain with the web app client.
+    const domain = this.userPool.node.tryFindChild('Domain') as cognito.UserPoolDomain;
+    this.portalFunction = this.serviceFunction('Portal', {
+      description: 'Gatehouse portal: people manage their API credentials (app clients)',
+      code: code('portal'),
+      environment: {
+        GATEHOUSE_USER_POOL_ID: this.userPool.userPoolId,
+        GATEHOUSE_TABLE: this.table.tableName,
+        GATEHOUSE_CLIENT_IDS: this.webClient.userPoolClientId,
+        GATEHOUSE_API_CLIENTS_GROUP: s.apiUsersGroup,
+        GATEHOUSE_API_CLIENT_SCOPES: customScopes.join(','),
+        GATEHOUSE_TOKEN_ENDPOINT: `${domain.baseUrl()}/oauth2/token`,
+        GATEHOUSE_BASE_PATH: '/portal',
+        GATEHOUSE_CREATE_USERS: 'true',
+      },
+    });
+    this.grantTable(this.portalFunction, 'read-write');
+    this.portalFunction.addToRolePolicy(new iam.PolicyStatement({
+      sid: 'ManageProgramClients',
+      actions: ['cognito-idp:CreateUserPoolClient', 'cognito-idp:DeleteUserPoolClient'],
+      resources: [this.userPool.userPoolArn],
+    }));
+
+    // The partner client's secret, for the refresh function: read from
+    // Cognito at deploy time (a custom resource that never logs it) into
+    // Secrets Manager, so it appears in no template and no environment.
+    this.partnerClientSecret = new secretsmanager.Secret(this, 'PartnerClientSecret', {
+      description: 'Gatehouse: the partner app client secret (read by the refresh function)',
+      secretObjectValue: { client_secret: this.partnerClient.userPoolClientSecret },
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    acknowledge(this.partnerClientSecret, 'AwsSolutions-SMG4',
+      'The value is a Cognito app client secret, which Secrets Manager cannot rotate; it changes only when the partner '
+      + 'client is replaced, and this secret is rewritten by the deployment that replaces it.');
+    // The custom resource reading the client secret runs in CDK's shared
+    // provider function, with AWSLambdaBasicExecutionRole.
+    const provider = this.node.tryFindChild(`AWS${cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, '')}`);
+    if (provider) {
+      acknowledge(provider, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        'CDK\'s AwsCustomResource provider (deploy time only) logs through AWSLambdaBasicExecutionRole; its only other '
+        + 'permission is cognito-idp:DescribeUserPoolClient on this user pool. CDK hides the response (the secret) from its logs.');
+    }
+
+    this.refreshFunction = this.serviceFunction('Refresh', {
+      description: 'Gatehouse partners: administrators register partners; partners exchange their credential for tokens',
+      code: code('refresh'),
+      environment: {
+        GATEHOUSE_USER_POOL_ID: this.userPool.userPoolId,
+        GATEHOUSE_TABLE: this.table.tableName,
+        GATEHOUSE_KMS_KEY_ID: this.key.keyArn,
+        GATEHOUSE_PARTNER_CLIENT_ID: this.partnerClient.userPoolClientId,
+        GATEHOUSE_PARTNER_CLIENT_SECRET_ARN: this.partnerClientSecret.secretArn,
+        GATEHOUSE_PARTNER_REFRESH_ROTATION: String(s.partnerRefreshRotation),
+        // Administrators call the partner API with tokens of the web app.
+        GATEHOUSE_CLIENT_IDS: this.webClient.userPoolClientId,
+        GATEHOUSE_ADMIN_GROUP: s.adminGroup,
+      },
+    });
+    this.grantTable(this.refreshFunction, 'read-write');
+    this.grantSeal(this.refreshFunction);
+    // AdminInitiateAuth signs partner users in; GetTokensFromRefreshToken and
+    // RevokeToken are authorised by the client secret, not by IAM.
+    this.refreshFunction.addToRolePolicy(new iam.PolicyStatement({
+      sid: 'PartnerUsers',
+      actions: [
+        'cognito-idp:AdminCreateUser',
+        'cognito-idp:AdminSetUserPassword',
+        'cognito-idp:AdminDeleteUser',
+        'cognito-idp:AdminInitiateAuth',
+      ],
+      resources: [this.userPool.userPoolArn],
+    }));
+    this.refreshFunction.addToRolePolicy(new iam.PolicyStatement({
+      sid: 'PartnerClientSecret',
+      actions: ['secretsmanager:GetSecretValue'],
+      resources: [this.partnerClientSecret.secretArn],
+    }));
+
+    this.sampleFunction = this.sampleBackend();
+
+    // ---- REST API --------------------------------------------------------
+    this.api = this.restApi();
+  }
+
+  /** A Go function on provided.al2023/arm64 with its own role and log group. */
+  private serviceFunction(id: string, opts: {
+    description: string; code: lambda.Code; environment: Record<string, string>;
+  }): lambda.Function {
+    const scope = new Construct(this, id);
+    const logGroup = new logs.LogGroup(scope, 'Logs', { retention: this.retention });
+    const role = new iam.Role(scope, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: opts.description,
+    });
+    logGroup.grantWrite(role);
+    return new lambda.Function(scope, 'Function', {
+      description: opts.description,
+      runtime: lambda.Runtime.PROVIDED_AL2023,
+      architecture: lambda.Architecture.ARM_64,
+      handler: 'bootstrap',
+      code: opts.code,
+      role,
+      memorySize: 256,
+      timeout: Duration.seconds(15),
+      environment: opts.environment,
+      logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
+      systemLogLevelV2: lambda.SystemLogLevel.WARN,
+    });
+  }
+
+  /**
+   * The mapping store's calls (mapping/config.go): GetItem and Query to
+   * read; TransactWriteItems, authorised per item as PutItem, UpdateItem and
+   * DeleteItem (the store issues no ConditionCheck items). Plus the table
+   * key, through DynamoDB only.
+   */
+  private grantTable(fn: lambda.Function, access: 'read' | 'read-write'): void {
+    const actions = ['dynamodb:GetItem', 'dynamodb:Query'];
+    if (access === 'read-write') {
+      actions.push('dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem');
+    }
+    fn.addToRolePolicy(new iam.PolicyStatement({
+      sid: 'MappingTable',
+      actions,
+      resources: [this.table.tableArn],
+    }));
+    fn.addToRolePolicy(tableReadKeyStatement(this.key));
+  }
+
+  /**
+   * Sealing (mapping/seal.go): GenerateDataKey and Decrypt, only with the
+   * encryption context the store binds — this table, the partner purpose.
+   */
+  private grantSeal(fn: lambda.Function): void {
+    fn.addToRolePolicy(new iam.PolicyStatement({
+      sid: 'SealPartnerTokens',
+      actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+      resources: [this.key.keyArn],
+      conditions: {
+        StringEquals: {
+          'kms:EncryptionContext:gatehouse:table': this.table.tableName,
+          'kms:EncryptionContext:gatehouse:purpose': SEAL_PURPOSE_PARTNER_REFRESH_TOKEN,
+        },
+        'ForAllValues:StringEquals': {
+          'kms:EncryptionContextKeys': ['gatehouse:table', 'gatehouse:record', 'gatehouse:purpose'],
+        },
+      },
+    }));
+  }
+
+  /** The sample protected route's backend: echoes the internal user id it was given. */
+  private sampleBackend(): lambda.Function {
+    const scope = new Construct(this, 'Sample');
+    const logGroup = new logs.LogGroup(scope, 'Logs', { retention: this.retention });
+    const role = new iam.Role(scope, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Gatehouse sample backend: writes its log group only',
+    });
+    logGroup.grantWrite(role);
+    return new lambda.Function(scope, 'Function', {
+      description: 'Gatehouse sample backend: returns the internal user id from the authorizer',
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline(SAMPLE_BACKEND_SOURCE),
+      role,
+      memorySize: 128,
+      timeout: Duration.seconds(5),
+      logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+    });
+  }
+
+  private restApi(): apigw.RestApi {
+    const s = this.settings;
+    const accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', { retention: this.retention });
+    const api = new apigw.RestApi(this, 'Api', {
+      restApiName: `${this.stackName}-api`,
+      description: 'Gatehouse: portal, partner token exchange and a sample protected route',
+      endpointTypes: [apigw.EndpointType.REGIONAL],
+      cloudWatchRole: s.apiGatewayCloudWatchRole,
+      cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
+      deployOptions: {
+        stageName: s.stageName,
+        accessLogDestination: new apigw.LogGroupLogDestination(accessLogs),
+        accessLogFormat: apigw.AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)),
+        // Execution logs for errors only, and never request or response
+        // bodies (dataTrace): they could hold tokens and secrets.
+        loggingLevel: apigw.MethodLoggingLevel.ERROR,
+        dataTraceEnabled: false,
+        metricsEnabled: true,
+        throttlingRateLimit: s.throttleRateLimit,
+        throttlingBurstLimit: s.throttleBurstLimit,
+        methodOptions: {
+          '/partners/token/POST': {
+            throttlingRateLimit: s.partnerThrottleRateLimit,
+            throttlingBurstLimit: s.partnerThrottleBurstLimit,
+          },
+        },
+      },
+      disableExecuteApiEndpoint: false,
+    });
+
+    // Bodies and parameters are validated where a model or required
+    // parameter is declared; the functions validate everything again.
+    const validator = api.addRequestValidator('Validator', {
+      validateRequestBody: true,
+      validateRequestParameters: true,
+    });
+    const authorizer = this.gatehouse.authorizer!;
+    const protect: apigw.MethodOptions = {
+      authorizer,
+      authorizationType: apigw.AuthorizationType.CUSTOM,
+      requestValidator: validator,
+      requestParameters: { 'method.request.header.Authorization': true },
+    };
+    const integrate = (fn: lambda.IFunction) => new apigw.LambdaIntegration(fn, { allowTestInvoke: false });
+    // Methods behind the Gatehouse authorizer, which verifies Cognito tokens
+    // itself (signature, issuer, client, token use) and adds what a Cognito
+    // user pool authorizer cannot: client-credentials tokens, the mapping to
+    // one internal id, revocation and route rules.
+    const protectedMethod = (resource: apigw.IResource, verb: string, fn: lambda.IFunction): apigw.Method => {
+      const m = resource.addMethod(verb, integrate(fn), protect);
+      acknowledge(m, 'AwsSolutions-COG4',
+        'Protected by the Gatehouse Lambda authorizer, which verifies Cognito user pool tokens (JWKS, issuer, '
+        + 'client, token use) and adds the internal-id mapping, revocation and route rules a Cognito authorizer lacks.');
+      return m;
+    };
+
+    const open: apigw.MethodOptions = { authorizationType: apigw.AuthorizationType.NONE, requestValidator: validator };
+    const selfAuthorised = (m: apigw.Method, fn: string) => {
+      acknowledge(m, 'AwsSolutions-APIG4',
+        `Authorised in the ${fn} function: it verifies the caller's Cognito token itself (signature, issuer, app client, `
+        + 'token use, expiry) and its group, because it must also serve people or partners not yet mapped to an internal id.');
+      acknowledge(m, 'AwsSolutions-COG4',
+        `The ${fn} function verifies Cognito user pool tokens itself (jwtverify), accepting ID and access tokens of the web `
+        + 'app client, which one Cognito authorizer cannot do for both token kinds.');
+    };
+
+    // Portal (portal/): people manage their API credentials under /portal
+    // (/portal/clients...).
+    const portal = api.root.addResource('portal');
+    selfAuthorised(portal.addMethod('ANY', integrate(this.portalFunction), open), 'portal');
+    selfAuthorised(portal.addProxy({ anyMethod: false }).addMethod('ANY', integrate(this.portalFunction), open), 'portal');
+
+    // Partners (refresh/handler.go): administrators register, show, rotate
+    // and revoke partners; partners exchange their credential for tokens at
+    // /partners/token. The function verifies administrators' tokens itself
+    // (jwtverify, GATEHOUSE_ADMIN_GROUP) and partners' credentials itself, so
+    // no API Gateway authorizer stands in front: an administrator need not
+    // be a mapped user.
+    const partners = api.root.addResource('partners');
+    const partnerMethods = [
+      partners.addMethod('ANY', integrate(this.refreshFunction), open),
+      partners.addProxy({ anyMethod: false }).addMethod('ANY', integrate(this.refreshFunction), open),
+    ];
+    const exchange = partners.addResource('token').addMethod('POST', integrate(this.refreshFunction), open);
+    acknowledge(exchange, 'AwsSolutions-APIG4',
+      'The partner token exchange is the sign-in step itself: the partner presents its credential in the body, '
+      + 'which the refresh function verifies (fingerprint lookup, constant-time compare); it has its own, lower throttle.');
+    acknowledge(exchange, 'AwsSolutions-COG4',
+      'The partner token exchange is called before the partner has any Cognito token; the refresh function verifies the credential.');
+    for (const m of partnerMethods) selfAuthorised(m, 'refresh');
+
+    // The sample protected route.
+    protectedMethod(api.root.addResource('whoami'), 'GET', this.sampleFunction);
+
+    if (s.webAclArn) {
+      new wafv2.CfnWebACLAssociation(this, 'WebAcl', {
+        resourceArn: api.deploymentStage.stageArn,
+        webAclArn: s.webAclArn,
+      });
+    } else {
+      acknowledge(api.deploymentStage, 'AwsSolutions-APIG3',
+        'AWS WAF is optional and billed separately: set context gatehouse:webAclArn to associate a regional web ACL. '
+        + 'Without it the stage is protected by throttling, the identity validation expression and the authorizer.');
+    }
+    if (s.apiGatewayCloudWatchRole) {
+      acknowledge(api, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        'The account-level API Gateway logging role uses AmazonAPIGatewayPushToCloudWatchLogs, the managed policy '
+        + 'API Gateway documents for it; it is created once per account and region (context gatehouse:apiGatewayCloudWatchRole).');
+    }
+
+    new CfnOutput(this, 'ApiUrl', { value: api.url });
+    new CfnOutput(this, 'UserPoolId', { value: this.userPool.userPoolId });
+    new CfnOutput(this, 'WebAppClientId', { value: this.webClient.userPoolClientId });
+    new CfnOutput(this, 'PartnerClientId', { value: this.partnerClient.userPoolClientId });
+    new CfnOutput(this, 'TableName', { value: this.table.tableName });
+    new CfnOutput(this, 'KeyArn', { value: this.key.keyArn });
+    new CfnOutput(this, 'AuthorizerFunctionName', { value: this.gatehouse.function.functionName });
+
+    this.acknowledgeCognito();
+    return api;
+  }
+
+  private acknowledgeCognito(): void {
+    const s = this.settings;
+    if (s.mfa === 'optional') {
+      acknowledge(this.userPool, 'AwsSolutions-COG2',
+        'MFA is optional by design (context gatehouse:mfa=required enforces it): people opt in to TOTP; '
+        + 'partner users are machine identities signed in by the refresh function with generated passwords.');
+    }
+    if (!s.threatProtection) {
+      acknowledge(this.userPool, 'AwsSolutions-COG8',
+        'The Plus feature plan (threat protection) is billed per monthly active user and left to the operator: '
+        + 'set context gatehouse:threatProtection=true to enable it in enforced mode.');
+    }
+  }
+}
+
+/** Access log fields: who, what, and the authorizer's outcome; never a header or body. */
+const ACCESS_LOG_FIELDS = {
+  requestId: '$context.requestId',
+  extendedRequestId: '$context.extendedRequestId',
+  ip: '$context.identity.sourceIp',
+  requestTime: '$context.requestTime',
+  httpMethod: '$context.httpMethod',
+  resourcePath: '$context.resourcePath',
+  status: '$context.status',
+  protocol: '$context.protocol',
+  responseLength: '$context.responseLength',
+  principalId: '$context.authorizer.principalId',
+  authorizerStatus: '$context.authorizer.status',
+  authorizerLatency: '$context.authorizer.latency',
+  authorizerError: '$context.authorizer.error',
+  integrationLatency: '$context.integration.latency',
+  error: '$context.error.message',
+};
+
+/**
+ * The sample backend: reads requestContext.authorizer.internalId
+ * (authorizer.ContextInternalID) and returns it. Nothing else of the
+ * request is echoed.
+ */
+export const SAMPLE_BACKEND_SOURCE = `exports.handler = async (event) => {
+  const ctx = (event && event.requestContext && event.requestContext.authorizer) || {};
+  const internalId = typeof ctx.internalId === 'string' ? ctx.internalId : null;
+  return {
+    statusCode: internalId ? 200 : 500,
+    headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+    body: JSON.stringify(internalId ? { internalId, kind: ctx.kind || '' } : { error: 'no internal id from the authorizer' }),
+  };
+};
+`;
+
+function acknowledge(scope: IConstruct, id: string, reason: string): void {
+  Validations.of(scope).acknowledge({ id, reason });
+}
+
+const RETENTION_DAYS = new Set(
+  Object.values(logs.RetentionDays).filter((v): v is number => typeof v === 'number'),
+);
+
+function retentionDays(days: number): logs.RetentionDays {
+  if (!RETENTION_DAYS.has(days) || days === logs.RetentionDays.INFINITE) {
+    throw new Error(`context gatehouse:logRetentionDays: ${days} is not one of CloudWatch's retention periods `
+      + `(${[...RETENTION_DAYS].filter((d) => d !== logs.RetentionDays.INFINITE).sort((a, b) => a - b).join(', ')})`);
+  }
+  return days as logs.RetentionDays;
+}

@@ -1,0 +1,168 @@
+import { Node } from 'constructs';
+import { RouteRule } from './authorizer-construct';
+
+/** A custom scope of the resource server: tokens carry "<resourceServer>/<name>". */
+export interface ScopeSetting {
+  readonly name: string;
+  readonly description: string;
+}
+
+/**
+ * Everything a deployment may choose, read from CDK context ("gatehouse:<name>",
+ * in cdk.json or `-c gatehouse:<name>=<value>`). Values that change often
+ * without touching the structure (the authorizer cache TTL) are
+ * CloudFormation parameters instead; see GatehouseStack.
+ */
+export interface GatehouseSettings {
+  /** Identifier of the Cognito resource server, the prefix of every custom scope. */
+  readonly resourceServer: string;
+  readonly scopes: ScopeSetting[];
+  /** Cognito hosted domain prefix; default "gatehouse-<account id>". */
+  readonly domainPrefix?: string;
+  /** Where the web app's sign-in may return to. */
+  readonly callbackUrls: string[];
+  readonly logoutUrls: string[];
+  /** The group whose members may hold API credentials (the portal). */
+  readonly apiUsersGroup: string;
+  /** The group that manages partners. */
+  readonly adminGroup: string;
+  /** Authorizer rules; default: portal for apiUsersGroup, partner admin for adminGroup. */
+  readonly rules?: RouteRule[];
+  /** "optional" or "required" (TOTP); SMS is never used. */
+  readonly mfa: 'optional' | 'required';
+  readonly selfSignUp: boolean;
+  /** Cognito Plus feature plan with threat protection enforced (billed per user). */
+  readonly threatProtection: boolean;
+  readonly logRetentionDays: number;
+  readonly stageName: string;
+  readonly throttleRateLimit: number;
+  readonly throttleBurstLimit: number;
+  /** Tighter limits on the partner token exchange (no authorizer in front of it). */
+  readonly partnerThrottleRateLimit: number;
+  readonly partnerThrottleBurstLimit: number;
+  /** A regional AWS WAF web ACL to associate with the stage. */
+  readonly webAclArn?: string;
+  /** Set the account's API Gateway CloudWatch role (needed once per account and region for execution logs). */
+  readonly apiGatewayCloudWatchRole: boolean;
+  /**
+   * Refresh-token rotation on the partner client: every exchange then returns
+   * a new refresh token the partner must keep (GATEHOUSE_PARTNER_REFRESH_ROTATION).
+   */
+  readonly partnerRefreshRotation: boolean;
+  /** How long an authorizer mapping answer is reused, in seconds (the revocation delay beside the cache TTL). */
+  readonly mappingCacheTtlSeconds: number;
+}
+
+export const DEFAULT_SETTINGS: GatehouseSettings = {
+  resourceServer: 'gatehouse',
+  scopes: [
+    { name: 'read', description: 'Read through the API' },
+    { name: 'write', description: 'Change through the API' },
+  ],
+  callbackUrls: ['http://localhost:3000/callback'],
+  logoutUrls: ['http://localhost:3000/'],
+  apiUsersGroup: 'api-users',
+  adminGroup: 'administrators',
+  mfa: 'optional',
+  selfSignUp: false,
+  threatProtection: false,
+  logRetentionDays: 365,
+  stageName: 'v1',
+  throttleRateLimit: 100,
+  throttleBurstLimit: 200,
+  partnerThrottleRateLimit: 5,
+  partnerThrottleBurstLimit: 10,
+  apiGatewayCloudWatchRole: true,
+  mappingCacheTtlSeconds: 60,
+  partnerRefreshRotation: false,
+};
+
+const STRING_SETTINGS = new Set<keyof GatehouseSettings>([
+  'resourceServer', 'domainPrefix', 'apiUsersGroup', 'adminGroup', 'mfa', 'stageName', 'webAclArn',
+]);
+
+/** Reads the settings from context, over the defaults, and checks them. */
+export function settingsFromContext(node: Node): GatehouseSettings {
+  const get = <K extends keyof GatehouseSettings>(key: K): GatehouseSettings[K] => {
+    let v = node.tryGetContext(`gatehouse:${key}`);
+    if (v === undefined || v === null || v === '') {
+      return DEFAULT_SETTINGS[key];
+    }
+    // -c on the command line gives strings; accept JSON there.
+    if (typeof v === 'string' && !STRING_SETTINGS.has(key)) {
+      try {
+        v = JSON.parse(v);
+      } catch {
+        throw new Error(`context gatehouse:${key}: ${JSON.stringify(v)} is not JSON`);
+      }
+    }
+    return v;
+  };
+  const s: GatehouseSettings = {
+    resourceServer: get('resourceServer'),
+    scopes: get('scopes'),
+    domainPrefix: get('domainPrefix'),
+    callbackUrls: get('callbackUrls'),
+    logoutUrls: get('logoutUrls'),
+    apiUsersGroup: get('apiUsersGroup'),
+    adminGroup: get('adminGroup'),
+    rules: get('rules'),
+    mfa: get('mfa'),
+    selfSignUp: get('selfSignUp'),
+    threatProtection: get('threatProtection'),
+    logRetentionDays: get('logRetentionDays'),
+    stageName: get('stageName'),
+    throttleRateLimit: get('throttleRateLimit'),
+    throttleBurstLimit: get('throttleBurstLimit'),
+    partnerThrottleRateLimit: get('partnerThrottleRateLimit'),
+    partnerThrottleBurstLimit: get('partnerThrottleBurstLimit'),
+    webAclArn: get('webAclArn'),
+    apiGatewayCloudWatchRole: get('apiGatewayCloudWatchRole'),
+    mappingCacheTtlSeconds: get('mappingCacheTtlSeconds'),
+    partnerRefreshRotation: get('partnerRefreshRotation'),
+  };
+  check(s);
+  return s;
+}
+
+function check(s: GatehouseSettings): void {
+  const bad = (key: string, why: string) => {
+    throw new Error(`context gatehouse:${key}: ${why}`);
+  };
+  if (!/^[\w+\-.:/]{1,256}$/.test(s.resourceServer) || s.resourceServer.includes('/')) {
+    // Cognito allows "/" in identifiers, but the scope names would become ambiguous.
+    bad('resourceServer', 'use letters, digits and -_.:+ only');
+  }
+  if (!Array.isArray(s.scopes) || s.scopes.length === 0) bad('scopes', 'list at least one {name, description}');
+  for (const sc of s.scopes) {
+    if (!sc || !/^[\x21\x23-\x2e\x30-\x5b\x5d-\x7e]{1,256}$/.test(sc.name) || !sc.description) {
+      bad('scopes', `${JSON.stringify(sc)}: needs a name without spaces, quotes, "/" or "\\", and a description`);
+    }
+  }
+  if (s.domainPrefix !== undefined && !/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(s.domainPrefix)) {
+    bad('domainPrefix', 'lower-case letters, digits and hyphens, at most 63');
+  }
+  for (const key of ['callbackUrls', 'logoutUrls'] as const) {
+    if (!Array.isArray(s[key]) || s[key].length === 0) bad(key, 'list at least one URL');
+    for (const u of s[key]) {
+      if (!/^https:\/\//.test(u) && !/^http:\/\/localhost(:\d+)?\//.test(u)) {
+        bad(key, `${u}: Cognito accepts https URLs (plain http only for localhost)`);
+      }
+    }
+  }
+  for (const key of ['apiUsersGroup', 'adminGroup'] as const) {
+    if (!/^[\p{L}\p{M}\p{S}\p{N}\p{P}]{1,128}$/u.test(s[key])) bad(key, 'a Cognito group name without spaces');
+  }
+  if (s.mfa !== 'optional' && s.mfa !== 'required') bad('mfa', 'optional or required');
+  for (const key of ['selfSignUp', 'threatProtection', 'apiGatewayCloudWatchRole', 'partnerRefreshRotation'] as const) {
+    if (typeof s[key] !== 'boolean') bad(key, 'true or false');
+  }
+  for (const key of ['throttleRateLimit', 'throttleBurstLimit', 'partnerThrottleRateLimit', 'partnerThrottleBurstLimit', 'logRetentionDays', 'mappingCacheTtlSeconds'] as const) {
+    if (typeof s[key] !== 'number' || !Number.isFinite(s[key]) || s[key] < 0) bad(key, 'a non-negative number');
+  }
+  if (!/^[A-Za-z0-9_]{1,128}$/.test(s.stageName)) bad('stageName', 'letters, digits and _');
+  if (s.rules !== undefined && !Array.isArray(s.rules)) bad('rules', 'a JSON array of {method, path, scopes?, groups?}');
+  if (s.webAclArn !== undefined && !/^arn:aws[\w-]*:wafv2:[\w-]+:\d{12}:regional\/webacl\//.test(s.webAclArn)) {
+    bad('webAclArn', 'the ARN of a regional WAFv2 web ACL');
+  }
+}
