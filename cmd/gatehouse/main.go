@@ -25,6 +25,7 @@ func commands() []command {
 		{"verify", "verify a Cognito token exactly as the jwtverify library does", runVerify},
 		{"decode", "print a token's header and claims WITHOUT verifying them", runDecode},
 		{"serve", "answer forward-auth requests (nginx, Caddy, Traefik, Envoy) or proxy to an upstream", withoutStdin(runServe)},
+		{"portal", "serve the developer-credentials and sign-in API locally", withoutStdin(runPortal)},
 		{"partners", "serve the B2B partner service; register, rotate, revoke and show partners", withoutStdin(runPartners)},
 		{"table", "create the mapping table (local development)", withoutStdin(runTable)},
 		{"users", "add, show and remove users in the mapping", withoutStdin(runUsers)},

@@ -3,173 +3,295 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
-	"os/exec"
+	"net/http"
+	"net/url"
 	"strings"
+	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
-	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
-	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
-
-	"github.com/gatehouse-auth/gatehouse/internal/localservices"
+	"github.com/gatehouse-auth/gatehouse/jwtverify/cognitotest"
 )
 
-// run walks the story, printing each step and what came back. The first
-// failing step ends it with an error that names the step.
-func run(ctx context.Context, gatehouse string, out io.Writer) error {
-	step := func(n int, title string) { fmt.Fprintf(out, "\n== step %d: %s\n", n, title) }
+// stepError names the step that misbehaved.
+type stepError struct {
+	step string
+	err  error
+}
 
-	step(1, "start a local Cognito (cognito-local) on loopback")
-	if err := localservices.Start(localservices.CognitoIDP); err != nil {
-		return fmt.Errorf("step 1: %w", err)
-	}
-	endpoint := localservices.Endpoint(localservices.CognitoIDP)
-	fmt.Fprintln(out, "   Cognito user-pools API at", endpoint)
+func (e *stepError) Error() string { return "step " + e.step + ": " + e.err.Error() }
+func (e *stepError) Unwrap() error { return e.err }
 
-	step(2, "create a user pool, an app client and a person")
-	cfg, err := config.LoadDefaultConfig(ctx)
-	if err != nil {
-		return fmt.Errorf("step 2: %w", err)
-	}
-	idp := cip.NewFromConfig(cfg)
-	password := "Demo-" + rand.Text() + "1!" // throwaway, lives only in this process
-	pool, client, err := provision(ctx, idp, "alice", password)
-	if err != nil {
-		return fmt.Errorf("step 2: %w", err)
-	}
-	fmt.Fprintf(out, "   pool %s, app client %s, user alice\n", pool, client)
+// answer is one HTTP exchange's outcome.
+type answer struct {
+	status int
+	body   map[string]any
+}
 
-	step(3, "alice signs in")
-	tokens, err := signIn(ctx, idp, pool, client, "alice", password)
-	if err != nil {
-		return fmt.Errorf("step 3: %w", err)
-	}
-	fmt.Fprintln(out, "   received an ID token and an access token")
+func (a answer) str(key string) string { s, _ := a.body[key].(string); return s }
 
-	issuer := strings.TrimRight(endpoint, "/") + "/" + pool
-	flags := []string{"--user-pool-id", pool, "--client-id", client, "--issuer", issuer, "--insecure-http", "--token-use"}
-	for i, tc := range []struct {
-		name, use, token string
-		wantValid        bool
+// walk tells the story of the issue: five steps, each checked.
+func walk(ctx context.Context, s *stack, out io.Writer) error {
+	w := &walker{ctx: ctx, s: s, out: out, client: &http.Client{Timeout: 10 * time.Second}}
+	for _, st := range []struct {
+		id, title string
+		run       func() error
 	}{
-		{"verify alice's ID token", "id", *tokens.IdToken, true},
-		{"verify alice's access token", "access", *tokens.AccessToken, true},
-		{"verify a forged ID token (user name changed to mallory)", "id", tamper(*tokens.IdToken), false},
-		{"verify the access token where only ID tokens are accepted", "id", *tokens.AccessToken, false},
+		{"1", "a person signs in and calls the sample API", w.personCalls},
+		{"2", "they create API credentials; their program calls with a client-credentials token", w.programCalls},
+		{"3", "they reset the credentials: the old client is refused, the new one works", w.reset},
+		{"4", "an administrator registers a partner; the partner exchanges its credential and calls; it is revoked", w.partner},
+		{"5", "a bad token, an expired token, a missing scope", w.refusals},
 	} {
-		n := 4 + i
-		step(n, tc.name)
-		args := append(append([]string{"verify"}, flags...), tc.use, "-")
-		fmt.Fprintf(out, "   $ %s %s <token\n", gatehouse, strings.Join(args, " "))
-		cmd := exec.CommandContext(ctx, gatehouse, args...)
-		cmd.Stdin = strings.NewReader(tc.token)
-		var stdout, stderr bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		runErr := cmd.Run()
-		fmt.Fprint(out, indent(summarise(stdout.Bytes())))
-		valid := runErr == nil
-		if valid != tc.wantValid {
-			return fmt.Errorf("step %d (%s): valid=%v, want %v (%v) %s", n, tc.name, valid, tc.wantValid, runErr, stderr.String())
-		}
-		if !valid && cmd.ProcessState.ExitCode() != 1 {
-			return fmt.Errorf("step %d (%s): exit status %d, want 1 (invalid): %s", n, tc.name, cmd.ProcessState.ExitCode(), stderr.String())
+		fmt.Fprintf(out, "\n== step %s: %s\n", st.id, st.title)
+		if err := st.run(); err != nil {
+			return &stepError{step: st.id + " (" + st.title + ")", err: err}
 		}
 	}
 	return nil
 }
 
-func provision(ctx context.Context, idp *cip.Client, username, password string) (pool, client string, err error) {
-	p, err := idp.CreateUserPool(ctx, &cip.CreateUserPoolInput{PoolName: aws.String("gatehouse-demo")})
-	if err != nil {
-		return "", "", fmt.Errorf("create user pool: %w", err)
-	}
-	pool = *p.UserPool.Id
-	c, err := idp.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{
-		UserPoolId:        aws.String(pool),
-		ClientName:        aws.String("web"),
-		ExplicitAuthFlows: []types.ExplicitAuthFlowsType{types.ExplicitAuthFlowsTypeAllowAdminUserPasswordAuth, types.ExplicitAuthFlowsTypeAllowRefreshTokenAuth},
-	})
-	if err != nil {
-		return "", "", fmt.Errorf("create app client: %w", err)
-	}
-	client = *c.UserPoolClient.ClientId
-	if _, err := idp.AdminCreateUser(ctx, &cip.AdminCreateUserInput{
-		UserPoolId: aws.String(pool), Username: aws.String(username),
-		MessageAction: types.MessageActionTypeSuppress,
-	}); err != nil {
-		return "", "", fmt.Errorf("create user: %w", err)
-	}
-	if _, err := idp.AdminSetUserPassword(ctx, &cip.AdminSetUserPasswordInput{
-		UserPoolId: aws.String(pool), Username: aws.String(username), Password: aws.String(password), Permanent: true,
-	}); err != nil {
-		return "", "", fmt.Errorf("set password: %w", err)
-	}
-	return pool, client, nil
+type walker struct {
+	ctx    context.Context
+	s      *stack
+	out    io.Writer
+	client *http.Client
+
+	// What the story carries from step to step. Tokens and secrets are
+	// never printed.
+	aliceID, aliceToken string
+	clientID, secret    string
+	clientToken         string
 }
 
-func signIn(ctx context.Context, idp *cip.Client, pool, client, username, password string) (*types.AuthenticationResultType, error) {
-	res, err := idp.AdminInitiateAuth(ctx, &cip.AdminInitiateAuthInput{
-		UserPoolId: aws.String(pool),
-		ClientId:   aws.String(client),
-		AuthFlow:   types.AuthFlowTypeAdminUserPasswordAuth,
-		AuthParameters: map[string]string{
-			"USERNAME": username,
-			"PASSWORD": password,
-		},
-	})
-	if err != nil {
-		return nil, fmt.Errorf("sign in: %w", err)
-	}
-	if res.AuthenticationResult == nil {
-		return nil, fmt.Errorf("sign in: challenge %q instead of tokens", res.ChallengeName)
-	}
-	return res.AuthenticationResult, nil
+func (w *walker) say(format string, args ...any) { fmt.Fprintf(w.out, "   "+format+"\n", args...) }
+
+// call sends a JSON request (body may be nil) with an optional bearer token
+// and checks the answer's status; what names the request for messages.
+func (w *walker) call(method, url, token string, body any, want int, what string) (answer, error) {
+	a, err := w.send(method, url, token, body)
+	return expect(a, err, want, what)
 }
 
-// tamper rewrites the user name in the claims and keeps the signature: what
-// a forger would try.
-func tamper(token string) string {
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
-		return token
-	}
-	claims, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		return token
-	}
-	parts[1] = base64.RawURLEncoding.EncodeToString(bytes.ReplaceAll(claims, []byte(`"alice"`), []byte(`"mallory"`)))
-	return strings.Join(parts, ".")
-}
-
-// summarise keeps the verdict and the claims a reader cares about.
-func summarise(out []byte) string {
-	var v struct {
-		Valid  bool `json:"valid"`
-		Error  *struct{ Code, Message string }
-		Claims *struct {
-			Username string `json:"username"`
-			ClientID string `json:"client_id"`
-			TokenUse string `json:"token_use"`
+func (w *walker) send(method, url, token string, body any) (answer, error) {
+	var rd io.Reader
+	if body != nil {
+		data, err := json.Marshal(body)
+		if err != nil {
+			return answer{}, err
 		}
+		rd = bytes.NewReader(data)
 	}
-	if err := json.Unmarshal(out, &v); err != nil {
-		return string(out)
+	req, err := http.NewRequestWithContext(w.ctx, method, url, rd)
+	if err != nil {
+		return answer{}, err
 	}
-	s := fmt.Sprintf("valid: %v", v.Valid)
-	if v.Error != nil {
-		s += fmt.Sprintf(", error: %s (%s)", v.Error.Code, v.Error.Message)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
 	}
-	if v.Valid && v.Claims != nil {
-		s += fmt.Sprintf(", username: %s, client_id: %s, token_use: %s", v.Claims.Username, v.Claims.ClientID, v.Claims.TokenUse)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	return s + "\n"
+	return w.do(req)
 }
 
-func indent(s string) string {
-	return "   " + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n   ") + "\n"
+func (w *walker) do(req *http.Request) (answer, error) {
+	resp, err := w.client.Do(req)
+	if err != nil {
+		return answer{}, err
+	}
+	defer resp.Body.Close()
+	a := answer{status: resp.StatusCode, body: map[string]any{}}
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if len(bytes.TrimSpace(data)) > 0 {
+		json.Unmarshal(data, &a.body)
+	}
+	return a, nil
+}
+
+// expect checks the status; what names the request for the message.
+func expect(a answer, err error, status int, what string) (answer, error) {
+	if err != nil {
+		return a, fmt.Errorf("%s: %w", what, err)
+	}
+	if a.status != status {
+		return a, fmt.Errorf("%s: status %d, want %d (%v)", what, a.status, status, a.body["error"])
+	}
+	return a, nil
+}
+
+// signIn signs user in through the portal and returns the ID token.
+func (w *walker) signIn(user string) (string, error) {
+	a, err := w.call("POST", w.s.portal+"/auth/sign-in", "", map[string]string{"username": user, "password": w.s.passwords[user]}, 200, "POST /auth/sign-in")
+	if err != nil {
+		return "", err
+	}
+	if a.str("id_token") == "" || a.str("access_token") == "" {
+		return "", fmt.Errorf("sign-in returned no tokens")
+	}
+	w.say("POST %s/auth/sign-in as %s -> 200: ID, access and refresh tokens (not shown)", w.s.portal, user)
+	return a.str("id_token"), nil
+}
+
+// callAPI calls the sample API through gatehouse serve and returns who it
+// saw; want is the status expected.
+func (w *walker) callAPI(method, path, token string, want int, who string) (answer, error) {
+	a, err := w.call(method, w.s.api+path, token, nil, want, method+" "+path+" as "+who)
+	if err != nil {
+		return a, err
+	}
+	if want == 200 {
+		w.say("%s %s%s as %s -> 200: internal_user_id=%s caller_kind=%s", method, w.s.api, path, who, a.str("internal_user_id"), a.str("caller_kind"))
+	} else {
+		w.say("%s %s%s as %s -> %d", method, w.s.api, path, who, a.status)
+	}
+	return a, nil
+}
+
+func (w *walker) personCalls() error {
+	token, err := w.signIn(person)
+	if err != nil {
+		return err
+	}
+	w.aliceToken = token
+	a, err := w.callAPI("GET", "/orders", token, 200, "alice (ID token)")
+	if err != nil {
+		return err
+	}
+	if w.aliceID = a.str("internal_user_id"); w.aliceID == "" || a.str("caller_kind") != "user" {
+		return fmt.Errorf("the API saw %v, want alice's internal id and kind user", a.body)
+	}
+	return nil
+}
+
+// newClient creates (or, with replace, resets) alice's API client and gets
+// a client-credentials token for it.
+func (w *walker) newClient(path, what string, body any, status int) error {
+	a, err := w.call("POST", w.s.portal+path, w.aliceToken, body, status, "POST "+path)
+	if err != nil {
+		return err
+	}
+	w.clientID, w.secret = a.str("client_id"), a.str("client_secret")
+	if w.clientID == "" || w.secret == "" || a.str("token_endpoint") == "" {
+		return fmt.Errorf("%s returned no client id, secret or token endpoint", what)
+	}
+	w.say("POST %s%s -> %d: client_id=%s, client_secret shown once (not here), token_endpoint=%s", w.s.portal, path, a.status, w.clientID, a.str("token_endpoint"))
+	token, err := w.clientCredentials(a.str("token_endpoint"), w.clientID, w.secret, 200)
+	if err != nil {
+		return err
+	}
+	w.clientToken = token
+	return nil
+}
+
+func (w *walker) clientCredentials(endpoint, id, secret string, want int) (string, error) {
+	req, err := http.NewRequestWithContext(w.ctx, "POST", endpoint, strings.NewReader(url.Values{"grant_type": {"client_credentials"}}.Encode()))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(id, secret)
+	a, err := w.do(req)
+	if a, err = expect(a, err, want, "POST /oauth2/token for client "+id); err != nil {
+		return "", err
+	}
+	w.say("POST %s (client_credentials, client %s) -> %d %s", endpoint, id, a.status, a.str("error"))
+	return a.str("access_token"), nil
+}
+
+func (w *walker) programCalls() error {
+	if err := w.newClient("/clients", "POST /clients", map[string]string{"name": "alice's script"}, 201); err != nil {
+		return err
+	}
+	a, err := w.callAPI("POST", "/orders", w.clientToken, 200, "alice's program (client credentials)")
+	if err != nil {
+		return err
+	}
+	if a.str("internal_user_id") != w.aliceID || a.str("caller_kind") != "client" {
+		return fmt.Errorf("the API saw %v, want alice's internal id %s and kind client", a.body, w.aliceID)
+	}
+	w.say("same internal id as alice herself: %s", w.aliceID)
+	return nil
+}
+
+func (w *walker) reset() error {
+	oldID, oldSecret, oldToken := w.clientID, w.secret, w.clientToken
+	if err := w.newClient("/clients/"+oldID+"/reset", "the reset", nil, 200); err != nil {
+		return err
+	}
+	if _, err := w.callAPI("GET", "/orders", oldToken, 401, "the old client's unexpired token"); err != nil {
+		return err
+	}
+	if _, err := w.clientCredentials(w.s.tokenEP, oldID, oldSecret, 401); err != nil {
+		return fmt.Errorf("the old secret: %w", err)
+	}
+	a, err := w.callAPI("GET", "/orders", w.clientToken, 200, "the new client")
+	if err != nil {
+		return err
+	}
+	if a.str("internal_user_id") != w.aliceID {
+		return fmt.Errorf("the new client acts for %q, want %s", a.str("internal_user_id"), w.aliceID)
+	}
+	return nil
+}
+
+func (w *walker) partner() error {
+	adminToken, err := w.signIn(administrator)
+	if err != nil {
+		return err
+	}
+	a, err := w.call("POST", w.s.partners+"/partners", adminToken, map[string]string{"partner_id": partnerID}, 201, "POST /partners")
+	if err != nil {
+		return err
+	}
+	credential := a.str("refresh_token")
+	if credential == "" {
+		return fmt.Errorf("registration returned no credential")
+	}
+	w.say("POST %s/partners {partner_id: %s} as admin -> 201: internal_id=%s, the partner's credential given once (not shown)", w.s.partners, partnerID, a.str("internal_id"))
+	exchange := func(want int) (answer, error) {
+		a, err := w.call("POST", w.s.partners+"/partners/token", "", map[string]string{"refresh_token": credential}, want, "POST /partners/token")
+		if err == nil {
+			w.say("POST %s/partners/token with the credential -> %d", w.s.partners, a.status)
+		}
+		return a, err
+	}
+	t, err := exchange(200)
+	if err != nil {
+		return err
+	}
+	api, err := w.callAPI("GET", "/orders", t.str("id_token"), 200, "the partner (its ID token)")
+	if err != nil {
+		return err
+	}
+	if api.str("caller_kind") != "partner" || api.str("internal_user_id") == "" || api.str("internal_user_id") == w.aliceID {
+		return fmt.Errorf("the API saw %v, want the partner's own internal id", api.body)
+	}
+	if _, err := w.call("DELETE", w.s.partners+"/partners/"+partnerID, adminToken, nil, 200, "DELETE /partners/"+partnerID); err != nil {
+		return err
+	}
+	w.say("DELETE %s/partners/%s as admin -> 200: revoked", w.s.partners, partnerID)
+	_, err = exchange(401)
+	return err
+}
+
+func (w *walker) refusals() error {
+	if _, err := w.callAPI("GET", "/orders", "not-a-jwt", 401, "a bad token"); err != nil {
+		return err
+	}
+	// Signed with cognito-local's real key and issued under its issuer, but
+	// expired an hour ago.
+	iss, err := cognitotest.NewIssuer(cognitotest.WithUserPoolID(w.s.poolID))
+	if err != nil {
+		return err
+	}
+	defer iss.Close()
+	expired := iss.IDToken(person, w.s.webClientID, cognitotest.WithSigningKey(w.s.key), cognitotest.WithKID(w.s.kid),
+		cognitotest.WithClaims(map[string]any{"iss": w.s.issuer}), cognitotest.WithTimes(time.Now().Add(-2*time.Hour), time.Hour))
+	if _, err := w.callAPI("GET", "/orders", expired, 401, "alice with an expired token"); err != nil {
+		return err
+	}
+	_, err = w.callAPI("POST", "/orders", w.aliceToken, 403, "alice (POST /orders needs the orders/write scope; an ID token has none)")
+	return err
 }

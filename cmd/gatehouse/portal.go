@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/gatehouse-auth/gatehouse/forwardauth"
+	"github.com/gatehouse-auth/gatehouse/portal"
+)
+
+// DefaultPortalAddr is where `gatehouse portal` listens unless --addr says
+// otherwise.
+const DefaultPortalAddr = "127.0.0.1:8081"
+
+func runPortal(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return servePortal(ctx, args, os.Getenv, nil, stdout, stderr)
+}
+
+// servePortal serves the portal until ctx ends. ready, when not nil,
+// receives the listening address (for tests).
+func servePortal(ctx context.Context, args []string, getenv func(string) string, ready chan<- string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("gatehouse portal", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		addr, logLevel, logFormat string
+		srv                       = forwardauth.ServerConfig{}
+	)
+	fs.StringVar(&addr, "addr", DefaultPortalAddr, "`address` to listen on")
+	fs.DurationVar(&srv.ReadHeaderTimeout, "read-header-timeout", forwardauth.DefaultReadHeaderTimeout, "bound on reading request headers")
+	fs.DurationVar(&srv.ReadTimeout, "read-timeout", forwardauth.DefaultReadTimeout, "bound on reading a whole request")
+	fs.DurationVar(&srv.WriteTimeout, "write-timeout", forwardauth.DefaultWriteTimeout, "bound from the end of the request headers to the end of the response")
+	fs.DurationVar(&srv.IdleTimeout, "idle-timeout", forwardauth.DefaultIdleTimeout, "bound on an idle keep-alive connection")
+	fs.DurationVar(&srv.ShutdownTimeout, "shutdown-timeout", forwardauth.DefaultShutdownTimeout, "on SIGINT/SIGTERM, how long requests under way may finish")
+	fs.StringVar(&logLevel, "log-level", "info", "debug, info (one line per request), warn or error")
+	fs.StringVar(&logFormat, "log-format", "json", "json or text (to stderr)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: gatehouse portal [flags]")
+		fmt.Fprintln(stderr, "\nServes the developer-credentials and sign-in API (package portal) over HTTP,")
+		fmt.Fprintln(stderr, "configured by the same GATEHOUSE_* variables as the Lambda (cmd/portal).")
+		fmt.Fprintln(stderr, "Put TLS in front of it: sign-in takes passwords and /clients returns secrets.")
+		fmt.Fprintln(stderr, "\nFlags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "gatehouse portal: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	for name, d := range map[string]time.Duration{
+		"read-header-timeout": srv.ReadHeaderTimeout, "read-timeout": srv.ReadTimeout,
+		"write-timeout": srv.WriteTimeout, "idle-timeout": srv.IdleTimeout, "shutdown-timeout": srv.ShutdownTimeout,
+	} {
+		if d <= 0 {
+			fmt.Fprintf(stderr, "gatehouse portal: --%s must be positive\n", name)
+			return 2
+		}
+	}
+	logger, err := newLogger(stderr, logLevel, logFormat)
+	if err != nil {
+		fmt.Fprintln(stderr, "gatehouse portal:", err)
+		return 2
+	}
+	cfg, err := portal.ConfigFromEnv(getenv)
+	if err != nil {
+		fmt.Fprintln(stderr, "gatehouse portal:", err)
+		return 2
+	}
+	cfg.Logger = logger
+	h, err := cfg.Build(ctx)
+	if err != nil {
+		fmt.Fprintln(stderr, "gatehouse portal:", err)
+		return 2
+	}
+
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", addr)
+	if err != nil {
+		fmt.Fprintf(stderr, "gatehouse portal: listen on %s: %v\n", addr, err)
+		return 1
+	}
+	server := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: srv.ReadHeaderTimeout,
+		ReadTimeout:       srv.ReadTimeout,
+		WriteTimeout:      srv.WriteTimeout,
+		IdleTimeout:       srv.IdleTimeout,
+		MaxHeaderBytes:    forwardauth.DefaultMaxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	logger.Info("listening", slog.String("addr", ln.Addr().String()))
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- server.Serve(ln) }()
+	select {
+	case err := <-errc:
+		fmt.Fprintln(stderr, "gatehouse portal:", err)
+		return 1
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down", slog.Duration("deadline", srv.ShutdownTimeout))
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), srv.ShutdownTimeout)
+	defer cancel()
+	if err := server.Shutdown(sctx); err != nil {
+		server.Close()
+		fmt.Fprintln(stderr, "gatehouse portal: graceful shutdown:", err)
+		return 1
+	}
+	<-errc
+	fmt.Fprintln(stdout, "gatehouse portal: stopped")
+	return 0
+}

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/gatehouse-auth/gatehouse/internal/localservices"
+	"github.com/gatehouse-auth/gatehouse/mapping"
+)
+
+func TestPortalUsage(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		env  map[string]string
+		code int
+		want string
+	}{
+		{"help", []string{"-h"}, nil, 0, "Usage: gatehouse portal"},
+		{"bad flag", []string{"--nope"}, nil, 2, "flag provided but not defined"},
+		{"argument", []string{"extra"}, nil, 2, "unexpected argument"},
+		{"bad timeout", []string{"--read-timeout=0s"}, nil, 2, "--read-timeout"},
+		{"configuration", nil, map[string]string{}, 2, "GATEHOUSE_USER_POOL_ID"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := servePortal(context.Background(), tc.args, func(k string) string { return tc.env[k] }, nil, &stdout, &stderr)
+			if code != tc.code || !strings.Contains(stderr.String(), tc.want) {
+				t.Fatalf("exit %d, stderr %q", code, stderr.String())
+			}
+		})
+	}
+}
+
+// TestPortalServes starts the portal on a free port against the local
+// services, asks it one question and shuts it down.
+func TestPortalServes(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idp := cip.NewFromConfig(cfg)
+	pool, err := idp.CreateUserPool(ctx, &cip.CreateUserPoolInput{PoolName: aws.String("cli-portal")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := mapping.CreateTable(ctx, dynamodb.NewFromConfig(cfg), "cli-portal", true); err != nil {
+		t.Fatal(err)
+	}
+	poolID := *pool.UserPool.Id
+	issuer := strings.TrimRight(localservices.Endpoint(localservices.CognitoIDP), "/") + "/" + poolID
+	env := map[string]string{
+		"GATEHOUSE_USER_POOL_ID": poolID, "GATEHOUSE_CLIENT_IDS": "web", "GATEHOUSE_ISSUER": issuer,
+		"GATEHOUSE_INSECURE_HTTP": "true", "GATEHOUSE_TABLE": "cli-portal", "GATEHOUSE_API_CLIENTS_GROUP": "developers",
+		"GATEHOUSE_API_CLIENT_SCOPES": "orders/read", "GATEHOUSE_TOKEN_ENDPOINT": "http://127.0.0.1:1/oauth2/token",
+	}
+	sctx, stop := context.WithCancel(ctx)
+	ready := make(chan string, 1)
+	done := make(chan int, 1)
+	var stdout, stderr bytes.Buffer
+	go func() {
+		done <- servePortal(sctx, []string{"--addr", "127.0.0.1:0", "--log-format", "text"}, func(k string) string { return env[k] }, ready, &stdout, &stderr)
+	}()
+	var addr string
+	select {
+	case addr = <-ready:
+	case code := <-done:
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	resp, err := http.Get("http://" + addr + "/clients")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized || resp.Header.Get("WWW-Authenticate") == "" {
+		t.Fatalf("GET /clients without a token: %d", resp.StatusCode)
+	}
+	stop()
+	if code := <-done; code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+}
+
+func TestRunPortalHelp(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if code := runPortal(context.Background(), []string{"--help"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+}

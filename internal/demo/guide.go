@@ -1,0 +1,36 @@
+package main
+
+import (
+	"fmt"
+	"io"
+)
+
+// PrintGuide tells a developer what runs where and how to try it (make dev).
+// The passwords are the local stand-in's throwaway ones, made for this run.
+func (s *stack) PrintGuide(w io.Writer) {
+	fmt.Fprintf(w, `
+Gatehouse is running locally. Ctrl-C stops all of it.
+
+  sample API, behind gatehouse serve   %s   (POST /orders needs scope orders/write)
+  portal (sign-in, API credentials)    %s
+  partner service                      %s
+  client-credentials token endpoint    %s   (local stand-in)
+  user pool (cognito-local)            %s   pool %s
+  DynamoDB table / KMS key (moto)      %s / %s
+
+Local users (throwaway passwords, made for this run):
+  %-6s %s   group %s
+  %-6s %s   group %s
+
+Try:
+  TOKEN=$(curl -s %s/auth/sign-in -H 'Content-Type: application/json' \
+    -d '{"username":"%s","password":"%s"}' | sed 's/.*"id_token":"\([^"]*\)".*/\1/')
+  curl -s %s/orders -H "Authorization: Bearer $TOKEN"
+  curl -s %s/clients -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"name":"my script"}'
+  curl -s -u CLIENT_ID:CLIENT_SECRET %s -d grant_type=client_credentials
+
+Logs: %s
+`, s.api, s.portal, s.partners, s.tokenEP, s.issuer, s.poolID, s.table, s.kmsKeyID,
+		person, s.passwords[person], apiClientsGroup, administrator, s.passwords[administrator], adminsGroup,
+		s.portal, person, s.passwords[person], s.api, s.portal, s.tokenEP, s.dir)
+}

@@ -1,0 +1,358 @@
+package main
+
+import (
+	"context"
+	"crypto"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+
+	"github.com/gatehouse-auth/gatehouse/internal/clientcredentials"
+	"github.com/gatehouse-auth/gatehouse/internal/localservices"
+	"github.com/gatehouse-auth/gatehouse/mapping"
+)
+
+// The demo's fixed names.
+const (
+	apiClientsGroup = "api-users"
+	adminsGroup     = "admins"
+	person          = "alice"
+	administrator   = "admin"
+	partnerID       = "acme"
+	// routes makes POST /orders need the orders/write scope (step 5's 403).
+	routes = `[{"method":"POST","path":"/orders","scopes":["orders/write"]}]`
+	// apiClientScopes are the scopes API clients get.
+	apiClientScopes = "orders/read,orders/write"
+)
+
+// stack is everything the demo started, and what a caller needs to reach it.
+type stack struct {
+	gatehouse string
+	dir       string // logs and scratch files
+
+	poolID, issuer                 string
+	webClientID, webClientSecret   string
+	partnerClient, partnerSecret   string
+	table, kmsKeyID                string
+	api, portal, partners, tokenEP string // base URLs: gatehouse serve, portal, partners, token endpoint
+	sample                         string // the sample API itself, behind gatehouse serve
+	passwords                      map[string]string
+	// cognito-local's published development key: the demo mints an
+	// expired token with it (step 5).
+	key crypto.Signer
+	kid string
+
+	idp     *cip.Client
+	procs   []*exec.Cmd
+	servers []*http.Server
+	closers []func()
+}
+
+// startStack starts and provisions everything. On error the returned stack
+// (when not nil) holds what was started, for Stop.
+func startStack(ctx context.Context, gatehouse string) (*stack, error) {
+	if _, err := os.Stat(gatehouse); err != nil {
+		return nil, fmt.Errorf("the gatehouse binary: %w (make build)", err)
+	}
+	dir, err := os.MkdirTemp("", "gatehouse-demo-")
+	if err != nil {
+		return nil, err
+	}
+	s := &stack{gatehouse: gatehouse, dir: dir, passwords: map[string]string{}}
+	if err := s.start(ctx); err != nil {
+		return s, err
+	}
+	return s, nil
+}
+
+func (s *stack) start(ctx context.Context) error {
+	if err := localservices.Start(localservices.CognitoIDP, localservices.DynamoDB, localservices.KMS); err != nil {
+		return err
+	}
+	awsCfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return err
+	}
+	s.idp = cip.NewFromConfig(awsCfg)
+	if err := s.provisionPool(ctx); err != nil {
+		return fmt.Errorf("provision the user pool: %w", err)
+	}
+	if err := s.provisionStore(ctx, dynamodb.NewFromConfig(awsCfg), kms.NewFromConfig(awsCfg)); err != nil {
+		return fmt.Errorf("provision the table and key: %w", err)
+	}
+
+	module, err := localservices.CognitoLocalModule()
+	if err != nil {
+		return err
+	}
+	if s.key, s.kid, err = clientcredentials.CognitoLocalKey(module); err != nil {
+		return err
+	}
+	ep, err := clientcredentials.New(clientcredentials.Config{Cognito: s.idp, UserPoolID: s.poolID, Issuer: s.issuer, Key: s.key, KID: s.kid})
+	if err != nil {
+		return err
+	}
+	s.closers = append(s.closers, ep.Close)
+	mux := http.NewServeMux()
+	mux.Handle("POST /oauth2/token", ep)
+	if s.tokenEP, err = s.serve(mux); err != nil {
+		return err
+	}
+	s.tokenEP += "/oauth2/token"
+	if s.sample, err = s.serve(http.HandlerFunc(sampleAPI)); err != nil {
+		return err
+	}
+	return s.startGatehouse(ctx)
+}
+
+func (s *stack) provisionPool(ctx context.Context) error {
+	pool, err := s.idp.CreateUserPool(ctx, &cip.CreateUserPoolInput{PoolName: aws.String("gatehouse-demo")})
+	if err != nil {
+		return err
+	}
+	s.poolID = *pool.UserPool.Id
+	s.issuer = strings.TrimRight(localservices.Endpoint(localservices.CognitoIDP), "/") + "/" + s.poolID
+	flows := []types.ExplicitAuthFlowsType{types.ExplicitAuthFlowsTypeAllowAdminUserPasswordAuth, types.ExplicitAuthFlowsTypeAllowRefreshTokenAuth}
+	for _, c := range []struct {
+		name       string
+		id, secret *string
+	}{{"web", &s.webClientID, &s.webClientSecret}, {"partners", &s.partnerClient, &s.partnerSecret}} {
+		out, err := s.idp.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{
+			UserPoolId: aws.String(s.poolID), ClientName: aws.String(c.name), GenerateSecret: true, ExplicitAuthFlows: flows,
+		})
+		if err != nil {
+			return err
+		}
+		*c.id, *c.secret = *out.UserPoolClient.ClientId, aws.ToString(out.UserPoolClient.ClientSecret)
+	}
+	for _, g := range []string{apiClientsGroup, adminsGroup} {
+		if _, err := s.idp.CreateGroup(ctx, &cip.CreateGroupInput{UserPoolId: aws.String(s.poolID), GroupName: aws.String(g)}); err != nil {
+			return err
+		}
+	}
+	for user, group := range map[string]string{person: apiClientsGroup, administrator: adminsGroup} {
+		password := "Demo-" + rand.Text() + "1!" // throwaway: lives only in this process
+		if _, err := s.idp.AdminCreateUser(ctx, &cip.AdminCreateUserInput{UserPoolId: aws.String(s.poolID), Username: aws.String(user), MessageAction: types.MessageActionTypeSuppress}); err != nil {
+			return err
+		}
+		if _, err := s.idp.AdminSetUserPassword(ctx, &cip.AdminSetUserPasswordInput{UserPoolId: aws.String(s.poolID), Username: aws.String(user), Password: aws.String(password), Permanent: true}); err != nil {
+			return err
+		}
+		if _, err := s.idp.AdminAddUserToGroup(ctx, &cip.AdminAddUserToGroupInput{UserPoolId: aws.String(s.poolID), Username: aws.String(user), GroupName: aws.String(group)}); err != nil {
+			return err
+		}
+		s.passwords[user] = password
+	}
+	return nil
+}
+
+func (s *stack) provisionStore(ctx context.Context, ddb *dynamodb.Client, k *kms.Client) error {
+	s.table = "gatehouse-demo"
+	if err := mapping.CreateTable(ctx, ddb, s.table, true); err != nil {
+		return err
+	}
+	key, err := k.CreateKey(ctx, &kms.CreateKeyInput{Description: aws.String("gatehouse demo: seals partner refresh tokens")})
+	if err != nil {
+		return err
+	}
+	s.kmsKeyID = *key.KeyMetadata.KeyId
+	// The people are provisioned in the mapping as an operator would with
+	// `gatehouse users add`; partners get theirs when registered.
+	store, err := mapping.New(mapping.Config{Table: s.table, DynamoDB: ddb})
+	if err != nil {
+		return err
+	}
+	for _, user := range []string{person, administrator} {
+		if _, err := store.CreateUser(ctx, "", user, mapping.KindUser); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// startGatehouse starts the three gatehouse processes and waits until each
+// answers.
+func (s *stack) startGatehouse(ctx context.Context) error {
+	common := map[string]string{
+		"GATEHOUSE_USER_POOL_ID":  s.poolID,
+		"GATEHOUSE_ISSUER":        s.issuer,
+		"GATEHOUSE_INSECURE_HTTP": "true", // cognito-local speaks plain http
+		"GATEHOUSE_TABLE":         s.table,
+	}
+	with := func(extra map[string]string) map[string]string {
+		env := map[string]string{}
+		for k, v := range common {
+			env[k] = v
+		}
+		for k, v := range extra {
+			env[k] = v
+		}
+		return env
+	}
+
+	apiAddr, opsAddr, portalAddr, partnersAddr := freeAddr(), freeAddr(), freeAddr(), freeAddr()
+	s.api, s.portal, s.partners = "http://"+apiAddr, "http://"+portalAddr, "http://"+partnersAddr
+	if err := s.spawn("serve", with(map[string]string{
+		"GATEHOUSE_CLIENT_IDS": s.webClientID + "," + s.partnerClient,
+		"GATEHOUSE_ROUTES":     routes,
+		// The demo shows a reset taking effect at once; the default, 60 s,
+		// is the revocation delay the README explains.
+		"GATEHOUSE_MAPPING_CACHE_TTL": "1ms",
+	}), "serve", "--addr", apiAddr, "--metrics-addr", opsAddr, "--upstream", s.sample, "--log-format", "text"); err != nil {
+		return err
+	}
+	if err := s.spawn("portal", with(map[string]string{
+		"GATEHOUSE_CLIENT_IDS":           s.webClientID,
+		"GATEHOUSE_API_CLIENTS_GROUP":    apiClientsGroup,
+		"GATEHOUSE_API_CLIENT_SCOPES":    apiClientScopes,
+		"GATEHOUSE_TOKEN_ENDPOINT":       s.tokenEP,
+		"GATEHOUSE_SIGNIN_CLIENT_ID":     s.webClientID,
+		"GATEHOUSE_SIGNIN_CLIENT_SECRET": s.webClientSecret,
+	}), "portal", "--addr", portalAddr); err != nil {
+		return err
+	}
+	if err := s.spawn("partners", with(map[string]string{
+		"GATEHOUSE_CLIENT_IDS":            s.webClientID,
+		"GATEHOUSE_KMS_KEY_ID":            s.kmsKeyID,
+		"GATEHOUSE_PARTNER_CLIENT_ID":     s.partnerClient,
+		"GATEHOUSE_PARTNER_CLIENT_SECRET": s.partnerSecret,
+		"GATEHOUSE_ADMIN_GROUP":           adminsGroup,
+	}), "partners", "serve", "--addr", partnersAddr); err != nil {
+		return err
+	}
+	if err := waitReady(ctx, "http://"+opsAddr+"/readyz", true); err != nil {
+		return fmt.Errorf("gatehouse serve: %w\n%s", err, s.logTail("serve"))
+	}
+	for name, url := range map[string]string{"portal": s.portal, "partners": s.partners} {
+		if err := waitReady(ctx, url+"/", false); err != nil {
+			return fmt.Errorf("gatehouse %s: %w\n%s", name, err, s.logTail(name))
+		}
+	}
+	return nil
+}
+
+// spawn starts the gatehouse binary with args, its output to a log file.
+func (s *stack) spawn(name string, env map[string]string, args ...string) error {
+	log, err := os.Create(filepath.Join(s.dir, name+".log"))
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(s.gatehouse, args...)
+	cmd.Env = os.Environ()
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	cmd.Stdout, cmd.Stderr = log, log
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		log.Close()
+		return fmt.Errorf("start gatehouse %s: %w", name, err)
+	}
+	s.procs = append(s.procs, cmd)
+	s.closers = append(s.closers, func() { log.Close() })
+	return nil
+}
+
+// serve runs h on a free loopback port in this process.
+func (s *stack) serve(h http.Handler) (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln)
+	s.servers = append(s.servers, srv)
+	return "http://" + ln.Addr().String(), nil
+}
+
+// Stop stops everything, gatehouse processes first.
+func (s *stack) Stop() {
+	for _, cmd := range s.procs {
+		cmd.Process.Signal(syscall.SIGTERM)
+	}
+	for _, cmd := range s.procs {
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+	}
+	for _, srv := range s.servers {
+		srv.Close()
+	}
+	for _, c := range s.closers {
+		c()
+	}
+	localservices.StopAll()
+	os.RemoveAll(s.dir)
+}
+
+func (s *stack) logTail(name string) string {
+	data, _ := os.ReadFile(filepath.Join(s.dir, name+".log"))
+	if len(data) > 3000 {
+		data = data[len(data)-3000:]
+	}
+	return string(data)
+}
+
+// waitReady polls url until it answers (with 200 when want200).
+func waitReady(ctx context.Context, url string, want200 bool) error {
+	client := &http.Client{Timeout: time.Second}
+	for {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		resp, err := client.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			if !want200 || resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			if err == nil {
+				err = fmt.Errorf("status %d", resp.StatusCode)
+			}
+			return fmt.Errorf("not ready at %s: %v", url, err)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+func freeAddr() string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// sampleAPI is the protected backend: it answers with the identity
+// Gatehouse gave it, as a backend would read it.
+func sampleAPI(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(map[string]string{
+		"route":            r.Method + " " + r.URL.Path,
+		"internal_user_id": r.Header.Get("X-Gatehouse-User-Id"),
+		"caller_kind":      r.Header.Get("X-Gatehouse-Caller-Kind"),
+		"client_id":        r.Header.Get("X-Gatehouse-Client-Id"),
+	})
+}
