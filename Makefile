@@ -86,9 +86,15 @@ fuzz:
 	done; \
 	echo "$$n fuzz targets ran for $(FUZZTIME) each"; [ $$n -gt 0 ]
 
-## bench: every benchmark BENCHCOUNT times into BENCHOUT, summarised by benchstat.
+## bench: every benchmark, BENCHCOUNT rounds of one run each (interleaved, so a
+## benchmark and its baseline see the same machine load), into BENCHOUT, then
+## summarised by benchstat.
 bench: tools
-	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) ./... | tee $(BENCHOUT)
+	@: > $(BENCHOUT)
+	@for i in $$(seq $(BENCHCOUNT)); do \
+	  echo "bench round $$i of $(BENCHCOUNT)" >&2; \
+	  $(GO) test -run '^$$' -bench . -benchmem -count 1 ./... | grep -v '^ok\|^PASS\|no test files' >> $(BENCHOUT); \
+	done
 	$(BENCHSTAT) $(BENCHOUT)
 
 ## bench-serve: gatehouse serve under a bounded loopback load (wrk) behind

@@ -2,7 +2,6 @@ package portal
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -10,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -18,6 +16,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/authorizer"
 	"github.com/gatehouse-auth/gatehouse/cognitoauth"
+	"github.com/gatehouse-auth/gatehouse/internal/clientsecret"
 	"github.com/gatehouse-auth/gatehouse/internal/envconfig"
 	"github.com/gatehouse-auth/gatehouse/jwtverify"
 	"github.com/gatehouse-auth/gatehouse/mapping"
@@ -49,7 +48,6 @@ const (
 )
 
 const (
-	secretFetchTimeout         = 5 * time.Second
 	hydrateTimeout             = 3 * time.Second
 	minBodyBytes, maxBodyBytes = 1 << 10, 1 << 20
 )
@@ -156,34 +154,15 @@ func ConfigFromEnv(getenv func(string) string) (EnvConfig, error) {
 
 // SecretsManagerAPI is the Secrets Manager call Build makes. A
 // *secretsmanager.Client satisfies it.
-type SecretsManagerAPI interface {
-	GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, optFns ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
-}
-
-var _ SecretsManagerAPI = (*secretsmanager.Client)(nil)
+type SecretsManagerAPI = clientsecret.API
 
 // FetchSignInClientSecret reads the sign-in client's secret from Secrets
 // Manager: the secret string, or its "client_secret" member when it is a
 // JSON object. Errors never carry the value.
 func FetchSignInClientSecret(ctx context.Context, api SecretsManagerAPI, secretID string) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, secretFetchTimeout)
-	defer cancel()
-	out, err := api.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(secretID)})
+	v, err := clientsecret.Fetch(ctx, api, secretID)
 	if err != nil {
-		return "", fmt.Errorf("%s: reading %s from Secrets Manager: %s", EnvSignInClientSecretARN, secretID, safeAWSError(err))
-	}
-	v := aws.ToString(out.SecretString)
-	if strings.HasPrefix(strings.TrimSpace(v), "{") {
-		var obj struct {
-			ClientSecret string `json:"client_secret"`
-		}
-		if json.Unmarshal([]byte(v), &obj) != nil || obj.ClientSecret == "" {
-			return "", fmt.Errorf("%s: secret %s is a JSON object without a string \"client_secret\"", EnvSignInClientSecretARN, secretID)
-		}
-		v = obj.ClientSecret
-	}
-	if strings.TrimSpace(v) == "" {
-		return "", fmt.Errorf("%s: secret %s holds no string value", EnvSignInClientSecretARN, secretID)
+		return "", fmt.Errorf("%s: %w", EnvSignInClientSecretARN, err)
 	}
 	return v, nil
 }

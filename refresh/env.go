@@ -2,16 +2,13 @@ package refresh
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -19,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/gatehouse-auth/gatehouse/cognitoauth"
+	"github.com/gatehouse-auth/gatehouse/internal/clientsecret"
 	"github.com/gatehouse-auth/gatehouse/internal/envconfig"
 	"github.com/gatehouse-auth/gatehouse/jwtverify"
 	"github.com/gatehouse-auth/gatehouse/mapping"
@@ -146,37 +144,15 @@ func fromEnv(getenv func(string) string, admin bool) (EnvConfig, error) {
 
 // SecretsManagerAPI is the part of Secrets Manager BuildService uses. A
 // *secretsmanager.Client satisfies it.
-type SecretsManagerAPI interface {
-	GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, optFns ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
-}
-
-var _ SecretsManagerAPI = (*secretsmanager.Client)(nil)
-
-// secretTimeout bounds fetching the client secret at start-up.
-const secretTimeout = 5 * time.Second
+type SecretsManagerAPI = clientsecret.API
 
 // FetchClientSecret reads the partner client secret from Secrets Manager:
 // the secret's string, or its "client_secret" member when it is a JSON
 // object. Errors never carry the value.
 func FetchClientSecret(ctx context.Context, api SecretsManagerAPI, secretID string) (Secret, error) {
-	ctx, cancel := context.WithTimeout(ctx, secretTimeout)
-	defer cancel()
-	out, err := api.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(secretID)})
+	v, err := clientsecret.Fetch(ctx, api, secretID)
 	if err != nil {
-		return "", fmt.Errorf("%s: reading %s from Secrets Manager: %s", EnvPartnerClientSecretID, secretID, safeError(err))
-	}
-	v := aws.ToString(out.SecretString)
-	if strings.HasPrefix(strings.TrimSpace(v), "{") {
-		var obj struct {
-			ClientSecret string `json:"client_secret"`
-		}
-		if json.Unmarshal([]byte(v), &obj) != nil || obj.ClientSecret == "" {
-			return "", fmt.Errorf("%s: secret %s is a JSON object without a string \"client_secret\"", EnvPartnerClientSecretID, secretID)
-		}
-		v = obj.ClientSecret
-	}
-	if strings.TrimSpace(v) == "" {
-		return "", fmt.Errorf("%s: secret %s holds no string value", EnvPartnerClientSecretID, secretID)
+		return "", fmt.Errorf("%s: %w", EnvPartnerClientSecretID, err)
 	}
 	return Secret(v), nil
 }
