@@ -9,14 +9,15 @@ import (
 	"github.com/gatehouse-auth/gatehouse/jwtverify/cognitotest"
 )
 
-// benchSetup makes a verifier with a warm token cache and an authorizer
-// with a warm mapping cache, both for the same token.
-func benchSetup(b *testing.B, logger *slog.Logger, metrics io.Writer) (*Authorizer, TokenVerifier, string) {
+// benchSetup makes a verifier (with a warm token cache of tokenCache
+// entries, or none) and an authorizer with a warm mapping cache, both for
+// the same token.
+func benchSetup(b *testing.B, tokenCache int, logger *slog.Logger, metrics io.Writer) (*Authorizer, TokenVerifier, string) {
 	b.Helper()
 	is := newIssuer(b)
 	store := newStore(b, 0)
 	populate(b, store)
-	v := newVerifier(b, is, 1000)
+	v := newVerifier(b, is, tokenCache)
 	a, err := New(Config{Verifier: v, Directory: store, Rules: testRules, Logger: logger, Metrics: metrics})
 	if err != nil {
 		b.Fatal(err)
@@ -29,37 +30,52 @@ func benchSetup(b *testing.B, logger *slog.Logger, metrics io.Writer) (*Authoriz
 }
 
 // BenchmarkBareVerify is the baseline: jwtverify alone on the same token
-// with the same (warm) token cache.
+// with the same token cache (warm), or with none (every call checks the
+// RS256 signature).
 func BenchmarkBareVerify(b *testing.B) {
-	_, v, token := benchSetup(b, nil, nil)
-	ctx := context.Background()
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := v.Verify(ctx, token); err != nil {
-			b.Fatal(err)
-		}
+	for _, bc := range tokenCacheCases {
+		b.Run(bc.name, func(b *testing.B) {
+			_, v, token := benchSetup(b, bc.size, nil, nil)
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := v.Verify(ctx, token); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 
-// BenchmarkDecide is the whole in-process decision with warm caches: token
-// extraction, verification, mapping lookup, rules and grants (logs and
-// metrics off).
+// BenchmarkDecide is the whole in-process decision with a warm mapping
+// cache: token extraction, verification (token cache as in
+// BenchmarkBareVerify), mapping lookup, rules and grants (logs and metrics
+// off).
 func BenchmarkDecide(b *testing.B) {
-	a, _, token := benchSetup(b, nil, nil)
-	ctx := context.Background()
-	r := Request{Authorization: "Bearer " + token, Method: "GET", Path: "/orders/42"}
-	b.ReportAllocs()
-	for b.Loop() {
-		if d := a.Decide(ctx, r); d.Outcome != OutcomeAllow {
-			b.Fatal(d.Reason)
-		}
+	for _, bc := range tokenCacheCases {
+		b.Run(bc.name, func(b *testing.B) {
+			a, _, token := benchSetup(b, bc.size, nil, nil)
+			ctx := context.Background()
+			r := Request{Authorization: "Bearer " + token, Method: "GET", Path: "/orders/42"}
+			b.ReportAllocs()
+			for b.Loop() {
+				if d := a.Decide(ctx, r); d.Outcome != OutcomeAllow {
+					b.Fatal(d.Reason)
+				}
+			}
+		})
 	}
 }
+
+var tokenCacheCases = []struct {
+	name string
+	size int
+}{{"token-cache", 1000}, {"no-token-cache", 0}}
 
 // BenchmarkDecideObserved adds what production adds: a JSON log line and an
 // EMF metric line per decision (written to io.Discard).
 func BenchmarkDecideObserved(b *testing.B) {
-	a, _, token := benchSetup(b, slog.New(slog.NewJSONHandler(io.Discard, nil)), io.Discard)
+	a, _, token := benchSetup(b, 1000, slog.New(slog.NewJSONHandler(io.Discard, nil)), io.Discard)
 	ctx := context.Background()
 	r := Request{Authorization: "Bearer " + token, Method: "GET", Path: "/orders/42"}
 	b.ReportAllocs()

@@ -130,7 +130,7 @@ func TestBuild(t *testing.T) {
 	if d := a.Decide(ctx, Request{Authorization: "Bearer " + is.IDToken("alice", m2mClient)}); d.Outcome != OutcomeUnauthorized || d.Reason != "client_id" {
 		t.Errorf("a user token of an unlisted client: %v %s", d.Outcome, d.Reason)
 	}
-	if !strings.Contains(logs.String(), `"authorizer start"`) || len(metrics.lines(t)) != 4 {
+	if !strings.Contains(logs.String(), `"authorizer start"`) || len(jsonLines(t, metrics)) != 4 {
 		t.Fatalf("logs %s metrics %s", logs.String(), metrics.String())
 	}
 

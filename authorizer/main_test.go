@@ -1,7 +1,6 @@
 package authorizer
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -18,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/gatehouse-auth/gatehouse/internal/localservices"
+	"github.com/gatehouse-auth/gatehouse/internal/logscan"
 	"github.com/gatehouse-auth/gatehouse/jwtverify"
 	"github.com/gatehouse-auth/gatehouse/jwtverify/cognitotest"
 	"github.com/gatehouse-auth/gatehouse/mapping"
@@ -136,26 +136,11 @@ var testRules = []Rule{
 	{Method: "GET", Path: "/health"}, // no requirement: never denies
 }
 
-// logBuffer is a concurrency-safe buffer for a JSON slog handler.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
+// logBuffer collects log lines from concurrent writers.
+type logBuffer = logscan.Buffer
 
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// lines returns the JSON objects written, one per line.
-func (l *logBuffer) lines(t testing.TB) []map[string]any {
+// jsonLines returns the JSON objects written to l, one per line.
+func jsonLines(t testing.TB, l *logBuffer) []map[string]any {
 	t.Helper()
 	var out []map[string]any
 	for _, line := range strings.Split(strings.TrimSpace(l.String()), "\n") {

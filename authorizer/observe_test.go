@@ -52,7 +52,7 @@ func TestLogsAndMetrics(t *testing.T) {
 	_, _ = a.HandleToken(ctx, events.APIGatewayCustomAuthorizerRequest{Type: "TOKEN", AuthorizationToken: "Bearer " + tokens[0], MethodArn: "bogus"})
 	outcomes = append(outcomes, "error")
 
-	lines := logs.lines(t)
+	lines := jsonLines(t, logs)
 	if len(lines) != len(outcomes) {
 		t.Fatalf("%d log lines for %d decisions:\n%s", len(lines), len(outcomes), logs.String())
 	}
@@ -70,7 +70,7 @@ func TestLogsAndMetrics(t *testing.T) {
 		t.Errorf("kinds/outcomes: %v / %v", lines[2], lines[3])
 	}
 
-	mlines := metrics.lines(t)
+	mlines := jsonLines(t, metrics)
 	if len(mlines) != len(outcomes) {
 		t.Fatalf("%d metric lines for %d decisions", len(mlines), len(outcomes))
 	}

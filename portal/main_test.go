@@ -1,7 +1,6 @@
 package portal_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -27,6 +26,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/cognitoauth"
 	"github.com/gatehouse-auth/gatehouse/internal/clientcredentials"
 	"github.com/gatehouse-auth/gatehouse/internal/localservices"
+	"github.com/gatehouse-auth/gatehouse/internal/logscan"
 	"github.com/gatehouse-auth/gatehouse/internal/openapicheck"
 	"github.com/gatehouse-auth/gatehouse/jwtverify"
 	"github.com/gatehouse-auth/gatehouse/mapping"
@@ -62,22 +62,7 @@ func openAPI(tb testing.TB) *openapicheck.Doc {
 }
 
 // syncBuffer collects log lines from concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer = logscan.Buffer
 
 // fixture is one user pool (cognito-local), one mapping table
 // (moto_server), the token endpoint stand-in and an authorizer, all

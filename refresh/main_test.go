@@ -1,7 +1,6 @@
 package refresh_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -23,6 +22,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/cognitoauth"
 	"github.com/gatehouse-auth/gatehouse/internal/localservices"
+	"github.com/gatehouse-auth/gatehouse/internal/logscan"
 	"github.com/gatehouse-auth/gatehouse/jwtverify"
 	"github.com/gatehouse-auth/gatehouse/jwtverify/cognitotest"
 	"github.com/gatehouse-auth/gatehouse/mapping"
@@ -303,23 +303,8 @@ func assertNoSecrets(t testing.TB, logs string, secrets ...string) {
 	}
 }
 
-// logBuffer is a concurrency-safe buffer for a slog handler.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+// logBuffer collects log lines from concurrent writers.
+type logBuffer = logscan.Buffer
 
 type recorder struct {
 	mu     sync.Mutex

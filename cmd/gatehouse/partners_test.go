@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
 	"github.com/gatehouse-auth/gatehouse/internal/localservices"
+	"github.com/gatehouse-auth/gatehouse/internal/logscan"
 	"github.com/gatehouse-auth/gatehouse/mapping"
 	"github.com/gatehouse-auth/gatehouse/refresh"
 )
@@ -148,22 +148,8 @@ func TestPartnersCommands(t *testing.T) {
 	}
 }
 
-type partnersLog struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *partnersLog) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *partnersLog) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// partnersLog collects log lines from concurrent writers.
+type partnersLog = logscan.Buffer
 
 var listeningRE = regexp.MustCompile(`"partners serve listening","addr":"([^"]+)"`)
 

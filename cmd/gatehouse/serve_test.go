@@ -9,11 +9,11 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/authorizer"
+	"github.com/gatehouse-auth/gatehouse/internal/logscan"
 	"github.com/gatehouse-auth/gatehouse/jwtverify/cognitotest"
 )
 
@@ -53,23 +53,8 @@ func TestServeUsageErrors(t *testing.T) {
 	}
 }
 
-// syncBuffer is an io.Writer safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer collects log lines from concurrent writers.
+type syncBuffer = logscan.Buffer
 
 // listening returns the addresses serve logged, by listener name.
 func listening(log string) map[string]string {
