@@ -38,10 +38,10 @@ type pool struct {
 	clientIDs []string // nil with SkipClientIDCheck
 	// anyM2M exempts client-credentials tokens from clientIDs.
 	anyM2M bool
-	groups    []string
-	scopes    []string
-	grace     float64 // seconds
-	check     func(context.Context, *Claims) error
+	groups []string
+	scopes []string
+	grace  float64 // seconds
+	check  func(context.Context, *Claims) error
 }
 
 // userPoolIDPattern is "<region>_<id>". Being strict here also keeps the
