@@ -51,6 +51,11 @@ func testEnv(tb testing.TB) env {
 			return
 		}
 		envVal.ddb = dynamodb.NewFromConfig(envVal.cfg)
+		if endpointIsMoto(tb) {
+			// One queue for every test's requests (see serialHTTP).
+			serial := &serialHTTP{next: awshttp.NewBuildableClient()}
+			envVal.ddb = dynamodb.NewFromConfig(envVal.cfg, func(o *dynamodb.Options) { o.HTTPClient = serial })
+		}
 		envVal.kms = kms.NewFromConfig(envVal.cfg)
 		key, err := envVal.kms.CreateKey(ctx, &kms.CreateKeyInput{Description: aws.String("gatehouse mapping tests")})
 		if err != nil {
@@ -91,7 +96,10 @@ func newStore(tb testing.TB, adjust func(*mapping.Config)) (*mapping.Store, stri
 	tb.Helper()
 	e := testEnv(tb)
 	table := newTable(tb)
-	cfg := mapping.Config{Table: table, DynamoDB: e.ddb, KMS: e.kms, KMSKeyID: e.keyID}
+	// A generous per-call bound: with moto, requests wait in one queue
+	// (serialHTTP), and under the race detector on a busy machine the wait
+	// can pass the 3 s default. Fault tests set their own.
+	cfg := mapping.Config{Table: table, DynamoDB: e.ddb, KMS: e.kms, KMSKeyID: e.keyID, Timeout: 30 * time.Second}
 	if adjust != nil {
 		adjust(&cfg)
 	}
@@ -100,6 +108,16 @@ func newStore(tb testing.TB, adjust func(*mapping.Config)) (*mapping.Store, stri
 		tb.Fatalf("New: %v", err)
 	}
 	return s, table
+}
+
+// mustCreateUser creates a user with a new internal id, or fails the test.
+func mustCreateUser(tb testing.TB, st *mapping.Store, username string, kind mapping.Kind) mapping.User {
+	tb.Helper()
+	u, err := st.CreateUser(ctxT(tb), "", username, kind)
+	if err != nil {
+		tb.Fatalf("CreateUser(%s): %v", username, err)
+	}
+	return u
 }
 
 // scan returns every item of a table, keyed "PK|SK".
@@ -215,13 +233,13 @@ func ctxT(tb testing.TB) context.Context {
 }
 
 // moto 5.2.1 does not isolate concurrent TransactWriteItems calls: it
-// deep-copies the table, checks and applies the items one by one, and on a
+// deep-copies its tables, checks and applies the items one by one, and on a
 // failed condition puts the copy back — which can let two conflicting
-// transactions both succeed, or wipe a concurrent winner's items. DynamoDB
-// serializes conflicting transactions. So when (and only when) the
-// endpoint is moto, the race tests send one request at a time to it; the
-// goroutines, the Store and the SDK still run concurrently. Against any
-// other endpoint they run unchanged.
+// transactions both succeed, or wipe a concurrent winner's items, even
+// another test's in another table. DynamoDB serializes conflicting
+// transactions. So when (and only when) the endpoint is moto, every test's
+// requests to it go through one queue; the goroutines, the Store and the SDK
+// still run concurrently. Against any other endpoint they run unchanged.
 var (
 	motoOnce sync.Once
 	motoIs   bool
@@ -244,15 +262,9 @@ func endpointIsMoto(tb testing.TB) bool {
 	return motoIs
 }
 
-// raceClient is the DynamoDB client for tests of concurrent writes.
-func raceClient(tb testing.TB) *dynamodb.Client {
-	e := testEnv(tb)
-	if !endpointIsMoto(tb) {
-		return e.ddb
-	}
-	serial := &serialHTTP{next: awshttp.NewBuildableClient()}
-	return dynamodb.NewFromConfig(e.cfg, func(o *dynamodb.Options) { o.HTTPClient = serial })
-}
+// raceClient is the DynamoDB client for tests of concurrent writes: the
+// shared one, which queues requests to moto (see above).
+func raceClient(tb testing.TB) *dynamodb.Client { return testEnv(tb).ddb }
 
 type serialHTTP struct {
 	mu   sync.Mutex

@@ -34,8 +34,14 @@ func TestPartners(t *testing.T) {
 	// The test ends with concurrent rotations.
 	st, table := newStore(t, func(c *mapping.Config) { c.DynamoDB = raceClient(t) })
 	ctx := ctxT(t)
-	acme, _ := st.CreateUser(ctx, "", "acme", mapping.KindPartner)
-	person, _ := st.CreateUser(ctx, "", "alice", mapping.KindUser)
+	acme, err := st.CreateUser(ctx, "", "acme", mapping.KindPartner)
+	if err != nil {
+		t.Fatalf("CreateUser: %v", err)
+	}
+	person, err := st.CreateUser(ctx, "", "alice", mapping.KindUser)
+	if err != nil {
+		t.Fatalf("CreateUser: %v", err)
+	}
 
 	p := putPartner(t, st, acme.InternalID, "p-1", "refresh-1")
 	if p.Status != mapping.PartnerActive || p.Version != 1 || p.Created.IsZero() {
@@ -157,7 +163,7 @@ func TestPartnerLimit(t *testing.T) {
 	t.Parallel()
 	st, _ := newStore(t, nil)
 	ctx := ctxT(t)
-	acme, _ := st.CreateUser(ctx, "", "acme", mapping.KindPartner)
+	acme := mustCreateUser(t, st, "acme", mapping.KindPartner)
 	for i := range mapping.MaxPartnersPerUser {
 		putPartner(t, st, acme.InternalID, string(rune('a'+i)), "token-"+string(rune('a'+i)))
 	}
@@ -174,7 +180,7 @@ func TestSealedTokenMovedToAnotherRecord(t *testing.T) {
 	t.Parallel()
 	st, table := newStore(t, nil)
 	ctx := ctxT(t)
-	acme, _ := st.CreateUser(ctx, "", "acme", mapping.KindPartner)
+	acme := mustCreateUser(t, st, "acme", mapping.KindPartner)
 	a := putPartner(t, st, acme.InternalID, "p-a", "token-a")
 	putPartner(t, st, acme.InternalID, "p-b", "token-b")
 

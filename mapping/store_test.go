@@ -116,8 +116,8 @@ func TestClients(t *testing.T) {
 	t.Parallel()
 	st, table := newStore(t, nil)
 	ctx := ctxT(t)
-	alice, _ := st.CreateUser(ctx, "", "alice", "")
-	bob, _ := st.CreateUser(ctx, "", "bob", "")
+	alice := mustCreateUser(t, st, "alice", "")
+	bob := mustCreateUser(t, st, "bob", "")
 
 	c, err := st.AddClient(ctx, alice.InternalID, mapping.Client{ClientID: "c-2", Label: "cron", Scopes: []string{"api/read"}})
 	if err != nil {
@@ -225,7 +225,7 @@ func TestClientLimit(t *testing.T) {
 	t.Parallel()
 	st, table := newStore(t, nil)
 	ctx := ctxT(t)
-	u, _ := st.CreateUser(ctx, "", "alice", "")
+	u := mustCreateUser(t, st, "alice", "")
 	for i := range mapping.MaxClientsPerUser {
 		if _, err := st.AddClient(ctx, u.InternalID, mapping.Client{ClientID: fmt.Sprintf("c-%02d", i)}); err != nil {
 			t.Fatalf("AddClient %d: %v", i, err)
@@ -248,8 +248,8 @@ func TestDeleteUser(t *testing.T) {
 	t.Parallel()
 	st, table := newStore(t, nil)
 	ctx := ctxT(t)
-	alice, _ := st.CreateUser(ctx, "", "alice", mapping.KindPartner)
-	bob, _ := st.CreateUser(ctx, "", "bob", "")
+	alice := mustCreateUser(t, st, "alice", mapping.KindPartner)
+	bob := mustCreateUser(t, st, "bob", "")
 	for _, id := range []string{"a-1", "a-2"} {
 		if _, err := st.AddClient(ctx, alice.InternalID, mapping.Client{ClientID: id}); err != nil {
 			t.Fatal(err)
@@ -313,7 +313,7 @@ func TestDeleteUserRacingAddClient(t *testing.T) {
 	t.Parallel()
 	st, table := newStore(t, nil)
 	ctx := ctxT(t)
-	u, _ := st.CreateUser(ctx, "", "alice", "")
+	u := mustCreateUser(t, st, "alice", "")
 	if _, err := st.AddClient(ctx, u.InternalID, mapping.Client{ClientID: "c-1"}); err != nil {
 		t.Fatal(err)
 	}
@@ -433,7 +433,7 @@ func TestConcurrentWrites(t *testing.T) {
 	t.Run("resets of one client", func(t *testing.T) {
 		t.Parallel()
 		st, table := newStore(t, racing)
-		u, _ := st.CreateUser(ctx, "", "alice", "")
+		u := mustCreateUser(t, st, "alice", "")
 		if _, err := st.AddClient(ctx, u.InternalID, mapping.Client{ClientID: "old"}); err != nil {
 			t.Fatal(err)
 		}

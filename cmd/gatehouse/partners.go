@@ -8,10 +8,9 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
-	"time"
 
+	"github.com/gatehouse-auth/gatehouse/forwardauth"
 	"github.com/gatehouse-auth/gatehouse/refresh"
 )
 
@@ -38,16 +37,8 @@ JSON: hand it to the partner over a secure channel; Gatehouse cannot show
 it again. Exit status: 0 done, 1 not found, conflict or partially done
 (revoked here but not at Cognito), 2 usage, configuration or service error.`
 
-// Timeouts of `partners serve`; none is infinite.
-const (
-	partnersReadHeaderTimeout = 5 * time.Second
-	partnersReadTimeout       = 10 * time.Second
-	partnersWriteTimeout      = 30 * time.Second
-	partnersIdleTimeout       = 120 * time.Second
-	partnersShutdownTimeout   = 15 * time.Second
-	partnersMaxHeaderBytes    = 32 << 10
-	partnersDefaultAddr       = "127.0.0.1:8082"
-)
+// partnersDefaultAddr is where `partners serve` listens by default.
+const partnersDefaultAddr = "127.0.0.1:8082"
 
 // runPartners is `gatehouse partners serve|register|rotate|revoke|show`.
 func runPartners(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -154,7 +145,7 @@ func partnersFailed(fs *flag.FlagSet, stderr io.Writer, err error) int {
 }
 
 // partnersServe serves the HTTP API until ctx ends, then shuts down
-// gracefully (requests under way get partnersShutdownTimeout).
+// gracefully.
 func partnersServe(ctx context.Context, args []string, stderr io.Writer) int {
 	fs := partnersFlags("serve", stderr)
 	addr := fs.String("addr", partnersDefaultAddr, "listen `address`")
@@ -183,29 +174,10 @@ func partnersServe(ctx context.Context, args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "%s: %v\n", fs.Name(), err)
 		return 2
 	}
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: partnersReadHeaderTimeout,
-		ReadTimeout:       partnersReadTimeout,
-		WriteTimeout:      partnersWriteTimeout,
-		IdleTimeout:       partnersIdleTimeout,
-		MaxHeaderBytes:    partnersMaxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
-	}
 	logger.Info("partners serve listening", "addr", ln.Addr().String())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
-	select {
-	case err := <-done:
+	// The timeouts are gatehouse serve's defaults; none is infinite.
+	if err := serveUntilDone(ctx, ln, h, forwardauth.ServerConfig{}, logger); err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", fs.Name(), err)
-		return 2
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), partnersShutdownTimeout)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		fmt.Fprintf(stderr, "%s: shutdown: %v\n", fs.Name(), err)
 		return 2
 	}
 	logger.Info("partners serve stopped")

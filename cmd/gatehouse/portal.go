@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"time"
 
@@ -91,36 +90,14 @@ func servePortal(ctx context.Context, args []string, getenv func(string) string,
 		fmt.Fprintf(stderr, "gatehouse portal: listen on %s: %v\n", addr, err)
 		return 1
 	}
-	server := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: srv.ReadHeaderTimeout,
-		ReadTimeout:       srv.ReadTimeout,
-		WriteTimeout:      srv.WriteTimeout,
-		IdleTimeout:       srv.IdleTimeout,
-		MaxHeaderBytes:    forwardauth.DefaultMaxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
 	logger.Info("listening", slog.String("addr", ln.Addr().String()))
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- server.Serve(ln) }()
-	select {
-	case err := <-errc:
+	if err := serveUntilDone(ctx, ln, h, srv, logger); err != nil {
 		fmt.Fprintln(stderr, "gatehouse portal:", err)
 		return 1
-	case <-ctx.Done():
 	}
-	logger.Info("shutting down", slog.Duration("deadline", srv.ShutdownTimeout))
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), srv.ShutdownTimeout)
-	defer cancel()
-	if err := server.Shutdown(sctx); err != nil {
-		server.Close()
-		fmt.Fprintln(stderr, "gatehouse portal: graceful shutdown:", err)
-		return 1
-	}
-	<-errc
 	fmt.Fprintln(stdout, "gatehouse portal: stopped")
 	return 0
 }
