@@ -9,11 +9,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
 )
 
 // TableWaitTimeout bounds how long CreateTable waits for the table to
 // become active.
 const TableWaitTimeout = 2 * time.Minute
+
+// createTableAttempts bounds CreateTable's tries when attempts get no answer.
+const createTableAttempts = 3
 
 // CreateTable creates the mapping table for local development and tests
 // (in AWS the infrastructure code creates it): string keys PK (hash) and SK
@@ -23,7 +27,7 @@ func CreateTable(ctx context.Context, api TableAPI, table string, wait bool) err
 	if err := checkTableName(table); err != nil {
 		return err
 	}
-	_, err := api.CreateTable(ctx, &dynamodb.CreateTableInput{
+	in := &dynamodb.CreateTableInput{
 		TableName: aws.String(table),
 		AttributeDefinitions: []types.AttributeDefinition{
 			{AttributeName: aws.String(attrPK), AttributeType: types.ScalarAttributeTypeS},
@@ -34,13 +38,28 @@ func CreateTable(ctx context.Context, api TableAPI, table string, wait bool) err
 			{AttributeName: aws.String(attrSK), KeyType: types.KeyTypeRange},
 		},
 		BillingMode: types.BillingModePayPerRequest,
-	})
-	if err != nil {
+	}
+	// CreateTable is not idempotent, so the SDK's own retries are off: when
+	// an attempt gets no answer (a dropped connection, a timeout) the table
+	// may exist already, and a retry's "in use" then means our own earlier
+	// attempt created it, not that the table was there before.
+	noRetry := func(o *dynamodb.Options) { o.RetryMaxAttempts = 1 }
+	for attempt := 1; ; attempt++ {
+		_, err := api.CreateTable(ctx, in, noRetry)
+		if err == nil {
+			break
+		}
 		var inUse *types.ResourceInUseException
 		if errors.As(err, &inUse) {
+			if attempt > 1 {
+				break
+			}
 			return fmt.Errorf("%w: table %q already exists", ErrConflict, table)
 		}
-		return classify("dynamodb", "CreateTable", err)
+		var answered smithy.APIError
+		if errors.As(err, &answered) || attempt == createTableAttempts || ctx.Err() != nil {
+			return classify("dynamodb", "CreateTable", err)
+		}
 	}
 	if !wait {
 		return nil
