@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"net/http"
 	"strings"
 	"testing"
@@ -55,14 +56,16 @@ func TestPortalServes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := mapping.CreateTable(ctx, dynamodb.NewFromConfig(cfg), "cli-portal", true); err != nil {
+	// A table of its own: the endpoint may be shared (AWS_ENDPOINT_URL_DYNAMODB).
+	table := "cli-portal-" + strings.ToLower(rand.Text()[:10])
+	if err := mapping.CreateTable(ctx, dynamodb.NewFromConfig(cfg), table, true); err != nil {
 		t.Fatal(err)
 	}
 	poolID := *pool.UserPool.Id
 	issuer := strings.TrimRight(localservices.Endpoint(localservices.CognitoIDP), "/") + "/" + poolID
 	env := map[string]string{
 		"GATEHOUSE_USER_POOL_ID": poolID, "GATEHOUSE_CLIENT_IDS": "web", "GATEHOUSE_ISSUER": issuer,
-		"GATEHOUSE_INSECURE_HTTP": "true", "GATEHOUSE_TABLE": "cli-portal", "GATEHOUSE_API_CLIENTS_GROUP": "developers",
+		"GATEHOUSE_INSECURE_HTTP": "true", "GATEHOUSE_TABLE": table, "GATEHOUSE_API_CLIENTS_GROUP": "developers",
 		"GATEHOUSE_API_CLIENT_SCOPES": "orders/read", "GATEHOUSE_TOKEN_ENDPOINT": "http://127.0.0.1:1/oauth2/token",
 	}
 	sctx, stop := context.WithCancel(ctx)

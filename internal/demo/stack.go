@@ -162,7 +162,9 @@ func (s *stack) provisionPool(ctx context.Context) error {
 }
 
 func (s *stack) provisionStore(ctx context.Context, ddb *dynamodb.Client, k *kms.Client) error {
-	s.table = "gatehouse-demo"
+	// A name of its own: the endpoint may be one the developer set up and
+	// reuses (AWS_ENDPOINT_URL_DYNAMODB).
+	s.table = "gatehouse-demo-" + strings.ToLower(rand.Text()[:8])
 	if err := mapping.CreateTable(ctx, ddb, s.table, true); err != nil {
 		return err
 	}
