@@ -5,12 +5,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
-	"github.com/gatehouse-auth/gatehouse/internal/localservices"
+	"github.com/gatehouse-auth/gatehouse/internal/userpool"
 	"github.com/gatehouse-auth/gatehouse/jwtverify"
 	"github.com/gatehouse-auth/gatehouse/mapping"
 )
@@ -25,46 +24,30 @@ func TestRealCognitoLocalTokens(t *testing.T) {
 		t.Fatal(err)
 	}
 	idp := cip.NewFromConfig(cfg)
-	p, err := idp.CreateUserPool(ctx, &cip.CreateUserPoolInput{PoolName: aws.String("authorizer-test")})
+	p, err := userpool.Create(ctx, idp, "authorizer-test")
 	if err != nil {
 		t.Fatal(err)
 	}
-	pool := *p.UserPool.Id
-	c, err := idp.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{
-		UserPoolId: aws.String(pool), ClientName: aws.String("web"),
-		ExplicitAuthFlows: []types.ExplicitAuthFlowsType{types.ExplicitAuthFlowsTypeAllowAdminUserPasswordAuth},
-	})
+	pool := p.ID
+	client, _, err := p.Client(ctx, "web", false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	client := *c.UserPoolClient.ClientId
 	const password = "Correct-Horse-Battery-9"
 	for _, name := range []string{"dana", "eve"} {
-		if _, err := idp.AdminCreateUser(ctx, &cip.AdminCreateUserInput{
-			UserPoolId: aws.String(pool), Username: aws.String(name), MessageAction: types.MessageActionTypeSuppress,
-		}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := idp.AdminSetUserPassword(ctx, &cip.AdminSetUserPasswordInput{
-			UserPoolId: aws.String(pool), Username: aws.String(name), Password: aws.String(password), Permanent: true,
-		}); err != nil {
+		if err := p.User(ctx, name, password); err != nil {
 			t.Fatal(err)
 		}
 	}
 	signIn := func(name string) *types.AuthenticationResultType {
-		res, err := idp.AdminInitiateAuth(ctx, &cip.AdminInitiateAuthInput{
-			UserPoolId: aws.String(pool), ClientId: aws.String(client),
-			AuthFlow:       types.AuthFlowTypeAdminUserPasswordAuth,
-			AuthParameters: map[string]string{"USERNAME": name, "PASSWORD": password},
-		})
-		if err != nil || res.AuthenticationResult == nil {
-			t.Fatalf("sign in %s: %v", name, err)
+		res, err := p.SignIn(ctx, client, name, password)
+		if err != nil {
+			t.Fatal(err)
 		}
-		return res.AuthenticationResult
+		return res
 	}
 
-	endpoint := strings.TrimRight(localservices.Endpoint(localservices.CognitoIDP), "/")
-	issuer := endpoint + "/" + pool
+	issuer := p.LocalIssuer()
 	vctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	// cognito-local names pools "local_<id>", which jwtverify refuses as a

@@ -32,13 +32,13 @@ const (
 	EnvJWKSURL           = envconfig.JWKSURL
 	EnvInsecureHTTP      = envconfig.InsecureHTTP
 	EnvClockSkew         = envconfig.ClockSkew
-	EnvTable             = "GATEHOUSE_TABLE"
+	EnvTable             = envconfig.Table
 	EnvRoutes            = "GATEHOUSE_ROUTES"
 	EnvRoutesFile        = "GATEHOUSE_ROUTES_FILE"
 	EnvTokenCacheSize    = "GATEHOUSE_TOKEN_CACHE_SIZE"
 	EnvMappingCacheSize  = "GATEHOUSE_MAPPING_CACHE_SIZE"
 	EnvMappingCacheTTL   = "GATEHOUSE_MAPPING_CACHE_TTL"
-	EnvMappingTimeout    = "GATEHOUSE_MAPPING_TIMEOUT"
+	EnvMappingTimeout    = envconfig.MappingTimeout
 	EnvResponseBudget    = "GATEHOUSE_RESPONSE_BUDGET"
 	EnvHTTPAPIResponse   = "GATEHOUSE_HTTP_API_RESPONSE"
 	EnvMetrics           = "GATEHOUSE_METRICS"

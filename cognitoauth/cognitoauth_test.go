@@ -16,10 +16,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
-	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
 	"github.com/gatehouse-auth/gatehouse/cognitoauth"
 	"github.com/gatehouse-auth/gatehouse/internal/localservices"
+	"github.com/gatehouse-auth/gatehouse/internal/userpool"
 )
 
 func TestMain(m *testing.M) {
@@ -56,31 +56,19 @@ func TestFlowsAgainstCognitoLocal(t *testing.T) {
 		t.Fatal(err)
 	}
 	idp := cip.NewFromConfig(awsCfg)
-	pool, err := idp.CreateUserPool(ctx, &cip.CreateUserPoolInput{PoolName: aws.String("cognitoauth")})
+	pool, err := userpool.Create(ctx, idp, "cognitoauth")
 	if err != nil {
 		t.Fatal(err)
 	}
-	poolID := *pool.UserPool.Id
-	client, err := idp.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{
-		UserPoolId:        aws.String(poolID),
-		ClientName:        aws.String("confidential"),
-		GenerateSecret:    true,
-		ExplicitAuthFlows: []types.ExplicitAuthFlowsType{types.ExplicitAuthFlowsTypeAllowAdminUserPasswordAuth, types.ExplicitAuthFlowsTypeAllowRefreshTokenAuth},
-	})
+	clientID, clientSecret, err := pool.Client(ctx, "confidential", true)
 	if err != nil {
 		t.Fatal(err)
 	}
 	password := "Pw-" + rand.Text() + "1!"
-	if _, err := idp.AdminCreateUser(ctx, &cip.AdminCreateUserInput{UserPoolId: aws.String(poolID), Username: aws.String("carol"), MessageAction: types.MessageActionTypeSuppress}); err != nil {
+	if err := pool.User(ctx, "carol", password); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := idp.AdminSetUserPassword(ctx, &cip.AdminSetUserPasswordInput{UserPoolId: aws.String(poolID), Username: aws.String("carol"), Password: aws.String(password), Permanent: true}); err != nil {
-		t.Fatal(err)
-	}
-	c, err := cognitoauth.New(cognitoauth.Config{
-		API: idp, UserPoolID: poolID,
-		ClientID: *client.UserPoolClient.ClientId, ClientSecret: aws.ToString(client.UserPoolClient.ClientSecret),
-	})
+	c, err := cognitoauth.New(cognitoauth.Config{API: idp, UserPoolID: pool.ID, ClientID: clientID, ClientSecret: clientSecret})
 	if err != nil {
 		t.Fatal(err)
 	}

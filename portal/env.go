@@ -14,7 +14,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
-	"github.com/gatehouse-auth/gatehouse/authorizer"
 	"github.com/gatehouse-auth/gatehouse/cognitoauth"
 	"github.com/gatehouse-auth/gatehouse/internal/clientsecret"
 	"github.com/gatehouse-auth/gatehouse/internal/envconfig"
@@ -25,15 +24,15 @@ import (
 // The environment variables ConfigFromEnv reads. Those the authorizer also
 // reads have the same names and meaning.
 const (
-	EnvUserPoolID             = authorizer.EnvUserPoolID
-	EnvClientIDs              = authorizer.EnvClientIDs
-	EnvTokenUses              = authorizer.EnvTokenUses
-	EnvIssuer                 = authorizer.EnvIssuer
-	EnvJWKSURL                = authorizer.EnvJWKSURL
-	EnvInsecureHTTP           = authorizer.EnvInsecureHTTP
-	EnvClockSkew              = authorizer.EnvClockSkew
-	EnvTable                  = authorizer.EnvTable
-	EnvMappingTimeout         = authorizer.EnvMappingTimeout
+	EnvUserPoolID             = envconfig.UserPoolID
+	EnvClientIDs              = envconfig.ClientIDs
+	EnvTokenUses              = envconfig.TokenUses
+	EnvIssuer                 = envconfig.Issuer
+	EnvJWKSURL                = envconfig.JWKSURL
+	EnvInsecureHTTP           = envconfig.InsecureHTTP
+	EnvClockSkew              = envconfig.ClockSkew
+	EnvTable                  = envconfig.Table
+	EnvMappingTimeout         = envconfig.MappingTimeout
 	EnvAPIClientsGroup        = "GATEHOUSE_API_CLIENTS_GROUP"
 	EnvAPIClientScopes        = "GATEHOUSE_API_CLIENT_SCOPES"
 	EnvAPIClientTokenValidity = "GATEHOUSE_API_CLIENT_ACCESS_TOKEN_VALIDITY"

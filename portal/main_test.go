@@ -28,6 +28,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/localservices"
 	"github.com/gatehouse-auth/gatehouse/internal/logscan"
 	"github.com/gatehouse-auth/gatehouse/internal/openapicheck"
+	"github.com/gatehouse-auth/gatehouse/internal/userpool"
 	"github.com/gatehouse-auth/gatehouse/jwtverify"
 	"github.com/gatehouse-auth/gatehouse/mapping"
 	"github.com/gatehouse-auth/gatehouse/portal"
@@ -74,6 +75,7 @@ type fixture struct {
 	ddb       *dynamodb.Client
 	store     *mapping.Store
 	poolID    string
+	pool      userpool.Pool
 	webClient string
 	webSecret string
 	verifier  *jwtverify.Verifier
@@ -106,19 +108,14 @@ func newFixture(t *testing.T) *fixture {
 	f.store, err = mapping.New(mapping.Config{Table: table, DynamoDB: f.ddb, CacheSize: -1})
 	must(t, err)
 
-	pool, err := f.idp.CreateUserPool(ctx, &cip.CreateUserPoolInput{PoolName: aws.String("portal-" + randomSuffix())})
+	pool, err := userpool.Create(ctx, f.idp, "portal-"+randomSuffix())
 	must(t, err)
-	f.poolID = *pool.UserPool.Id
-	web, err := f.idp.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{
-		UserPoolId: aws.String(f.poolID), ClientName: aws.String("web"), GenerateSecret: true,
-		ExplicitAuthFlows: []types.ExplicitAuthFlowsType{types.ExplicitAuthFlowsTypeAllowAdminUserPasswordAuth, types.ExplicitAuthFlowsTypeAllowRefreshTokenAuth},
-	})
+	f.pool, f.poolID = pool, pool.ID
+	f.webClient, f.webSecret, err = pool.Client(ctx, "web", true)
 	must(t, err)
-	f.webClient, f.webSecret = *web.UserPoolClient.ClientId, aws.ToString(web.UserPoolClient.ClientSecret)
-	_, err = f.idp.CreateGroup(ctx, &cip.CreateGroupInput{UserPoolId: aws.String(f.poolID), GroupName: aws.String(group)})
-	must(t, err)
+	must(t, pool.Group(ctx, group))
 
-	issuer := strings.TrimRight(localservices.Endpoint(localservices.CognitoIDP), "/") + "/" + f.poolID
+	issuer := pool.LocalIssuer()
 	vctx, vcancel := context.WithCancel(context.Background())
 	t.Cleanup(vcancel)
 	// The portal accepts the web client's ID and access tokens, and lets
@@ -195,20 +192,7 @@ func (f *fixture) handler(mod func(*portal.Config)) *portal.Handler {
 // person creates a confirmed user with the shared password.
 func (f *fixture) person(name string, groups ...string) {
 	f.t.Helper()
-	_, err := f.idp.AdminCreateUser(f.ctx, &cip.AdminCreateUserInput{
-		UserPoolId: aws.String(f.poolID), Username: aws.String(name), MessageAction: types.MessageActionTypeSuppress,
-	})
-	must(f.t, err)
-	_, err = f.idp.AdminSetUserPassword(f.ctx, &cip.AdminSetUserPasswordInput{
-		UserPoolId: aws.String(f.poolID), Username: aws.String(name), Password: aws.String(password), Permanent: true,
-	})
-	must(f.t, err)
-	for _, g := range groups {
-		_, err := f.idp.AdminAddUserToGroup(f.ctx, &cip.AdminAddUserToGroupInput{
-			UserPoolId: aws.String(f.poolID), Username: aws.String(name), GroupName: aws.String(g),
-		})
-		must(f.t, err)
-	}
+	must(f.t, f.pool.User(f.ctx, name, password, groups...))
 }
 
 // signIn signs name in directly (not through the portal).

@@ -34,7 +34,7 @@ const (
 	EnvJWKSURL               = envconfig.JWKSURL
 	EnvInsecureHTTP          = envconfig.InsecureHTTP
 	EnvClockSkew             = envconfig.ClockSkew
-	EnvTable                 = "GATEHOUSE_TABLE"
+	EnvTable                 = envconfig.Table
 	EnvKMSKeyID              = "GATEHOUSE_KMS_KEY_ID"
 	EnvPartnerClientID       = "GATEHOUSE_PARTNER_CLIENT_ID"
 	EnvPartnerClientSecret   = "GATEHOUSE_PARTNER_CLIENT_SECRET"
@@ -42,7 +42,7 @@ const (
 	EnvAdminGroup            = "GATEHOUSE_ADMIN_GROUP"
 	EnvRotation              = "GATEHOUSE_PARTNER_REFRESH_ROTATION"
 	EnvMaxBodyBytes          = "GATEHOUSE_MAX_BODY_BYTES"
-	EnvMappingTimeout        = "GATEHOUSE_MAPPING_TIMEOUT"
+	EnvMappingTimeout        = envconfig.MappingTimeout
 )
 
 // Secret is a string that never prints: fmt, slog and encoding/json show

@@ -23,6 +23,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/cognitoauth"
 	"github.com/gatehouse-auth/gatehouse/internal/localservices"
 	"github.com/gatehouse-auth/gatehouse/internal/logscan"
+	"github.com/gatehouse-auth/gatehouse/internal/userpool"
 	"github.com/gatehouse-auth/gatehouse/jwtverify"
 	"github.com/gatehouse-auth/gatehouse/jwtverify/cognitotest"
 	"github.com/gatehouse-auth/gatehouse/mapping"
@@ -105,57 +106,35 @@ func newLocalPool(t *testing.T) localPool {
 	t.Helper()
 	ctx := context.Background()
 	idp := testEnv(t).idp
-	p, err := idp.CreateUserPool(ctx, &cip.CreateUserPoolInput{PoolName: aws.String("refresh-" + rand.Text()[:6])})
+	pool, err := userpool.Create(ctx, idp, "refresh-"+rand.Text()[:6])
 	if err != nil {
 		t.Fatal(err)
 	}
-	lp := localPool{id: *p.UserPool.Id}
-	endpoint := strings.TrimRight(localservices.Endpoint(localservices.CognitoIDP), "/")
-	lp.issuer = endpoint + "/" + lp.id
+	lp := localPool{id: pool.ID, issuer: pool.LocalIssuer()}
 	lp.jwksURL = lp.issuer + "/.well-known/jwks.json"
-	pc, err := idp.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{
-		UserPoolId: aws.String(lp.id), ClientName: aws.String("partners"), GenerateSecret: true,
-		ExplicitAuthFlows: []types.ExplicitAuthFlowsType{types.ExplicitAuthFlowsTypeAllowAdminUserPasswordAuth, types.ExplicitAuthFlowsTypeAllowRefreshTokenAuth},
-	})
-	if err != nil {
+	if lp.partnerClient, lp.partnerSecret, err = pool.Client(ctx, "partners", true); err != nil {
 		t.Fatal(err)
 	}
-	lp.partnerClient, lp.partnerSecret = *pc.UserPoolClient.ClientId, aws.ToString(pc.UserPoolClient.ClientSecret)
-	if lp.partnerSecret == "" {
-		t.Fatal("cognito-local made no client secret")
-	}
-	ac, err := idp.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{
-		UserPoolId: aws.String(lp.id), ClientName: aws.String("admin-web"),
-		ExplicitAuthFlows: []types.ExplicitAuthFlowsType{types.ExplicitAuthFlowsTypeAllowAdminUserPasswordAuth},
-	})
-	if err != nil {
+	if lp.adminClient, _, err = pool.Client(ctx, "admin-web", false); err != nil {
 		t.Fatal(err)
 	}
-	lp.adminClient = *ac.UserPoolClient.ClientId
-	if _, err := idp.CreateGroup(ctx, &cip.CreateGroupInput{UserPoolId: aws.String(lp.id), GroupName: aws.String(adminGroup)}); err != nil {
+	if err := pool.Group(ctx, adminGroup); err != nil {
 		t.Fatal(err)
 	}
 	person := func(name string, admin bool) string {
 		pw := refresh.RandomPassword()
-		if _, err := idp.AdminCreateUser(ctx, &cip.AdminCreateUserInput{UserPoolId: aws.String(lp.id), Username: aws.String(name), MessageAction: types.MessageActionTypeSuppress}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := idp.AdminSetUserPassword(ctx, &cip.AdminSetUserPasswordInput{UserPoolId: aws.String(lp.id), Username: aws.String(name), Password: aws.String(pw), Permanent: true}); err != nil {
-			t.Fatal(err)
-		}
+		var groups []string
 		if admin {
-			if _, err := idp.AdminAddUserToGroup(ctx, &cip.AdminAddUserToGroupInput{UserPoolId: aws.String(lp.id), Username: aws.String(name), GroupName: aws.String(adminGroup)}); err != nil {
-				t.Fatal(err)
-			}
+			groups = []string{adminGroup}
 		}
-		out, err := idp.AdminInitiateAuth(ctx, &cip.AdminInitiateAuthInput{
-			UserPoolId: aws.String(lp.id), ClientId: aws.String(lp.adminClient), AuthFlow: types.AuthFlowTypeAdminUserPasswordAuth,
-			AuthParameters: map[string]string{"USERNAME": name, "PASSWORD": pw},
-		})
-		if err != nil || out.AuthenticationResult == nil {
-			t.Fatalf("sign in %s: %v", name, err)
+		if err := pool.User(ctx, name, pw, groups...); err != nil {
+			t.Fatal(err)
 		}
-		return *out.AuthenticationResult.IdToken
+		tokens, err := pool.SignIn(ctx, lp.adminClient, name, pw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return *tokens.IdToken
 	}
 	lp.adminToken = person("olga-admin", true)
 	lp.plainTok = person("peter-person", false)

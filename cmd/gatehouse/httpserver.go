@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -10,6 +11,16 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/forwardauth"
 )
+
+// addTimeoutFlags registers the server timeout flags, with forwardauth's
+// defaults, on fs.
+func addTimeoutFlags(fs *flag.FlagSet, sc *forwardauth.ServerConfig) {
+	fs.DurationVar(&sc.ReadHeaderTimeout, "read-header-timeout", forwardauth.DefaultReadHeaderTimeout, "bound on reading request headers")
+	fs.DurationVar(&sc.ReadTimeout, "read-timeout", forwardauth.DefaultReadTimeout, "bound on reading a whole request")
+	fs.DurationVar(&sc.WriteTimeout, "write-timeout", forwardauth.DefaultWriteTimeout, "bound from the end of the request headers to the end of the response")
+	fs.DurationVar(&sc.IdleTimeout, "idle-timeout", forwardauth.DefaultIdleTimeout, "bound on an idle keep-alive connection")
+	fs.DurationVar(&sc.ShutdownTimeout, "shutdown-timeout", forwardauth.DefaultShutdownTimeout, "on SIGINT/SIGTERM, how long requests under way may finish")
+}
 
 // serveUntilDone serves h on ln, every timeout bounded (sc's, or
 // forwardauth's defaults where zero), until ctx ends; then it shuts down

@@ -11,15 +11,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
-	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
-	"github.com/gatehouse-auth/gatehouse/internal/localservices"
 	"github.com/gatehouse-auth/gatehouse/internal/logscan"
+	"github.com/gatehouse-auth/gatehouse/internal/userpool"
 	"github.com/gatehouse-auth/gatehouse/mapping"
 	"github.com/gatehouse-auth/gatehouse/refresh"
 )
@@ -34,15 +32,12 @@ func partnersEnv(t *testing.T) {
 		t.Fatal(err)
 	}
 	idp, ddb, k := cip.NewFromConfig(cfg), dynamodb.NewFromConfig(cfg), kms.NewFromConfig(cfg)
-	pool, err := idp.CreateUserPool(ctx, &cip.CreateUserPoolInput{PoolName: aws.String("cli-partners")})
+	pool, err := userpool.Create(ctx, idp, "cli-partners")
 	if err != nil {
 		t.Fatal(err)
 	}
-	poolID := *pool.UserPool.Id
-	client, err := idp.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{
-		UserPoolId: aws.String(poolID), ClientName: aws.String("partners"), GenerateSecret: true,
-		ExplicitAuthFlows: []types.ExplicitAuthFlowsType{types.ExplicitAuthFlowsTypeAllowAdminUserPasswordAuth, types.ExplicitAuthFlowsTypeAllowRefreshTokenAuth},
-	})
+	poolID := pool.ID
+	partnerClient, partnerSecret, err := pool.Client(ctx, "partners", true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,10 +50,10 @@ func partnersEnv(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ddb.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: &table}) })
-	issuer := strings.TrimRight(localservices.Endpoint(localservices.CognitoIDP), "/") + "/" + poolID
+	issuer := pool.LocalIssuer()
 	for k, v := range map[string]string{
 		refresh.EnvUserPoolID: poolID, refresh.EnvTable: table, refresh.EnvKMSKeyID: *key.KeyMetadata.KeyId,
-		refresh.EnvPartnerClientID: *client.UserPoolClient.ClientId, refresh.EnvPartnerClientSecret: *client.UserPoolClient.ClientSecret,
+		refresh.EnvPartnerClientID: partnerClient, refresh.EnvPartnerClientSecret: partnerSecret,
 		refresh.EnvClientIDs: "admin-web", refresh.EnvAdminGroup: "admins", refresh.EnvIssuer: issuer, refresh.EnvInsecureHTTP: "true",
 	} {
 		t.Setenv(k, v)

@@ -33,11 +33,7 @@ func servePortal(ctx context.Context, args []string, getenv func(string) string,
 		srv                       = forwardauth.ServerConfig{}
 	)
 	fs.StringVar(&addr, "addr", DefaultPortalAddr, "`address` to listen on")
-	fs.DurationVar(&srv.ReadHeaderTimeout, "read-header-timeout", forwardauth.DefaultReadHeaderTimeout, "bound on reading request headers")
-	fs.DurationVar(&srv.ReadTimeout, "read-timeout", forwardauth.DefaultReadTimeout, "bound on reading a whole request")
-	fs.DurationVar(&srv.WriteTimeout, "write-timeout", forwardauth.DefaultWriteTimeout, "bound from the end of the request headers to the end of the response")
-	fs.DurationVar(&srv.IdleTimeout, "idle-timeout", forwardauth.DefaultIdleTimeout, "bound on an idle keep-alive connection")
-	fs.DurationVar(&srv.ShutdownTimeout, "shutdown-timeout", forwardauth.DefaultShutdownTimeout, "on SIGINT/SIGTERM, how long requests under way may finish")
+	addTimeoutFlags(fs, &srv)
 	fs.StringVar(&logLevel, "log-level", "info", "debug, info (one line per request), warn or error")
 	fs.StringVar(&logFormat, "log-format", "json", "json or text (to stderr)")
 	fs.Usage = func() {

@@ -9,12 +9,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/gatehouse-auth/gatehouse/internal/localservices"
+	"github.com/gatehouse-auth/gatehouse/internal/userpool"
 	"github.com/gatehouse-auth/gatehouse/mapping"
 )
 
@@ -52,7 +51,7 @@ func TestPortalServes(t *testing.T) {
 		t.Fatal(err)
 	}
 	idp := cip.NewFromConfig(cfg)
-	pool, err := idp.CreateUserPool(ctx, &cip.CreateUserPoolInput{PoolName: aws.String("cli-portal")})
+	pool, err := userpool.Create(ctx, idp, "cli-portal")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,8 +60,7 @@ func TestPortalServes(t *testing.T) {
 	if err := mapping.CreateTable(ctx, dynamodb.NewFromConfig(cfg), table, true); err != nil {
 		t.Fatal(err)
 	}
-	poolID := *pool.UserPool.Id
-	issuer := strings.TrimRight(localservices.Endpoint(localservices.CognitoIDP), "/") + "/" + poolID
+	poolID, issuer := pool.ID, pool.LocalIssuer()
 	env := map[string]string{
 		"GATEHOUSE_USER_POOL_ID": poolID, "GATEHOUSE_CLIENT_IDS": "web", "GATEHOUSE_ISSUER": issuer,
 		"GATEHOUSE_INSECURE_HTTP": "true", "GATEHOUSE_TABLE": table, "GATEHOUSE_API_CLIENTS_GROUP": "developers",

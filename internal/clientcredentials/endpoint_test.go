@@ -18,6 +18,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/clientcredentials"
 	"github.com/gatehouse-auth/gatehouse/internal/localservices"
+	"github.com/gatehouse-auth/gatehouse/internal/userpool"
 	"github.com/gatehouse-auth/gatehouse/jwtverify"
 )
 
@@ -36,11 +37,11 @@ func TestClientCredentialsGrant(t *testing.T) {
 		t.Fatal(err)
 	}
 	idp := cip.NewFromConfig(awsCfg)
-	pool, err := idp.CreateUserPool(ctx, &cip.CreateUserPoolInput{PoolName: aws.String("m2m")})
+	pool, err := userpool.Create(ctx, idp, "m2m")
 	if err != nil {
 		t.Fatal(err)
 	}
-	poolID := *pool.UserPool.Id
+	poolID := pool.ID
 	client, err := idp.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{
 		UserPoolId:                      aws.String(poolID),
 		ClientName:                      aws.String("program"),
@@ -62,7 +63,7 @@ func TestClientCredentialsGrant(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	issuer := strings.TrimRight(localservices.Endpoint(localservices.CognitoIDP), "/") + "/" + poolID
+	issuer := pool.LocalIssuer()
 	ep, err := clientcredentials.New(clientcredentials.Config{Cognito: idp, UserPoolID: poolID, Issuer: issuer, Key: key, KID: kid})
 	if err != nil {
 		t.Fatal(err)

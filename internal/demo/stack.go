@@ -18,12 +18,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
-	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
 	"github.com/gatehouse-auth/gatehouse/internal/clientcredentials"
 	"github.com/gatehouse-auth/gatehouse/internal/localservices"
+	"github.com/gatehouse-auth/gatehouse/internal/userpool"
 	"github.com/gatehouse-auth/gatehouse/mapping"
 )
 
@@ -121,39 +121,23 @@ func (s *stack) start(ctx context.Context) error {
 }
 
 func (s *stack) provisionPool(ctx context.Context) error {
-	pool, err := s.idp.CreateUserPool(ctx, &cip.CreateUserPoolInput{PoolName: aws.String("gatehouse-demo")})
+	pool, err := userpool.Create(ctx, s.idp, "gatehouse-demo")
 	if err != nil {
 		return err
 	}
-	s.poolID = *pool.UserPool.Id
-	s.issuer = strings.TrimRight(localservices.Endpoint(localservices.CognitoIDP), "/") + "/" + s.poolID
-	flows := []types.ExplicitAuthFlowsType{types.ExplicitAuthFlowsTypeAllowAdminUserPasswordAuth, types.ExplicitAuthFlowsTypeAllowRefreshTokenAuth}
-	for _, c := range []struct {
-		name       string
-		id, secret *string
-	}{{"web", &s.webClientID, &s.webClientSecret}, {"partners", &s.partnerClient, &s.partnerSecret}} {
-		out, err := s.idp.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{
-			UserPoolId: aws.String(s.poolID), ClientName: aws.String(c.name), GenerateSecret: true, ExplicitAuthFlows: flows,
-		})
-		if err != nil {
-			return err
-		}
-		*c.id, *c.secret = *out.UserPoolClient.ClientId, aws.ToString(out.UserPoolClient.ClientSecret)
+	s.poolID, s.issuer = pool.ID, pool.LocalIssuer()
+	if s.webClientID, s.webClientSecret, err = pool.Client(ctx, "web", true); err != nil {
+		return err
 	}
-	for _, g := range []string{apiClientsGroup, adminsGroup} {
-		if _, err := s.idp.CreateGroup(ctx, &cip.CreateGroupInput{UserPoolId: aws.String(s.poolID), GroupName: aws.String(g)}); err != nil {
-			return err
-		}
+	if s.partnerClient, s.partnerSecret, err = pool.Client(ctx, "partners", true); err != nil {
+		return err
 	}
 	for user, group := range map[string]string{person: apiClientsGroup, administrator: adminsGroup} {
 		password := "Demo-" + rand.Text() + "1!" // throwaway: lives only in this process
-		if _, err := s.idp.AdminCreateUser(ctx, &cip.AdminCreateUserInput{UserPoolId: aws.String(s.poolID), Username: aws.String(user), MessageAction: types.MessageActionTypeSuppress}); err != nil {
+		if err := pool.Group(ctx, group); err != nil {
 			return err
 		}
-		if _, err := s.idp.AdminSetUserPassword(ctx, &cip.AdminSetUserPasswordInput{UserPoolId: aws.String(s.poolID), Username: aws.String(user), Password: aws.String(password), Permanent: true}); err != nil {
-			return err
-		}
-		if _, err := s.idp.AdminAddUserToGroup(ctx, &cip.AdminAddUserToGroupInput{UserPoolId: aws.String(s.poolID), Username: aws.String(user), GroupName: aws.String(group)}); err != nil {
+		if err := pool.User(ctx, user, password, group); err != nil {
 			return err
 		}
 		s.passwords[user] = password

@@ -23,6 +23,12 @@ const (
 	ClockSkew         = "GATEHOUSE_CLOCK_SKEW"
 )
 
+// The mapping table's settings, also shared by every service.
+const (
+	Table          = "GATEHOUSE_TABLE"
+	MappingTimeout = "GATEHOUSE_MAPPING_TIMEOUT"
+)
+
 // Reader reads variables through getenv and remembers what was wrong.
 type Reader struct {
 	getenv func(string) string

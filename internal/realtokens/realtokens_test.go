@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
 	"github.com/gatehouse-auth/gatehouse/internal/localservices"
+	"github.com/gatehouse-auth/gatehouse/internal/userpool"
 	"github.com/gatehouse-auth/gatehouse/jwtverify"
 )
 
@@ -28,48 +29,28 @@ func TestMain(m *testing.M) {
 // behind idp, signs the user in and returns the pool id, client id and tokens.
 func signedIn(t *testing.T, ctx context.Context, idp *cip.Client, username string, groups ...string) (string, string, *types.AuthenticationResultType) {
 	t.Helper()
-	pool, err := idp.CreateUserPool(ctx, &cip.CreateUserPoolInput{PoolName: aws.String("realtokens-" + rand.Text()[:8])})
+	pool, err := userpool.Create(ctx, idp, "realtokens-"+rand.Text()[:8])
 	if err != nil {
-		t.Fatalf("create pool: %v", err)
+		t.Fatal(err)
 	}
-	poolID := *pool.UserPool.Id
-	client, err := idp.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{
-		UserPoolId:        aws.String(poolID),
-		ClientName:        aws.String("web"),
-		ExplicitAuthFlows: []types.ExplicitAuthFlowsType{types.ExplicitAuthFlowsTypeAllowAdminUserPasswordAuth, types.ExplicitAuthFlowsTypeAllowRefreshTokenAuth},
-	})
+	clientID, _, err := pool.Client(ctx, "web", false)
 	if err != nil {
-		t.Fatalf("create client: %v", err)
-	}
-	clientID := *client.UserPoolClient.ClientId
-	password := "Pw-" + rand.Text() + "1!"
-	if _, err := idp.AdminCreateUser(ctx, &cip.AdminCreateUserInput{UserPoolId: aws.String(poolID), Username: aws.String(username), MessageAction: types.MessageActionTypeSuppress}); err != nil {
-		t.Fatalf("create user: %v", err)
-	}
-	if _, err := idp.AdminSetUserPassword(ctx, &cip.AdminSetUserPasswordInput{UserPoolId: aws.String(poolID), Username: aws.String(username), Password: aws.String(password), Permanent: true}); err != nil {
-		t.Fatalf("set password: %v", err)
+		t.Fatal(err)
 	}
 	for _, g := range groups {
-		if _, err := idp.CreateGroup(ctx, &cip.CreateGroupInput{UserPoolId: aws.String(poolID), GroupName: aws.String(g)}); err != nil {
-			t.Fatalf("create group: %v", err)
-		}
-		if _, err := idp.AdminAddUserToGroup(ctx, &cip.AdminAddUserToGroupInput{UserPoolId: aws.String(poolID), Username: aws.String(username), GroupName: aws.String(g)}); err != nil {
-			t.Fatalf("add to group: %v", err)
+		if err := pool.Group(ctx, g); err != nil {
+			t.Fatal(err)
 		}
 	}
-	res, err := idp.AdminInitiateAuth(ctx, &cip.AdminInitiateAuthInput{
-		UserPoolId:     aws.String(poolID),
-		ClientId:       aws.String(clientID),
-		AuthFlow:       types.AuthFlowTypeAdminUserPasswordAuth,
-		AuthParameters: map[string]string{"USERNAME": username, "PASSWORD": password},
-	})
+	password := "Pw-" + rand.Text() + "1!"
+	if err := pool.User(ctx, username, password, groups...); err != nil {
+		t.Fatal(err)
+	}
+	tokens, err := pool.SignIn(ctx, clientID, username, password)
 	if err != nil {
-		t.Fatalf("sign in: %v", err)
+		t.Fatal(err)
 	}
-	if res.AuthenticationResult == nil {
-		t.Fatalf("sign in: challenge %q", res.ChallengeName)
-	}
-	return poolID, clientID, res.AuthenticationResult
+	return pool.ID, clientID, tokens
 }
 
 // checkTokens verifies a real ID and access token under pool, and makes sure
