@@ -76,7 +76,6 @@
 // the signature check. Entries are keyed by the SHA-256 of the token (so the
 // cache holds no bearer tokens), evicted oldest-first when full, checked
 // against the clock on every hit, and dropped when the key that signed them
-// is no longer in the key set. Each call gets its own Claims, Groups and
-// Scopes; Claims.Raw is shared between calls for the same token and must be
-// treated as read-only.
+// is no longer in the key set. Each call gets Claims of its own: Raw returns a
+// fresh copy of the claims on every call and Decode unmarshals afresh.
 package jwtverify
