@@ -140,8 +140,10 @@ func (s *setup) verifier(t testing.TB) *jwtverify.Verifier {
 	return v
 }
 
-func access(opts ...cognitotest.TokenOption) string { return testIss.AccessToken("alice", clientA, opts...) }
-func id(opts ...cognitotest.TokenOption) string     { return testIss.IDToken("alice", clientA, opts...) }
+func access(opts ...cognitotest.TokenOption) string {
+	return testIss.AccessToken("alice", clientA, opts...)
+}
+func id(opts ...cognitotest.TokenOption) string { return testIss.IDToken("alice", clientA, opts...) }
 func claims(kv map[string]any) cognitotest.TokenOption {
 	return cognitotest.WithClaims(kv)
 }
@@ -436,7 +438,7 @@ func checkError(t *testing.T, tok string, err error) {
 
 func TestKeyfuncLooksUpOnlyTheTokensKid(t *testing.T) {
 	ks := &mapKeySet{keys: map[string]jwtverify.Key{
-		"other": {KID: "other", Algorithm: "RS256", Public: testIss.PublicKey()},
+		"other":       {KID: "other", Algorithm: "RS256", Public: testIss.PublicKey()},
 		testIss.KID(): {KID: testIss.KID(), Algorithm: "RS256", Public: testIss.PublicKey()},
 	}}
 	kf := jwtv5.Keyfunc(context.Background(), ks)
@@ -494,7 +496,10 @@ func TestClaimsFailClosed(t *testing.T) {
 
 func TestNewPoolRefuses(t *testing.T) {
 	for name, f := range map[string]func(*setup) jwtv5.Options{
-		"Check":       func(s *setup) jwtv5.Options { s.pc.Check = func(context.Context, *jwtverify.Claims) error { return nil }; return jwtv5.Options{} },
+		"Check": func(s *setup) jwtv5.Options {
+			s.pc.Check = func(context.Context, *jwtverify.Claims) error { return nil }
+			return jwtv5.Options{}
+		},
 		"HS256":       func(*setup) jwtv5.Options { return jwtv5.Options{Algorithms: []string{"HS256"}} },
 		"none":        func(*setup) jwtv5.Options { return jwtv5.Options{Algorithms: []string{"none"}} },
 		"no ClientID": func(s *setup) jwtv5.Options { s.pc.ClientIDs = nil; return jwtv5.Options{} },
