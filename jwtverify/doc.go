@@ -70,6 +70,16 @@
 // which wraps the Check's own error (Code reports "error"). Code gives the
 // stable name of the reason for logs and metrics.
 //
+// # HTTP and other libraries
+//
+// BearerToken takes a token from a request by RFC 6750 (one Authorization
+// header, "Bearer", one space, a token68; no query or form tokens), and
+// Verifier.Middleware verifies it for net/http handlers, with per-handler
+// RequireAnyScope and RequireAnyGroup, the claims in the request context
+// (ClaimsFromContext) and RFC 6750 challenges on refusal. Claims.Decode reads
+// claims Claims has no field for. Package jwtverify/jwtv5 adapts the keys and
+// rules to github.com/golang-jwt/jwt/v5, which this package does not import.
+//
 // # Token cache
 //
 // With Config.TokenCacheSize > 0, a token verified before skips parsing and
