@@ -12,18 +12,18 @@
 //
 // # What it checks
 //
-// Keyfunc, from any jwtverify.KeySet, requires a non-empty string "kid" and
+// Keyfunc, from any jwtverify.KeySet, allows only its algorithms (RS256 by
+// default; never "none" or HMAC), requires a non-empty string "kid" and
 // refuses "crit"; it looks up that kid only (a token without kid is refused,
 // never tried against every key), and requires the header "alg" to equal the
 // JWK's "alg" when it has one and to fit the key (RSA of at least 2048 bits,
-// the ECDSA curve of the alg, Ed25519). ParserOptions allow only the
-// configured algorithms (RS256 by default; never "none" or HMAC), require
-// "exp", apply the pool's Grace and strict base64. Claims.Validate requires
-// "sub", an issuer of the pool (both Cognito forms, or PoolConfig.Issuer),
-// a "scope" by jwtverify.ParseScope, and applies the pool's token use,
-// client id, group and scope rules, the same code jwtverify.Verify runs
-// (jwtverify.PoolPolicy). PoolConfig.Check is refused: a ClaimsValidator has
-// no context to run it with.
+// the ECDSA curve of the alg, Ed25519). ParserOptions allow the same
+// algorithms, require "exp", apply the pool's Grace and strict base64.
+// Claims.Validate requires "exp" and "sub", an issuer of the pool (both
+// Cognito forms, or PoolConfig.Issuer), a "scope" by jwtverify.ParseScope,
+// and applies the pool's token use, client id, group and scope rules, the
+// same code jwtverify.Verify runs (jwtverify.PoolPolicy). PoolConfig.Check is
+// refused: a ClaimsValidator has no context to run it with.
 //
 // # Where golang-jwt is laxer than jwtverify.Verify
 //

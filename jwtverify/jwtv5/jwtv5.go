@@ -32,6 +32,7 @@ type Options struct {
 type Pool struct {
 	policy  *jwtverify.PoolPolicy
 	issuers []string
+	algs    []string
 	keys    jwtverify.KeySet
 	opts    []jwt.ParserOption
 }
@@ -58,7 +59,7 @@ func NewPool(ctx context.Context, pc jwtverify.PoolConfig, o Options) (*Pool, er
 			return nil, fmt.Errorf("jwtv5: algorithm %q is not allowed (only asymmetric algorithms)", a)
 		}
 	}
-	p := &Pool{policy: policy, issuers: policy.Issuers(), keys: policy.KeySet()}
+	p := &Pool{policy: policy, issuers: policy.Issuers(), algs: slices.Clone(algs), keys: policy.KeySet()}
 	if p.keys == nil {
 		rks, err := jwtverify.NewRemoteKeySet(ctx, policy.JWKSURL(), jwtverify.RemoteKeySetOptions{HTTPClient: o.HTTPClient})
 		if err != nil {
@@ -67,7 +68,7 @@ func NewPool(ctx context.Context, pc jwtverify.PoolConfig, o Options) (*Pool, er
 		p.keys = rks
 	}
 	p.opts = []jwt.ParserOption{
-		jwt.WithValidMethods(slices.Clone(algs)),
+		jwt.WithValidMethods(p.algs),
 		jwt.WithExpirationRequired(),
 		jwt.WithLeeway(policy.Grace()),
 		jwt.WithStrictDecoding(),
@@ -90,8 +91,9 @@ func (p *Pool) KeySet() jwtverify.KeySet { return p.keys }
 // has two forms; Claims.Validate checks the issuer.
 func (p *Pool) ParserOptions() []jwt.ParserOption { return slices.Clone(p.opts) }
 
-// Keyfunc returns the Keyfunc for the pool's keys; ctx bounds any key fetch.
-func (p *Pool) Keyfunc(ctx context.Context) jwt.Keyfunc { return Keyfunc(ctx, p.keys) }
+// Keyfunc returns the Keyfunc for the pool's keys and algorithms; ctx bounds
+// any key fetch.
+func (p *Pool) Keyfunc(ctx context.Context) jwt.Keyfunc { return Keyfunc(ctx, p.keys, p.algs...) }
 
 // NewClaims returns empty claims to parse into; their Validate applies the
 // pool's rules.
@@ -112,14 +114,23 @@ func (p *Pool) Parse(ctx context.Context, token string) (*Claims, error) {
 }
 
 // Keyfunc returns a jwt.Keyfunc that finds the key of a token in ks by the
-// rules of jwtverify.Verify: the header must carry a non-empty string "kid"
-// and no "crit"; only that kid is looked up (no other key is ever tried, and
-// a token without kid is refused rather than checked against every key); the
-// header "alg" must equal the JWK's "alg" when it has one and fit the key
-// (jwtverify.Key.CheckAlgorithm). ctx bounds the lookup (a RemoteKeySet may
-// fetch). Its errors are *Error.
-func Keyfunc(ctx context.Context, ks jwtverify.KeySet) jwt.Keyfunc {
+// rules of jwtverify.Verify: the header "alg" must be one of algs (default:
+// RS256 only), whatever parser options the caller uses; the header must
+// carry a non-empty string "kid" and no "crit"; only that kid is looked up
+// (no other key is ever tried, and a token without kid is refused rather
+// than checked against every key); the "alg" must equal the JWK's "alg" when
+// it has one and fit the key (jwtverify.Key.CheckAlgorithm). ctx bounds the
+// lookup (a RemoteKeySet may fetch). Its errors are *Error.
+func Keyfunc(ctx context.Context, ks jwtverify.KeySet, algs ...string) jwt.Keyfunc {
+	if len(algs) == 0 {
+		algs = []string{jwtverify.DefaultAlgorithm}
+	}
+	algs = slices.Clone(algs)
 	return func(t *jwt.Token) (any, error) {
+		alg, _ := t.Header["alg"].(string)
+		if !slices.Contains(algs, alg) {
+			return nil, newError(jwtverify.ErrAlgorithmNotAllowed, jwt.ErrTokenSignatureInvalid, "header alg is not in the accepted list")
+		}
 		if _, ok := t.Header["crit"]; ok {
 			return nil, newError(jwtverify.ErrMalformed, jwt.ErrTokenMalformed, "header has crit")
 		}
@@ -127,7 +138,6 @@ func Keyfunc(ctx context.Context, ks jwtverify.KeySet) jwt.Keyfunc {
 		if !ok || kid == "" {
 			return nil, newError(jwtverify.ErrMalformed, jwt.ErrTokenMalformed, "header kid is missing, empty or not a string")
 		}
-		alg, _ := t.Header["alg"].(string)
 		k, err := ks.Key(ctx, kid)
 		switch {
 		case errors.Is(err, jwtverify.ErrKeyNotFound):

@@ -442,7 +442,8 @@ func TestKeyfuncLooksUpOnlyTheTokensKid(t *testing.T) {
 		testIss.KID(): {KID: testIss.KID(), Algorithm: "RS256", Public: testIss.PublicKey()},
 	}}
 	kf := jwtv5.Keyfunc(context.Background(), ks)
-	opts := []jwt.ParserOption{jwt.WithValidMethods([]string{"RS256"}), jwt.WithTimeFunc(func() time.Time { return testNow })}
+	// No WithValidMethods: the Keyfunc holds to its algorithms by itself.
+	opts := []jwt.ParserOption{jwt.WithTimeFunc(func() time.Time { return testNow })}
 
 	// With MapClaims: the Keyfunc works with any claims type.
 	if _, err := jwt.Parse(access(), kf, opts...); err != nil {
@@ -453,6 +454,9 @@ func TestKeyfuncLooksUpOnlyTheTokensKid(t *testing.T) {
 	}
 	if _, err := jwt.Parse(access(cognitotest.WithKID("nope")), kf, opts...); !errors.Is(err, jwtverify.ErrKeyNotFound) {
 		t.Fatalf("Parse with an unknown kid: %v", err)
+	}
+	if _, err := jwt.Parse(access(header(map[string]any{"alg": "PS256"})), kf, opts...); !errors.Is(err, jwtverify.ErrAlgorithmNotAllowed) {
+		t.Fatalf("Parse with PS256, not accepted by the Keyfunc: %v", err)
 	}
 	if want := []string{testIss.KID(), "nope"}; strings.Join(ks.kids, ",") != strings.Join(want, ",") {
 		t.Errorf("looked up %q, want %q: one lookup per token, by its kid only", ks.kids, want)
