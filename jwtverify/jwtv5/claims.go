@@ -87,16 +87,13 @@ func (c *Claims) Validate() error {
 		return newError(jwtverify.ErrMalformed, jwt.ErrTokenMalformed, "claim scope is malformed")
 	}
 	if err := c.pool.policy.CheckClaims(vc); err != nil {
-		for _, r := range reasons {
-			if errors.Is(err, r.reason) {
-				j := jwt.ErrTokenInvalidClaims
-				if r.reason == jwtverify.ErrClientID {
-					j = jwt.ErrTokenInvalidAudience
-				}
-				return newError(r.reason, j, "")
-			}
+		reason := jwtverify.ErrMalformed // not kept: CheckClaims wraps one sentinel
+		errors.As(err, &reason)
+		j := jwt.ErrTokenInvalidClaims
+		if reason == jwtverify.ErrClientID {
+			j = jwt.ErrTokenInvalidAudience
 		}
-		return newError(jwtverify.ErrMalformed, jwt.ErrTokenInvalidClaims, "") // not reached: CheckClaims wraps a sentinel
+		return newError(reason, j, "")
 	}
 	return nil
 }
