@@ -7,9 +7,13 @@ GO          ?= go
 BIN         := $(CURDIR)/bin
 STATICCHECK := $(BIN)/staticcheck
 BENCHSTAT   := $(BIN)/benchstat
+GOVULNCHECK := $(BIN)/govulncheck
 # Pinned tool versions (installed into ./bin from the Go module proxy).
 STATICCHECK_VERSION := v0.8.2
 BENCHSTAT_VERSION   := v0.0.0-20260908200009-22c9c6c9d4da
+GOVULNCHECK_VERSION := v1.9.0
+# Where govulncheck reads the Go vulnerability database.
+VULNDB ?= https://vuln.go.dev
 COGNITO_LOCAL       := tools/cognito-local/node_modules/cognito-local/lib/bin/start.js
 
 # How much each fuzz target runs in `make test` (a smoke run; fuzz longer by
@@ -23,7 +27,7 @@ BENCHOUT   ?= bench.txt
 
 LAMBDAS := $(filter-out gatehouse,$(notdir $(wildcard cmd/*)))
 
-.PHONY: demo dev test tools proxies lint fmt-check vet staticcheck unit fuzz bench bench-serve build synth deploy infra-test clean
+.PHONY: demo dev test tools proxies lint fmt-check vet staticcheck unit fuzz bench bench-serve vulncheck build synth deploy infra-test clean
 
 ## demo: Gatehouse end to end on this machine (local stand-ins for AWS, the
 ## gatehouse binary as forward proxy, portal and partner service): walks the
@@ -56,6 +60,9 @@ $(STATICCHECK):
 
 $(BENCHSTAT):
 	GOBIN=$(BIN) $(GO) install golang.org/x/perf/cmd/benchstat@$(BENCHSTAT_VERSION)
+
+$(GOVULNCHECK):
+	GOBIN=$(BIN) $(GO) install golang.org/x/vuln/cmd/govulncheck@$(GOVULNCHECK_VERSION)
 
 $(COGNITO_LOCAL): tools/cognito-local/package.json tools/cognito-local/package-lock.json
 	cd tools/cognito-local && npm ci --no-audit --no-fund --loglevel=error
@@ -104,6 +111,17 @@ bench: tools
 ## nginx, beside nginx alone; prints the table for BENCHMARKS.md.
 bench-serve: tools
 	./scripts/bench-serve.sh
+
+## vulncheck: known vulnerabilities reachable from the module's code, in its
+## dependencies and the Go standard library (govulncheck, pinned into ./bin).
+## Not part of `make test`: it needs the vulnerability database at VULNDB,
+## and fails, saying so, where that cannot be reached.
+vulncheck: $(GOVULNCHECK)
+	@curl -fsS --max-time 15 -o /dev/null $(VULNDB)/index/db.json || { \
+	  echo "vulncheck: the Go vulnerability database at $(VULNDB) cannot be reached from here;" >&2; \
+	  echo "vulncheck: nothing was checked. Run make vulncheck where it can be (CI, a workstation)." >&2; \
+	  exit 1; }
+	$(GOVULNCHECK) -db $(VULNDB) ./...
 
 ## build: the gatehouse CLI for this machine, and the Lambda bootstraps for
 ## provided.al2023 on arm64 (bin/<function>/bootstrap).

@@ -1,6 +1,8 @@
 package jwtverify
 
 import (
+	"encoding/json"
+	"errors"
 	"slices"
 	"time"
 )
@@ -28,11 +30,40 @@ type Claims struct {
 	IssuedAt, ExpiresAt, AuthTime time.Time
 	// JTI and OriginJTI are "jti" and "origin_jti"; "" when absent.
 	JTI, OriginJTI string
-	// Raw holds every claim as decoded from JSON (numbers as float64, as
-	// encoding/json decodes into any). With the token cache on, Raw is shared
-	// by every call that verifies the same token: treat it as read-only. The
-	// other fields, Groups and Scopes included, belong to the caller.
-	Raw map[string]any
+
+	// raw and payload are the verified payload, decoded and as JSON text. With
+	// the token cache on they are shared by every call for the same token, so
+	// they are never handed out: Raw copies, Decode unmarshals afresh.
+	raw     map[string]any
+	payload string
+}
+
+// Raw returns every claim as decoded from JSON (numbers as float64, as
+// encoding/json decodes into any). Each call returns a new deep copy, which
+// the caller may modify; nil for Claims that Verify did not make.
+func (c *Claims) Raw() map[string]any {
+	if c.raw == nil {
+		return nil
+	}
+	return deepCopyJSON(c.raw).(map[string]any)
+}
+
+// Decode unmarshals the verified payload into v with encoding/json, for
+// claims Claims has no field for (custom attributes, for example):
+//
+//	var custom struct {
+//		Tenant string `json:"custom:tenant"`
+//	}
+//	err := claims.Decode(&custom)
+//
+// The payload had no duplicate member names (Verify refuses them), but
+// encoding/json matches member names to struct fields case-insensitively:
+// tag the exact name and do not rely on two names differing only in case.
+func (c *Claims) Decode(v any) error {
+	if c.payload == "" {
+		return errors.New("jwtverify: claims hold no verified payload to decode")
+	}
+	return json.Unmarshal([]byte(c.payload), v)
 }
 
 // IsClientCredentials reports whether the token is an access token issued to

@@ -56,7 +56,7 @@ func parseClaims(data string) (parsedClaims, error) {
 	if detail != "" {
 		return parsedClaims{}, fmt.Errorf("%w: payload: %s", ErrMalformed, detail)
 	}
-	c := &Claims{Raw: raw}
+	c := &Claims{raw: raw, payload: data}
 	// Plain statements rather than a table of pointers: taking the
 	// locals' addresses would move them to the heap.
 	var use, aud, clientID, idUsername, accessUsername, scope string
@@ -167,19 +167,10 @@ func numberClaim(raw map[string]any, name string) (f float64, present bool, err 
 	return f, true, nil
 }
 
-// cacheCopy is the copy the token cache keeps: nothing in it is shared with
-// the Claims returned by the call that verified the token.
-func (c *Claims) cacheCopy() *Claims {
-	d := *c
-	d.Groups = slices.Clone(c.Groups)
-	d.Scopes = slices.Clone(c.Scopes)
-	d.Raw = deepCopyJSON(c.Raw).(map[string]any)
-	return &d
-}
-
-// sharedCopy is what a cache hit returns: its own Claims, Groups and Scopes,
-// and the cached Raw map, which callers must treat as read-only.
-func (c *Claims) sharedCopy() *Claims {
+// clone is what the token cache keeps and what a cache hit returns: its own
+// Claims, Groups and Scopes. The raw claims and payload are shared: nothing
+// hands them out (Raw copies, Decode unmarshals afresh).
+func (c *Claims) clone() *Claims {
 	d := *c
 	d.Groups = slices.Clone(c.Groups)
 	d.Scopes = slices.Clone(c.Scopes)

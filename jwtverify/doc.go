@@ -70,13 +70,22 @@
 // which wraps the Check's own error (Code reports "error"). Code gives the
 // stable name of the reason for logs and metrics.
 //
+// # HTTP and other libraries
+//
+// BearerToken takes a token from a request by RFC 6750 (one Authorization
+// header, "Bearer", one space, a token68; no query or form tokens), and
+// Verifier.Middleware verifies it for net/http handlers, with per-handler
+// RequireAnyScope and RequireAnyGroup, the claims in the request context
+// (ClaimsFromContext) and RFC 6750 challenges on refusal. Claims.Decode reads
+// claims Claims has no field for. Package jwtverify/jwtv5 adapts the keys and
+// rules to github.com/golang-jwt/jwt/v5, which this package does not import.
+//
 // # Token cache
 //
 // With Config.TokenCacheSize > 0, a token verified before skips parsing and
 // the signature check. Entries are keyed by the SHA-256 of the token (so the
 // cache holds no bearer tokens), evicted oldest-first when full, checked
 // against the clock on every hit, and dropped when the key that signed them
-// is no longer in the key set. Each call gets its own Claims, Groups and
-// Scopes; Claims.Raw is shared between calls for the same token and must be
-// treated as read-only.
+// is no longer in the key set. Each call gets Claims of its own: Raw returns a
+// fresh copy of the claims on every call and Decode unmarshals afresh.
 package jwtverify

@@ -57,7 +57,9 @@ func TestTokenCacheHit(t *testing.T) {
 	// Callers may scribble on what they got; the cache must not see it.
 	first.Groups[0] = "changed"
 	first.Scopes = append(first.Scopes[:0], "x")
-	first.Raw["sub"] = "changed"
+	raw := first.Raw()
+	raw["sub"] = "changed"
+	raw["cognito:groups"].([]any)[0] = "changed"
 	first.Username = "changed"
 
 	calls := ks.calls.Load()
@@ -69,13 +71,21 @@ func TestTokenCacheHit(t *testing.T) {
 		t.Error("a cache hit must re-resolve the kid once")
 	}
 	if second == first || second.Username != "alice" || second.Groups[0] != "admins" ||
-		second.Scopes[0] != "a" || second.Raw["sub"] != testIss.Sub("alice") {
+		second.Scopes[0] != "a" || second.Raw()["sub"] != testIss.Sub("alice") ||
+		second.Raw()["cognito:groups"].([]any)[0] != "admins" || first.Raw()["sub"] != testIss.Sub("alice") {
 		t.Fatalf("cached claims were corrupted: %+v", second)
 	}
 	second.Groups[0] = "changed again"
 	third, _ := v.Verify(ctx, tok)
 	if third.Groups[0] != "admins" {
 		t.Fatal("a hit's Groups alias the cache")
+	}
+	var decoded struct {
+		Sub    string   `json:"sub"`
+		Groups []string `json:"cognito:groups"`
+	}
+	if err := third.Decode(&decoded); err != nil || decoded.Sub != testIss.Sub("alice") || decoded.Groups[0] != "admins" {
+		t.Fatalf("Decode = %+v, %v", decoded, err)
 	}
 	// Failed tokens are not cached.
 	_, _ = v.Verify(ctx, access(cognitotest.WithExpiry(-time.Hour)))

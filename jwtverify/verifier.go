@@ -239,8 +239,7 @@ func (v *Verifier) Hydrate(ctx context.Context) error {
 // later check (time, token use, client id, group, scope, Check) failed; they
 // are nil otherwise.
 //
-// With the token cache on, Claims of a token verified earlier are shared
-// between calls; see Claims for what callers may not modify.
+// Each call returns Claims of its own, also from the token cache.
 func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 	if len(token) > v.maxSize {
 		return nil, fmt.Errorf("%w: token is longer than %d bytes", ErrMalformed, v.maxSize)
@@ -281,10 +280,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 	if err != nil {
 		return nil, err
 	}
-	if key.Algorithm != "" && key.Algorithm != alg.name {
-		return nil, fmt.Errorf("%w: header alg differs from the key's alg", ErrAlgorithmNotAllowed)
-	}
-	if err := alg.checkKey(key.Public); err != nil {
+	if err := key.CheckAlgorithm(alg.name); err != nil {
 		return nil, err
 	}
 	if !alg.verify(key.Public, jws.signingInput, jws.signature) {
@@ -301,7 +297,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 	}
 	if v.cache != nil {
 		v.cache.add(sum, &cacheEntry{
-			claims: c.cacheCopy(),
+			claims: c.clone(),
 			pool:   p,
 			kid:    hdr.kid,
 			alg:    alg.name,
@@ -330,7 +326,7 @@ func (v *Verifier) verifyCached(ctx context.Context, sum [sha256.Size]byte) (c *
 		v.cache.remove(sum, e)
 		return nil, false, nil
 	}
-	c = e.claims.sharedCopy()
+	c = e.claims.clone()
 	if err := e.pool.checkTimes(e.times, v.now()); err != nil {
 		if errors.Is(err, ErrExpired) {
 			v.cache.remove(sum, e)

@@ -621,8 +621,8 @@ func TestVerifyFillsClaims(t *testing.T) {
 		IssuedAt: iat, AuthTime: iat, ExpiresAt: iat.Add(time.Hour),
 	}
 	compareClaims(t, c, &want)
-	if c.JTI == "" || c.OriginJTI == "" || c.Raw["event_id"] == nil || c.Raw["version"] != float64(2) {
-		t.Errorf("jti %q origin_jti %q raw %v", c.JTI, c.OriginJTI, c.Raw)
+	if c.JTI == "" || c.OriginJTI == "" || c.Raw()["event_id"] == nil || c.Raw()["version"] != float64(2) {
+		t.Errorf("jti %q origin_jti %q raw %v", c.JTI, c.OriginJTI, c.Raw())
 	}
 	if c.IsClientCredentials() || !c.InGroup("admins") || !c.HasScope("orders/read") {
 		t.Error("helpers disagree with the claims")

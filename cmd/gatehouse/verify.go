@@ -67,7 +67,7 @@ func toClaimsJSON(c *jwtverify.Claims) *claimsJSON {
 		TokenUse: string(c.TokenUse), ClientCredentials: c.IsClientCredentials(),
 		Issuer: c.Issuer, Groups: c.Groups, Scopes: c.Scopes,
 		IssuedAt: optTime(c.IssuedAt), ExpiresAt: optTime(c.ExpiresAt), AuthTime: optTime(c.AuthTime),
-		JTI: c.JTI, OriginJTI: c.OriginJTI, Raw: c.Raw,
+		JTI: c.JTI, OriginJTI: c.OriginJTI, Raw: c.Raw(),
 	}
 }
 
