@@ -92,7 +92,7 @@
 //	--idle-timeout         2m               bound on an idle keep-alive connection
 //	--shutdown-timeout     15s              on SIGINT/SIGTERM, time for requests under way
 //	--max-header-bytes     32768            bound on request header size
-//	--log-level            info             debug, info (a line per decision), warn, error
+//	--log-level            info             debug (adds a line per allow), info (a line per denial and error), warn, error
 //	--log-format           json             json or text, to stderr
 //	--user-pool-id         $GATEHOUSE_USER_POOL_ID
 //	--client-ids           $GATEHOUSE_CLIENT_IDS

@@ -48,7 +48,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	fs.DurationVar(&f.upstreamTimeout, "upstream-timeout", forwardauth.DefaultUpstreamTimeout, "proxy mode: bound on the wait for the upstream's response headers")
 	addTimeoutFlags(fs, &f.server)
 	fs.IntVar(&f.server.MaxHeaderBytes, "max-header-bytes", forwardauth.DefaultMaxHeaderBytes, "bound on the size of request headers")
-	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info (one line per decision), warn or error")
+	fs.StringVar(&f.logLevel, "log-level", "info", "debug (a line per decision), info (a line per denial or error), warn or error")
 	fs.StringVar(&f.logFormat, "log-format", "json", "json or text (to stderr)")
 	for _, o := range []struct{ flag, env, usage string }{
 		{"user-pool-id", authorizer.EnvUserPoolID, "Cognito user pool `id`"},
