@@ -144,8 +144,9 @@ const hydrateTimeout = 3 * time.Second
 
 // Build makes the Authorizer: the verifier (jwtverify), the mapping store
 // (DynamoDB through config.LoadDefaultConfig, so the SDK's standard
-// variables apply; the SDK logs through Logger) and the rules. ctx bounds the background key refresh:
-// pass one that lives as long as the Authorizer. Keys are fetched once
+// variables apply; the SDK and jwtverify log through Logger) and the rules.
+// ctx bounds the background key refresh: pass one that lives as long as the
+// Authorizer. Keys are fetched once
 // here; a failure is logged, not fatal: requests then fail closed (500)
 // until the keys can be fetched.
 func (e EnvConfig) Build(ctx context.Context) (*Authorizer, error) {

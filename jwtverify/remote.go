@@ -20,9 +20,9 @@ import (
 type RemoteKeySetOptions struct {
 	// HTTPClient fetches the JWKS. Default: a client of the key set's own with
 	// a 2s dial and TLS-handshake timeout and FetchTimeout as its total
-	// timeout, whose idle connections are closed when the key set stops. Redirects are never
-	// followed, whatever the client's CheckRedirect says: a redirect is a
-	// failed fetch.
+	// timeout, whose idle connections are closed when the key set stops.
+	// Redirects are never followed, whatever the client's CheckRedirect
+	// says: a redirect is a failed fetch.
 	HTTPClient *http.Client
 
 	// FetchTimeout bounds one fetch (connecting, headers and body), on top of
