@@ -204,3 +204,40 @@ func boolToInt(b bool) int {
 	}
 	return 0
 }
+
+// TestRemoteKeySetFailurePenaltyOff checks that a negative FailurePenalty
+// leaves only MinRefetchInterval between a failing endpoint and the
+// callers: past it, an unknown kid waits for a fetch again.
+func TestRemoteKeySetFailurePenaltyOff(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		tr := &outageTransport{mode: "hang"}
+		r, err := NewRemoteKeySet(ctx, "https://jwks.test/keys", RemoteKeySetOptions{
+			HTTPClient: &http.Client{Transport: tr}, RefreshInterval: -1, FetchTimeout: time.Second,
+			FailurePenalty: -1, MinRefetchInterval: 2 * time.Second,
+			ErrorHandler: func(context.Context, error) {},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		steps := []struct {
+			sleep    time.Duration
+			wantWait time.Duration
+			wantReqs int
+		}{
+			{wantWait: time.Second, wantReqs: 1},
+			{sleep: time.Second, wantReqs: 1},                        // within MinRefetchInterval: at once
+			{sleep: time.Second, wantWait: time.Second, wantReqs: 2}, // past it: fetches, waits
+		}
+		for i, st := range steps {
+			time.Sleep(st.sleep)
+			start := time.Now()
+			_, err := r.Key(ctx, "k1")
+			if waited := time.Since(start); !errors.Is(err, ErrKeysUnavailable) || waited != st.wantWait || tr.count() != st.wantReqs {
+				t.Errorf("step %d: %v after %v with %d requests; want keys_unavailable after %v with %d",
+					i, err, waited, tr.count(), st.wantWait, st.wantReqs)
+			}
+		}
+	})
+}
