@@ -99,6 +99,18 @@ func (a *Authorizer) Hydrate(ctx context.Context) error {
 	return h.Hydrate(ctx)
 }
 
+// KeySetStats reports the health of the verifier's key sets (see
+// jwtverify.Verifier.KeySetStats); nil when the verifier has none to report.
+func (a *Authorizer) KeySetStats() []jwtverify.PoolKeySetStats {
+	s, ok := a.verifier.(interface {
+		KeySetStats() []jwtverify.PoolKeySetStats
+	})
+	if !ok {
+		return nil
+	}
+	return s.KeySetStats()
+}
+
 // everything is the Allowed list: every route not denied is open to an
 // authenticated caller.
 var everything = []Route{{Method: "*", Path: "/*"}}

@@ -116,6 +116,7 @@
 //	GATEHOUSE_JWKS_URL              <issuer>/.well-known/jwks.json
 //	GATEHOUSE_INSECURE_HTTP         false          allow http issuer and JWKS URLs (local development only)
 //	GATEHOUSE_CLOCK_SKEW            0s             tolerance on exp and nbf
+//	GATEHOUSE_JWKS_TIMEOUT          2s             bound on one JWKS fetch (well under the decision timeout)
 //	GATEHOUSE_TABLE                 (required)     DynamoDB mapping table
 //	GATEHOUSE_ROUTES                (none)         rules as JSON
 //	GATEHOUSE_ROUTES_FILE           (none)         path of a JSON rules file (not with GATEHOUSE_ROUTES)
@@ -134,10 +135,15 @@
 //
 // # Observability
 //
-// Every decision writes one log line ("authorizer decision": outcome,
-// reason, kind, internal_id, client_id, token_use, route, latency_ms, and
-// for errors the dependency's error) and one CloudWatch embedded-metric-
-// format line in namespace Gatehouse, dimension Service=authorizer, with
+// Every decision writes at most one log line ("authorizer decision":
+// outcome, reason, kind, internal_id, client_id, token_use, route,
+// latency_ms, for errors the dependency's error, and "context" when the
+// caller's deadline had passed), at Debug for allows, Info for denials and
+// Error for errors (at least Warn past the deadline), so the default Info
+// level logs what needs looking at and not the bulk of the traffic
+// (figures in BENCHMARKS.md). With GATEHOUSE_METRICS on (the Lambda's
+// default; gatehouse serve leaves it off and has /metrics) it also writes
+// one CloudWatch embedded-metric-format line in namespace Gatehouse, dimension Service=authorizer, with
 // counts Allow, Unauthorized, Forbidden, Error (one of them 1) and Latency
 // in milliseconds. Neither ever holds a token or secret; a test scans them.
 package authorizer

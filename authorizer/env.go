@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/gatehouse-auth/gatehouse/internal/envconfig"
@@ -32,6 +31,7 @@ const (
 	EnvJWKSURL           = envconfig.JWKSURL
 	EnvInsecureHTTP      = envconfig.InsecureHTTP
 	EnvClockSkew         = envconfig.ClockSkew
+	EnvJWKSTimeout       = envconfig.JWKSTimeout
 	EnvTable             = envconfig.Table
 	EnvRoutes            = "GATEHOUSE_ROUTES"
 	EnvRoutesFile        = "GATEHOUSE_ROUTES_FILE"
@@ -53,10 +53,12 @@ const DefaultTokenCacheSize = 10000
 // HTTPClient, which the caller sets before Build (they are not
 // configuration but wiring).
 type EnvConfig struct {
-	Pool           jwtverify.PoolConfig
-	TokenCacheSize int
-	Table          string
-	Rules          []Rule
+	Pool jwtverify.PoolConfig
+	// JWKSFetchTimeout bounds one JWKS fetch; 0 means jwtverify's default.
+	JWKSFetchTimeout time.Duration
+	TokenCacheSize   int
+	Table            string
+	Rules            []Rule
 	// RulesSource says where the rules came from, for the start-up log.
 	RulesSource      string
 	MappingCacheSize int
@@ -89,6 +91,7 @@ func ConfigFromEnv(getenv func(string) string) (EnvConfig, error) {
 	// client-credentials token of any app client of the pool gets as far as
 	// the mapping, and the mapping (ClientByID) is what admits or refuses it.
 	e.Pool.AnyClientForClientCredentials = true
+	e.JWKSFetchTimeout = r.JWKSFetchTimeout()
 
 	e.Table = r.Required(EnvTable, "the DynamoDB mapping table")
 	routes, routesFile := getenv(EnvRoutes), r.String(EnvRoutesFile)
@@ -141,12 +144,17 @@ const hydrateTimeout = 3 * time.Second
 
 // Build makes the Authorizer: the verifier (jwtverify), the mapping store
 // (DynamoDB through config.LoadDefaultConfig, so the SDK's standard
-// variables apply) and the rules. ctx bounds the background key refresh:
-// pass one that lives as long as the Authorizer. Keys are fetched once
+// variables apply; the SDK and jwtverify log through Logger) and the rules.
+// ctx bounds the background key refresh: pass one that lives as long as the
+// Authorizer. Keys are fetched once
 // here; a failure is logged, not fatal: requests then fail closed (500)
 // until the keys can be fetched.
 func (e EnvConfig) Build(ctx context.Context) (*Authorizer, error) {
-	awsCfg, err := config.LoadDefaultConfig(ctx)
+	logger := e.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	awsCfg, err := envconfig.LoadAWS(ctx, logger)
 	if err != nil {
 		return nil, fmt.Errorf("authorizer: loading the AWS configuration: %w", err)
 	}
@@ -161,16 +169,14 @@ func (e EnvConfig) Build(ctx context.Context) (*Authorizer, error) {
 		return nil, fmt.Errorf("authorizer: %s: %w", EnvTable, err)
 	}
 	v, err := jwtverify.New(ctx, jwtverify.Config{
-		Pools:          []jwtverify.PoolConfig{e.Pool},
-		TokenCacheSize: e.TokenCacheSize,
-		HTTPClient:     e.HTTPClient,
+		Pools:            []jwtverify.PoolConfig{e.Pool},
+		TokenCacheSize:   e.TokenCacheSize,
+		HTTPClient:       e.HTTPClient,
+		JWKSFetchTimeout: e.JWKSFetchTimeout,
+		Logger:           logger,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("authorizer: %s and related variables: %w", EnvUserPoolID, err)
-	}
-	logger := e.Logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
 	}
 	var metrics io.Writer
 	if e.MetricsEnabled {

@@ -16,15 +16,30 @@ func (a *Authorizer) observed(ctx context.Context) bool {
 	return a.metrics != nil || a.log.Enabled(ctx, slog.LevelError)
 }
 
+// decisionLevel is the level of a decision's line: allows, the bulk of the
+// traffic, at Debug; denials at Info; errors at Error. A decision whose
+// context ended (the caller's deadline passed; gatehouse serve then answers
+// 503 whatever it was) is at least at Warn.
+func decisionLevel(ctx context.Context, o Outcome) slog.Level {
+	level := slog.LevelInfo
+	switch o {
+	case OutcomeAllow:
+		level = slog.LevelDebug
+	case OutcomeError:
+		level = slog.LevelError
+	}
+	if ctx.Err() != nil {
+		level = max(level, slog.LevelWarn)
+	}
+	return level
+}
+
 // observe writes the decision's log line and metric line. Neither ever
 // holds the credential: only codes, the caller kind, ids and the route.
 func (a *Authorizer) observe(ctx context.Context, r Request, d Decision, err error, start time.Time) {
 	end := a.now()
 	latency := end.Sub(start)
-	level := slog.LevelInfo
-	if d.Outcome == OutcomeError {
-		level = slog.LevelError
-	}
+	level := decisionLevel(ctx, d.Outcome)
 	if a.log.Enabled(ctx, level) {
 		attrs := make([]slog.Attr, 0, 9)
 		attrs = append(attrs,
@@ -49,6 +64,9 @@ func (a *Authorizer) observe(ctx context.Context, r Request, d Decision, err err
 			// Dependency errors describe the dependency (jwtverify and
 			// mapping never put token material in them).
 			attrs = append(attrs, slog.String("error", err.Error()))
+		}
+		if cerr := ctx.Err(); cerr != nil {
+			attrs = append(attrs, slog.String("context", cerr.Error()))
 		}
 		a.log.LogAttrs(ctx, level, "authorizer decision", attrs...)
 	}

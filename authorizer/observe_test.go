@@ -3,6 +3,7 @@ package authorizer
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -66,6 +67,16 @@ func TestLogsAndMetrics(t *testing.T) {
 			}
 		}
 	}
+	// Allows at Debug, denials at Info, errors at Error; and the size of
+	// each line, for the volume figures in BENCHMARKS.md (go test -v -run
+	// TestLogsAndMetrics ./authorizer/).
+	wantLevel := map[string]string{"allow": "DEBUG", "unauthorized": "INFO", "forbidden": "INFO", "error": "ERROR"}
+	for i, raw := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		if lines[i]["level"] != wantLevel[outcomes[i]] {
+			t.Errorf("line %d (%s) at %v, want %s", i, outcomes[i], lines[i]["level"], wantLevel[outcomes[i]])
+		}
+		t.Logf("%-12s %-24v %3d bytes", outcomes[i], lines[i]["reason"], len(raw)+1)
+	}
 	if lines[2]["kind"] != "client" || lines[3]["kind"] != "partner" || lines[3]["outcome"] != "forbidden" {
 		t.Errorf("kinds/outcomes: %v / %v", lines[2], lines[3])
 	}
@@ -122,5 +133,29 @@ func TestEMFLineIsJSON(t *testing.T) {
 	}
 	if m["Forbidden"] != 1.0 || m["Latency"] != 1.234 || m["Outcome"] != "forbidden" {
 		t.Fatalf("%s", line)
+	}
+}
+
+func TestDecisionLevel(t *testing.T) {
+	done, cancel := context.WithCancel(context.Background())
+	cancel()
+	tests := []struct {
+		name    string
+		ctx     context.Context
+		outcome Outcome
+		want    slog.Level
+	}{
+		{"allow", context.Background(), OutcomeAllow, slog.LevelDebug},
+		{"unauthorized", context.Background(), OutcomeUnauthorized, slog.LevelInfo},
+		{"forbidden", context.Background(), OutcomeForbidden, slog.LevelInfo},
+		{"error", context.Background(), OutcomeError, slog.LevelError},
+		{"allow past the deadline", done, OutcomeAllow, slog.LevelWarn},
+		{"denial past the deadline", done, OutcomeUnauthorized, slog.LevelWarn},
+		{"error past the deadline", done, OutcomeError, slog.LevelError},
+	}
+	for _, tt := range tests {
+		if got := decisionLevel(tt.ctx, tt.outcome); got != tt.want {
+			t.Errorf("%s: %v, want %v", tt.name, got, tt.want)
+		}
 	}
 }

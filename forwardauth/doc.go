@@ -56,13 +56,29 @@
 //
 // # Operations
 //
-// OpsHandler serves GET /healthz (liveness), GET /readyz (200 once
-// Config.Ready reports ready, i.e. the signing keys are loaded; 503 before
-// and while shutting down) and GET /metrics (Prometheus text format, written
-// by hand: gatehouse_serve_requests_total{result,reason},
+// OpsHandler serves GET /healthz (liveness), GET /readyz (200 while
+// Config.Ready reports ready; 503 before and while shutting down) and GET
+// /metrics (Prometheus text format, written by hand:
+// gatehouse_serve_requests_total{result,reason},
 // gatehouse_serve_decision_duration_seconds, gatehouse_serve_decision_timeouts_total,
-// gatehouse_serve_upstream_errors_total, gatehouse_serve_in_flight_requests).
-// They are on their own listener (--metrics-addr) so that no path of the
+// gatehouse_serve_upstream_errors_total, gatehouse_serve_in_flight_requests,
+// and with Metrics.SetKeySetStats the key-set health per pool{pool,issuer}:
+// gatehouse_serve_jwks_last_success_timestamp_seconds,
+// gatehouse_serve_jwks_last_failure_timestamp_seconds, gatehouse_serve_jwks_failing,
+// gatehouse_serve_jwks_keys and gatehouse_serve_jwks_fetch_failures_total{cause}
+// with cause timeout, network, http_status, too_large or bad_document).
+//
+// In gatehouse serve, ready means every pool's signing keys were fetched at
+// least once. It stays ready while only last-good keys are held (the key
+// endpoint failing after that): those keys keep verifying every token in
+// circulation, and taking every instance out of the load balancer at once
+// would turn an outage of the key endpoint into an outage of the API. What
+// fails meanwhile is a token signed with a key not held, refused at once
+// with keys_unavailable (jwtverify's FailurePenalty); alert on
+// gatehouse_serve_jwks_failing and on the age of
+// gatehouse_serve_jwks_last_success_timestamp_seconds instead.
+//
+// The operational endpoints are on their own listener (--metrics-addr) so that no path of the
 // protected site can reach them through the proxy: with a shared listener, a
 // proxy that forwards the original path (Caddy without `uri`) would turn a
 // request for /healthz into an allow.
@@ -92,7 +108,7 @@
 //	--idle-timeout         2m               bound on an idle keep-alive connection
 //	--shutdown-timeout     15s              on SIGINT/SIGTERM, time for requests under way
 //	--max-header-bytes     32768            bound on request header size
-//	--log-level            info             debug, info (a line per decision), warn, error
+//	--log-level            info             debug (adds a line per allow), info (a line per denial and error), warn, error
 //	--log-format           json             json or text, to stderr
 //	--user-pool-id         $GATEHOUSE_USER_POOL_ID
 //	--client-ids           $GATEHOUSE_CLIENT_IDS

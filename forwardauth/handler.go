@@ -76,8 +76,12 @@ type Config struct {
 
 	// Metrics receives the counters and latencies. nil means NewMetrics().
 	Metrics *Metrics
-	// Logger receives one Debug record per decision and Warn records for
-	// errors. Tokens are never logged. nil means no logging.
+	// Logger receives a record for each request the Decider did not decide
+	// (a bad request or an ambiguous Authorization at Info, an unsafe
+	// identity at Error) and proxy errors. The Decider logs its own
+	// decisions, so each decision has at most one line (the authorizer's;
+	// a decision past DecisionTimeout is marked there). Tokens are never
+	// logged. nil means no logging.
 	Logger *slog.Logger
 	// Now is the clock for latency measurement. nil means time.Now.
 	Now func() time.Time
@@ -229,7 +233,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	method, p, err := OriginalRequest(r, h.conv)
 	if err != nil {
 		h.metrics.countResult(resultBadRequest, "bad_request")
-		h.log.LogAttrs(r.Context(), slog.LevelDebug, "bad request", slog.String("error", err.Error()))
+		h.log.LogAttrs(r.Context(), slog.LevelInfo, "bad request", slog.String("error", err.Error()))
 		writeStatus(w, http.StatusBadRequest)
 		return
 	}
@@ -237,7 +241,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	auths := r.Header.Values("Authorization")
 	if len(auths) > 1 {
 		// Which one would the upstream read? Refuse to guess.
-		h.finish(r, start, method, p, resultUnauthorized, authorizer.ReasonAmbiguous, nil)
+		h.finish(start, resultUnauthorized, authorizer.ReasonAmbiguous)
+		h.logSelf(r, slog.LevelInfo, method, p, resultUnauthorized, authorizer.ReasonAmbiguous)
 		writeChallenge(w, http.StatusUnauthorized, challengeInvalid)
 		return
 	}
@@ -258,7 +263,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			reason = "timeout"
 			h.metrics.timeouts.Add(1)
 		}
-		h.finish(r, start, method, p, resultError, reason, nil)
+		h.finish(start, resultError, reason)
 		writeStatus(w, http.StatusServiceUnavailable)
 		return
 	}
@@ -267,11 +272,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case authorizer.OutcomeAllow:
 		v, err := identityValues(d.Identity)
 		if err != nil {
-			h.finish(r, start, method, p, resultError, "unsafe_identity", nil)
+			h.finish(start, resultError, "unsafe_identity")
+			h.logSelf(r, slog.LevelError, method, p, resultError, "unsafe_identity")
 			writeStatus(w, http.StatusInternalServerError)
 			return
 		}
-		h.finish(r, start, method, p, resultAllow, d.Reason, d.Identity)
+		h.finish(start, resultAllow, d.Reason)
 		if h.proxy != nil {
 			h.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), identityKey{}, v)))
 			return
@@ -283,41 +289,33 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		hd.Set("Cache-Control", "no-store")
 		w.WriteHeader(http.StatusOK)
 	case authorizer.OutcomeUnauthorized:
-		h.finish(r, start, method, p, resultUnauthorized, d.Reason, nil)
+		h.finish(start, resultUnauthorized, d.Reason)
 		ch := challengeInvalid
 		if strings.TrimSpace(authz) == "" {
 			ch = challengeMissing
 		}
 		writeChallenge(w, http.StatusUnauthorized, ch)
 	case authorizer.OutcomeForbidden:
-		h.finish(r, start, method, p, resultForbidden, d.Reason, d.Identity)
+		h.finish(start, resultForbidden, d.Reason)
 		writeChallenge(w, http.StatusForbidden, challengeInsufficient)
 	default:
-		h.finish(r, start, method, p, resultError, d.Reason, nil)
+		h.finish(start, resultError, d.Reason)
 		writeStatus(w, http.StatusInternalServerError)
 	}
 }
 
-func (h *Handler) finish(r *http.Request, start time.Time, method, path, result, reason string, id *authorizer.Identity) {
+// finish counts the request. It does not log: the Decider logs the
+// decisions it makes, logSelf the ones the handler makes alone.
+func (h *Handler) finish(start time.Time, result, reason string) {
 	elapsed := h.now().Sub(start)
 	h.metrics.observe(elapsed)
 	h.metrics.countResult(result, reason)
-	level := slog.LevelDebug
-	if result == resultError {
-		level = slog.LevelWarn
-	}
-	if !h.log.Enabled(r.Context(), level) {
-		return
-	}
-	attrs := []slog.Attr{
-		slog.String("method", method), slog.String("path", path),
-		slog.String("result", result), slog.String("reason", reason),
-		slog.Duration("elapsed", elapsed),
-	}
-	if id != nil {
-		attrs = append(attrs, slog.String("internal_id", id.InternalID), slog.String("caller_kind", string(id.Kind)))
-	}
-	h.log.LogAttrs(r.Context(), level, "decision", attrs...)
+}
+
+// logSelf logs a decision the handler made without the Decider.
+func (h *Handler) logSelf(r *http.Request, level slog.Level, method, path, result, reason string) {
+	h.log.LogAttrs(r.Context(), level, "decision", slog.String("method", method), slog.String("path", path),
+		slog.String("result", result), slog.String("reason", reason))
 }
 
 func writeChallenge(w http.ResponseWriter, code int, challenge string) {

@@ -2,8 +2,10 @@ package forwardauth_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/authorizer"
 	"github.com/gatehouse-auth/gatehouse/forwardauth"
+	"github.com/gatehouse-auth/gatehouse/internal/logscan"
 )
 
 // fakeDecider answers by the Authorization header: "Bearer allow",
@@ -547,5 +550,55 @@ func TestOpsEndpoints(t *testing.T) {
 	h.ServeHTTP(w, r)
 	if w.Code != 401 {
 		t.Errorf("/healthz via the auth endpoint without a token: %d, want 401", w.Code)
+	}
+}
+
+// TestHandlerLogsOnlyItsOwnDecisions checks the one-line-per-decision rule
+// from the handler's side: what the Decider decided, the Decider logs (the
+// authorizer does); the handler logs only the requests it refused alone.
+func TestHandlerLogsOnlyItsOwnDecisions(t *testing.T) {
+	tests := []struct {
+		name      string
+		authz     []string
+		uri       string
+		wantLines int
+		wantLevel string
+	}{
+		{name: "allow", authz: []string{"Bearer allow"}, uri: "/a"},
+		{name: "forbidden", authz: []string{"Bearer forbid"}, uri: "/a"},
+		{name: "error", authz: []string{"Bearer error"}, uri: "/a"},
+		{name: "unauthorized", authz: []string{"Bearer x"}, uri: "/a"},
+		{name: "ambiguous authorization", authz: []string{"Bearer allow", "Bearer x"}, uri: "/a", wantLines: 1, wantLevel: "INFO"},
+		{name: "bad request target", authz: []string{"Bearer allow"}, uri: "/a/../b", wantLines: 1, wantLevel: "INFO"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf logscan.Buffer
+			h, _ := newHandler(t, forwardauth.Config{
+				RequestHeaders: forwardauth.HeadersOriginal,
+				Logger:         slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})),
+			})
+			r := httptest.NewRequest("GET", "/_gatehouse", nil)
+			r.Header.Set("X-Original-Method", "GET")
+			r.Header.Set("X-Original-URI", tt.uri)
+			for _, a := range tt.authz {
+				r.Header.Add("Authorization", a)
+			}
+			h.ServeHTTP(httptest.NewRecorder(), r)
+			lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+			if buf.String() == "" {
+				lines = nil
+			}
+			if len(lines) != tt.wantLines {
+				t.Fatalf("%d lines, want %d:\n%s", len(lines), tt.wantLines, buf.String())
+			}
+			for _, l := range lines {
+				var rec map[string]any
+				if err := json.Unmarshal([]byte(l), &rec); err != nil || rec["level"] != tt.wantLevel {
+					t.Errorf("line %q: level %v, want %s (%v)", l, rec["level"], tt.wantLevel, err)
+				}
+			}
+			logscan.NoSecrets(t, buf.String(), "Bearer allow", "Bearer x")
+		})
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/gatehouse-auth/gatehouse/jwtverify"
 )
 
 // Result labels of gatehouse_serve_requests_total: the four decision
@@ -46,7 +48,14 @@ type Metrics struct {
 
 	buckets  []atomic.Uint64 // non-cumulative; the last is +Inf
 	sumNanos atomic.Uint64
+
+	keySets atomic.Pointer[func() []jwtverify.PoolKeySetStats]
 }
+
+// SetKeySetStats makes the exposition include the key-set health that f
+// reports (gatehouse_serve_jwks_*); f is called on every scrape and must
+// not touch the network (jwtverify.Verifier.KeySetStats does not).
+func (m *Metrics) SetKeySetStats(f func() []jwtverify.PoolKeySetStats) { m.keySets.Store(&f) }
 
 type resultReason struct{ result, reason string }
 
@@ -152,10 +161,63 @@ func (m *Metrics) WriteTo(w io.Writer) (int64, error) {
 	cw.printf("gatehouse_serve_decision_duration_seconds_sum %s\n", strconv.FormatFloat(time.Duration(m.sumNanos.Load()).Seconds(), 'g', -1, 64))
 	cw.printf("gatehouse_serve_decision_duration_seconds_count %d\n", cum)
 
+	if f := m.keySets.Load(); f != nil {
+		writeKeySets(cw, (*f)())
+	}
+
 	if cw.err == nil {
 		cw.err = cw.w.(*bufio.Writer).Flush()
 	}
 	return cw.n, cw.err
+}
+
+// writeKeySets writes the key-set health: per pool, when its keys were last
+// fetched, how many it holds, whether the last fetch failed, and failures by
+// cause. The labels are the pool id and issuer from the configuration, a
+// bounded set.
+func writeKeySets(cw *countingWriter, stats []jwtverify.PoolKeySetStats) {
+	if len(stats) == 0 {
+		return
+	}
+	gauges := []struct {
+		name, help string
+		value      func(jwtverify.PoolKeySetStats) float64
+	}{
+		{"gatehouse_serve_jwks_last_success_timestamp_seconds", "When the pool's signing keys were last fetched successfully (Unix time; 0: never, not ready).",
+			func(s jwtverify.PoolKeySetStats) float64 { return unixSeconds(s.LastSuccess) }},
+		{"gatehouse_serve_jwks_last_failure_timestamp_seconds", "When a fetch of the pool's signing keys last failed (Unix time; 0: never).",
+			func(s jwtverify.PoolKeySetStats) float64 { return unixSeconds(s.LastFailure) }},
+		{"gatehouse_serve_jwks_failing", "1 while the last fetch of the pool's signing keys failed (the last good keys stay in use).",
+			func(s jwtverify.PoolKeySetStats) float64 { return float64(boolInt(s.Failing)) }},
+		{"gatehouse_serve_jwks_keys", "Signing keys held for the pool.",
+			func(s jwtverify.PoolKeySetStats) float64 { return float64(s.Keys) }},
+	}
+	for _, g := range gauges {
+		cw.printf("# HELP %s %s\n# TYPE %s gauge\n", g.name, g.help, g.name)
+		for _, s := range stats {
+			cw.printf("%s{pool=%s,issuer=%s} %s\n", g.name, labelValue(s.Pool), labelValue(s.Issuer), strconv.FormatFloat(g.value(s), 'f', -1, 64))
+		}
+	}
+	cw.printf("# HELP gatehouse_serve_jwks_fetch_failures_total Failed fetches of the pool's signing keys, by cause (timeout, network, http_status, too_large, bad_document).\n")
+	cw.printf("# TYPE gatehouse_serve_jwks_fetch_failures_total counter\n")
+	for _, s := range stats {
+		causes := make([]string, 0, len(s.FetchFailures))
+		for c := range s.FetchFailures {
+			causes = append(causes, c)
+		}
+		sort.Strings(causes)
+		for _, c := range causes {
+			cw.printf("gatehouse_serve_jwks_fetch_failures_total{pool=%s,issuer=%s,cause=%s} %d\n",
+				labelValue(s.Pool), labelValue(s.Issuer), labelValue(c), s.FetchFailures[c])
+		}
+	}
+}
+
+func unixSeconds(t time.Time) float64 {
+	if t.IsZero() {
+		return 0
+	}
+	return float64(t.UnixMilli()) / 1000
 }
 
 // ServeHTTP serves the exposition.

@@ -8,9 +8,11 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gatehouse-auth/gatehouse/authorizer"
 	"github.com/gatehouse-auth/gatehouse/forwardauth"
+	"github.com/gatehouse-auth/gatehouse/jwtverify"
 )
 
 var sampleLine = regexp.MustCompile(`^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\[\\"n])*"(,[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\[\\"n])*")*)?\})? (\S+)$`)
@@ -119,5 +121,49 @@ func TestMetricsReasonsAreBoundedAndEscaped(t *testing.T) {
 	}
 	if got[`gatehouse_serve_requests_total{result="unauthorized",reason="other"}`] == 0 {
 		t.Error("overflow reasons not counted as other")
+	}
+}
+
+func TestMetricsKeySets(t *testing.T) {
+	h, _ := newHandler(t, forwardauth.Config{})
+	if s := scrape(t, h); len(s) == 0 {
+		t.Fatal("no samples")
+	} else {
+		for k := range s {
+			if strings.Contains(k, "jwks") {
+				t.Errorf("key-set sample %s without SetKeySetStats", k)
+			}
+		}
+	}
+	success := time.Unix(1764600000, 500_000_000)
+	h.Metrics().SetKeySetStats(func() []jwtverify.PoolKeySetStats {
+		return []jwtverify.PoolKeySetStats{
+			{Pool: "eu-west-1_A", Issuer: "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_A", KeySetStats: jwtverify.KeySetStats{
+				Keys: 2, LastSuccess: success, LastFailure: success.Add(time.Minute), Failing: true,
+				FetchFailures: map[string]uint64{"timeout": 3, "http_status": 1, "network": 0},
+			}},
+			{Pool: "local_\"q\"", Issuer: "http://127.0.0.1:1/x", KeySetStats: jwtverify.KeySetStats{
+				FetchFailures: map[string]uint64{"network": 7},
+			}},
+		}
+	})
+	s := scrape(t, h)
+	const a = `{pool="eu-west-1_A",issuer="https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_A"`
+	const b = `{pool="local_\"q\"",issuer="http://127.0.0.1:1/x"`
+	for name, want := range map[string]float64{
+		"gatehouse_serve_jwks_last_success_timestamp_seconds" + a + "}":           1764600000.5,
+		"gatehouse_serve_jwks_last_failure_timestamp_seconds" + a + "}":           1764600060.5,
+		"gatehouse_serve_jwks_failing" + a + "}":                                  1,
+		"gatehouse_serve_jwks_keys" + a + "}":                                     2,
+		"gatehouse_serve_jwks_fetch_failures_total" + a + `,cause="timeout"}`:     3,
+		"gatehouse_serve_jwks_fetch_failures_total" + a + `,cause="http_status"}`: 1,
+		"gatehouse_serve_jwks_fetch_failures_total" + a + `,cause="network"}`:     0,
+		"gatehouse_serve_jwks_last_success_timestamp_seconds" + b + "}":           0,
+		"gatehouse_serve_jwks_failing" + b + "}":                                  0,
+		"gatehouse_serve_jwks_fetch_failures_total" + b + `,cause="network"}`:     7,
+	} {
+		if got, ok := s[name]; !ok || got != want {
+			t.Errorf("%s = %v (present %v), want %v", name, got, ok, want)
+		}
 	}
 }

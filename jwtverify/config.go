@@ -2,6 +2,7 @@ package jwtverify
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"time"
 )
@@ -39,6 +40,17 @@ type Config struct {
 	// HTTPClient fetches key sets for pools that use a JWKS URL. Default: a
 	// client with short connect and total timeouts (see RemoteKeySetOptions).
 	HTTPClient *http.Client
+
+	// JWKSFetchTimeout bounds one JWKS fetch of those key sets
+	// (RemoteKeySetOptions.FetchTimeout). Default: 2s, well under the 5s
+	// decision timeout of gatehouse serve, so that a hanging key endpoint
+	// answers keys_unavailable before the caller gives up.
+	JWKSFetchTimeout time.Duration
+
+	// Logger receives those key sets' warnings (failed fetches, skipped
+	// keys); it never receives token or key material. Default:
+	// slog.Default().
+	Logger *slog.Logger
 
 	// TokenCacheSize is the number of verified tokens remembered, keyed by a
 	// hash of the token, so that a token seen again skips the signature check.

@@ -80,6 +80,16 @@
 // claims Claims has no field for. Package jwtverify/jwtv5 adapts the keys and
 // rules to github.com/golang-jwt/jwt/v5, which this package does not import.
 //
+// # Key endpoint outages
+//
+// A RemoteKeySet keeps serving the last good keys whatever happens to the
+// endpoint. A fetch is bounded by Config.JWKSFetchTimeout (2 s), and for
+// FailurePenalty (10 s) after a failed fetch a token with an unknown kid is
+// refused at once with ErrKeysUnavailable, without another fetch: a
+// request never waits on an endpoint known to be failing. Verifier
+// KeySetStats reports each pool's last successful fetch and failures by
+// cause, for metrics and readiness; warnings go to Config.Logger.
+//
 // # Token cache
 //
 // With Config.TokenCacheSize > 0, a token verified before skips parsing and

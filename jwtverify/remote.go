@@ -19,15 +19,25 @@ import (
 // defaults.
 type RemoteKeySetOptions struct {
 	// HTTPClient fetches the JWKS. Default: a client of the key set's own with
-	// a 2s dial and TLS-handshake timeout and a 5s total timeout, whose idle
-	// connections are closed when the key set stops. Redirects are never
-	// followed, whatever the client's CheckRedirect says: a redirect is a
-	// failed fetch.
+	// a 2s dial and TLS-handshake timeout and FetchTimeout as its total
+	// timeout, whose idle connections are closed when the key set stops.
+	// Redirects are never followed, whatever the client's CheckRedirect
+	// says: a redirect is a failed fetch.
 	HTTPClient *http.Client
 
 	// FetchTimeout bounds one fetch (connecting, headers and body), on top of
-	// HTTPClient's own timeouts. Default: 5s.
+	// HTTPClient's own timeouts. Default: 2s, well under a typical decision
+	// timeout (5s in gatehouse serve), so a hanging endpoint fails a request
+	// as keys_unavailable rather than as a timeout.
 	FetchTimeout time.Duration
+
+	// FailurePenalty is how long after a failed fetch an unknown kid is
+	// answered at once with ErrKeysUnavailable, without fetching or waiting
+	// for a fetch under way: while the endpoint is known to be failing, no
+	// request waits FetchTimeout again. Known kids keep being served from
+	// the last good keys; Hydrate and the background refresh still fetch.
+	// Default: 10s. A negative value disables the penalty.
+	FailurePenalty time.Duration
 
 	// RefreshInterval is how often the JWKS is fetched again in the
 	// background, so that removed keys stop being served. Default: 1h. A
@@ -63,14 +73,19 @@ type RemoteKeySetOptions struct {
 	// ErrInvalidKey), also when no caller is waiting, as with the background
 	// refresh. The errors never contain key material. It is not called once
 	// the key set has stopped. It must not block for long. Default: a
-	// warning through slog.Default().
+	// warning through Logger.
 	ErrorHandler func(ctx context.Context, err error)
+
+	// Logger receives the default ErrorHandler's warnings. Default:
+	// slog.Default(); services pass their own so every line has their form.
+	Logger *slog.Logger
 }
 
 // The defaults of RemoteKeySetOptions.
 const (
 	remoteDefaultConnectTimeout     = 2 * time.Second
-	remoteDefaultFetchTimeout       = 5 * time.Second
+	remoteDefaultFetchTimeout       = 2 * time.Second
+	remoteDefaultFailurePenalty     = 10 * time.Second
 	remoteDefaultRefreshInterval    = time.Hour
 	remoteDefaultMissPenalty        = 10 * time.Second
 	remoteDefaultMinRefetchInterval = time.Second
@@ -100,6 +115,7 @@ type RemoteKeySet struct {
 	client       *http.Client
 	ctx          context.Context // ends background work and fetches
 	fetchTimeout time.Duration
+	failPenalty  time.Duration
 	missPenalty  time.Duration
 	minRefetch   time.Duration
 	maxSize      int64
@@ -111,8 +127,11 @@ type RemoteKeySet struct {
 	keys atomic.Pointer[remoteKeys]
 
 	mu            sync.Mutex
-	inflight      *remoteFetch         // the one fetch under way, if any
-	lastErr       error                // outcome of the last completed fetch
+	inflight      *remoteFetch // the one fetch under way, if any
+	lastErr       error        // outcome of the last completed fetch
+	lastSuccess   time.Time    // end of the last successful fetch
+	lastFailure   time.Time    // end of the last failed fetch
+	failures      [len(fetchFailures)]uint64
 	lastMissFetch time.Time            // when the last unknown-kid refetch ended
 	penalty       map[string]time.Time // kid → end of its miss penalty
 }
@@ -154,6 +173,7 @@ func NewRemoteKeySet(ctx context.Context, url string, opts RemoteKeySetOptions) 
 		name:         name,
 		ctx:          ctx,
 		fetchTimeout: remoteOr(opts.FetchTimeout, remoteDefaultFetchTimeout),
+		failPenalty:  remoteOr(opts.FailurePenalty, remoteDefaultFailurePenalty),
 		missPenalty:  remoteOr(opts.MissPenalty, remoteDefaultMissPenalty),
 		minRefetch:   remoteOr(opts.MinRefetchInterval, remoteDefaultMinRefetchInterval),
 		maxSize:      remoteOr(opts.MaxResponseSize, remoteDefaultMaxResponseSize),
@@ -164,16 +184,20 @@ func NewRemoteKeySet(ctx context.Context, url string, opts RemoteKeySetOptions) 
 		r.now = time.Now
 	}
 	if r.onError == nil {
+		logger := opts.Logger
+		if logger == nil {
+			logger = slog.Default()
+		}
 		r.onError = func(ctx context.Context, err error) {
-			slog.Default().WarnContext(ctx, "jwtverify: JWKS problem", "url", name, "error", err)
+			logger.WarnContext(ctx, "jwtverify: JWKS problem", "url", name, "error", err.Error())
 		}
 	}
 	var client http.Client
 	if opts.HTTPClient != nil {
 		client = *opts.HTTPClient
 	} else {
-		t := remoteDefaultTransport()
-		client = http.Client{Transport: t, Timeout: remoteDefaultFetchTimeout}
+		t := remoteDefaultTransport(r.fetchTimeout)
+		client = http.Client{Transport: t, Timeout: r.fetchTimeout}
 		// The transport is ours alone: free its connections (and their
 		// goroutines) once the set stops.
 		context.AfterFunc(ctx, t.CloseIdleConnections)
@@ -212,7 +236,8 @@ func (r *RemoteKeySet) Hydrate(ctx context.Context) error {
 // memory. An unknown kid causes one refetch, shared by every concurrent
 // caller; if that does not find it the kid fails fast with ErrKeyNotFound for
 // MissPenalty. When the keys cannot be known (no fetch ever succeeded, the
-// refetch failed, or ctx ended first) the error wraps ErrKeysUnavailable.
+// refetch failed, or ctx ended first) the error wraps ErrKeysUnavailable; for
+// FailurePenalty after a failed fetch it does so at once.
 func (r *RemoteKeySet) Key(ctx context.Context, kid string) (Key, error) {
 	if cur := r.keys.Load(); cur != nil {
 		if k, ok := cur.byKID[kid]; ok {
@@ -243,6 +268,10 @@ func (r *RemoteKeySet) keyMiss(ctx context.Context, kid string) (Key, error) {
 	if k, ok := r.lookup(kid); ok {
 		r.mu.Unlock()
 		return k, nil
+	}
+	if r.failPenalty > 0 && r.lastErr != nil && now.Before(r.lastFailure.Add(r.failPenalty)) {
+		r.mu.Unlock()
+		return Key{}, fmt.Errorf("%w: JWKS from %s is failing; not fetched again yet", ErrKeysUnavailable, r.name)
 	}
 	f := r.inflight
 	if f != nil {
@@ -335,12 +364,20 @@ func (r *RemoteKeySet) shareFetchLocked(byKey bool) (*remoteFetch, error) {
 
 func (r *RemoteKeySet) runFetch(f *remoteFetch) {
 	ctx, cancel := context.WithTimeout(r.ctx, r.fetchTimeout)
-	skipped, err := r.load(ctx)
+	skipped, cause, err := r.load(ctx)
 	cancel()
+	stopped := r.ctx.Err() != nil
 
 	r.mu.Lock()
 	r.inflight = nil
 	r.lastErr = err
+	switch end := r.now(); {
+	case err == nil:
+		r.lastSuccess = end
+	case !stopped:
+		r.lastFailure = end
+		r.failures[cause]++
+	}
 	// Loading an empty set is not a refetch: it counts only if it fails.
 	if f.byKey && (f.hadKeys || err != nil) {
 		r.lastMissFetch = r.now()
@@ -349,7 +386,7 @@ func (r *RemoteKeySet) runFetch(f *remoteFetch) {
 	f.err = err
 	close(f.done)
 
-	if r.ctx.Err() != nil {
+	if stopped {
 		return
 	}
 	if err != nil {
@@ -360,11 +397,12 @@ func (r *RemoteKeySet) runFetch(f *remoteFetch) {
 }
 
 // load fetches and parses the JWKS and, on success, installs the new keys.
-// Only one load runs at a time (see shareFetchLocked).
-func (r *RemoteKeySet) load(ctx context.Context) (skipped, err error) {
-	body, err := r.get(ctx)
+// Only one load runs at a time (see shareFetchLocked). On failure, cause
+// says why.
+func (r *RemoteKeySet) load(ctx context.Context) (skipped error, cause fetchFailure, err error) {
+	body, cause, err := r.get(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("%w: fetching JWKS from %s: %w", ErrKeysUnavailable, r.name, err)
+		return nil, cause, fmt.Errorf("%w: fetching JWKS from %s: %w", ErrKeysUnavailable, r.name, err)
 	}
 	var prev map[string]Key
 	if cur := r.keys.Load(); cur != nil {
@@ -373,37 +411,46 @@ func (r *RemoteKeySet) load(ctx context.Context) (skipped, err error) {
 	parsed, err := jwksParse(body, prev)
 	if err != nil {
 		// %v, not %w: a Key error wraps exactly one sentinel.
-		return nil, fmt.Errorf("%w: JWKS from %s: %v", ErrKeysUnavailable, r.name, err)
+		return nil, failBadDocument, fmt.Errorf("%w: JWKS from %s: %v", ErrKeysUnavailable, r.name, err)
 	}
 	r.keys.Store(&remoteKeys{byKID: parsed.keys})
-	return parsed.skipped, nil
+	return parsed.skipped, 0, nil
 }
 
-func (r *RemoteKeySet) get(ctx context.Context) ([]byte, error) {
+func (r *RemoteKeySet) get(ctx context.Context) ([]byte, fetchFailure, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.url, nil)
 	if err != nil {
-		return nil, err
+		return nil, failNetwork, err
 	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := r.client.Do(req)
 	if err != nil {
-		return nil, err
+		return nil, transportFailure(err), err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("HTTP status %d", resp.StatusCode)
+		return nil, failHTTPStatus, fmt.Errorf("HTTP status %d", resp.StatusCode)
 	}
 	if resp.ContentLength > r.maxSize {
-		return nil, fmt.Errorf("response of %d bytes exceeds the %d-byte limit", resp.ContentLength, r.maxSize)
+		return nil, failTooLarge, fmt.Errorf("response of %d bytes exceeds the %d-byte limit", resp.ContentLength, r.maxSize)
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, r.maxSize+1))
 	if err != nil {
-		return nil, fmt.Errorf("reading response: %w", err)
+		return nil, transportFailure(err), fmt.Errorf("reading response: %w", err)
 	}
 	if int64(len(body)) > r.maxSize {
-		return nil, fmt.Errorf("response exceeds the %d-byte limit", r.maxSize)
+		return nil, failTooLarge, fmt.Errorf("response exceeds the %d-byte limit", r.maxSize)
 	}
-	return body, nil
+	return body, 0, nil
+}
+
+// transportFailure tells a timeout from other transport failures.
+func transportFailure(err error) fetchFailure {
+	var ne net.Error
+	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
+		return failTimeout
+	}
+	return failNetwork
 }
 
 func (r *RemoteKeySet) refreshLoop(every time.Duration) {
@@ -448,14 +495,14 @@ func remoteCheckURL(raw string) (string, error) {
 	return u.String(), nil
 }
 
-func remoteDefaultTransport() *http.Transport {
+func remoteDefaultTransport(timeout time.Duration) *http.Transport {
 	dialer := &net.Dialer{Timeout: remoteDefaultConnectTimeout, KeepAlive: 30 * time.Second}
 	return &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
 		DialContext:           dialer.DialContext,
 		ForceAttemptHTTP2:     true,
 		TLSHandshakeTimeout:   remoteDefaultConnectTimeout,
-		ResponseHeaderTimeout: remoteDefaultFetchTimeout,
+		ResponseHeaderTimeout: timeout,
 		MaxIdleConns:          2,
 		IdleConnTimeout:       90 * time.Second,
 		TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12},

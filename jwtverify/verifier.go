@@ -89,6 +89,9 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 	if cfg.TokenCacheSize < 0 {
 		return nil, errors.New("jwtverify: TokenCacheSize is negative")
 	}
+	if cfg.JWKSFetchTimeout < 0 {
+		return nil, errors.New("jwtverify: JWKSFetchTimeout is negative")
+	}
 	if v.now == nil {
 		v.now = time.Now
 	}
@@ -104,7 +107,10 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 			v.byIssuer[iss] = p
 		}
 		if p.keys == nil {
-			rks, err := NewRemoteKeySet(ctx, jwksURL, RemoteKeySetOptions{HTTPClient: cfg.HTTPClient}) // wall clock for refresh and penalties, even when Now is frozen
+			// Wall clock for refresh and penalties, even when Now is frozen.
+			rks, err := NewRemoteKeySet(ctx, jwksURL, RemoteKeySetOptions{
+				HTTPClient: cfg.HTTPClient, FetchTimeout: cfg.JWKSFetchTimeout, Logger: cfg.Logger,
+			})
 			if err != nil {
 				return nil, fmt.Errorf("jwtverify: pool %d: %w", i, err)
 			}

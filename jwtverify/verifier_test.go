@@ -808,6 +808,7 @@ func TestNewConfigValidation(t *testing.T) {
 		{"algorithm ES256", jwtverify.Config{Pools: []jwtverify.PoolConfig{good()}, Algorithms: []string{"ES256"}}, false},
 		{"negative max size", jwtverify.Config{Pools: []jwtverify.PoolConfig{good()}, MaxTokenSize: -1}, true},
 		{"negative cache size", jwtverify.Config{Pools: []jwtverify.PoolConfig{good()}, TokenCacheSize: -1}, true},
+		{"negative JWKS fetch timeout", jwtverify.Config{Pools: []jwtverify.PoolConfig{good()}, JWKSFetchTimeout: -1}, true},
 		{"two pools, one issuer", jwtverify.Config{Pools: []jwtverify.PoolConfig{good(), good()}}, true},
 		{"issuer override colliding with a default", jwtverify.Config{Pools: []jwtverify.PoolConfig{good(), func() jwtverify.PoolConfig {
 			p := good()

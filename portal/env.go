@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/config"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -57,6 +56,8 @@ const (
 type EnvConfig struct {
 	// Pool is what people's tokens are verified against.
 	Pool jwtverify.PoolConfig
+	// JWKSFetchTimeout bounds one JWKS fetch; 0 means jwtverify's default.
+	JWKSFetchTimeout time.Duration
 	// Table and MappingTimeout configure the mapping store.
 	Table          string
 	MappingTimeout time.Duration
@@ -97,6 +98,7 @@ func ConfigFromEnv(getenv func(string) string) (EnvConfig, error) {
 	// A program's client-credentials token then gets as far as the portal,
 	// which refuses it with a clear 403 rather than a bare 401.
 	e.Pool.AnyClientForClientCredentials = true
+	e.JWKSFetchTimeout = r.JWKSFetchTimeout()
 
 	e.Table = r.Required(EnvTable, "the DynamoDB mapping table")
 	e.MappingTimeout = r.Duration(EnvMappingTimeout, 0)
@@ -177,11 +179,13 @@ func (e EnvConfig) Build(ctx context.Context) (*Handler, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	awsCfg, err := config.LoadDefaultConfig(ctx)
+	awsCfg, err := envconfig.LoadAWS(ctx, logger)
 	if err != nil {
 		return nil, fmt.Errorf("portal: loading the AWS configuration: %w", err)
 	}
-	v, err := jwtverify.New(ctx, jwtverify.Config{Pools: []jwtverify.PoolConfig{e.Pool}, HTTPClient: e.HTTPClient})
+	v, err := jwtverify.New(ctx, jwtverify.Config{
+		Pools: []jwtverify.PoolConfig{e.Pool}, HTTPClient: e.HTTPClient, JWKSFetchTimeout: e.JWKSFetchTimeout, Logger: logger,
+	})
 	if err != nil {
 		return nil, fmt.Errorf("portal: %s and related variables: %w", EnvUserPoolID, err)
 	}

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/config"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
@@ -64,6 +63,9 @@ type EnvConfig struct {
 	// ServiceConfigFromEnv.
 	Admin      jwtverify.PoolConfig
 	AdminGroup string
+	// JWKSFetchTimeout bounds one JWKS fetch of the administrators' pool;
+	// 0 means jwtverify's default.
+	JWKSFetchTimeout time.Duration
 
 	UserPoolID      string
 	Table           string
@@ -125,6 +127,7 @@ func fromEnv(getenv func(string) string, admin bool) (EnvConfig, error) {
 
 	if admin {
 		e.Admin = r.Pool()
+		e.JWKSFetchTimeout = r.JWKSFetchTimeout()
 		if e.Admin.SkipClientIDCheck {
 			r.Bad(EnvSkipClientIDCheck, "not supported: list the app clients administrators use in %s", EnvClientIDs)
 		}
@@ -162,7 +165,7 @@ func FetchClientSecret(ctx context.Context, api SecretsManagerAPI, secretID stri
 // Secrets Manager when configured so). AWS endpoints and credentials come
 // from config.LoadDefaultConfig.
 func (e EnvConfig) BuildService(ctx context.Context) (*Service, error) {
-	awsCfg, err := config.LoadDefaultConfig(ctx)
+	awsCfg, err := envconfig.LoadAWS(ctx, e.Logger)
 	if err != nil {
 		return nil, fmt.Errorf("refresh: loading the AWS configuration: %w", err)
 	}
@@ -205,13 +208,15 @@ func (e EnvConfig) BuildHandler(ctx context.Context, svc *Service) (*Handler, er
 	if e.AdminGroup == "" {
 		return nil, errors.New("refresh: no administrator settings (read the configuration with ConfigFromEnv)")
 	}
-	v, err := jwtverify.New(ctx, jwtverify.Config{Pools: []jwtverify.PoolConfig{e.Admin}, HTTPClient: e.HTTPClient})
-	if err != nil {
-		return nil, fmt.Errorf("refresh: %s and related variables: %w", EnvUserPoolID, err)
-	}
 	logger := e.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
+	}
+	v, err := jwtverify.New(ctx, jwtverify.Config{
+		Pools: []jwtverify.PoolConfig{e.Admin}, HTTPClient: e.HTTPClient, JWKSFetchTimeout: e.JWKSFetchTimeout, Logger: logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("refresh: %s and related variables: %w", EnvUserPoolID, err)
 	}
 	hctx, cancel := context.WithTimeout(ctx, hydrateTimeout)
 	defer cancel()

@@ -155,29 +155,29 @@ func partnersServe(ctx context.Context, args []string, stderr io.Writer) int {
 	logger := slog.New(slog.NewJSONHandler(stderr, nil))
 	cfg, err := refresh.ConfigFromEnv(os.Getenv)
 	if err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", fs.Name(), err)
+		logger.Error(fs.Name()+": cannot serve", slog.String("error", err.Error()))
 		return 2
 	}
 	cfg.Logger = logger
 	svc, err := cfg.BuildService(ctx)
 	if err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", fs.Name(), err)
+		logger.Error(fs.Name()+": cannot serve", slog.String("error", err.Error()))
 		return 2
 	}
 	h, err := cfg.BuildHandler(ctx, svc)
 	if err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", fs.Name(), err)
+		logger.Error(fs.Name()+": cannot serve", slog.String("error", err.Error()))
 		return 2
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", fs.Name(), err)
+		logger.Error(fs.Name()+": cannot serve", slog.String("error", err.Error()))
 		return 2
 	}
 	logger.Info("partners serve listening", "addr", ln.Addr().String())
 	// The timeouts are gatehouse serve's defaults; none is infinite.
 	if err := serveUntilDone(ctx, ln, h, forwardauth.ServerConfig{}, logger); err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", fs.Name(), err)
+		logger.Error(fs.Name()+": cannot serve", slog.String("error", err.Error()))
 		return 2
 	}
 	logger.Info("partners serve stopped")

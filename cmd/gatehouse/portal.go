@@ -70,20 +70,20 @@ func servePortal(ctx context.Context, args []string, getenv func(string) string,
 	}
 	cfg, err := portal.ConfigFromEnv(getenv)
 	if err != nil {
-		fmt.Fprintln(stderr, "gatehouse portal:", err)
+		logger.Error("gatehouse portal: cannot serve", slog.String("error", err.Error()))
 		return 2
 	}
 	cfg.Logger = logger
 	h, err := cfg.Build(ctx)
 	if err != nil {
-		fmt.Fprintln(stderr, "gatehouse portal:", err)
+		logger.Error("gatehouse portal: cannot serve", slog.String("error", err.Error()))
 		return 2
 	}
 
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", addr)
 	if err != nil {
-		fmt.Fprintf(stderr, "gatehouse portal: listen on %s: %v\n", addr, err)
+		logger.Error("gatehouse portal: cannot listen", slog.String("addr", addr), slog.String("error", err.Error()))
 		return 1
 	}
 	logger.Info("listening", slog.String("addr", ln.Addr().String()))
@@ -91,9 +91,9 @@ func servePortal(ctx context.Context, args []string, getenv func(string) string,
 		ready <- ln.Addr().String()
 	}
 	if err := serveUntilDone(ctx, ln, h, srv, logger); err != nil {
-		fmt.Fprintln(stderr, "gatehouse portal:", err)
+		logger.Error("gatehouse portal: cannot serve", slog.String("error", err.Error()))
 		return 1
 	}
-	fmt.Fprintln(stdout, "gatehouse portal: stopped")
+	logger.Info("gatehouse portal stopped")
 	return 0
 }

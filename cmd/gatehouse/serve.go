@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/authorizer"
@@ -48,7 +47,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	fs.DurationVar(&f.upstreamTimeout, "upstream-timeout", forwardauth.DefaultUpstreamTimeout, "proxy mode: bound on the wait for the upstream's response headers")
 	addTimeoutFlags(fs, &f.server)
 	fs.IntVar(&f.server.MaxHeaderBytes, "max-header-bytes", forwardauth.DefaultMaxHeaderBytes, "bound on the size of request headers")
-	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info (one line per decision), warn or error")
+	fs.StringVar(&f.logLevel, "log-level", "info", "debug (a line per decision), info (a line per denial or error), warn or error")
 	fs.StringVar(&f.logFormat, "log-format", "json", "json or text (to stderr)")
 	for _, o := range []struct{ flag, env, usage string }{
 		{"user-pool-id", authorizer.EnvUserPoolID, "Cognito user pool `id`"},
@@ -91,12 +90,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	hcfg, err := f.handlerConfig()
 	if err != nil {
-		fmt.Fprintln(stderr, "gatehouse serve:", err)
+		logger.Error("gatehouse serve: cannot start", slog.String("error", err.Error()))
 		return 2
 	}
 	env, err := authorizer.ConfigFromEnv(f.getenv(getenv))
 	if err != nil {
-		fmt.Fprintln(stderr, "gatehouse serve:", err)
+		logger.Error("gatehouse serve: cannot start", slog.String("error", err.Error()))
 		return 2
 	}
 	f.server.Addr, f.server.OpsAddr, f.server.Logger = f.addr, f.metricsAddr, logger
@@ -105,15 +104,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	defer cancel()
 	az, ready, err := buildAuthorizer(ctx, env, logger, stdout)
 	if err != nil {
-		fmt.Fprintln(stderr, "gatehouse serve:", err)
+		logger.Error("gatehouse serve: cannot start", slog.String("error", err.Error()))
 		return 2
 	}
 	hcfg.Decider, hcfg.Ready, hcfg.Logger = az, ready, logger
 	h, err := forwardauth.New(hcfg)
 	if err != nil {
-		fmt.Fprintln(stderr, "gatehouse serve:", err)
+		logger.Error("gatehouse serve: cannot start", slog.String("error", err.Error()))
 		return 2
 	}
+	h.Metrics().SetKeySetStats(az.KeySetStats)
 	mode := "forward-auth"
 	if hcfg.Upstream != nil {
 		mode = "proxy to " + hcfg.Upstream.Redacted()
@@ -202,8 +202,10 @@ func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 
 // buildAuthorizer makes the Authorizer from env, as the Lambda does, and
 // follows its signing keys for readiness: the returned ready func reports nil
-// once they were loaded, and a background loop keeps trying until then
-// (requests meanwhile fail closed with 500).
+// once every pool's keys were fetched once, and from then on, while the last
+// good keys are held, even when later fetches fail (see /readyz in
+// forwardauth/doc.go). A background loop keeps trying until the first fetch
+// succeeds (requests meanwhile fail closed).
 func buildAuthorizer(ctx context.Context, env authorizer.EnvConfig, logger *slog.Logger, stdout io.Writer) (*authorizer.Authorizer, func(context.Context) error, error) {
 	env.Logger, env.Metrics = logger, stdout
 	az, err := env.Build(ctx)
@@ -211,7 +213,6 @@ func buildAuthorizer(ctx context.Context, env authorizer.EnvConfig, logger *slog
 		return nil, nil, err
 	}
 
-	var ready atomic.Bool
 	go func() {
 		wait := time.Second
 		for {
@@ -219,7 +220,6 @@ func buildAuthorizer(ctx context.Context, env authorizer.EnvConfig, logger *slog
 			err := az.Hydrate(hctx)
 			cancel()
 			if err == nil {
-				ready.Store(true)
 				logger.Info("signing keys loaded: ready")
 				return
 			}
@@ -233,8 +233,10 @@ func buildAuthorizer(ctx context.Context, env authorizer.EnvConfig, logger *slog
 		}
 	}()
 	return az, func(context.Context) error {
-		if !ready.Load() {
-			return errors.New("signing keys not loaded yet")
+		for _, s := range az.KeySetStats() {
+			if s.LastSuccess.IsZero() {
+				return fmt.Errorf("signing keys of pool %s not loaded yet", s.Pool)
+			}
 		}
 		return nil
 	}, nil

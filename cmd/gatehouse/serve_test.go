@@ -8,7 +8,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -72,13 +74,33 @@ func listening(log string) map[string]string {
 // TestServeRuns starts the command with flags overriding the environment,
 // against a DynamoDB endpoint where nothing listens: it must become ready
 // (keys load), deny without a token, fail closed with a valid token (the
-// mapping cannot be read), expose metrics, and stop cleanly on cancel.
+// mapping cannot be read), stay ready on last-good keys while the key
+// endpoint hangs, answer an unknown kid within the JWKS timeout and then at
+// once, expose metrics (key-set health included), write only JSON lines,
+// and stop cleanly on cancel.
 func TestServeRuns(t *testing.T) {
 	iss, err := cognitotest.NewIssuer()
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer iss.Close()
+	// The key endpoint, through a stand-in that can be made to hang.
+	var jwksHang atomic.Bool
+	var jwksRequests atomic.Int64
+	unblock := make(chan struct{})
+	jwks := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		jwksRequests.Add(1)
+		if jwksHang.Load() {
+			select {
+			case <-unblock:
+			case <-r.Context().Done():
+			}
+			return
+		}
+		_, _ = w.Write(iss.JWKS())
+	}))
+	defer jwks.Close()
+	defer close(unblock)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -100,10 +122,11 @@ func TestServeRuns(t *testing.T) {
 		authorizer.EnvRoutes:          "[]",
 		authorizer.EnvTokenCacheSize:  "10",
 		authorizer.EnvMappingCacheTTL: "1s",
+		authorizer.EnvJWKSTimeout:     "300ms",
 	}
 	args := []string{
 		"--addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0", "--request-headers", "forwarded",
-		"--user-pool-id", iss.UserPoolID(), "--issuer", iss.IssuerURL(), "--jwks-url", iss.JWKSURL(), "--table", "serve-test",
+		"--user-pool-id", iss.UserPoolID(), "--issuer", iss.IssuerURL(), "--jwks-url", jwks.URL, "--table", "serve-test",
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -169,6 +192,52 @@ func TestServeRuns(t *testing.T) {
 		}
 	}
 
+	// The key endpoint hangs: the last good keys keep verifying, /readyz
+	// stays 200, and a token with an unknown kid fails (500
+	// keys_unavailable) after the JWKS timeout the first time, then without
+	// another fetch.
+	jwksHang.Store(true)
+	before := jwksRequests.Load()
+	unknown := iss.AccessToken("alice", "web", cognitotest.WithKID("not-published"))
+	for i := range 2 {
+		if code, _, _ := get(auth+"/_gatehouse", "Bearer "+unknown); code != 500 {
+			t.Errorf("unknown kid #%d during the outage: %d, want 500", i, code)
+		}
+	}
+	if n := jwksRequests.Load() - before; n != 1 {
+		t.Errorf("%d JWKS requests for two unknown kids, want 1", n)
+	}
+	if code, _, _ := get(auth+"/_gatehouse", "Bearer "+token); code != 500 {
+		t.Errorf("known kid during the outage: %d, want 500 from the mapping, not from the keys", code)
+	}
+	if code, _, _ := get(ops+"/readyz", ""); code != 200 {
+		t.Errorf("readyz during the key outage: %d, want 200 (last good keys held)", code)
+	}
+	_, _, metrics = get(ops+"/metrics", "")
+	pool := `{pool="` + iss.UserPoolID() + `",issuer="` + iss.IssuerURL() + `"`
+	for _, want := range []string{
+		`result="error",reason="keys_unavailable"} 2`,
+		`result="error",reason="mapping_unavailable"} 2`,
+		"gatehouse_serve_jwks_failing" + pool + "} 1",
+		"gatehouse_serve_jwks_keys" + pool + "} 1",
+		"gatehouse_serve_jwks_fetch_failures_total" + pool + `,cause="timeout"} 1`,
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("metrics lack %s:\n%s", want, metrics)
+		}
+	}
+	if strings.Contains(metrics, "gatehouse_serve_jwks_last_success_timestamp_seconds"+pool+"} 0\n") {
+		t.Error("no last successful fetch time")
+	}
+	// The failed fetch's warning is written just after the callers are
+	// answered: wait for it rather than race it.
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(stderr.String(), "JWKS problem"); {
+		if time.Now().After(deadline) {
+			t.Fatalf("no JWKS warning:\n%s", stderr.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+
 	cancel()
 	select {
 	case code := <-done:
@@ -183,5 +252,26 @@ func TestServeRuns(t *testing.T) {
 	}
 	if stdout.String() != "" {
 		t.Errorf("stdout is not empty (embedded metrics should be off): %q", stdout.String())
+	}
+	// Every line is one JSON object, the JWKS warning included; a decision
+	// has at most one line.
+	var jwksWarnings, decisions int
+	for _, line := range strings.Split(strings.TrimSuffix(stderr.String(), "\n"), "\n") {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Errorf("not a JSON object: %q", line)
+			continue
+		}
+		switch rec["msg"] {
+		case "jwtverify: JWKS problem":
+			jwksWarnings++
+		case "authorizer decision", "decision":
+			decisions++
+		}
+	}
+	// One missing token, two unmapped, two unknown kids: each a denial or
+	// an error, so each logged at info, once.
+	if jwksWarnings != 1 || decisions != 5 {
+		t.Errorf("%d JWKS warnings and %d decision lines, want 1 and 5:\n%s", jwksWarnings, decisions, stderr.String())
 	}
 }

@@ -21,6 +21,7 @@ const (
 	JWKSURL           = "GATEHOUSE_JWKS_URL"
 	InsecureHTTP      = "GATEHOUSE_INSECURE_HTTP"
 	ClockSkew         = "GATEHOUSE_CLOCK_SKEW"
+	JWKSTimeout       = "GATEHOUSE_JWKS_TIMEOUT"
 )
 
 // The mapping table's settings, also shared by every service.
@@ -122,6 +123,8 @@ func (r *Reader) List(name string) []string {
 //	GATEHOUSE_CLOCK_SKEW            tolerance on exp and nbf (default 0s)
 //
 // jwtverify.New validates the result further (pool id form, URLs).
+// GATEHOUSE_JWKS_TIMEOUT is read apart (JWKSFetchTimeout): it is a setting
+// of the verifier, not of the pool.
 func (r *Reader) Pool() jwtverify.PoolConfig {
 	var p jwtverify.PoolConfig
 	p.UserPoolID = r.Required(UserPoolID, "the Cognito user pool id, such as eu-west-1_AbCdEf123")
@@ -153,3 +156,9 @@ func (r *Reader) Pool() jwtverify.PoolConfig {
 	p.Grace = r.Duration(ClockSkew, 0)
 	return p
 }
+
+// JWKSFetchTimeout reads GATEHOUSE_JWKS_TIMEOUT, the bound on one JWKS fetch
+// (jwtverify.Config.JWKSFetchTimeout); 0 when unset, which means jwtverify's
+// default of 2s. It must stay well under the decision timeout, so that a
+// hanging key endpoint is answered keys_unavailable rather than timed out.
+func (r *Reader) JWKSFetchTimeout() time.Duration { return r.Duration(JWKSTimeout, 0) }

@@ -77,3 +77,26 @@ func TestReader(t *testing.T) {
 		t.Errorf("errors: %v", err)
 	}
 }
+
+func TestJWKSFetchTimeout(t *testing.T) {
+	tests := []struct {
+		value   string
+		want    time.Duration
+		wantBad bool
+	}{
+		{value: "", want: 0},
+		{value: "1500ms", want: 1500 * time.Millisecond},
+		{value: "-1s", wantBad: true},
+		{value: "2", wantBad: true},
+	}
+	for _, tt := range tests {
+		r := envconfig.NewReader(env(map[string]string{envconfig.JWKSTimeout: tt.value}))
+		got := r.JWKSFetchTimeout()
+		if err := r.Err(); (err != nil) != tt.wantBad || (err != nil && !strings.Contains(err.Error(), envconfig.JWKSTimeout)) {
+			t.Errorf("%q: err = %v, want bad: %v", tt.value, err, tt.wantBad)
+		}
+		if !tt.wantBad && got != tt.want {
+			t.Errorf("%q: %v, want %v", tt.value, got, tt.want)
+		}
+	}
+}

@@ -16,6 +16,11 @@
 // (config.LoadDefaultConfig), runs the tests, and stops it. Test credentials
 // and a region are set only when they are missing.
 //
+// A test that stops, pauses or restarts a stand-in (an outage test) starts
+// one of its own with StartMoto, points the SDK's variables at it with
+// t.Setenv, and uses Pause (SIGSTOP), Resume (SIGCONT) and Restart (which
+// loses every table and key: moto keeps its state in memory).
+//
 // Servers are started with a parent-death signal, so they do not outlive a
 // test binary that crashes.
 package localservices

@@ -48,10 +48,11 @@ var (
 )
 
 type process struct {
-	url string
-	cmd *exec.Cmd
-	dir string
-	log *os.File
+	url    string
+	cmd    *exec.Cmd
+	dir    string
+	log    *os.File
+	exited chan error // receives cmd.Wait's result once
 }
 
 // Run starts what services need (unless the standard endpoint variables
@@ -146,13 +147,17 @@ func ensure(kind server) (string, error) {
 }
 
 func startMoto() (*process, error) {
-	bin, err := exec.LookPath("moto_server")
-	if err != nil {
-		return nil, fmt.Errorf("moto_server is not installed (it ships with this machine image; pip install 'moto[server]' elsewhere): %w", err)
-	}
 	port, err := freePort()
 	if err != nil {
 		return nil, err
+	}
+	return startMotoOn(port)
+}
+
+func startMotoOn(port int) (*process, error) {
+	bin, err := exec.LookPath("moto_server")
+	if err != nil {
+		return nil, fmt.Errorf("moto_server is not installed (it ships with this machine image; pip install 'moto[server]' elsewhere): %w", err)
 	}
 	dir, err := os.MkdirTemp("", "gatehouse-moto-")
 	if err != nil {
@@ -268,8 +273,8 @@ func launch(dir, url string, env []string, name string, args ...string) (*proces
 		log.Close()
 		return nil, err
 	}
-	p := &process{url: url, cmd: cmd, dir: dir, log: log}
 	exited := make(chan error, 1)
+	p := &process{url: url, cmd: cmd, dir: dir, log: log, exited: exited}
 	go func() { exited <- cmd.Wait() }()
 	if err := waitUntilAnswering(url, exited); err != nil {
 		p.stop()
@@ -322,4 +327,80 @@ func tail(b []byte, n int) []byte {
 		return b[len(b)-n:]
 	}
 	return b
+}
+
+// Moto is a moto_server of one test's own, for tests that pause, resume or
+// restart it (outage tests); the package's shared stand-in, which other
+// tests use at the same time, is never touched. Its URL is for the test to
+// put in the SDK's endpoint variables (t.Setenv).
+type Moto struct {
+	URL  string
+	port int
+
+	mu sync.Mutex
+	p  *process
+}
+
+// StartMoto starts a moto_server for t alone, on a free loopback port, and
+// stops it when t ends.
+func StartMoto(t testing.TB) *Moto {
+	t.Helper()
+	port, err := freePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := startMotoOn(port)
+	if err != nil {
+		t.Fatalf("localservices: %v", err)
+	}
+	m := &Moto{URL: p.url, port: port, p: p}
+	t.Cleanup(func() {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		_ = m.signal(syscall.SIGCONT) // a stopped process group still dies of SIGKILL; this just keeps it tidy
+		m.p.stop()
+	})
+	return m
+}
+
+// Pause stops the server's processes (SIGSTOP): connections are still
+// accepted by the kernel, but nothing answers, as with a hung dependency.
+func (m *Moto) Pause() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.signal(syscall.SIGSTOP)
+}
+
+// Resume continues a paused server (SIGCONT); its state is intact.
+func (m *Moto) Resume() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.signal(syscall.SIGCONT)
+}
+
+// Restart kills the server and starts a new one on the same port. moto
+// keeps its state in memory only, so every table, item and key is gone:
+// the caller must provision again.
+func (m *Moto) Restart() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.p.stop()
+	select {
+	case <-m.p.exited:
+	case <-time.After(startTimeout):
+		return errors.New("moto_server did not exit after SIGKILL")
+	}
+	p, err := startMotoOn(m.port)
+	if err != nil {
+		return err
+	}
+	m.p = p
+	return nil
+}
+
+func (m *Moto) signal(sig syscall.Signal) error {
+	if m.p.cmd.Process == nil {
+		return errors.New("moto_server is not running")
+	}
+	return syscall.Kill(-m.p.cmd.Process.Pid, sig)
 }
