@@ -202,6 +202,7 @@ type userPartition struct {
 	user       User
 	rev        int64
 	clients    []Client
+	pending    []PendingClient
 	partnerIDs []string
 }
 
@@ -236,6 +237,12 @@ func (s *Store) readUser(ctx context.Context, internalID string) (userPartition,
 				return userPartition{}, err
 			}
 			p.clients = append(p.clients, c)
+		case strings.HasPrefix(sk, prefixPending):
+			pc, err := decodePending(it)
+			if err != nil {
+				return userPartition{}, err
+			}
+			p.pending = append(p.pending, pc)
 		case strings.HasPrefix(sk, prefixPartner):
 			id, err := getS(it, attrPartnerID)
 			if err != nil {
@@ -420,6 +427,11 @@ func (s *Store) DeleteUser(ctx context.Context, internalID string) error {
 	p, err := s.readUser(ctx, internalID)
 	if err != nil {
 		return err
+	}
+	if len(p.pending) > 0 {
+		// They record app clients that may still exist elsewhere; deleting
+		// them would lose the only trace.
+		return conflictf("user %q has %d client slots pending clean-up; clean them up first", internalID, len(p.pending))
 	}
 	partners := make([]Partner, 0, len(p.partnerIDs))
 	for _, id := range p.partnerIDs {

@@ -45,43 +45,57 @@ func viewOf(c mapping.Client) clientView {
 }
 
 func (h *Handler) listClients(w http.ResponseWriter, r *http.Request, c caller) {
-	clients, err := h.cfg.Directory.Clients(r.Context(), c.internalID)
-	if err != nil && !errors.Is(err, mapping.ErrNotFound) {
-		h.log.ErrorContext(r.Context(), "portal: listing clients failed", "internal_id", c.internalID, "error", err.Error())
-		writeError(w, mappingError(err))
+	slots, aerr := h.slots(r.Context(), c)
+	if aerr != nil {
+		writeError(w, aerr)
 		return
 	}
 	out := struct {
 		Clients    []clientView `json:"clients"`
 		MaxClients int          `json:"max_clients"`
-	}{Clients: make([]clientView, 0, len(clients)), MaxClients: h.cfg.MaxClientsPerUser}
-	for _, cl := range clients {
+	}{Clients: make([]clientView, 0, len(slots.Clients)), MaxClients: h.cfg.MaxClientsPerUser}
+	for _, cl := range slots.Clients {
 		out.Clients = append(out.Clients, viewOf(cl))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
 
-// owns reports whether clientID is one of the caller's clients, with a
-// strongly consistent read. Another person's client is "not found".
-func (h *Handler) owns(ctx context.Context, c caller, clientID string) (mapping.Client, *apiError) {
-	clients, err := h.cfg.Directory.Clients(ctx, c.internalID)
+// slots reads the caller's clients and pending slots (one strongly
+// consistent read) and first finishes what earlier requests left half
+// done (see Cleaner). A person without a record has none.
+func (h *Handler) slots(ctx context.Context, c caller) (mapping.Slots, *apiError) {
+	slots, err := h.cfg.Directory.ClientSlots(ctx, c.internalID)
 	if errors.Is(err, mapping.ErrNotFound) {
-		return mapping.Client{}, errClientNotFound
+		return mapping.Slots{}, nil
 	}
 	if err != nil {
 		h.log.ErrorContext(ctx, "portal: listing clients failed", "internal_id", c.internalID, "error", err.Error())
-		return mapping.Client{}, mappingError(err)
+		return mapping.Slots{}, mappingError(err)
 	}
-	i := slices.IndexFunc(clients, func(cl mapping.Client) bool { return cl.ClientID == clientID })
+	if len(slots.Pending) > 0 {
+		h.cleaner().sweep(ctx, slots.Pending)
+	}
+	return slots, nil
+}
+
+// owns returns clientID if it is one of the caller's clients, with a
+// strongly consistent read. Another person's client is "not found".
+func (h *Handler) owns(ctx context.Context, c caller, clientID string) (mapping.Client, *apiError) {
+	slots, aerr := h.slots(ctx, c)
+	if aerr != nil {
+		return mapping.Client{}, aerr
+	}
+	i := slices.IndexFunc(slots.Clients, func(cl mapping.Client) bool { return cl.ClientID == clientID })
 	if i < 0 {
 		return mapping.Client{}, errClientNotFound
 	}
-	return clients[i], nil
+	return slots.Clients[i], nil
 }
 
-// createClient: Cognito first (a client nobody is bound to cannot pass the
-// authorizer), then the binding; if the binding fails the Cognito client
-// is deleted again.
+// createClient: take a slot (atomic against the configured limit), create
+// the Cognito client, record its id on the slot, then bind it in place of
+// the slot. Any failure gives the slot back once the Cognito client is
+// gone, or leaves it recorded for clean-up (see doc.go).
 func (h *Handler) createClient(w http.ResponseWriter, r *http.Request, c caller) {
 	ctx := r.Context()
 	body, aerr := readBody(w, r, h.cfg.MaxBodyBytes)
@@ -94,61 +108,95 @@ func (h *Handler) createClient(w http.ResponseWriter, r *http.Request, c caller)
 		writeError(w, aerr)
 		return
 	}
-	// Cheap early refusal; the check after binding is the one that holds
-	// under concurrency.
-	existing, err := h.cfg.Directory.Clients(ctx, c.internalID)
-	if err != nil && !errors.Is(err, mapping.ErrNotFound) {
-		h.log.ErrorContext(ctx, "portal: listing clients failed", "internal_id", c.internalID, "error", err.Error())
+	if _, aerr := h.slots(ctx, c); aerr != nil {
+		writeError(w, aerr)
+		return
+	}
+	slot, err := h.cfg.Directory.ReserveClient(ctx, c.internalID, h.cfg.MaxClientsPerUser)
+	if err != nil {
+		if !errors.Is(err, mapping.ErrLimit) {
+			h.log.ErrorContext(ctx, "portal: reserving a client slot failed", "internal_id", c.internalID, "error", err.Error())
+		}
 		writeError(w, mappingError(err))
 		return
 	}
-	if len(existing) >= h.cfg.MaxClientsPerUser {
-		writeError(w, errLimit)
+	slot, secret, aerr := h.createRecorded(ctx, slot)
+	if aerr != nil {
+		writeError(w, aerr)
 		return
 	}
-
-	id, secret, err := h.createCognitoClient(ctx, c)
-	if err != nil {
-		h.log.ErrorContext(ctx, "portal: creating the Cognito client failed", "internal_id", c.internalID, "error", safeAWSError(err))
-		writeError(w, awsError(err))
-		return
-	}
-	bound, err := h.cfg.Directory.AddClient(ctx, c.internalID, mapping.Client{
-		ClientID: id, Label: req.Name, Scopes: h.cfg.ClientScopes,
+	bound, err := h.cfg.Directory.BindPending(ctx, slot, mapping.Client{
+		ClientID: slot.ClientID, Label: req.Name, Scopes: h.cfg.ClientScopes,
 	})
 	if err != nil {
-		h.log.ErrorContext(ctx, "portal: binding the new client failed; undoing", "internal_id", c.internalID, "client_id", id, "error", err.Error())
-		h.undoCreate(ctx, c, id, !definite(err))
+		h.log.ErrorContext(ctx, "portal: binding the new client failed; undoing", "internal_id", c.internalID, "client_id", slot.ClientID, "error", err.Error())
+		if b, done := h.undo(ctx, slot); done {
+			bound, err = b, nil // the binding had happened after all
+		}
+	}
+	if err != nil {
 		writeError(w, mappingError(err))
 		return
 	}
-	// Two concurrent creates may both pass the early check: the later
-	// binding that ends over the limit is undone.
-	after, err := h.cfg.Directory.Clients(ctx, c.internalID)
-	if err == nil && len(after) > h.cfg.MaxClientsPerUser && newest(after, id) {
-		h.log.InfoContext(ctx, "portal: client over the limit; undoing", "internal_id", c.internalID, "client_id", id)
-		h.undoCreate(ctx, c, id, true)
-		writeError(w, errLimit)
-		return
-	}
-	h.log.InfoContext(ctx, "portal: client created", "internal_id", c.internalID, "client_id", id)
+	h.log.InfoContext(ctx, "portal: client created", "internal_id", c.internalID, "client_id", bound.ClientID)
 	writeJSON(w, http.StatusCreated, h.newClientView(bound, secret))
 }
 
-// newest reports whether id is among the clients created last (ties on the
-// millisecond are all "newest", so each of them undoes itself).
-func newest(clients []mapping.Client, id string) bool {
-	var latest time.Time
-	var mine time.Time
-	for _, c := range clients {
-		if c.Created.After(latest) {
-			latest = c.Created
-		}
-		if c.ClientID == id {
-			mine = c.Created
+// createRecorded creates the Cognito client for a slot in state creating
+// and records its id there. On failure the Cognito client is deleted and
+// the slot given back; a slot that cannot be given back stays behind in
+// state creating and is released by a later clean-up (Cleaner).
+func (h *Handler) createRecorded(ctx context.Context, slot mapping.PendingClient) (mapping.PendingClient, string, *apiError) {
+	id, secret, err := h.createCognitoClient(ctx, slot.InternalID)
+	if err != nil {
+		h.log.ErrorContext(ctx, "portal: creating the Cognito client failed", "internal_id", slot.InternalID, "error", safeAWSError(err))
+		h.cleaner().release(ctx, slot)
+		return mapping.PendingClient{}, "", awsError(err)
+	}
+	recorded, err := h.cfg.Directory.RecordPendingClient(ctx, slot, id)
+	if err == nil {
+		return recorded, secret, nil
+	}
+	h.log.ErrorContext(ctx, "portal: recording the new client failed; deleting it", "internal_id", slot.InternalID, "client_id", id, "error", err.Error())
+	// Not recorded means not bound either: deleting it is safe.
+	cctx, cancel := cleanupContext(ctx, h.cfg.CompensationTimeout)
+	defer cancel()
+	if h.cleaner().deleteCognitoClient(ctx, id) {
+		h.cleaner().release(ctx, slot)
+	} else if _, cerr := h.cfg.Directory.ClaimPending(cctx, withClient(slot, id)); cerr != nil {
+		// Both services failing at once: the one case with only a log line
+		// (doc.go, "What can be left behind").
+		h.log.ErrorContext(ctx, "portal: an unbound Cognito client could not be deleted nor recorded; delete it by hand",
+			"internal_id", slot.InternalID, "client_id", id, "error", cerr.Error())
+	}
+	return mapping.PendingClient{}, "", mappingError(err)
+}
+
+// undo takes back a create or reset whose last write failed: it claims
+// the slot and then deletes the new Cognito client and releases the slot.
+// If the slot has moved on, the write had landed after all: done is true
+// and bound is the client as bound. If the claim fails too, the slot stays
+// recorded in state creating for a later clean-up.
+func (h *Handler) undo(ctx context.Context, slot mapping.PendingClient) (bound mapping.Client, done bool) {
+	cctx, cancel := cleanupContext(ctx, h.cfg.CompensationTimeout)
+	defer cancel()
+	claimed, err := h.cfg.Directory.ClaimPending(cctx, slot)
+	if err == nil {
+		h.cleaner().finish(ctx, claimed)
+		return mapping.Client{}, false
+	}
+	if definite(err) {
+		slots, rerr := h.cfg.Directory.ClientSlots(cctx, slot.InternalID)
+		if rerr == nil {
+			if i := slices.IndexFunc(slots.Clients, func(cl mapping.Client) bool { return cl.ClientID == slot.ClientID }); i >= 0 {
+				h.log.InfoContext(ctx, "portal: the write had landed after all", "internal_id", slot.InternalID, "client_id", slot.ClientID)
+				return slots.Clients[i], true
+			}
 		}
 	}
-	return !mine.IsZero() && !mine.Before(latest)
+	h.log.WarnContext(ctx, "portal: compensation deferred to the next clean-up", "internal_id", slot.InternalID,
+		"client_id", slot.ClientID, "error", err.Error())
+	return mapping.Client{}, false
 }
 
 func (h *Handler) newClientView(c mapping.Client, secret string) newClientView {
@@ -160,11 +208,13 @@ func (h *Handler) newClientView(c mapping.Client, secret string) newClientView {
 	}
 }
 
-// resetClient replaces a client: a new Cognito client, then one
-// transaction that unbinds the old id and binds the new, then the old
-// Cognito client is deleted. Once the transaction is done the old id no
-// longer maps to anyone, so the authorizer refuses its tokens even if the
-// deletion in Cognito fails.
+// resetClient replaces a client within its slot: a slot for the new one
+// (beside the limit, tied to the old one), the new Cognito client recorded
+// on it, then one transaction that unbinds the old id, binds the new and
+// turns the slot into the old client's orphan record; then the old Cognito
+// client is deleted and the slot released. Once the transaction is done the
+// old id no longer maps to anyone, so the authorizer refuses its tokens
+// even if the deletion in Cognito fails.
 func (h *Handler) resetClient(w http.ResponseWriter, r *http.Request, c caller, oldID string) {
 	ctx := r.Context()
 	body, aerr := readBody(w, r, h.cfg.MaxBodyBytes)
@@ -181,68 +231,87 @@ func (h *Handler) resetClient(w http.ResponseWriter, r *http.Request, c caller, 
 		writeError(w, aerr)
 		return
 	}
-	newID, secret, err := h.createCognitoClient(ctx, c)
+	slot, err := h.cfg.Directory.ReserveReplacement(ctx, c.internalID, oldID)
 	if err != nil {
-		h.log.ErrorContext(ctx, "portal: creating the replacement Cognito client failed", "internal_id", c.internalID, "client_id", oldID, "error", safeAWSError(err))
-		writeError(w, awsError(err))
+		h.log.ErrorContext(ctx, "portal: reserving the replacement's slot failed", "internal_id", c.internalID, "client_id", oldID, "error", err.Error())
+		writeError(w, mappingError(err))
 		return
 	}
-	bound, err := h.cfg.Directory.ReplaceClient(ctx, c.internalID, oldID, mapping.Client{
+	slot, secret, aerr := h.createRecorded(ctx, slot)
+	if aerr != nil {
+		writeError(w, aerr)
+		return
+	}
+	newID := slot.ClientID
+	bound, err := h.cfg.Directory.ReplacePending(ctx, slot, oldID, mapping.Client{
 		ClientID: newID, Label: old.Label, Scopes: h.cfg.ClientScopes,
 	})
 	if err != nil {
 		h.log.ErrorContext(ctx, "portal: replacing the binding failed; undoing", "internal_id", c.internalID,
 			"client_id", oldID, "new_client_id", newID, "error", err.Error())
-		// Definite failure: nothing was written, the old client is intact.
-		// Unknown outcome: the new client goes either way; the old one is
-		// then either still bound or unbound (and refused) — never both
-		// half-alive.
-		h.undoCreate(ctx, c, newID, !definite(err))
+		if b, done := h.undo(ctx, slot); done {
+			bound, err = b, nil
+		}
+	}
+	if err != nil {
 		writeError(w, mappingError(err))
 		return
 	}
-	deleted := h.deleteCognitoClient(ctx, oldID)
-	if !deleted {
-		h.log.ErrorContext(ctx, "portal: the replaced client is unbound but still exists in Cognito; delete it by hand",
-			"internal_id", c.internalID, "client_id", oldID)
-	}
+	// The slot now records the old client, unbound.
+	orphan := slot
+	orphan.ClientID, orphan.State, orphan.Replaces = oldID, mapping.PendingOrphan, ""
+	deleted := h.cleaner().finish(ctx, orphan)
 	h.log.InfoContext(ctx, "portal: client reset", "internal_id", c.internalID, "client_id", oldID, "new_client_id", newID)
 	v := h.newClientView(bound, secret)
 	v.ReplacedClientID, v.ReplacedClientDeleted = oldID, &deleted
 	writeJSON(w, http.StatusOK, v)
 }
 
-// deleteClient unbinds first (from then on the authorizer refuses the id),
-// then deletes the Cognito client (from then on its secret gets no token).
+// deleteClient unbinds the client and records it as an orphan in one
+// transaction (from then on the authorizer refuses the id), then deletes
+// the Cognito client (from then on its secret gets no token) and releases
+// the slot. A failed deletion stays recorded for the next clean-up.
 func (h *Handler) deleteClient(w http.ResponseWriter, r *http.Request, c caller, id string) {
 	ctx := r.Context()
 	if _, aerr := h.owns(ctx, c, id); aerr != nil {
 		writeError(w, aerr)
 		return
 	}
-	if err := h.cfg.Directory.RemoveClient(ctx, c.internalID, id); err != nil {
+	orphan, err := h.cfg.Directory.UnbindClient(ctx, c.internalID, id)
+	if err != nil {
 		h.log.ErrorContext(ctx, "portal: unbinding the client failed", "internal_id", c.internalID, "client_id", id, "error", err.Error())
 		writeError(w, mappingError(err))
 		return
 	}
-	if !h.deleteCognitoClient(ctx, id) {
-		h.log.ErrorContext(ctx, "portal: the deleted client is unbound but still exists in Cognito; delete it by hand",
-			"internal_id", c.internalID, "client_id", id)
-	}
+	h.cleaner().finish(ctx, orphan)
 	h.log.InfoContext(ctx, "portal: client deleted", "internal_id", c.internalID, "client_id", id)
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// cleaner is the Handler's Cleaner: the same Cognito, pool, Directory,
+// timeouts and logger (all checked by New).
+func (h *Handler) cleaner() *Cleaner {
+	return &Cleaner{cfg: CleanerConfig{
+		Cognito: h.cfg.Cognito, UserPoolID: h.cfg.UserPoolID, Directory: h.cfg.Directory,
+		CognitoTimeout: h.cfg.CognitoTimeout, CompensationTimeout: h.cfg.CompensationTimeout, Logger: h.log,
+	}, log: h.log}
+}
+
+func withClient(p mapping.PendingClient, clientID string) mapping.PendingClient {
+	p.ClientID = clientID
+	return p
+}
+
 // createCognitoClient creates a confidential app client for the
 // client-credentials grant only, and returns its id and secret.
-func (h *Handler) createCognitoClient(ctx context.Context, c caller) (id, secret string, err error) {
+func (h *Handler) createCognitoClient(ctx context.Context, internalID string) (id, secret string, err error) {
 	ctx, cancel := context.WithTimeout(ctx, h.cfg.CognitoTimeout)
 	defer cancel()
 	minutes := int32(h.cfg.AccessTokenValidity / time.Minute)
 	out, err := h.cfg.Cognito.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{
 		UserPoolId:                      aws.String(h.cfg.UserPoolID),
-		ClientName:                      aws.String(h.clientName(c.internalID)),
+		ClientName:                      aws.String(h.clientName(internalID)),
 		GenerateSecret:                  true,
 		AllowedOAuthFlows:               []types.OAuthFlowType{types.OAuthFlowTypeClientCredentials},
 		AllowedOAuthFlowsUserPoolClient: true,
@@ -263,7 +332,7 @@ func (h *Handler) createCognitoClient(ctx context.Context, c caller) (id, secret
 	if uc == nil || aws.ToString(uc.ClientId) == "" || aws.ToString(uc.ClientSecret) == "" {
 		// Whatever was created must not linger.
 		if uc != nil && aws.ToString(uc.ClientId) != "" {
-			h.deleteCognitoClient(ctx, aws.ToString(uc.ClientId))
+			h.cleaner().deleteCognitoClient(ctx, aws.ToString(uc.ClientId))
 		}
 		return "", "", errors.New("CreateUserPoolClient returned no client id or secret")
 	}
@@ -289,57 +358,6 @@ func (h *Handler) clientName(internalID string) string {
 		name = name[:128]
 	}
 	return name
-}
-
-// undoCreate removes a client created in Cognito whose binding failed (or
-// is over the limit). unbind also removes a binding that may exist: when
-// the write's outcome is unknown, or when it is known to exist. It runs on
-// a context the request's cancellation cannot cut short.
-func (h *Handler) undoCreate(ctx context.Context, c caller, id string, unbind bool) {
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.cfg.CompensationTimeout)
-	defer cancel()
-	if unbind {
-		if err := h.cfg.Directory.RemoveClient(cctx, c.internalID, id); err != nil && !errors.Is(err, mapping.ErrNotFound) {
-			h.log.ErrorContext(ctx, "portal: compensation: unbinding failed", "internal_id", c.internalID, "client_id", id, "error", err.Error())
-		}
-	}
-	if !h.deleteCognitoClient(cctx, id) {
-		// Unbound, so the authorizer refuses its tokens; it is clutter, and
-		// its secret (never shown to anyone) could still get tokens.
-		h.log.ErrorContext(ctx, "portal: compensation: an unbound client still exists in Cognito; delete it by hand",
-			"internal_id", c.internalID, "client_id", id)
-	}
-}
-
-// deleteAttempts is how often a Cognito client deletion is tried.
-const deleteAttempts = 3
-
-// deleteCognitoClient deletes an app client, retrying a few times; a
-// client already gone counts as deleted. It runs on a context the
-// request's cancellation cannot cut short.
-func (h *Handler) deleteCognitoClient(ctx context.Context, id string) bool {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.cfg.CompensationTimeout)
-	defer cancel()
-	for attempt := range deleteAttempts {
-		if attempt > 0 {
-			select {
-			case <-ctx.Done():
-				return false
-			case <-time.After(time.Duration(attempt) * 100 * time.Millisecond):
-			}
-		}
-		actx, acancel := context.WithTimeout(ctx, h.cfg.CognitoTimeout)
-		_, err := h.cfg.Cognito.DeleteUserPoolClient(actx, &cip.DeleteUserPoolClientInput{
-			UserPoolId: aws.String(h.cfg.UserPoolID), ClientId: aws.String(id),
-		})
-		acancel()
-		var notFound *types.ResourceNotFoundException
-		if err == nil || errors.As(err, &notFound) {
-			return true
-		}
-		h.log.WarnContext(ctx, "portal: deleting a Cognito client failed", "client_id", id, "attempt", attempt+1, "error", safeAWSError(err))
-	}
-	return false
 }
 
 // definite reports whether a mapping error means nothing was written.
