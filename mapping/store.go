@@ -422,7 +422,8 @@ func (s *Store) RemoveClient(ctx context.Context, internalID, clientID string) e
 // partner credentials and their fingerprints — in one transaction. It reads
 // the user's partition first; if anything of theirs changes between that
 // read and the write, the write fails with ErrConflict and nothing is
-// removed (retry it).
+// removed (retry it). A user with pending client slots is ErrConflict too:
+// clean them up first (they record app clients that may still exist).
 func (s *Store) DeleteUser(ctx context.Context, internalID string) error {
 	p, err := s.readUser(ctx, internalID)
 	if err != nil {
