@@ -16,7 +16,7 @@
 //	USERNAME#<username>   USERNAME             internalId, username, kind, created
 //	CLIENT#<clientId>     CLIENT               internalId, label, scopes, created
 //	USER#<internalId>     CLIENT#<clientId>    the same client attributes (membership)
-//	USER#<internalId>     PENDING#<resId>      reservationId, internalId, status (creating|orphan), created;
+//	USER#<internalId>     PENDING#<resId>      reservationId (random, or reset-<clientId>), internalId, status (creating|orphan), created;
 //	                                           clientId once known, replaces (a reset's old client)
 //	PARTNER#<partnerId>   PARTNER              internalId, cognitoUsername, appClientId, sealedRefreshToken,
 //	                                           fingerprint, status, version, created, rotated, revoked
@@ -93,7 +93,8 @@
 //     the membership item.
 //   - Client slots: ReserveClient (PROFILE: clients < the limit given,
 //     count up; PENDING# put), ReserveReplacement (count up without the
-//     limit; the old client's membership must exist), RecordPendingClient
+//     limit; the old client's membership must exist; the key
+//     PENDING#reset-<old client id> admits one reset per client at a time), RecordPendingClient
 //     (PENDING# still creating, no id yet), BindPending (PENDING# creating
 //     with this id deleted, CLIENT# and membership put, count unchanged),
 //     ReplacePending (PENDING# creating with the new id becomes orphan

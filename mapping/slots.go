@@ -22,13 +22,15 @@ func (s *Store) ReserveClient(ctx context.Context, internalID string, limit int)
 	if limit < 1 || limit > MaxClientsPerUser {
 		return PendingClient{}, invalidf("client limit %d is outside 1 to %d", limit, MaxClientsPerUser)
 	}
-	return s.reserve(ctx, "ReserveClient", internalID, "", s.bumpProfile(internalID, attrClients, 1, limit))
+	return s.reserve(ctx, "ReserveClient", internalID, NewID(), "", s.bumpProfile(internalID, attrClients, 1, limit))
 }
 
 // ReserveReplacement takes a slot for the client that will replace
 // oldClientID (a reset). It is not held to the limit — the old client gives
 // its slot back when the reset completes — but oldClientID must be bound to
-// the user (ErrNotFound otherwise).
+// the user (ErrNotFound otherwise), and only one reset of a client can hold
+// a slot at a time (ErrConflict), so resets under way add at most one
+// client per bound client.
 func (s *Store) ReserveReplacement(ctx context.Context, internalID, oldClientID string) (PendingClient, error) {
 	if err := checkName("old client id", oldClientID); err != nil {
 		return PendingClient{}, err
@@ -37,19 +39,23 @@ func (s *Store) ReserveReplacement(ctx context.Context, internalID, oldClientID 
 		names:  map[string]string{"#pk": attrPK, "#rev": attrRev, "#n": attrClients},
 		values: item{":one": num(1)},
 	}, always(notFoundf("no user with internal id %q", internalID)))
-	return s.reserve(ctx, "ReserveReplacement", internalID, oldClientID, bump,
+	return s.reserve(ctx, "ReserveReplacement", internalID, replacementReservation+oldClientID, oldClientID, bump,
 		s.check(userClientKey(internalID, oldClientID), "attribute_exists(#pk)", expr{names: map[string]string{"#pk": attrPK}},
 			always(notFoundf("user %q has no client %q", internalID, oldClientID))))
 }
 
-func (s *Store) reserve(ctx context.Context, op, internalID, replaces string, extra ...write) (PendingClient, error) {
+// replacementReservation starts the reservation id of a reset's slot; the
+// old client's id follows, so two resets of one client share one key.
+const replacementReservation = "reset-"
+
+func (s *Store) reserve(ctx context.Context, op, internalID, reservationID, replaces string, extra ...write) (PendingClient, error) {
 	if err := checkName("internal id", internalID); err != nil {
 		return PendingClient{}, err
 	}
-	p := PendingClient{ReservationID: NewID(), InternalID: internalID, State: PendingCreating, Replaces: replaces, Created: s.nowUTC()}
+	p := PendingClient{ReservationID: reservationID, InternalID: internalID, State: PendingCreating, Replaces: replaces, Created: s.nowUTC()}
 	err := s.transact(ctx, op, append(extra,
 		s.put(pendingItem(p), "attribute_not_exists(#pk)", expr{names: map[string]string{"#pk": attrPK}},
-			always(conflictf("reservation %q is taken", p.ReservationID)))))
+			always(conflictf("slot %q is taken (a reset of this client is under way)", p.ReservationID)))))
 	if err != nil {
 		return PendingClient{}, err
 	}

@@ -111,6 +111,9 @@ func TestClientSlots(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if _, err := st.ReserveReplacement(ctx, id, "c-1"); !errors.Is(err, mapping.ErrConflict) {
+		t.Fatalf("a second reset of c-1 under way: err = %v, want ErrConflict", err)
+	}
 	if r, err = st.RecordPendingClient(ctx, r, "c-3"); err != nil {
 		t.Fatal(err)
 	}

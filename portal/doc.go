@@ -49,7 +49,8 @@
 //     claim finds the slot gone, the binding had landed after all (a lost
 //     answer): the answer is 201.
 //   - reset: ReserveReplacement (a slot beside the limit, tied to the old
-//     client, which must be bound) → CreateUserPoolClient →
+//     client, which must be bound; one reset per client at a time, a
+//     concurrent second gets 409 conflict) → CreateUserPoolClient →
 //     RecordPendingClient → ReplacePending: one transaction unbinds the old
 //     id, binds the new one and turns the slot into the old client's orphan
 //     record → the old Cognito client is deleted and the slot released.
@@ -64,7 +65,8 @@
 // be gone (or never existed). So the mapping's bindings never exceed the
 // limit; Cognito's clients for a person are at most the counter, which
 // exceeds the limit only by the resets under way (each holds its new
-// client beside the old one until the swap); and once nothing is under way
+// client beside the old one until the swap, at most one per bound client,
+// so never more than twice the limit); and once nothing is under way
 // and Cognito answers, Cognito and the mapping hold the same clients
 // (portal/limit_test.go checks this with 50 concurrent mixed requests).
 //
