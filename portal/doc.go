@@ -105,6 +105,12 @@
 // password, token, refresh token or client secret, nor the user name typed
 // at sign-in.
 //
+// The client routes' work — the steps above and their compensation — is
+// done by a ClientService (Handler.Clients), which knows no HTTP and
+// reports failures with its own sentinels (ErrClientNotFound,
+// ErrClientLimit, ErrClientConflict, ErrUnavailable); the handlers only
+// decode requests and translate answers.
+//
 // The Handler is plain net/http: cmd/portal wraps it for API Gateway proxy
 // events (internal/apigwproxy) and `gatehouse portal` serves it locally.
 // ConfigFromEnv reads the GATEHOUSE_* variables (see the Env constants).
