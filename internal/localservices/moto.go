@@ -20,27 +20,33 @@ import (
 // moto sees one request at a time.
 
 var (
-	motoOnce sync.Once
-	motoIs   bool
+	motoMu sync.Mutex
+	motoIs = map[Service]bool{}
 )
 
 // IsMoto reports whether s's endpoint answers like moto_server (its
-// /moto-api/data.json). It asks once per process.
+// /moto-api/data.json). It asks once per service and process.
 func IsMoto(s Service) bool {
-	motoOnce.Do(func() {
-		ep := Endpoint(s)
-		if ep == "" {
-			return
-		}
-		resp, err := http.Get(strings.TrimRight(ep, "/") + "/moto-api/data.json")
-		if err != nil {
-			return
-		}
-		defer resp.Body.Close()
-		var v map[string]any
-		motoIs = resp.StatusCode == http.StatusOK && json.NewDecoder(resp.Body).Decode(&v) == nil
-	})
-	return motoIs
+	motoMu.Lock()
+	defer motoMu.Unlock()
+	if is, ok := motoIs[s]; ok {
+		return is
+	}
+	motoIs[s] = askMoto(Endpoint(s))
+	return motoIs[s]
+}
+
+func askMoto(endpoint string) bool {
+	if endpoint == "" {
+		return false
+	}
+	resp, err := http.Get(strings.TrimRight(endpoint, "/") + "/moto-api/data.json")
+	if err != nil {
+		return false
+	}
+	defer resp.Body.Close()
+	var v map[string]any
+	return resp.StatusCode == http.StatusOK && json.NewDecoder(resp.Body).Decode(&v) == nil
 }
 
 // SerialHTTP sends one request at a time through Next: Do holds the lock
