@@ -16,6 +16,8 @@
 //	USERNAME#<username>   USERNAME             internalId, username, kind, created
 //	CLIENT#<clientId>     CLIENT               internalId, label, scopes, created
 //	USER#<internalId>     CLIENT#<clientId>    the same client attributes (membership)
+//	USER#<internalId>     PENDING#<resId>      reservationId (random, or reset-<clientId>), internalId, status (creating|orphan), created;
+//	                                           clientId once known, replaces (a reset's old client)
 //	PARTNER#<partnerId>   PARTNER              internalId, cognitoUsername, appClientId, sealedRefreshToken,
 //	                                           fingerprint, status, version, created, rotated, revoked
 //	FINGERPRINT#<sha256>  FINGERPRINT          partnerId
@@ -34,12 +36,19 @@
 //     Created with attribute_not_exists, it makes a client id map to exactly
 //     one internal id.
 //   - USER#<internalId> is the user's partition. PROFILE holds the user and
-//     three counters: clients and partners enforce MaxClientsPerUser and
-//     MaxPartnersPerUser in the writes' conditions, and rev grows with every
+//     three counters: clients (bound clients plus pending slots) and
+//     partners enforce the limits in the writes' conditions — the caller's
+//     configured client limit (ReserveClient) or MaxClientsPerUser
+//     (AddClient), and MaxPartnersPerUser — and rev grows with every
 //     membership change. The membership items (CLIENT#…, PARTNER#… as sort
 //     keys) are written in the same transaction as the lookup items, so
 //     listing a user's clients (Clients) and finding everything to delete
 //     (DeleteUser) is one strongly consistent Query of one partition.
+//   - PENDING#<reservationId> in the user's partition is a client slot
+//     taken but not bound (see "Client slots"): it is counted, so that a
+//     limit holds before the app client exists elsewhere, and it records
+//     that app client's id, so that a crash or a failed deletion leaves a
+//     trace a clean-up can find with the same Query.
 //   - PARTNER#<partnerId> is the partner credential, read by id with a
 //     strongly consistent GetItem; version makes rotation a
 //     compare-and-swap.
@@ -82,7 +91,21 @@
 //     same instant the new one starts.
 //   - RemoveClient: PROFILE (count down), delete CLIENT# (this user's) and
 //     the membership item.
-//   - DeleteUser: reads the partition, then deletes every item in it and
+//   - Client slots: ReserveClient (PROFILE: clients < the limit given,
+//     count up; PENDING# put), ReserveReplacement (count up without the
+//     limit; the old client's membership must exist; the key
+//     PENDING#reset-<old client id> admits one reset per client at a time), RecordPendingClient
+//     (PENDING# still creating, no id yet), BindPending (PENDING# creating
+//     with this id deleted, CLIENT# and membership put, count unchanged),
+//     ReplacePending (PENDING# creating with the new id becomes orphan
+//     recording the old id; old CLIENT# and membership deleted, new ones
+//     put), UnbindClient (CLIENT# and membership deleted, an orphan PENDING#
+//     put, count unchanged), ClaimPending (creating → orphan, only from the
+//     state the caller read) and ReleasePending (PENDING# deleted, count
+//     down).
+//   - DeleteUser: refuses (ErrConflict) while the user has pending slots:
+//     they record app clients that may still exist elsewhere. Otherwise it
+//     reads the partition, then deletes every item in it and
 //     every lookup item it points at, conditional on PROFILE's rev being the
 //     one read (and each partner's version), so a client added meanwhile
 //     makes the delete fail whole instead of leaving an orphan. At most 100
@@ -92,6 +115,20 @@
 //     partner record, its fingerprint item and the membership item move
 //     together; UpdatePartnerToken is conditional on the version the caller
 //     read, and swaps the fingerprint items in the same transaction.
+//
+// # Client slots
+//
+// A caller that creates app clients elsewhere (the portal, in Cognito)
+// holds a per-user limit and leaves no client untraced this way: reserve a
+// slot (counted) before creating the client; record the client's id on the
+// slot; bind it in place of the slot. On failure, claim the slot (state
+// orphan: it can no longer be bound), delete the client elsewhere, then
+// release the slot; whatever fails stays recorded for a clean-up, which
+// finds every slot of a user in the partition Query (ClientSlots). A slot
+// is given back only once its client is known to be gone, so the counter
+// never undercounts what exists elsewhere. A slot holds at most one item,
+// and DeleteUser refuses while any exists, so the 100-item budget above
+// holds.
 //
 // Each transaction carries a random ClientRequestToken, so when the SDK
 // retries one whose answer was lost, DynamoDB treats the retry as the same

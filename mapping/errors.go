@@ -17,8 +17,9 @@ var (
 	// 5xx) within the bounded retries. The answer is unknown: fail closed.
 	ErrUnavailable = errors.New("mapping: store unavailable")
 
-	// ErrLimit: the write would exceed a per-user limit (MaxClientsPerUser,
-	// MaxPartnersPerUser, or the 100 items of one transaction). It is also
+	// ErrLimit: the write would exceed a per-user limit (the caller's client
+	// limit in ReserveClient, MaxClientsPerUser, MaxPartnersPerUser, or the
+	// 100 items of one transaction). It is also
 	// an ErrConflict: nothing was written.
 	ErrLimit = fmt.Errorf("%w: limit reached", ErrConflict)
 	// ErrInvalid: an argument is malformed (empty or over-long id, control

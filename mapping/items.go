@@ -21,6 +21,7 @@ const (
 	prefixClient      = "CLIENT#"      // CLIENT#<clientId> → internal id; also the SK of a membership item
 	prefixPartner     = "PARTNER#"     // PARTNER#<partnerId> → partner record; also the SK of a membership item
 	prefixFingerprint = "FINGERPRINT#" // FINGERPRINT#<hex> → partner id
+	prefixPending     = "PENDING#"     // SK in the user's partition: a client slot taken but not bound
 
 	skProfile     = "PROFILE"
 	skUsername    = "USERNAME"
@@ -52,6 +53,8 @@ const (
 	attrVersion         = "version"
 	attrRotated         = "rotated"
 	attrRevoked         = "revoked"
+	attrReservation     = "reservationId" // pending client slot: its id
+	attrReplaces        = "replaces"      // pending client slot of a reset: the client it replaces
 )
 
 // Limits on what one user may own, so that DeleteUser fits in one
@@ -96,6 +99,7 @@ func partnerKey(partnerID string) item         { return key(prefixPartner+partne
 func fingerprintKey(fp string) item            { return key(prefixFingerprint+fp, skFingerprint) }
 func userClientKey(internalID, c string) item  { return key(prefixUser+internalID, prefixClient+c) }
 func userPartnerKey(internalID, p string) item { return key(prefixUser+internalID, prefixPartner+p) }
+func pendingKey(internalID, r string) item     { return key(prefixUser+internalID, prefixPending+r) }
 
 // getS reads a string attribute; missing or mistyped is an error, because a
 // lookup must never guess.

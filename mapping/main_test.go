@@ -3,9 +3,7 @@ package mapping_test
 import (
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"fmt"
-	"net/http"
 	"os"
 	"strings"
 	"sync"
@@ -51,9 +49,9 @@ func testEnv(tb testing.TB) env {
 			return
 		}
 		envVal.ddb = dynamodb.NewFromConfig(envVal.cfg)
-		if endpointIsMoto(tb) {
-			// One queue for every test's requests (see serialHTTP).
-			serial := &serialHTTP{next: awshttp.NewBuildableClient()}
+		if localservices.IsMoto(localservices.DynamoDB) {
+			// One queue for every test's requests (see raceClient).
+			serial := &localservices.SerialHTTP{Next: awshttp.NewBuildableClient()}
 			envVal.ddb = dynamodb.NewFromConfig(envVal.cfg, func(o *dynamodb.Options) { o.HTTPClient = serial })
 		}
 		envVal.kms = kms.NewFromConfig(envVal.cfg)
@@ -97,7 +95,7 @@ func newStore(tb testing.TB, adjust func(*mapping.Config)) (*mapping.Store, stri
 	e := testEnv(tb)
 	table := newTable(tb)
 	// A generous per-call bound: with moto, requests wait in one queue
-	// (serialHTTP), and under the race detector on a busy machine the wait
+	// (localservices.SerialHTTP), and under the race detector on a busy machine the wait
 	// can pass the 3 s default. Fault tests set their own.
 	cfg := mapping.Config{Table: table, DynamoDB: e.ddb, KMS: e.kms, KMSKeyID: e.keyID, Timeout: 30 * time.Second}
 	if adjust != nil {
@@ -195,6 +193,11 @@ func checkTable(tb testing.TB, table string) {
 					bad("partner %s: its fingerprint item is missing", k)
 				}
 			}
+		case strings.HasPrefix(sk, "PENDING#"):
+			clients[pk]++ // a client slot taken, not bound: counted
+			if st := s(it, "status"); st != "creating" && st != "orphan" {
+				bad("pending slot %s in state %q", k, st)
+			}
 		case strings.HasPrefix(sk, "PARTNER#"):
 			partners[pk]++
 			if p := items[sk+"|PARTNER"]; p == nil || "USER#"+s(p, "internalId") != pk {
@@ -232,49 +235,8 @@ func ctxT(tb testing.TB) context.Context {
 	return ctx
 }
 
-// moto 5.2.1 does not isolate concurrent TransactWriteItems calls: it
-// deep-copies its tables, checks and applies the items one by one, and on a
-// failed condition puts the copy back — which can let two conflicting
-// transactions both succeed, or wipe a concurrent winner's items, even
-// another test's in another table. DynamoDB serializes conflicting
-// transactions. So when (and only when) the endpoint is moto, every test's
-// requests to it go through one queue; the goroutines, the Store and the SDK
-// still run concurrently. Against any other endpoint they run unchanged.
-var (
-	motoOnce sync.Once
-	motoIs   bool
-)
-
-func endpointIsMoto(tb testing.TB) bool {
-	motoOnce.Do(func() {
-		ep := localservices.Endpoint(localservices.DynamoDB)
-		if ep == "" {
-			return
-		}
-		resp, err := http.Get(strings.TrimRight(ep, "/") + "/moto-api/data.json")
-		if err != nil {
-			return
-		}
-		defer resp.Body.Close()
-		var v map[string]any
-		motoIs = resp.StatusCode == http.StatusOK && json.NewDecoder(resp.Body).Decode(&v) == nil
-	})
-	return motoIs
-}
-
 // raceClient is the DynamoDB client for tests of concurrent writes: the
-// shared one, which queues requests to moto (see above).
+// shared one, which queues requests when the endpoint is moto, because
+// moto does not isolate concurrent transactions (see
+// localservices.SerialHTTP).
 func raceClient(tb testing.TB) *dynamodb.Client { return testEnv(tb).ddb }
-
-type serialHTTP struct {
-	mu   sync.Mutex
-	next aws.HTTPClient
-}
-
-// Do holds the lock until the answer arrives: moto answers only after it has
-// applied the request.
-func (s *serialHTTP) Do(r *http.Request) (*http.Response, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.next.Do(r)
-}

@@ -41,14 +41,49 @@ func (c Client) clone() Client {
 	return c
 }
 
+// PendingState is the state of a client slot that is taken but not bound.
+type PendingState string
+
+const (
+	// PendingCreating: a create or reset is under way; the app client may
+	// not exist yet (ClientID empty) or be about to be bound.
+	PendingCreating PendingState = "creating"
+	// PendingOrphan: the app client ClientID (if any) is bound to nobody
+	// and must be deleted where it lives, then the slot released.
+	PendingOrphan PendingState = "orphan"
+)
+
+// PendingClient is a client slot taken but not bound (see Store.ReserveClient):
+// it counts against the user's limit and records the app client, if one
+// was created, so that a clean-up can delete it.
+type PendingClient struct {
+	ReservationID string       `json:"reservationId"`
+	InternalID    string       `json:"internalId"`
+	ClientID      string       `json:"clientId,omitempty"`
+	State         PendingState `json:"state"`
+	// Replaces is, for a reset's slot in state creating, the client the
+	// new one will replace.
+	Replaces string    `json:"replaces,omitempty"`
+	Created  time.Time `json:"created"`
+}
+
+// Slots are a user's bound clients and pending client slots; together they
+// are what the profile's client counter counts.
+type Slots struct {
+	Clients []Client        `json:"clients"`
+	Pending []PendingClient `json:"pending"`
+}
+
 // PartnerStatus is the life-cycle state of a partner credential.
 type PartnerStatus string
 
 const (
 	// PartnerActive: the exchange may use the credential.
 	PartnerActive PartnerStatus = "active"
-	// PartnerRevoked: the credential's fingerprint and sealed token are gone;
-	// the record stays for audit until RemovePartner or DeleteUser.
+	// PartnerRevoked: the credential's fingerprint is gone, so the exchange
+	// no longer finds it; its sealed token stays until the revocation at
+	// Cognito is confirmed (Store.DropPartnerToken). The record stays for
+	// audit until RemovePartner or DeleteUser.
 	PartnerRevoked PartnerStatus = "revoked"
 )
 
@@ -63,7 +98,7 @@ type Partner struct {
 	CognitoUsername string `json:"cognitoUsername"`
 	AppClientID     string `json:"appClientId"`
 	// SealedRefreshToken is the refresh token sealed for this record (see
-	// Store.PartnerTokenBinding). Empty once revoked.
+	// Store.PartnerTokenBinding). Empty once revoked and dropped.
 	SealedRefreshToken Sealed `json:"-"`
 	// CredentialFingerprint is Fingerprint of the credential the partner
 	// presents; it is unique across the table.

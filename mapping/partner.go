@@ -236,12 +236,12 @@ func (s *Store) partnerChanged(partnerID string) func(item) error {
 	}
 }
 
-// RevokePartner marks a partner credential revoked, drops its sealed refresh
-// token and removes its fingerprint, in one transaction: the next
-// PartnerByFingerprint no longer finds it. Revoking a revoked partner is not
-// an error. Tokens Cognito already issued stay valid until they expire; to
-// revoke the refresh token at Cognito too, OpenPartnerToken and call
-// RevokeToken before this.
+// RevokePartner marks a partner credential revoked and removes its
+// fingerprint, in one transaction: the next PartnerByFingerprint no longer
+// finds it. The sealed refresh token stays, so that the caller can revoke
+// it at Cognito (OpenPartnerToken, RevokeToken) and retry that until
+// Cognito confirms; then DropPartnerToken removes it. Revoking a revoked
+// partner is not an error.
 func (s *Store) RevokePartner(ctx context.Context, partnerID string) error {
 	p, err := s.Partner(ctx, partnerID)
 	if err != nil {
@@ -251,10 +251,10 @@ func (s *Store) RevokePartner(ctx context.Context, partnerID string) error {
 		return nil
 	}
 	writes := []write{
-		s.update(partnerKey(partnerID), "SET #st = :revoked, #ver = :next, #rvk = :now REMOVE #tok, #fp",
+		s.update(partnerKey(partnerID), "SET #st = :revoked, #ver = :next, #rvk = :now REMOVE #fp",
 			"#ver = :ver", expr{
 				names: map[string]string{"#st": attrStatus, "#ver": attrVersion, "#rvk": attrRevoked,
-					"#tok": attrSealedToken, "#fp": attrFingerprint},
+					"#fp": attrFingerprint},
 				values: item{":revoked": str(string(PartnerRevoked)), ":next": num(p.Version + 1),
 					":ver": num(p.Version), ":now": timeAttr(s.nowUTC())},
 			}, s.partnerChanged(partnerID)),
@@ -265,6 +265,26 @@ func (s *Store) RevokePartner(ctx context.Context, partnerID string) error {
 		}, always(conflictf("partner %q changed; read it again", partnerID))))
 	}
 	return s.transact(ctx, "RevokePartner", writes)
+}
+
+// DropPartnerToken removes the sealed refresh token of a revoked partner
+// (once Cognito confirmed its revocation). An active partner is
+// ErrConflict; a revoked one without a token is not an error.
+func (s *Store) DropPartnerToken(ctx context.Context, partnerID string) error {
+	if err := checkName("partner id", partnerID); err != nil {
+		return err
+	}
+	return s.transact(ctx, "DropPartnerToken", []write{
+		s.update(partnerKey(partnerID), "REMOVE #tok", "#st = :revoked", expr{
+			names:  map[string]string{"#st": attrStatus, "#tok": attrSealedToken},
+			values: item{":revoked": str(string(PartnerRevoked))},
+		}, func(old item) error {
+			if len(old) == 0 {
+				return notFoundf("no partner %q", partnerID)
+			}
+			return conflictf("partner %q is not revoked", partnerID)
+		}),
+	})
 }
 
 // RemovePartner deletes a partner credential (active or revoked), its

@@ -2,6 +2,7 @@ package mapping_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -130,8 +131,12 @@ func TestPartners(t *testing.T) {
 	oneWins(t, errs, mapping.ErrConflict)
 	checkTable(t, table)
 
-	// Revocation: the fingerprint no longer finds it, the sealed token is
-	// gone, and a revoked partner cannot be rotated.
+	// Revocation: the fingerprint no longer finds it at once, the sealed
+	// token stays (for a retried revocation at Cognito) until dropped, and
+	// a revoked partner cannot be rotated.
+	if err := st.DropPartnerToken(ctx, "p-1"); !errors.Is(err, mapping.ErrConflict) {
+		t.Fatalf("DropPartnerToken of an active partner: err = %v, want ErrConflict", err)
+	}
 	if err := st.RevokePartner(ctx, "p-1"); err != nil {
 		t.Fatalf("RevokePartner: %v", err)
 	}
@@ -139,11 +144,29 @@ func TestPartners(t *testing.T) {
 		t.Fatalf("RevokePartner again: %v", err)
 	}
 	got, err = st.Partner(ctx, "p-1")
-	if err != nil || got.Status != mapping.PartnerRevoked || got.Revoked.IsZero() || len(got.SealedRefreshToken) != 0 || got.CredentialFingerprint != "" {
+	if err != nil || got.Status != mapping.PartnerRevoked || got.Revoked.IsZero() || len(got.SealedRefreshToken) == 0 || got.CredentialFingerprint != "" {
 		t.Fatalf("Partner after revoke = %+v, %v", got, err)
 	}
+	if _, err := st.PartnerByFingerprint(ctx, fpOf(t, st, got)); !errors.Is(err, mapping.ErrNotFound) {
+		t.Fatalf("PartnerByFingerprint after revoke: err = %v, want ErrNotFound", err)
+	}
+	if _, err := st.OpenPartnerToken(ctx, got); err != nil {
+		t.Fatalf("OpenPartnerToken after revoke, before the drop: %v", err)
+	}
+	for range 2 { // idempotent
+		if err := st.DropPartnerToken(ctx, "p-1"); err != nil {
+			t.Fatalf("DropPartnerToken: %v", err)
+		}
+	}
+	if err := st.DropPartnerToken(ctx, "nobody"); !errors.Is(err, mapping.ErrNotFound) {
+		t.Fatalf("DropPartnerToken of nobody: err = %v, want ErrNotFound", err)
+	}
+	got, err = st.Partner(ctx, "p-1")
+	if err != nil || got.Status != mapping.PartnerRevoked || len(got.SealedRefreshToken) != 0 {
+		t.Fatalf("Partner after the drop = %+v, %v", got, err)
+	}
 	if _, err := st.OpenPartnerToken(ctx, got); !errors.Is(err, mapping.ErrNotFound) {
-		t.Fatalf("OpenPartnerToken after revoke: err = %v", err)
+		t.Fatalf("OpenPartnerToken after the drop: err = %v", err)
 	}
 	if _, err := st.UpdatePartnerToken(ctx, "p-1", got.Version, newSealed, mapping.Fingerprint([]byte("x"))); !errors.Is(err, mapping.ErrConflict) {
 		t.Fatalf("UpdatePartnerToken after revoke: err = %v, want ErrConflict", err)
@@ -205,3 +228,13 @@ func TestSealedTokenMovedToAnotherRecord(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// fpOf is the fingerprint of p's sealed refresh token, opened.
+func fpOf(t *testing.T, st *mapping.Store, p mapping.Partner) string {
+	t.Helper()
+	tok, err := st.OpenPartnerToken(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mapping.Fingerprint(tok)
+}

@@ -202,6 +202,7 @@ type userPartition struct {
 	user       User
 	rev        int64
 	clients    []Client
+	pending    []PendingClient
 	partnerIDs []string
 }
 
@@ -236,6 +237,12 @@ func (s *Store) readUser(ctx context.Context, internalID string) (userPartition,
 				return userPartition{}, err
 			}
 			p.clients = append(p.clients, c)
+		case strings.HasPrefix(sk, prefixPending):
+			pc, err := decodePending(it)
+			if err != nil {
+				return userPartition{}, err
+			}
+			p.pending = append(p.pending, pc)
 		case strings.HasPrefix(sk, prefixPartner):
 			id, err := getS(it, attrPartnerID)
 			if err != nil {
@@ -344,82 +351,21 @@ func (s *Store) CreateUser(ctx context.Context, internalID, username string, kin
 	return u, nil
 }
 
-// AddClient binds a new app client to an existing user. The client id must
-// not be bound to anyone (ErrConflict), the user must exist (ErrNotFound)
-// and have fewer than MaxClientsPerUser clients (ErrLimit). The Created
-// time is set here; the stored client is returned.
-func (s *Store) AddClient(ctx context.Context, internalID string, c Client) (Client, error) {
-	c, err := s.newClient(internalID, c)
-	if err != nil {
-		return Client{}, err
-	}
-	err = s.transact(ctx, "AddClient", []write{
-		s.bumpProfile(internalID, attrClients, 1, MaxClientsPerUser),
-		s.putClient(c),
-		s.putUserClient(c),
-	})
-	s.clients.invalidate(c.ClientID)
-	if err != nil {
-		return Client{}, err
-	}
-	return c, nil
-}
-
-// ReplaceClient resets a client: in one transaction the old client id stops
-// mapping to the user and the new one starts. oldClientID must belong to
-// internalID (ErrNotFound otherwise); the new id must be free (ErrConflict).
-func (s *Store) ReplaceClient(ctx context.Context, internalID, oldClientID string, newClient Client) (Client, error) {
-	if err := checkName("old client id", oldClientID); err != nil {
-		return Client{}, err
-	}
-	c, err := s.newClient(internalID, newClient)
-	if err != nil {
-		return Client{}, err
-	}
-	if c.ClientID == oldClientID {
-		return Client{}, invalidf("the new client id is the old one")
-	}
-	err = s.transact(ctx, "ReplaceClient", []write{
-		s.bumpProfile(internalID, attrClients, 0, 0),
-		s.deleteClient(internalID, oldClientID),
-		s.deleteUserClient(internalID, oldClientID),
-		s.putClient(c),
-		s.putUserClient(c),
-	})
-	s.clients.invalidate(oldClientID, c.ClientID)
-	if err != nil {
-		return Client{}, err
-	}
-	return c, nil
-}
-
-// RemoveClient unbinds a client from its user. It must belong to internalID
-// (ErrNotFound otherwise).
-func (s *Store) RemoveClient(ctx context.Context, internalID, clientID string) error {
-	if err := checkName("internal id", internalID); err != nil {
-		return err
-	}
-	if err := checkName("client id", clientID); err != nil {
-		return err
-	}
-	err := s.transact(ctx, "RemoveClient", []write{
-		s.bumpProfile(internalID, attrClients, -1, 0),
-		s.deleteClient(internalID, clientID),
-		s.deleteUserClient(internalID, clientID),
-	})
-	s.clients.invalidate(clientID)
-	return err
-}
-
 // DeleteUser removes the user and everything of theirs — user name, clients,
 // partner credentials and their fingerprints — in one transaction. It reads
 // the user's partition first; if anything of theirs changes between that
 // read and the write, the write fails with ErrConflict and nothing is
-// removed (retry it).
+// removed (retry it). A user with pending client slots is ErrConflict too:
+// clean them up first (they record app clients that may still exist).
 func (s *Store) DeleteUser(ctx context.Context, internalID string) error {
 	p, err := s.readUser(ctx, internalID)
 	if err != nil {
 		return err
+	}
+	if len(p.pending) > 0 {
+		// They record app clients that may still exist elsewhere; deleting
+		// them would lose the only trace.
+		return conflictf("user %q has %d client slots pending clean-up; clean them up first", internalID, len(p.pending))
 	}
 	partners := make([]Partner, 0, len(p.partnerIDs))
 	for _, id := range p.partnerIDs {
@@ -473,111 +419,6 @@ func (s *Store) DeleteUser(ctx context.Context, internalID string) error {
 	}
 	s.clients.invalidate(ids...)
 	return err
-}
-
-func (s *Store) newClient(internalID string, c Client) (Client, error) {
-	if err := checkName("internal id", internalID); err != nil {
-		return Client{}, err
-	}
-	if err := checkName("client id", c.ClientID); err != nil {
-		return Client{}, err
-	}
-	if c.InternalID != "" && c.InternalID != internalID {
-		return Client{}, invalidf("client names internal id %q, not %q", c.InternalID, internalID)
-	}
-	if len(c.Label) > maxLabelLen {
-		return Client{}, invalidf("label is longer than %d bytes", maxLabelLen)
-	}
-	if c.Label != "" {
-		if err := checkName("label", c.Label); err != nil {
-			return Client{}, err
-		}
-	}
-	if len(c.Scopes) > maxScopes {
-		return Client{}, invalidf("more than %d scopes", maxScopes)
-	}
-	for _, sc := range c.Scopes {
-		if err := checkName("scope", sc); err != nil {
-			return Client{}, err
-		}
-		if len(sc) > maxScopeLen || strings.ContainsAny(sc, " \t") {
-			return Client{}, invalidf("scope %q is too long or contains white space", sc)
-		}
-	}
-	c.InternalID = internalID
-	c.Scopes = append([]string(nil), c.Scopes...)
-	c.Created = s.nowUTC()
-	return c, nil
-}
-
-// bumpProfile is the profile's part in a membership change: the user must
-// exist; count (attrClients or attrPartners) moves by delta and must stay
-// below limit when growing; rev always grows, so that DeleteUser's read is
-// invalidated by any change it did not see.
-func (s *Store) bumpProfile(internalID, count string, delta int64, limit int) write {
-	e := expr{
-		names:  map[string]string{"#pk": attrPK, "#rev": attrRev, "#n": count},
-		values: item{":one": num(1), ":d": num(delta)},
-	}
-	cond := "attribute_exists(#pk)"
-	if delta > 0 {
-		cond += " AND #n < :max"
-		e.values[":max"] = num(int64(limit))
-	}
-	what := "clients"
-	if count == attrPartners {
-		what = "partner credentials"
-	}
-	return s.update(userKey(internalID), "SET #rev = #rev + :one, #n = #n + :d", cond, e, func(old item) error {
-		if len(old) == 0 {
-			return notFoundf("no user with internal id %q", internalID)
-		}
-		return fmt.Errorf("%w: user %q already has the maximum of %d %s", ErrLimit, internalID, limit, what)
-	})
-}
-
-func clientAttrs(it item, c Client) item {
-	it[attrClientID] = str(c.ClientID)
-	it[attrInternalID] = str(c.InternalID)
-	if c.Label != "" {
-		it[attrLabel] = str(c.Label)
-	}
-	if len(c.Scopes) > 0 {
-		it[attrScopes] = strList(c.Scopes)
-	}
-	it[attrCreated] = timeAttr(c.Created)
-	return it
-}
-
-func (s *Store) putClient(c Client) write {
-	it := clientAttrs(clientKey(c.ClientID), c)
-	it[attrType] = str("client")
-	return s.put(it, "attribute_not_exists(#pk)", expr{names: map[string]string{"#pk": attrPK}},
-		func(old item) error {
-			if owner := getOptS(old, attrInternalID); owner == c.InternalID {
-				return conflictf("client id %q is already bound to this user", c.ClientID)
-			}
-			return conflictf("client id %q is bound to another user", c.ClientID)
-		})
-}
-
-func (s *Store) putUserClient(c Client) write {
-	it := clientAttrs(userClientKey(c.InternalID, c.ClientID), c)
-	it[attrType] = str("user-client")
-	return s.put(it, "attribute_not_exists(#pk)", expr{names: map[string]string{"#pk": attrPK}},
-		always(conflictf("client id %q is already bound to this user", c.ClientID)))
-}
-
-func (s *Store) deleteClient(internalID, clientID string) write {
-	return s.del(clientKey(clientID), "#iid = :iid", expr{
-		names: map[string]string{"#iid": attrInternalID}, values: item{":iid": str(internalID)},
-	}, always(notFoundf("user %q has no client %q", internalID, clientID)))
-}
-
-func (s *Store) deleteUserClient(internalID, clientID string) write {
-	return s.del(userClientKey(internalID, clientID), "attribute_exists(#pk)", expr{
-		names: map[string]string{"#pk": attrPK},
-	}, always(notFoundf("user %q has no client %q", internalID, clientID)))
 }
 
 var tableNameOK = func(r rune) bool {

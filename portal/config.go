@@ -31,13 +31,19 @@ type CognitoAdmin interface {
 
 // Directory is the part of the mapping store the portal uses. A
 // *mapping.Store satisfies it; its errors must wrap mapping's sentinels.
+// Clients are created through slots (ReserveClient, see doc.go).
 type Directory interface {
 	UserByUsername(ctx context.Context, username string) (mapping.User, error)
 	CreateUser(ctx context.Context, internalID, username string, kind mapping.Kind) (mapping.User, error)
-	Clients(ctx context.Context, internalID string) ([]mapping.Client, error)
-	AddClient(ctx context.Context, internalID string, c mapping.Client) (mapping.Client, error)
-	ReplaceClient(ctx context.Context, internalID, oldClientID string, newClient mapping.Client) (mapping.Client, error)
-	RemoveClient(ctx context.Context, internalID, clientID string) error
+	ClientSlots(ctx context.Context, internalID string) (mapping.Slots, error)
+	ReserveClient(ctx context.Context, internalID string, limit int) (mapping.PendingClient, error)
+	ReserveReplacement(ctx context.Context, internalID, oldClientID string) (mapping.PendingClient, error)
+	RecordPendingClient(ctx context.Context, p mapping.PendingClient, clientID string) (mapping.PendingClient, error)
+	BindPending(ctx context.Context, p mapping.PendingClient, c mapping.Client) (mapping.Client, error)
+	ReplacePending(ctx context.Context, p mapping.PendingClient, oldClientID string, newClient mapping.Client) (mapping.Client, error)
+	UnbindClient(ctx context.Context, internalID, clientID string) (mapping.PendingClient, error)
+	ClaimPending(ctx context.Context, p mapping.PendingClient) (mapping.PendingClient, error)
+	ReleasePending(ctx context.Context, p mapping.PendingClient) error
 }
 
 // Authenticator signs people in. A *cognitoauth.Client satisfies it; its

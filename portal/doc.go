@@ -26,29 +26,69 @@
 // is read back. Without it such a person gets 403 not_registered. Partners
 // (mapping kind partner) get 403.
 //
-// # Consistency with Cognito
+// # Consistency with Cognito, and the client limit
 //
-// Nothing half-done may authenticate. The authorizer accepts a
-// client-credentials token only when its client id is bound in the
-// mapping, so the order of steps is chosen for that:
+// Nothing half-done may authenticate, the per-person limit
+// (Config.MaxClientsPerUser, GATEHOUSE_MAX_CLIENTS_PER_USER, at most
+// mapping.MaxClientsPerUser = 40) holds under any concurrency, and no
+// Cognito client is left unbound without a record. The authorizer accepts
+// a client-credentials token only when its client id is bound in the
+// mapping; the mapping counts, in one counter on the person's profile, the
+// bound clients and the pending slots (mapping.PendingClient: a Cognito
+// client under creation, or one unbound and awaiting deletion). Every
+// write that moves the counter is one DynamoDB transaction with a
+// condition, so DynamoDB — not a read-then-check — decides the limit:
 //
-//   - create: Cognito client, then bind. Bind fails → the Cognito client is
-//     deleted (and, if the write's outcome is unknown, unbound too).
-//   - reset: new Cognito client, then one transaction unbinds the old id and
-//     binds the new; then the old Cognito client is deleted. Transaction
-//     fails → the new client is deleted, the old one is intact. Deleting the
-//     old client fails → it is retried, then logged for an operator and
-//     reported as replaced_client_deleted=false: it is unbound already, so
+//   - create: ReserveClient (counter < the configured limit, else 409
+//     client_limit; a slot in state creating) → CreateUserPoolClient →
+//     RecordPendingClient (the new id on the slot) → BindPending (the slot
+//     becomes the binding; counted once). A failure before the record
+//     deletes the Cognito client and releases the slot; a failure of the
+//     binding claims the slot (state orphan: no binding can use it any
+//     more), deletes the Cognito client and releases the slot. When the
+//     claim finds the slot gone, the binding had landed after all (a lost
+//     answer): the answer is 201.
+//   - reset: ReserveReplacement (a slot beside the limit, tied to the old
+//     client, which must be bound; one reset per client at a time, a
+//     concurrent second gets 409 conflict) → CreateUserPoolClient →
+//     RecordPendingClient → ReplacePending: one transaction unbinds the old
+//     id, binds the new one and turns the slot into the old client's orphan
+//     record → the old Cognito client is deleted and the slot released.
+//     Failures before ReplacePending are undone as for create; the old
+//     client stays intact. A deletion that fails leaves the orphan record
+//     and answers replaced_client_deleted=false: the old id is unbound, so
 //     the authorizer refuses it.
-//   - delete: unbind, then delete in Cognito (same fallback).
+//   - delete: UnbindClient (unbind and record an orphan slot, one
+//     transaction) → DeleteUserPoolClient → release.
+//
+// A slot goes back to the counter only once its Cognito client is known to
+// be gone (or never existed). So the mapping's bindings never exceed the
+// limit; Cognito's clients for a person are at most the counter, which
+// exceeds the limit only by the resets under way (each holds its new
+// client beside the old one until the swap, at most one per bound client,
+// so never more than twice the limit); and once nothing is under way
+// and Cognito answers, Cognito and the mapping hold the same clients
+// (portal/limit_test.go checks this with 50 concurrent mixed requests).
 //
 // Compensation runs on a context the request's cancellation cannot reach
-// (context.WithoutCancel), bounded by Config.CompensationTimeout.
+// (context.WithoutCancel), bounded by Config.CompensationTimeout. What it
+// cannot finish stays recorded as a pending slot, and a Cleaner finishes
+// it: the portal runs one over the person's pending slots before each of
+// their requests (list, create, reset, delete), and `gatehouse clients
+// cleanup --internal-id ID` runs one by hand. An orphan slot's Cognito
+// client is deleted (already gone counts as deleted), then the slot
+// released; a slot still in state creating after StaleAfter (15 minutes,
+// longer than any request runs) is claimed first, so a crashed request's
+// slot is not held for ever.
 //
-// The per-user limit (Config.MaxClientsPerUser) is checked before creating
-// anything, and again after binding: when concurrent creates overshoot, the
-// newest client undoes itself. mapping enforces its own hard limit
-// (mapping.MaxClientsPerUser) atomically.
+// What can be left behind: a process that dies between
+// CreateUserPoolClient's answer and RecordPendingClient (one DynamoDB
+// write), or a RecordPendingClient that fails while DeleteUserPoolClient
+// and ClaimPending fail too, leaves a Cognito client whose id no record
+// holds (the last case also logs it at error, with the id). It is unbound,
+// so no token of it passes the authorizer, and nobody ever saw its secret;
+// its Cognito name is "<ClientNamePrefix>-<internal id>". Its slot is
+// released by the clean-up after StaleAfter.
 //
 // # Answers
 //
@@ -64,6 +104,12 @@
 // Logs (Config.Logger) carry ids, routes, statuses and error codes; never a
 // password, token, refresh token or client secret, nor the user name typed
 // at sign-in.
+//
+// The client routes' work — the steps above and their compensation — is
+// done by a ClientService (Handler.Clients), which knows no HTTP and
+// reports failures with its own sentinels (ErrClientNotFound,
+// ErrClientLimit, ErrClientConflict, ErrUnavailable); the handlers only
+// decode requests and translate answers.
 //
 // The Handler is plain net/http: cmd/portal wraps it for API Gateway proxy
 // events (internal/apigwproxy) and `gatehouse portal` serves it locally.

@@ -45,43 +45,50 @@ func (c *faultyCognito) DeleteUserPoolClient(ctx context.Context, in *cip.Delete
 // the real write succeeded (a timeout that hid a success).
 type faultyDirectory struct {
 	*mapping.Store
-	failAdd, afterAdd, failReplace, afterReplace, failRemove error
-	// cancel, when set, is called before AddClient fails: the request is
+	failRecord, failBind, afterBind, failReplace, afterReplace, failUnbind error
+	// cancel, when set, is called before BindPending fails: the request is
 	// gone while the compensation has yet to run.
 	cancel func()
 }
 
-func (d *faultyDirectory) AddClient(ctx context.Context, internalID string, c mapping.Client) (mapping.Client, error) {
+func (d *faultyDirectory) RecordPendingClient(ctx context.Context, p mapping.PendingClient, id string) (mapping.PendingClient, error) {
+	if d.failRecord != nil {
+		return mapping.PendingClient{}, d.failRecord
+	}
+	return d.Store.RecordPendingClient(ctx, p, id)
+}
+
+func (d *faultyDirectory) BindPending(ctx context.Context, p mapping.PendingClient, c mapping.Client) (mapping.Client, error) {
 	if d.cancel != nil {
 		d.cancel()
 		return mapping.Client{}, fmt.Errorf("%w: %w", mapping.ErrUnavailable, ctx.Err())
 	}
-	if d.failAdd != nil {
-		return mapping.Client{}, d.failAdd
+	if d.failBind != nil {
+		return mapping.Client{}, d.failBind
 	}
-	out, err := d.Store.AddClient(ctx, internalID, c)
-	if err == nil && d.afterAdd != nil {
-		return mapping.Client{}, d.afterAdd
+	out, err := d.Store.BindPending(ctx, p, c)
+	if err == nil && d.afterBind != nil {
+		return mapping.Client{}, d.afterBind
 	}
 	return out, err
 }
 
-func (d *faultyDirectory) ReplaceClient(ctx context.Context, internalID, oldID string, c mapping.Client) (mapping.Client, error) {
+func (d *faultyDirectory) ReplacePending(ctx context.Context, p mapping.PendingClient, oldID string, c mapping.Client) (mapping.Client, error) {
 	if d.failReplace != nil {
 		return mapping.Client{}, d.failReplace
 	}
-	out, err := d.Store.ReplaceClient(ctx, internalID, oldID, c)
+	out, err := d.Store.ReplacePending(ctx, p, oldID, c)
 	if err == nil && d.afterReplace != nil {
 		return mapping.Client{}, d.afterReplace
 	}
 	return out, err
 }
 
-func (d *faultyDirectory) RemoveClient(ctx context.Context, internalID, clientID string) error {
-	if d.failRemove != nil {
-		return d.failRemove
+func (d *faultyDirectory) UnbindClient(ctx context.Context, internalID, clientID string) (mapping.PendingClient, error) {
+	if d.failUnbind != nil {
+		return mapping.PendingClient{}, d.failUnbind
 	}
-	return d.Store.RemoveClient(ctx, internalID, clientID)
+	return d.Store.UnbindClient(ctx, internalID, clientID)
 }
 
 // authenticates reports whether a client-credentials token for the client
@@ -106,14 +113,13 @@ func (f *fixture) authenticates(id string) (bool, string) {
 
 // TestFailurePoints injects a failure at each step of create, reset and
 // delete, against the real services, and checks that nothing half-done can
-// authenticate and that the compensation cleaned up.
+// authenticate, that the compensation cleaned up or recorded what it could
+// not, and that the person's next request (with the services working
+// again) finishes it: Cognito and the mapping then hold the same clients,
+// and no slot stays taken.
 func TestFailurePoints(t *testing.T) {
 	unavailable := fmt.Errorf("%w: %w", mapping.ErrUnavailable, errInjected)
 	conflict := fmt.Errorf("%w: %w", mapping.ErrConflict, errInjected)
-	type state struct {
-		cognito, bound []string
-		works          []string // the client ids that authenticate
-	}
 	tests := []struct {
 		name   string
 		op     string // create, reset, delete
@@ -121,31 +127,38 @@ func TestFailurePoints(t *testing.T) {
 		dir    faultyDirectory
 		status int
 		// want is the state after the operation; "old" is the client that
-		// existed before it (reset, delete).
-		want func(old string) state
+		// existed before it (reset, delete), "new" the one the answer names,
+		// "*" any one client.
+		want func(old string) wantState
 	}{
 		{"create: Cognito fails", "create", faultyCognito{failCreate: true}, faultyDirectory{}, 503,
-			func(string) state { return state{} }},
-		{"create: bind fails, Cognito client deleted", "create", faultyCognito{}, faultyDirectory{failAdd: unavailable}, 503,
-			func(string) state { return state{} }},
-		{"create: bind done but reported failed, undone", "create", faultyCognito{}, faultyDirectory{afterAdd: unavailable}, 503,
-			func(string) state { return state{} }},
-		{"create: bind fails, and so does the deletion", "create", faultyCognito{failDelete: true}, faultyDirectory{failAdd: unavailable}, 503,
-			func(string) state { return state{cognito: []string{"*"}} }}, // an unbound client that cannot pass the authorizer
+			func(string) wantState { return wantState{} }},
+		{"create: recording fails, Cognito client deleted", "create", faultyCognito{}, faultyDirectory{failRecord: unavailable}, 503,
+			func(string) wantState { return wantState{} }},
+		{"create: recording fails, and so does the deletion: recorded by the claim", "create", faultyCognito{failDelete: true}, faultyDirectory{failRecord: unavailable}, 503,
+			func(string) wantState { return wantState{cognito: []string{"*"}, pending: []string{"*"}} }},
+		{"create: bind fails, Cognito client deleted", "create", faultyCognito{}, faultyDirectory{failBind: unavailable}, 503,
+			func(string) wantState { return wantState{} }},
+		{"create: bind done but reported failed, found bound", "create", faultyCognito{}, faultyDirectory{afterBind: unavailable}, 201,
+			func(string) wantState { return wantState{[]string{"new"}, []string{"new"}, []string{"new"}, nil} }},
+		{"create: bind fails, and so does the deletion: recorded", "create", faultyCognito{failDelete: true}, faultyDirectory{failBind: unavailable}, 503,
+			func(string) wantState { return wantState{cognito: []string{"*"}, pending: []string{"*"}} }}, // unbound: cannot pass the authorizer
 		{"reset: Cognito create fails, old intact", "reset", faultyCognito{failCreate: true}, faultyDirectory{}, 503,
-			func(old string) state { return state{[]string{old}, []string{old}, []string{old}} }},
+			func(old string) wantState { return wantState{[]string{old}, []string{old}, []string{old}, nil} }},
 		{"reset: replace conflicts, new deleted, old intact", "reset", faultyCognito{}, faultyDirectory{failReplace: conflict}, 409,
-			func(old string) state { return state{[]string{old}, []string{old}, []string{old}} }},
+			func(old string) wantState { return wantState{[]string{old}, []string{old}, []string{old}, nil} }},
 		{"reset: replace unavailable, new deleted, old intact", "reset", faultyCognito{}, faultyDirectory{failReplace: unavailable}, 503,
-			func(old string) state { return state{[]string{old}, []string{old}, []string{old}} }},
-		{"reset: replace done but reported failed, nothing authenticates", "reset", faultyCognito{}, faultyDirectory{afterReplace: unavailable}, 503,
-			func(old string) state { return state{cognito: []string{old}} }}, // old unbound: refused
-		{"reset: old not deleted in Cognito, still refused", "reset", faultyCognito{failDelete: true}, faultyDirectory{}, 200,
-			func(old string) state { return state{[]string{old, "new"}, []string{"new"}, []string{"new"}} }},
-		{"delete: unbind fails, client intact", "delete", faultyCognito{}, faultyDirectory{failRemove: unavailable}, 503,
-			func(old string) state { return state{[]string{old}, []string{old}, []string{old}} }},
-		{"delete: Cognito deletion fails, unbound and refused", "delete", faultyCognito{failDelete: true}, faultyDirectory{}, 204,
-			func(old string) state { return state{cognito: []string{old}} }},
+			func(old string) wantState { return wantState{[]string{old}, []string{old}, []string{old}, nil} }},
+		{"reset: replace done but reported failed, found done", "reset", faultyCognito{}, faultyDirectory{afterReplace: unavailable}, 200,
+			func(old string) wantState { return wantState{[]string{"new"}, []string{"new"}, []string{"new"}, nil} }},
+		{"reset: old not deleted in Cognito, refused and recorded", "reset", faultyCognito{failDelete: true}, faultyDirectory{}, 200,
+			func(old string) wantState {
+				return wantState{[]string{old, "new"}, []string{"new"}, []string{"new"}, []string{old}}
+			}},
+		{"delete: unbind fails, client intact", "delete", faultyCognito{}, faultyDirectory{failUnbind: unavailable}, 503,
+			func(old string) wantState { return wantState{[]string{old}, []string{old}, []string{old}, nil} }},
+		{"delete: Cognito deletion fails, unbound, refused and recorded", "delete", faultyCognito{failDelete: true}, faultyDirectory{}, 204,
+			func(old string) wantState { return wantState{cognito: []string{old}, pending: []string{old}} }},
 	}
 	f := newFixture(t)
 	f.person("dana", group)
@@ -162,6 +175,7 @@ func TestFailurePoints(t *testing.T) {
 			f.t = t
 			// Start from a clean slate: no clients anywhere.
 			clean := f.handler(nil)
+			f.do(clean, "GET", "/clients", token, "") // finishes what the last case left
 			for _, id := range f.boundClients(dana.InternalID) {
 				f.do(clean, "DELETE", "/clients/"+id, token, "")
 			}
@@ -193,45 +207,73 @@ func TestFailurePoints(t *testing.T) {
 				t.Fatalf("status %d, want %d: %s", r.status, tc.status, r.body)
 			}
 			newID := r.str("client_id")
-			want := tc.want(old)
-			resolve := func(ids []string) []string {
-				var out []string
-				for _, id := range ids {
-					switch id {
-					case "new":
-						out = append(out, newID)
-					case "*": // any one client, checked below
-					default:
-						out = append(out, id)
-					}
-				}
-				slices.Sort(out)
-				return out
-			}
-			gotCognito, gotBound := f.cognitoClients(), f.boundClients(dana.InternalID)
-			slices.Sort(gotCognito)
-			slices.Sort(gotBound)
-			if len(want.cognito) == 1 && want.cognito[0] == "*" {
-				if len(gotCognito) != 1 {
-					t.Fatalf("Cognito clients %v, want one leftover", gotCognito)
-				}
-			} else if !slices.Equal(gotCognito, resolve(want.cognito)) {
-				t.Errorf("Cognito clients %v, want %v", gotCognito, resolve(want.cognito))
-			}
-			if !slices.Equal(gotBound, resolve(want.bound)) {
-				t.Errorf("bound clients %v, want %v", gotBound, resolve(want.bound))
-			}
-			// Whatever exists anywhere authenticates only if wanted.
-			for _, id := range append(gotCognito, gotBound...) {
-				ok, who := f.authenticates(id)
-				wantOK := slices.Contains(resolve(want.works), id)
-				if ok != wantOK || (ok && who != dana.InternalID) {
-					t.Errorf("client %s authenticates: %v (as %q), want %v", id, ok, who, wantOK)
-				}
-			}
+			f.checkState(dana.InternalID, newID, tc.want(old))
+
+			// The next request with working services finishes the rest.
+			f.do(clean, "GET", "/clients", token, "")
+			bound := f.boundClients(dana.InternalID)
+			f.checkState(dana.InternalID, newID, wantState{bound, bound, bound, nil})
 		})
 	}
 	f.t = t
+}
+
+// wantState is what checkState expects: the Cognito clients, the bound
+// ones, those that authenticate and those recorded on pending slots; "new"
+// stands for the client id the answer named, "*" for exactly one client
+// of any id.
+type wantState struct{ cognito, bound, works, pending []string }
+
+// checkState compares Cognito, the mapping's bindings and pending slots
+// and what authenticates with want, and checks the slot counter.
+func (f *fixture) checkState(internalID, newID string, want wantState) {
+	f.t.Helper()
+	resolve := func(ids []string) ([]string, bool) {
+		var out []string
+		for _, id := range ids {
+			switch id {
+			case "new":
+				out = append(out, newID)
+			case "*":
+				return nil, true
+			default:
+				out = append(out, id)
+			}
+		}
+		slices.Sort(out)
+		return out, false
+	}
+	slots, err := f.store.ClientSlots(f.ctx, internalID)
+	must(f.t, err)
+	var gotPending []string
+	for _, p := range slots.Pending {
+		gotPending = append(gotPending, p.ClientID)
+	}
+	gotCognito, gotBound := f.cognitoClients(), f.boundClients(internalID)
+	for _, c := range []struct {
+		what      string
+		got, want []string
+	}{{"Cognito clients", gotCognito, want.cognito}, {"bound clients", gotBound, want.bound}, {"pending slots", gotPending, want.pending}} {
+		slices.Sort(c.got)
+		w, any := resolve(c.want)
+		if any {
+			if len(c.got) != 1 {
+				f.t.Errorf("%s %v, want exactly one", c.what, c.got)
+			}
+		} else if !slices.Equal(c.got, w) {
+			f.t.Errorf("%s %v, want %v", c.what, c.got, w)
+		}
+	}
+	// Whatever exists anywhere authenticates only if wanted.
+	works, _ := resolve(want.works)
+	for _, id := range append(gotCognito, gotBound...) {
+		ok, who := f.authenticates(id)
+		wantOK := slices.Contains(works, id)
+		if ok != wantOK || (ok && who != internalID) {
+			f.t.Errorf("client %s authenticates: %v (as %q), want %v", id, ok, who, wantOK)
+		}
+	}
+	f.checkCounter(internalID)
 }
 
 // TestCompensationOutlivesTheRequest: the request is cancelled between the
@@ -254,4 +296,10 @@ func TestCompensationOutlivesTheRequest(t *testing.T) {
 	if ids := f.cognitoClients(); len(ids) != 0 {
 		t.Fatalf("Cognito still has %v after a cancelled request", ids)
 	}
+	dana, err := f.store.UserByUsername(f.ctx, "dana")
+	must(t, err)
+	if slots, err := f.store.ClientSlots(f.ctx, dana.InternalID); err != nil || len(slots.Pending)+len(slots.Clients) != 0 {
+		t.Fatalf("slots after a cancelled request: %+v, %v", slots, err)
+	}
+	f.checkCounter(dana.InternalID)
 }

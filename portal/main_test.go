@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -21,6 +22,7 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/gatehouse-auth/gatehouse/authorizer"
 	"github.com/gatehouse-auth/gatehouse/cognitoauth"
@@ -322,4 +324,20 @@ func (f *fixture) boundClients(internalID string) []string {
 		ids = append(ids, c.ClientID)
 	}
 	return ids
+}
+
+// checkCounter checks the mapping's client counter of the person (read
+// from the raw profile item) against their bound clients and pending
+// slots: the counter is what the limit is enforced on.
+func (f *fixture) checkCounter(internalID string) {
+	f.t.Helper()
+	out, err := f.ddb.GetItem(f.ctx, &dynamodb.GetItemInput{TableName: aws.String(f.store.Table()), ConsistentRead: aws.Bool(true),
+		Key: map[string]ddbtypes.AttributeValue{"PK": &ddbtypes.AttributeValueMemberS{Value: "USER#" + internalID}, "SK": &ddbtypes.AttributeValueMemberS{Value: "PROFILE"}}})
+	must(f.t, err)
+	n, _ := out.Item["clients"].(*ddbtypes.AttributeValueMemberN)
+	slots, err := f.store.ClientSlots(f.ctx, internalID)
+	must(f.t, err)
+	if n == nil || n.Value != strconv.Itoa(len(slots.Clients)+len(slots.Pending)) {
+		f.t.Errorf("client counter %v, but %d bound and %d pending", n, len(slots.Clients), len(slots.Pending))
+	}
 }

@@ -69,13 +69,13 @@
 //
 // # Revoke and rotate
 //
-// Revoke: open the sealed copy → RevokeToken at Cognito → mapping
-// RevokePartner (status revoked, sealed copy and fingerprint dropped). The
-// store is what stops the exchange, so it is updated even when Cognito or
-// KMS fails (fail closed); the answer is then 503 "cognito_not_revoked".
-// The store no longer holds the token, so a retry cannot revoke it at
-// Cognito; it stays valid there until it expires, useless without the
-// client secret. Revoking a revoked partner answers 200.
+// Revoke: mapping RevokePartner (status revoked, fingerprint dropped) →
+// open the sealed copy → RevokeToken at Cognito → mapping DropPartnerToken.
+// The store is what stops the exchange, so it is updated first and even
+// when Cognito or KMS then fails (fail closed); the answer is then 503
+// "cognito_not_revoked" and the sealed copy stays, so a retried revoke
+// opens it and calls RevokeToken again until Cognito confirms. Revoking a
+// revoked partner whose copy is dropped answers 200 without calling Cognito.
 //
 // Rotate: the password is never stored, so the partner user gets a new
 // random permanent password (AdminSetUserPassword) and is signed in with

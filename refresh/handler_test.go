@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
@@ -197,8 +198,29 @@ func TestDependencyFailures(t *testing.T) {
 	if rec := f.exchange(t, token); rec.Code != http.StatusUnauthorized {
 		t.Fatalf("exchange after a half revoke: %d", rec.Code)
 	}
-	if p, _ := f.store.Partner(ctx, "hooli"); p.Status != mapping.PartnerRevoked {
-		t.Errorf("status %s", p.Status)
+	if p, _ := f.store.Partner(ctx, "hooli"); p.Status != mapping.PartnerRevoked || len(p.SealedRefreshToken) == 0 {
+		t.Errorf("after a half revoke: status %s, sealed copy kept %v; want revoked and kept for the retry", p.Status, len(p.SealedRefreshToken) > 0)
+	}
+	if slices.Contains(fc.revokedTokens(), token) {
+		t.Fatal("Cognito recorded a revocation it refused")
+	}
+	// The retry revokes at Cognito, then drops the sealed copy; once
+	// dropped, a further revoke calls Cognito no more.
+	if rec := f.call(t, "DELETE", "/partners/hooli", admin, ""); rec.Code != http.StatusOK {
+		t.Fatalf("retried revoke: %d %s", rec.Code, rec.Body)
+	}
+	if !slices.Contains(fc.revokedTokens(), token) {
+		t.Error("the retried revoke did not revoke the token at Cognito")
+	}
+	if p, _ := f.store.Partner(ctx, "hooli"); p.Status != mapping.PartnerRevoked || len(p.SealedRefreshToken) != 0 {
+		t.Errorf("after the retry: status %s, sealed copy kept %v; want revoked and dropped", p.Status, len(p.SealedRefreshToken) > 0)
+	}
+	n := len(fc.revokedTokens())
+	if rec := f.call(t, "DELETE", "/partners/hooli", admin, ""); rec.Code != http.StatusOK || len(fc.revokedTokens()) != n {
+		t.Fatalf("revoke of a finished revocation: %d, Cognito called again: %v", rec.Code, len(fc.revokedTokens()) != n)
+	}
+	if rec := f.exchange(t, token); rec.Code != http.StatusUnauthorized {
+		t.Fatalf("exchange after the revocation: %d", rec.Code)
 	}
 	assertNoSecrets(t, f.logs.String()+g.logs.String()+h.logs.String(), token, cred.RefreshToken, fc.secret)
 }

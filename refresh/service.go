@@ -39,7 +39,8 @@ var (
 	ErrUnavailable = errors.New("refresh: a dependency is unavailable")
 	// ErrCognitoNotRevoked: Revoke marked the partner revoked in the store
 	// (the exchange refuses it from then on) but Cognito's RevokeToken
-	// failed. It also wraps ErrUnavailable (503).
+	// failed; the sealed copy is kept, so retrying Revoke revokes it at
+	// Cognito. It also wraps ErrUnavailable (503).
 	ErrCognitoNotRevoked = fmt.Errorf("%w: revoked in Gatehouse, but the refresh token could not be revoked at Cognito", ErrUnavailable)
 )
 
@@ -53,6 +54,7 @@ type Store interface {
 	PartnerByFingerprint(ctx context.Context, fingerprint string) (mapping.Partner, error)
 	UpdatePartnerToken(ctx context.Context, partnerID string, expectedVersion int64, newSealed mapping.Sealed, newFingerprint string) (mapping.Partner, error)
 	RevokePartner(ctx context.Context, partnerID string) error
+	DropPartnerToken(ctx context.Context, partnerID string) error
 	SealPartnerToken(ctx context.Context, partnerID string, refreshToken []byte) (mapping.Sealed, error)
 	OpenPartnerToken(ctx context.Context, p mapping.Partner) ([]byte, error)
 }
@@ -529,11 +531,13 @@ func (s *Service) Rotate(ctx context.Context, partnerID string) (Rotated, error)
 	return out, nil
 }
 
-// Revoke revokes the partner's refresh token at Cognito (RevokeToken with
-// the stored copy), then marks the partner revoked in the store, which is
-// what makes the exchange refuse it. The store is updated even when Cognito
-// fails (fail closed); the error is then ErrCognitoNotRevoked. Revoking a
-// revoked partner returns it unchanged.
+// Revoke marks the partner revoked in the store first, which is what makes
+// the exchange refuse it (at once, and even when Cognito or KMS fails: fail
+// closed); then revokes the stored refresh token at Cognito (RevokeToken);
+// only once Cognito confirmed does the store drop the sealed copy. When
+// Cognito or KMS fails the error is ErrCognitoNotRevoked and the sealed
+// copy stays, so a retry of Revoke revokes it at Cognito again. Revoking a
+// revoked partner whose copy is gone returns it unchanged.
 func (s *Service) Revoke(ctx context.Context, partnerID string) (mapping.Partner, error) {
 	if err := checkPartnerID(partnerID); err != nil {
 		return mapping.Partner{}, err
@@ -542,33 +546,40 @@ func (s *Service) Revoke(ctx context.Context, partnerID string) (mapping.Partner
 	if err != nil {
 		return mapping.Partner{}, storeError("reading the partner", err)
 	}
-	if p.Status == mapping.PartnerRevoked {
+	if p.Status == mapping.PartnerRevoked && len(p.SealedRefreshToken) == 0 {
 		return p, nil
 	}
+	// Even if the request is cancelled meanwhile: a started revocation must
+	// stop the exchange, and a confirmed one must drop the copy.
+	sctx, cancel := s.cleanupContext(ctx)
+	defer cancel()
+	if p.Status != mapping.PartnerRevoked {
+		if err := s.cfg.Store.RevokePartner(sctx, partnerID); err != nil {
+			return mapping.Partner{}, storeError("marking the partner revoked", err)
+		}
+	}
 	var cognitoErr error
-	tok, err := s.cfg.Store.OpenPartnerToken(ctx, p)
+	tok, err := s.cfg.Store.OpenPartnerToken(sctx, p)
 	if err != nil {
 		cognitoErr = fmt.Errorf("opening the sealed refresh token: %w", err)
 	} else {
-		err := s.cfg.Tokens.Revoke(ctx, string(tok))
+		err := s.cfg.Tokens.Revoke(sctx, string(tok))
 		clear(tok)
 		if err != nil {
 			cognitoErr = fmt.Errorf("cognito RevokeToken: %w", err)
 		}
 	}
-	// Even if the request was cancelled meanwhile: a half-done revocation
-	// must still stop the exchange.
-	sctx, cancel := s.cleanupContext(ctx)
-	defer cancel()
-	if err := s.cfg.Store.RevokePartner(sctx, partnerID); err != nil {
-		return mapping.Partner{}, storeError("marking the partner revoked", err)
+	if cognitoErr == nil {
+		if err := s.cfg.Store.DropPartnerToken(sctx, partnerID); err != nil {
+			return mapping.Partner{}, storeError("dropping the revoked refresh token", err)
+		}
 	}
 	p, err = s.cfg.Store.Partner(sctx, partnerID)
 	if err != nil {
 		return mapping.Partner{}, storeError("reading the partner", err)
 	}
 	if cognitoErr != nil {
-		s.log.ErrorContext(ctx, "partner revoked in the store, but not at Cognito", "partner_id", partnerID, "error", safeError(cognitoErr))
+		s.log.ErrorContext(ctx, "partner revoked in the store, but not yet at Cognito; retry the revocation", "partner_id", partnerID, "error", safeError(cognitoErr))
 		return p, fmt.Errorf("%w: %w", ErrCognitoNotRevoked, cognitoErr)
 	}
 	s.log.InfoContext(ctx, "partner revoked", "partner_id", partnerID)

@@ -29,6 +29,7 @@ func commands() []command {
 		{"partners", "serve the B2B partner service; register, rotate, revoke and show partners", withoutStdin(runPartners)},
 		{"table", "create the mapping table (local development)", withoutStdin(runTable)},
 		{"users", "add, show and remove users in the mapping", withoutStdin(runUsers)},
+		{"clients", "finish API-client work the portal left half done", withoutStdin(runClients)},
 	}
 }
 
