@@ -40,6 +40,11 @@ type e2eWorld struct {
 
 func newE2EWorld(t *testing.T) *e2eWorld {
 	t.Helper()
+	return newE2EWorldWithRoutes(t, e2eRoutes)
+}
+
+func newE2EWorldWithRoutes(t *testing.T, routes string) *e2eWorld {
+	t.Helper()
 	ctx := context.Background()
 	iss, err := cognitotest.NewIssuer()
 	if err != nil {
@@ -79,7 +84,7 @@ func newE2EWorld(t *testing.T) *e2eWorld {
 		authorizer.EnvJWKSURL:      iss.JWKSURL(),
 		authorizer.EnvInsecureHTTP: "true",
 		authorizer.EnvTable:        table,
-		authorizer.EnvRoutes:       e2eRoutes,
+		authorizer.EnvRoutes:       routes,
 		// The revocation delay is the mapping cache's TTL; keep it short
 		// so a removal made elsewhere shows at once.
 		authorizer.EnvMappingCacheTTL: "1ms",

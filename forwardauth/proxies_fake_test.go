@@ -2,6 +2,7 @@ package forwardauth_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/gatehouse-auth/gatehouse/authorizer"
@@ -83,6 +84,23 @@ func TestProxyConventions(t *testing.T) {
 						// Empty identity values: absent (nginx) or empty,
 						// never the client's.
 						t.Errorf("upstream got %s = %q, want it empty or absent", name, v)
+					}
+				}
+			})
+
+			// Issue 10 case 2 with the shipped configurations: nginx drops
+			// headers with '_' by default, the Caddyfile removes them.
+			t.Run("underscore spellings never reach the upstream", func(t *testing.T) {
+				fd.id = person
+				res := callProxy(t, "GET", base+"/orders", "Bearer allow", map[string]string{
+					"X_Gatehouse_User_Id": "victim", "X_Gatehouse_Groups": "victim", "X-Gatehouse_Username": "victim", "x_gatehouse-client_id": "victim",
+				})
+				if res.code != 200 || res.seen == nil {
+					t.Fatalf("status %d", res.code)
+				}
+				for name, vs := range res.seen.Header {
+					if f := strings.ReplaceAll(strings.ToLower(name), "_", "-"); strings.HasPrefix(f, "x-gatehouse-") && slices.ContainsFunc(vs, func(v string) bool { return strings.Contains(v, "victim") }) {
+						t.Errorf("upstream got %s: %q", name, vs)
 					}
 				}
 			})

@@ -88,16 +88,20 @@ func TestCanonicalTarget(t *testing.T) {
 	}
 }
 
-// rawResponse is what came back for a request written byte by byte.
-type rawResponse struct {
-	code int
-	body string
+// rawResult is what came back for a request written byte by byte; err is
+// set when no response could be read (a proxy may just close the
+// connection on a malformed request).
+type rawResult struct {
+	code   int
+	header http.Header
+	body   string
+	err    error
 }
 
-// rawRequest writes one request as raw bytes on a new connection (net/http's
-// client would normalise the target: cut at '#', escape bytes) and reads the
-// response.
-func rawRequest(t *testing.T, addr, method, target string, header [][2]string) rawResponse {
+// rawRequestTolerant writes one request as raw bytes on a new connection
+// (net/http's client would normalise the target: cut at '#', escape bytes)
+// and reads the response.
+func rawRequestTolerant(t *testing.T, addr, method, target string, header [][2]string) rawResult {
 	t.Helper()
 	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
@@ -112,15 +116,25 @@ func rawRequest(t *testing.T, addr, method, target string, header [][2]string) r
 	}
 	b.WriteString("\r\n")
 	if _, err := io.WriteString(c, b.String()); err != nil {
-		t.Fatal(err)
+		return rawResult{err: err}
 	}
 	res, err := http.ReadResponse(bufio.NewReader(c), &http.Request{Method: method})
 	if err != nil {
-		t.Fatalf("%s %q: %v", method, target, err)
+		return rawResult{err: err}
 	}
 	defer res.Body.Close()
-	body, _ := io.ReadAll(res.Body)
-	return rawResponse{res.StatusCode, string(body)}
+	body, err := io.ReadAll(res.Body)
+	return rawResult{res.StatusCode, res.Header, string(body), err}
+}
+
+// rawRequest is rawRequestTolerant for a response that must come.
+func rawRequest(t *testing.T, addr, method, target string, header [][2]string) rawResult {
+	t.Helper()
+	res := rawRequestTolerant(t, addr, method, target, header)
+	if res.err != nil {
+		t.Fatalf("%s %q: %v", method, target, res.err)
+	}
+	return res
 }
 
 // recordingUpstream remembers the last request it got.
