@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/forwardauth"
+	"github.com/gatehouse-auth/gatehouse/internal/logscan"
 )
 
 func TestCanonicalTarget(t *testing.T) {
@@ -267,4 +269,26 @@ func TestForwardAuthRefusesClientIdentityHeaders(t *testing.T) {
 			t.Errorf("%s: status %d %q, decider calls %d", name, w.Code, w.Body.String(), fd.calls())
 		}
 	}
+}
+
+// A refused request gets 400 with its reason code, never reaches the
+// decider, and makes one log line with the reason and nothing of the
+// request (its query may carry a token).
+func TestBadRequestLogsOneLineWithoutTokens(t *testing.T) {
+	var logs logscan.Buffer
+	h, fd := newHandler(t, forwardauth.Config{Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	const secret = "eyJhbGciOiJSUzI1NiJ9.secret-token-material"
+	r := httptest.NewRequest("GET", "/_gatehouse", nil)
+	r.Header.Set(forwardauth.HeaderOriginalURI, "/public#/../admin?access_token="+secret)
+	r.Header.Set("Authorization", "Bearer "+secret)
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	if w.Code != 400 || w.Body.String() != "Bad Request: "+forwardauth.ReasonTargetFragment+"\n" || fd.calls() != 0 {
+		t.Fatalf("status %d %q, decider calls %d", w.Code, w.Body.String(), fd.calls())
+	}
+	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+	if len(lines) != 1 || !strings.Contains(lines[0], `"reason":"`+forwardauth.ReasonTargetFragment+`"`) {
+		t.Errorf("log lines: %q", lines)
+	}
+	logscan.NoSecrets(t, logs.String(), secret, "admin")
 }
