@@ -228,27 +228,47 @@ func safeValue(s string) bool {
 // it on, and the upstream might act on another method than the one judged).
 var MethodOverrideHeaders = []string{"X-HTTP-Method-Override", "X-Method-Override", "X-HTTP-Method"}
 
-// foldHeaderName is the name as the most lenient reader sees it: WSGI/CGI
-// servers fold '_' and '-' together, every server ignores case, and a
-// lenient parser trims white space around it.
-func foldHeaderName(name string) string {
-	return strings.ReplaceAll(strings.ToLower(strings.Trim(name, " \t")), "_", "-")
-}
-
 // isGuardedHeader reports whether a client-sent header named name could be
 // read as an identity header (any name starting with IdentityHeaderPrefix)
-// or a method override, in any spelling.
+// or a method override, in any spelling: as the most lenient reader sees it,
+// ignoring case (every server), reading '_' as '-' (WSGI/CGI servers) and
+// ignoring surrounding white space. It runs on every header of every
+// request, so it compares in place rather than building folded strings.
 func isGuardedHeader(name string) bool {
-	f := foldHeaderName(name)
-	if strings.HasPrefix(f, strings.ToLower(IdentityHeaderPrefix)) {
+	name = strings.Trim(name, " \t")
+	if hasFoldedPrefix(name, IdentityHeaderPrefix) {
 		return true
 	}
 	for _, o := range MethodOverrideHeaders {
-		if f == strings.ToLower(o) {
+		if len(name) == len(o) && hasFoldedPrefix(name, o) {
 			return true
 		}
 	}
 	return false
+}
+
+// hasFoldedPrefix: s starts with prefix, ignoring ASCII case and reading '_'
+// as '-'.
+func hasFoldedPrefix(s, prefix string) bool {
+	if len(s) < len(prefix) {
+		return false
+	}
+	for i := 0; i < len(prefix); i++ {
+		if foldByte(s[i]) != foldByte(prefix[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func foldByte(c byte) byte {
+	switch {
+	case 'A' <= c && c <= 'Z':
+		return c + 'a' - 'A'
+	case c == '_':
+		return '-'
+	}
+	return c
 }
 
 // stripGuardedHeaders removes every header isGuardedHeader matches.
