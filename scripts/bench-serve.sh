@@ -175,11 +175,11 @@ load() { # name url [wrk options...] [-- script arguments...]
   local rps p99
   rps=$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' <<<"$out")
   p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
-  results+=("| $name | $rps | $p99 |")
+  results+=("| $name${label:+ ($label)} | $rps | $p99 |")
   rates["$name|$label"]+="$rps "
   echo "bench-serve: $name ($label): $rps req/s, p99 $p99" >&2
 }
-label=nginx
+label=
 
 # Warm up and check the path end to end.
 start_gatehouse
