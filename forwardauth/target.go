@@ -99,46 +99,25 @@ func CanonicalTarget(uri string) (Target, error) {
 		}
 	}
 
-	// One pass over the raw path: check every byte, decode escapes, and
-	// note segment boundaries (raw '/' only: an encoded one is refused).
-	var dec strings.Builder
-	dec.Grow(len(rawPath))
-	segStart := 0 // index in dec of the current segment's first byte
-	endSegment := func(last bool) error {
-		seg := dec.String()[segStart:]
-		switch {
-		case seg == "." || seg == "..":
-			return badRequest(ReasonTargetDotSegment, "dot-segment in the path")
-		case seg == "" && !last:
-			return badRequest(ReasonTargetEmptySegment, "empty segment in the path")
-		}
-		return nil
-	}
-	dec.WriteByte('/')
-	segStart = 1
+	// Check every byte of the raw path and what each escape decodes to.
+	escaped := false
 	for i := 1; i < len(rawPath); i++ {
 		c := rawPath[i]
 		switch {
 		case c == '/':
-			if err := endSegment(false); err != nil {
-				return Target{}, err
-			}
-			dec.WriteByte('/')
-			segStart = dec.Len()
-			continue
 		case c == '%':
 			if i+2 >= len(rawPath) || unhex(rawPath[i+1]) < 0 || unhex(rawPath[i+2]) < 0 {
 				return Target{}, badRequest(ReasonTargetEscape, "malformed escape in the path")
 			}
+			escaped = true
 			c = byte(unhex(rawPath[i+1])<<4 | unhex(rawPath[i+2]))
 			i += 2
-			switch c {
-			case '#':
+			switch {
+			case c == '#':
 				return Target{}, badRequest(ReasonTargetFragment, "encoded '#' in the path")
-			case '/', '\\', '?', ';', '%':
+			case c == '/' || c == '\\' || c == '?' || c == ';' || c == '%':
 				return Target{}, badRequest(ReasonTargetEncodedDelim, "encoded %q in the path", c)
-			}
-			if c < ' ' || c == 0x7f {
+			case c < ' ' || c == 0x7f:
 				return Target{}, badRequest(ReasonTargetChar, "encoded control character in the path")
 			}
 		case c == '#':
@@ -148,14 +127,31 @@ func CanonicalTarget(uri string) (Target, error) {
 		case !isPathChar(c):
 			return Target{}, badRequest(ReasonTargetChar, "byte %#x in the path", c)
 		}
-		dec.WriteByte(c)
 	}
-	if err := endSegment(true); err != nil {
-		return Target{}, err
+	p := rawPath
+	if escaped {
+		// Every escape is well-formed and none decodes to '/', so the
+		// segments of p are those of rawPath, decoded.
+		var err error
+		if p, err = url.PathUnescape(rawPath); err != nil {
+			return Target{}, badRequest(ReasonTargetEscape, "malformed escape in the path")
+		}
+		if !utf8.ValidString(p) {
+			return Target{}, badRequest(ReasonTargetEscape, "path does not decode to UTF-8")
+		}
 	}
-	p := dec.String()
-	if !utf8.ValidString(p) {
-		return Target{}, badRequest(ReasonTargetEscape, "path does not decode to UTF-8")
+	for rest := p[1:]; ; {
+		seg, after, more := strings.Cut(rest, "/")
+		switch {
+		case seg == "." || seg == "..":
+			return Target{}, badRequest(ReasonTargetDotSegment, "dot-segment in the path")
+		case seg == "" && more:
+			return Target{}, badRequest(ReasonTargetEmptySegment, "empty segment in the path")
+		}
+		if !more {
+			break
+		}
+		rest = after
 	}
 	return Target{Path: p, RawQuery: rawQuery}, nil
 }
