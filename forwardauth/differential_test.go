@@ -142,6 +142,7 @@ func differentialCorpus() []diffCase {
 		"X_Gatehouse_Username", "X_Gatehouse_Client_Id", "X_Gatehouse_Token_Use", "X_Gatehouse_Scopes", "X-Gatehouse-Extra",
 		"X_Gatehouse_Extra", "X-Gatehouse-User-Id ", " X-Gatehouse-User-Id", "X-Gatehouse-User-Id\t",
 		"X-HTTP-Method-Override", "X_HTTP_Method_Override", "x-method-override", "X_Method_Override", "X-HTTP-Method", "X_HTTP_Method",
+		"X-Original-URL", "x_original_url", "X-Rewrite-URL", "X_Rewrite_Url",
 	} {
 		add("GET", "/public", [2]string{name, spoofValue})
 	}
@@ -161,7 +162,7 @@ func startNginxEcho(t *testing.T) string {
 	fmt.Fprintf(&b, "server {\n    listen %s;\n    underscores_in_headers on;\n    location / {\n", addr)
 	b.WriteString("        add_header X-Echo-Routed $uri always;\n        add_header X-Echo-Method $request_method always;\n")
 	b.WriteString("        add_header X-Echo-Headers \"")
-	for _, name := range append(append([]string{}, forwardauth.IdentityHeaders...), append(forwardauth.MethodOverrideHeaders, "X-Gatehouse-Extra")...) {
+	for _, name := range append(append([]string{}, forwardauth.IdentityHeaders...), append(forwardauth.OverrideHeaders, "X-Gatehouse-Extra")...) {
 		v := strings.ReplaceAll(strings.ToLower(name), "-", "_")
 		fmt.Fprintf(&b, "%s=$http_%s;", name, v)
 	}
@@ -180,7 +181,7 @@ class Quiet(WSGIRequestHandler):
     def log_message(self, *a): pass
 def app(env, start):
     seen = ";".join(k + "=" + v for k, v in sorted(env.items())
-                    if k.startswith("HTTP_X_GATEHOUSE") or "METHOD" in k and k.startswith("HTTP_"))
+                    if k.startswith("HTTP_X_GATEHOUSE") or k.startswith("HTTP_") and ("METHOD" in k or k.endswith("_URL")))
     start("200 OK", [("X-Echo-Routed", env["PATH_INFO"]), ("X-Echo-Method", env["REQUEST_METHOD"]),
                      ("X-Echo-Headers", seen), ("Content-Type", "text/plain")])
     return [b"echo\n"]

@@ -25,9 +25,10 @@
 // The proxy passes the client's headers to gatehouse (nginx auth_request,
 // Caddy forward_auth and Traefik ForwardAuth do by default) and then on to
 // the upstream. A request carrying a header that some server could read as
-// an identity header or a method override — any name that, lower-cased and
-// with '_' read as '-', starts with x-gatehouse- or is one of
-// MethodOverrideHeaders — is refused (400, client_header): a proxy can only
+// an identity header or a method or path override — any name that,
+// lower-cased and with '_' read as '-', starts with x-gatehouse- or is one
+// of OverrideHeaders (X-HTTP-Method-Override, X-Method-Override,
+// X-HTTP-Method, X-Original-URL, X-Rewrite-URL) — is refused (400, client_header): a proxy can only
 // replace headers by exact name, and WSGI/CGI upstreams fold
 // X_Gatehouse_User_Id into X-Gatehouse-User-Id. (A service that propagates
 // the identity headers it received to the services it calls must drop them
@@ -105,10 +106,10 @@
 // With Config.Upstream set, allowed requests are proxied there, to the
 // upstream's path followed by Target.Path (above), with the received query.
 // Every client-sent header that could be read as an identity header or a
-// method override is removed (the same spellings forward-auth mode
-// refuses: any case, '_' for '-'; names with white space are refused by
-// Go's server already), so the method judged is the method the upstream
-// acts on; then the seven identity headers are set. X-Forwarded-For/-Host/
+// method or path override (OverrideHeaders) is removed (the same
+// spellings forward-auth mode refuses: any case, '_' for '-'; names with
+// white space are refused by Go's server already), so the method and path
+// judged are those the upstream acts on; then the seven identity headers are set. X-Forwarded-For/-Host/
 // -Proto are set; the Authorization header is passed on, as API Gateway
 // passes it on. Denied requests never reach the upstream. Decisions are
 // made on the request itself: X-Original-* and X-Forwarded-* are ignored,

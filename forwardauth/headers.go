@@ -222,15 +222,17 @@ func safeValue(s string) bool {
 	return s == strings.TrimSpace(s)
 }
 
-// MethodOverrideHeaders are the headers some frameworks read as the
-// request's real method. In proxy mode they are removed, in any spelling; in
-// forward-auth mode a request carrying one is refused (the proxy would pass
-// it on, and the upstream might act on another method than the one judged).
-var MethodOverrideHeaders = []string{"X-HTTP-Method-Override", "X-Method-Override", "X-HTTP-Method"}
+// OverrideHeaders are the headers some frameworks read as the request's
+// real method (X-HTTP-Method-Override, X-Method-Override, X-HTTP-Method) or
+// path (X-Original-URL, X-Rewrite-URL: Symfony, Laminas, IIS URL Rewrite).
+// In proxy mode they are removed, in any spelling; in forward-auth mode a
+// request carrying one is refused: the proxy would pass it on, and the
+// upstream might act on another method or path than the one judged.
+var OverrideHeaders = []string{"X-HTTP-Method-Override", "X-Method-Override", "X-HTTP-Method", "X-Original-URL", "X-Rewrite-URL"}
 
 // isGuardedHeader reports whether a client-sent header named name could be
 // read as an identity header (any name starting with IdentityHeaderPrefix)
-// or a method override, in any spelling: as the most lenient reader sees it,
+// or a method or path override, in any spelling: as the most lenient reader sees it,
 // ignoring case (every server), reading '_' as '-' (WSGI/CGI servers) and
 // ignoring surrounding white space. It runs on every header of every
 // request, so it compares in place rather than building folded strings.
@@ -239,7 +241,7 @@ func isGuardedHeader(name string) bool {
 	if hasFoldedPrefix(name, IdentityHeaderPrefix) {
 		return true
 	}
-	for _, o := range MethodOverrideHeaders {
+	for _, o := range OverrideHeaders {
 		if len(name) == len(o) && hasFoldedPrefix(name, o) {
 			return true
 		}
@@ -289,7 +291,7 @@ func stripGuardedHeaders(h http.Header) {
 func checkGuardedHeaders(h http.Header) error {
 	for name := range h {
 		if isGuardedHeader(name) {
-			return badRequest(ReasonClientHeader, "identity or method-override header from the client")
+			return badRequest(ReasonClientHeader, "identity or override header from the client")
 		}
 	}
 	return nil

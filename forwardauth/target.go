@@ -29,7 +29,7 @@ const (
 	ReasonTargetPathParameter = "target_path_param"    // ';' in the path
 	ReasonMethod              = "method_invalid"       // not an RFC 9110 token of at most 32 bytes
 	ReasonRequestHeaders      = "request_headers"      // X-Original-*/X-Forwarded-* repeated or incomplete
-	ReasonClientHeader        = "client_header"        // the client sent an identity or method-override header
+	ReasonClientHeader        = "client_header"        // the client sent an identity or override header (OverrideHeaders)
 )
 
 // BadRequestError is a refused request: Reason is one of the Reason*
