@@ -18,7 +18,7 @@ func BenchmarkForwardAuth(b *testing.B) {
 		b.Run(c.name, func(b *testing.B) {
 			fd := &fakeDecider{}
 			// Not fd itself: it records every request.
-			h, err := forwardauth.New(forwardauth.Config{Decider: deciderFunc(func(ctx context.Context, r authorizer.Request) authorizer.Decision {
+			h, err := forwardauth.New(forwardauth.Config{RequestHeaders: forwardauth.HeadersOriginal, Decider: deciderFunc(func(ctx context.Context, r authorizer.Request) authorizer.Decision {
 				return fd.decideOnly(ctx, r)
 			})})
 			if err != nil {

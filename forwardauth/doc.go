@@ -9,22 +9,30 @@
 // The proxy asks Handler about every request; Handler answers on every path
 // (the auth endpoint has no reserved paths — use any, the examples use
 // /_gatehouse). The protected request's method and URI are read, per
-// Config.RequestHeaders, from
+// Config.RequestHeaders (--request-headers or GATEHOUSE_REQUEST_HEADERS,
+// required in this mode), from
 //
-//	X-Original-Method, X-Original-URI      nginx (set them in the auth location)
-//	X-Forwarded-Method, X-Forwarded-Uri    Caddy forward_auth, Traefik ForwardAuth
-//	the request's own method and URI       Envoy ext_authz (HTTP)
+//	original   X-Original-Method, X-Original-URI     nginx (set them in the auth location)
+//	forwarded  X-Forwarded-Method, X-Forwarded-Uri   Caddy forward_auth, Traefik ForwardAuth
+//	none       the request's own method and URI      Envoy ext_authz (HTTP)
 //
-// HeadersAuto (the default) reads both conventions and refuses (400) a
-// request where both are present and disagree, since one of them then came
-// from the client. Naming the proxy's convention (--request-headers original
-// or forwarded) is better still: the other is then ignored. These headers
-// are trusted: the service must be reachable by the proxy only.
+// The other convention's headers are ignored. Nothing is guessed: a header
+// the proxy does not set is one the client can (there used to be an "auto"
+// that read whichever was present; a client's X-Original-URI then decided
+// the route behind Envoy). These headers are trusted: the service must be
+// reachable by the proxy only.
 //
-// Decisions are made on the path only (no query), percent-decoded. A path
-// that is not clean — dot-segments, empty segments ("/a//b") — is refused
-// with 400: an upstream resolving it could serve another route than the
-// one decided on.
+// The proxy passes the client's headers to gatehouse (nginx auth_request,
+// Caddy forward_auth and Traefik ForwardAuth do by default) and then on to
+// the upstream. A request carrying a header that some server could read as
+// an identity header or a method or path override — any name that,
+// lower-cased and with '_' read as '-', starts with x-gatehouse- or is one
+// of OverrideHeaders (X-HTTP-Method-Override, X-Method-Override,
+// X-HTTP-Method, X-Original-URL, X-Rewrite-URL) — is refused (400, client_header): a proxy can only
+// replace headers by exact name, and WSGI/CGI upstreams fold
+// X_Gatehouse_User_Id into X-Gatehouse-User-Id. (A service that propagates
+// the identity headers it received to the services it calls must drop them
+// when it calls through the proxy.)
 //
 // Answers:
 //
@@ -34,7 +42,55 @@
 //	forbidden     403, WWW-Authenticate: Bearer error="insufficient_scope"
 //	error         500, no detail (a dependency failed; never an allow)
 //	timeout       503 when the decision outlives Config.DecisionTimeout
-//	bad request   400 (see above)
+//	bad request   400, the body names the reason code (ReasonTarget*,
+//	              ReasonMethod, ReasonRequestHeaders, ReasonClientHeader);
+//	              one log line at info with the reason only (a target's
+//	              query may carry a token). nginx turns it into a 500.
+//
+// # The canonical request target
+//
+// Rules are matched against one reading of the request target, the one
+// every HTTP stack in front of and behind gatehouse agrees on; whatever two
+// stacks could read differently is refused with 400 rather than passed on
+// (CanonicalTarget, reason codes ReasonTarget*):
+//
+//   - Origin form only ("/path?query"): absolute form ("http://h/p"),
+//     authority form ("h:443") and "*" are refused. At most MaxTargetLen
+//     (4096) bytes.
+//   - The path ends at the first '?'. The query is not judged and is passed
+//     on as received; it may not contain '#', control characters, space or
+//     non-ASCII bytes.
+//   - '#' anywhere, raw or as %23, is refused: a request target has no
+//     fragment (RFC 9112 §3.2), Go's server keeps it in the path and
+//     forwards it as %23, which nginx decodes.
+//   - The path may contain RFC 3986 pchars and '/' only; anything else raw
+//     (control characters, space, '\', '"', '<', non-ASCII bytes, ...) is
+//     refused. Percent-escapes are decoded (%41 is "A"; hex digits in
+//     either case) and must decode to UTF-8. An escape may not produce a
+//     delimiter or an escape: %2F ('/'), %5C ('\'), %3F ('?'), %3B (';')
+//     and %25 ('%', so "%252e" cannot become "%2e" and then ".") are
+//     refused, as are escaped control characters.
+//   - No dot-segments ("." or ".."), raw or encoded ("%2e", "%2E%2e"), and
+//     no empty segments ("//"): upstreams resolve and merge them, each its
+//     own way. A trailing slash is kept and is significant: "/a/" and "/a"
+//     are different paths to the rules, as to most routers (write
+//     "/reports*" to cover both).
+//   - ';' (path parameters, "/admin;x=1/users") is refused: Tomcat and
+//     Spring drop them before routing, nginx and Go do not, and rules
+//     cannot express them.
+//   - Case is kept; rules are case-sensitive, as nginx, Caddy and Go's
+//     ServeMux route. An upstream that routes case-insensitively (IIS,
+//     ASP.NET by default) must be given rules in every case it serves, or
+//     a catch-all rule.
+//
+// The result (Target.Path) is what the decision is made on. In forward-auth
+// mode it is read from the URI header, which the examples fill from the
+// raw target ($request_uri, Caddy's {uri}); nginx and Caddy then route the
+// same request by their own decoding, which for an accepted target gives
+// the same path (the differential tests check this with the real nginx and
+// Caddy). In proxy mode the path sent upstream is built from Target.Path
+// alone (Target.EscapedPath), never from a second parse of the request, and
+// the query is Target.RawQuery.
 //
 // The identity headers are HeaderUserID, HeaderCallerKind, HeaderUsername,
 // HeaderClientID, HeaderTokenUse, HeaderScopes and HeaderGroups (lists
@@ -47,12 +103,17 @@
 //
 // # Proxy mode
 //
-// With Config.Upstream set, allowed requests are proxied there: every
-// client-sent header starting with X-Gatehouse- is removed and the seven
-// identity headers are set; X-Forwarded-For/-Host/-Proto are set; the
-// Authorization header is passed on, as API Gateway passes it on. Denied
-// requests never reach the upstream. Decisions are made on the request
-// itself: X-Original-* and X-Forwarded-* are ignored.
+// With Config.Upstream set, allowed requests are proxied there, to the
+// upstream's path followed by Target.Path (above), with the received query.
+// Every client-sent header that could be read as an identity header or a
+// method or path override (OverrideHeaders) is removed (the same
+// spellings forward-auth mode refuses: any case, '_' for '-'; names with
+// white space are refused by Go's server already), so the method and path
+// judged are those the upstream acts on; then the seven identity headers are set. X-Forwarded-For/-Host/
+// -Proto are set; the Authorization header is passed on, as API Gateway
+// passes it on. Denied requests never reach the upstream. Decisions are
+// made on the request itself: X-Original-* and X-Forwarded-* are ignored,
+// and --request-headers does not apply.
 //
 // # Operations
 //
@@ -99,7 +160,8 @@
 //	--addr                 127.0.0.1:8080   auth endpoint (proxy mode: the proxy) address
 //	--metrics-addr         127.0.0.1:9090   /healthz, /readyz, /metrics address; "" for none
 //	--upstream             (none)           proxy mode: proxy allowed requests to this http(s) URL
-//	--request-headers      auto             auto, original (nginx), forwarded (Caddy, Traefik), none (Envoy)
+//	--request-headers      (required)       forward-auth mode: original (nginx), forwarded (Caddy, Traefik),
+//	                                        none (Envoy); or $GATEHOUSE_REQUEST_HEADERS. Not with --upstream.
 //	--decision-timeout     5s               bound on one decision; past it 503
 //	--upstream-timeout     30s              proxy mode: bound on the upstream's response headers
 //	--read-header-timeout  5s               bound on reading request headers

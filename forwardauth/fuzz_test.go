@@ -6,49 +6,71 @@ import (
 	"path"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/gatehouse-auth/gatehouse/forwardauth"
 )
 
-func FuzzCanonicalPath(f *testing.F) {
-	for _, s := range []string{"/", "/a/b?x", "/a/../b", "/%2e%2e/", "/a//b", "/caf%C3%A9", "*", "http://h/a", "/a%zz", "/a/", "/./", "//"} {
+// FuzzCanonicalTarget: whatever CanonicalTarget accepts is clean, a fixed
+// point once re-encoded as proxy mode sends it, and read the same way by
+// net/url (both the target received and the target sent).
+func FuzzCanonicalTarget(f *testing.F) {
+	for _, s := range []string{
+		"/", "/a/b?x", "/a/../b", "/%2e%2e/", "/a//b", "/caf%C3%A9", "*", "http://h/a", "/a%zz", "/a/", "/./",
+		"//", "/public#/../admin/users", "/a%23b", "/a%2fb", "/a%5cb", "/a\\b", "/a%252e", "/a;b", "/a%3bb",
+		"/a%3fb", "/a?b#c", "/%2E%2e/admin", "/a b", "/a\x00", "/\xff", "/a%ffb", "/(x)!*'", "/a?/../admin",
+	} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, uri string) {
-		p, err := forwardauth.CanonicalPath(uri)
+		tg, err := forwardauth.CanonicalTarget(uri)
 		if err != nil {
 			return
 		}
-		// What is decided on is absolute, clean (up to a trailing slash)
-		// and free of control characters.
-		if !strings.HasPrefix(p, "/") {
-			t.Fatalf("%q -> %q: not absolute", uri, p)
+		p := tg.Path
+		if !strings.HasPrefix(p, "/") || len(uri) > forwardauth.MaxTargetLen {
+			t.Fatalf("%q -> %q: not absolute, or too long", uri, p)
 		}
 		if c := path.Clean(p); c != p && c+"/" != p {
 			t.Fatalf("%q -> %q: not clean", uri, p)
 		}
-		if strings.Contains(p, "//") {
-			t.Fatalf("%q -> %q: empty segment", uri, p)
+		if strings.Contains(p, "//") || strings.ContainsAny(p, "#?;%\\") || strings.ContainsAny(tg.RawQuery, "# ") {
+			t.Fatalf("%q -> %+v: empty segment or delimiter", uri, tg)
+		}
+		if !utf8.ValidString(p) {
+			t.Fatalf("%q -> %q: not UTF-8", uri, p)
 		}
 		for _, r := range p {
 			if r < 0x20 || r == 0x7f {
 				t.Fatalf("%q -> %q: control character", uri, p)
 			}
 		}
-		// An escaped form of the result means the same path.
-		again, err := forwardauth.CanonicalPath((&url.URL{Path: p}).EscapedPath())
-		if err != nil || again != p {
-			t.Fatalf("%q -> %q -> %q, %v", uri, p, again, err)
+		// net/url (Go's server) reads the received target the same way.
+		u, err := url.ParseRequestURI(uri)
+		if err != nil || u.Path != p || u.RawQuery != tg.RawQuery {
+			t.Fatalf("%q -> %+v, but net/url reads %+v, %v", uri, tg, u, err)
+		}
+		// What proxy mode sends is read back as the same target.
+		sent := tg.EscapedPath()
+		if tg.RawQuery != "" {
+			sent += "?" + tg.RawQuery
+		}
+		again, err := forwardauth.CanonicalTarget(sent)
+		if err != nil || again != tg {
+			t.Fatalf("%q -> %+v -> %q -> %+v, %v", uri, tg, sent, again, err)
+		}
+		if u, err := url.ParseRequestURI(sent); err != nil || u.Path != p {
+			t.Fatalf("sent %q, net/url reads %+v, %v", sent, u, err)
 		}
 	})
 }
 
 func FuzzOriginalRequest(f *testing.F) {
-	f.Add("GET", "/a?b", "", "", int(forwardauth.HeadersAuto))
-	f.Add("", "", "POST", "/x", int(forwardauth.HeadersAuto))
-	f.Add("GET", "/a", "GET", "/b", int(forwardauth.HeadersAuto))
+	f.Add("GET", "/a?b", "", "", 1)
+	f.Add("", "", "POST", "/x", 2)
+	f.Add("GET", "/a", "GET", "/b", 3)
 	f.Fuzz(func(t *testing.T, om, ou, fm, fu string, conv int) {
-		c := forwardauth.RequestHeaders(uint(conv) % 4)
+		c := forwardauth.RequestHeaders(1 + uint(conv)%3)
 		r := httptest.NewRequest("GET", "/_gatehouse", nil)
 		for name, v := range map[string]string{
 			forwardauth.HeaderOriginalMethod: om, forwardauth.HeaderOriginalURI: ou,
@@ -58,15 +80,20 @@ func FuzzOriginalRequest(f *testing.F) {
 				r.Header.Set(name, v)
 			}
 		}
-		m, p, err := forwardauth.OriginalRequest(r, c)
+		m, tg, err := forwardauth.OriginalRequest(r, c)
 		if err != nil {
 			return
 		}
-		if m == "" || !strings.HasPrefix(p, "/") {
-			t.Fatalf("accepted method %q path %q", m, p)
+		if m == "" || !strings.HasPrefix(tg.Path, "/") {
+			t.Fatalf("accepted method %q path %q", m, tg.Path)
 		}
-		if c == forwardauth.HeadersAuto && ou != "" && fu != "" && ou != fu {
-			t.Fatalf("disagreeing URIs %q and %q accepted", ou, fu)
+		// Only the configured convention's headers are read.
+		want := map[forwardauth.RequestHeaders]string{forwardauth.HeadersOriginal: ou, forwardauth.HeadersForwarded: fu, forwardauth.HeadersNone: ""}[c]
+		if want == "" {
+			want = "/_gatehouse"
+		}
+		if exp, err := forwardauth.CanonicalTarget(want); err != nil || exp != tg {
+			t.Fatalf("convention %v: decided on %+v, want the reading of %q", c, tg, want)
 		}
 	})
 }

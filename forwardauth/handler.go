@@ -59,8 +59,9 @@ type Config struct {
 	UpstreamTimeout time.Duration
 
 	// RequestHeaders says where the protected request's method and URI are
-	// read from in forward-auth mode. The zero value is HeadersAuto. Proxy
-	// mode always uses the request itself and ignores these headers.
+	// read from in forward-auth mode, where it is required (New returns
+	// ErrNoRequestHeaders without it). Proxy mode always uses the request
+	// itself and ignores it.
 	RequestHeaders RequestHeaders
 
 	// DecisionTimeout bounds each decision. Past it the answer is 503, never
@@ -109,7 +110,10 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.Decider == nil {
 		return nil, errors.New("forwardauth: Config.Decider is required")
 	}
-	if cfg.RequestHeaders < HeadersAuto || cfg.RequestHeaders > HeadersNone {
+	switch {
+	case cfg.RequestHeaders == 0 && cfg.Upstream == nil:
+		return nil, ErrNoRequestHeaders
+	case cfg.RequestHeaders < 0 || cfg.RequestHeaders > HeadersNone:
 		return nil, fmt.Errorf("forwardauth: unknown RequestHeaders %d", cfg.RequestHeaders)
 	}
 	for name, d := range map[string]time.Duration{
@@ -179,9 +183,14 @@ func checkUpstream(u *url.URL) error {
 // Metrics returns the handler's metrics.
 func (h *Handler) Metrics() *Metrics { return h.metrics }
 
-// identityKey carries the identity header values of an allowed request from
-// ServeHTTP to the proxy's Rewrite.
-type identityKey struct{}
+// allowedKey carries an allowed request's canonical target and identity
+// header values from ServeHTTP to the proxy's Rewrite.
+type allowedKey struct{}
+
+type allowed struct {
+	target   Target
+	identity *[7]string
+}
 
 func (h *Handler) newProxy(upstream *url.URL, rt http.RoundTripper, upstreamTimeout time.Duration) *httputil.ReverseProxy {
 	if rt == nil {
@@ -196,19 +205,25 @@ func (h *Handler) newProxy(upstream *url.URL, rt http.RoundTripper, upstreamTime
 			ForceAttemptHTTP2:     true,
 		}
 	}
+	base := strings.TrimSuffix(upstream.Path, "/")
 	return &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
+			a, _ := pr.In.Context().Value(allowedKey{}).(*allowed)
+			if a == nil {
+				a = &allowed{identity: new([7]string)} // unreachable: only allowed requests get here
+			}
 			pr.SetURL(upstream)
+			// The path sent is the path judged: built from the canonical
+			// target alone, not from a second parse of the request.
+			pr.Out.URL.Path = base + a.target.Path
+			pr.Out.URL.RawPath = ""
+			pr.Out.URL.RawQuery = a.target.RawQuery
 			pr.SetXForwarded()
 			// Hop-by-hop headers are already gone (a client cannot name an
 			// identity header in Connection to have ours removed).
-			stripIdentityHeaders(pr.Out.Header)
-			v, _ := pr.In.Context().Value(identityKey{}).(*[7]string)
-			if v == nil {
-				v = new([7]string) // unreachable: only allowed requests get here
-			}
+			stripGuardedHeaders(pr.Out.Header)
 			for i, name := range IdentityHeaders {
-				pr.Out.Header[name] = []string{v[i]}
+				pr.Out.Header[name] = []string{a.identity[i]}
 			}
 		},
 		Transport: rt,
@@ -230,13 +245,20 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.metrics.inFlight.Add(1)
 	defer h.metrics.inFlight.Add(-1)
 
-	method, p, err := OriginalRequest(r, h.conv)
+	method, target, err := OriginalRequest(r, h.conv)
+	if err == nil && h.proxy == nil {
+		err = checkGuardedHeaders(r.Header)
+	}
 	if err != nil {
-		h.metrics.countResult(resultBadRequest, "bad_request")
-		h.log.LogAttrs(r.Context(), slog.LevelInfo, "bad request", slog.String("error", err.Error()))
-		writeStatus(w, http.StatusBadRequest)
+		// One line, with the reason code only: the target may carry a
+		// token in its query.
+		reason := reasonOf(err)
+		h.metrics.countResult(resultBadRequest, reason)
+		h.log.LogAttrs(r.Context(), slog.LevelInfo, "bad request", slog.String("reason", reason))
+		writeStatus(w, http.StatusBadRequest, reason)
 		return
 	}
+	p := target.Path
 
 	auths := r.Header.Values("Authorization")
 	if len(auths) > 1 {
@@ -279,7 +301,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		h.finish(start, resultAllow, d.Reason)
 		if h.proxy != nil {
-			h.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), identityKey{}, v)))
+			h.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), allowedKey{}, &allowed{target, v})))
 			return
 		}
 		hd := w.Header()
@@ -323,14 +345,19 @@ func writeChallenge(w http.ResponseWriter, code int, challenge string) {
 	writeStatus(w, code)
 }
 
-// writeStatus answers with the status text and no detail.
-func writeStatus(w http.ResponseWriter, code int) {
+// writeStatus answers with the status text and, for a 400, its reason
+// code; no other detail.
+func writeStatus(w http.ResponseWriter, code int, reason ...string) {
 	hd := w.Header()
 	hd.Set("Content-Type", "text/plain; charset=utf-8")
 	hd.Set("X-Content-Type-Options", "nosniff")
 	hd.Set("Cache-Control", "no-store")
 	w.WriteHeader(code)
-	_, _ = w.Write([]byte(http.StatusText(code) + "\n"))
+	body := http.StatusText(code)
+	for _, r := range reason {
+		body += ": " + r
+	}
+	_, _ = w.Write([]byte(body + "\n"))
 }
 
 // OpsHandler serves the operational endpoints, meant for their own listener:

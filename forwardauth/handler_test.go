@@ -89,6 +89,9 @@ func newHandler(t *testing.T, cfg forwardauth.Config) (*forwardauth.Handler, *fa
 	if cfg.Decider == nil {
 		cfg.Decider = fd
 	}
+	if cfg.Upstream == nil && cfg.RequestHeaders == 0 {
+		cfg.RequestHeaders = forwardauth.HeadersOriginal // nginx's, unless the test says otherwise
+	}
 	h, err := forwardauth.New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -234,20 +237,20 @@ func TestRequestConventions(t *testing.T) {
 		wantMethod string
 		wantPath   string
 	}{
-		{"nginx", forwardauth.HeadersAuto, "GET", "/_gatehouse",
+		{"nginx", forwardauth.HeadersOriginal, "GET", "/_gatehouse",
 			map[string][]string{"X-Original-Method": {"DELETE"}, "X-Original-Uri": {"/orders/7?force=1"}}, 200, "DELETE", "/orders/7"},
-		{"caddy/traefik", forwardauth.HeadersAuto, "GET", "/_gatehouse",
+		{"caddy/traefik", forwardauth.HeadersForwarded, "GET", "/_gatehouse",
 			map[string][]string{"X-Forwarded-Method": {"POST"}, "X-Forwarded-Uri": {"/orders?x=y"}}, 200, "POST", "/orders"},
-		{"envoy: the request itself", forwardauth.HeadersAuto, "PUT", "/orders/9?q=1", nil, 200, "PUT", "/orders/9"},
-		{"both agree", forwardauth.HeadersAuto, "GET", "/_gatehouse",
-			map[string][]string{"X-Original-Method": {"GET"}, "X-Original-Uri": {"/a"}, "X-Forwarded-Method": {"GET"}, "X-Forwarded-Uri": {"/a"}}, 200, "GET", "/a"},
-		{"both disagree on URI: a client header passed through", forwardauth.HeadersAuto, "GET", "/_gatehouse",
-			map[string][]string{"X-Original-Uri": {"/public"}, "X-Forwarded-Method": {"GET"}, "X-Forwarded-Uri": {"/admin"}}, 400, "", ""},
-		{"both disagree on method", forwardauth.HeadersAuto, "GET", "/_gatehouse",
-			map[string][]string{"X-Original-Method": {"GET"}, "X-Original-Uri": {"/a"}, "X-Forwarded-Method": {"DELETE"}, "X-Forwarded-Uri": {"/a"}}, 400, "", ""},
-		{"repeated URI header", forwardauth.HeadersAuto, "GET", "/_gatehouse",
+		{"envoy: the request itself", forwardauth.HeadersNone, "PUT", "/orders/9?q=1", nil, 200, "PUT", "/orders/9"},
+		// Issue 10 case 4: "auto" read a client's X-Original-URI when the
+		// proxy (Envoy) set neither convention's headers.
+		{"envoy: a client's X-Original-URI is not read", forwardauth.HeadersNone, "GET", "/admin/users",
+			map[string][]string{"X-Original-Uri": {"/public"}, "X-Original-Method": {"GET"}}, 200, "GET", "/admin/users"},
+		{"caddy: a client's X-Original-URI is not read", forwardauth.HeadersForwarded, "GET", "/_gatehouse",
+			map[string][]string{"X-Original-Uri": {"/public"}, "X-Forwarded-Method": {"GET"}, "X-Forwarded-Uri": {"/admin"}}, 200, "GET", "/admin"},
+		{"repeated URI header", forwardauth.HeadersOriginal, "GET", "/_gatehouse",
 			map[string][]string{"X-Original-Uri": {"/a", "/b"}}, 400, "", ""},
-		{"method without URI", forwardauth.HeadersAuto, "GET", "/_gatehouse",
+		{"method without URI", forwardauth.HeadersForwarded, "GET", "/_gatehouse",
 			map[string][]string{"X-Forwarded-Method": {"DELETE"}}, 400, "", ""},
 		{"original only ignores forwarded", forwardauth.HeadersOriginal, "GET", "/_gatehouse",
 			map[string][]string{"X-Original-Method": {"GET"}, "X-Original-Uri": {"/a"}, "X-Forwarded-Uri": {"/admin"}}, 200, "GET", "/a"},
@@ -255,23 +258,23 @@ func TestRequestConventions(t *testing.T) {
 			map[string][]string{"X-Original-Uri": {"/public"}, "X-Forwarded-Method": {"GET"}, "X-Forwarded-Uri": {"/admin"}}, 200, "GET", "/admin"},
 		{"none ignores both", forwardauth.HeadersNone, "PATCH", "/x",
 			map[string][]string{"X-Original-Uri": {"/public"}, "X-Forwarded-Uri": {"/admin"}}, 200, "PATCH", "/x"},
-		{"percent-decoded", forwardauth.HeadersAuto, "GET", "/_gatehouse",
+		{"percent-decoded", forwardauth.HeadersOriginal, "GET", "/_gatehouse",
 			map[string][]string{"X-Original-Uri": {"/caf%C3%A9/a%20b"}}, 200, "GET", "/café/a b"},
-		{"trailing slash kept", forwardauth.HeadersAuto, "GET", "/_gatehouse",
+		{"trailing slash kept", forwardauth.HeadersOriginal, "GET", "/_gatehouse",
 			map[string][]string{"X-Original-Uri": {"/orders/"}}, 200, "GET", "/orders/"},
-		{"dot segments refused", forwardauth.HeadersAuto, "GET", "/_gatehouse",
+		{"dot segments refused", forwardauth.HeadersOriginal, "GET", "/_gatehouse",
 			map[string][]string{"X-Original-Uri": {"/public/../admin"}}, 400, "", ""},
-		{"encoded dot segments refused", forwardauth.HeadersAuto, "GET", "/_gatehouse",
+		{"encoded dot segments refused", forwardauth.HeadersOriginal, "GET", "/_gatehouse",
 			map[string][]string{"X-Original-Uri": {"/public/%2e%2e%2fadmin"}}, 400, "", ""},
-		{"empty segment refused", forwardauth.HeadersAuto, "GET", "/_gatehouse",
+		{"empty segment refused", forwardauth.HeadersOriginal, "GET", "/_gatehouse",
 			map[string][]string{"X-Original-Uri": {"/a//b"}}, 400, "", ""},
-		{"absolute form refused", forwardauth.HeadersAuto, "GET", "/_gatehouse",
+		{"absolute form refused", forwardauth.HeadersOriginal, "GET", "/_gatehouse",
 			map[string][]string{"X-Original-Uri": {"http://evil/a"}}, 400, "", ""},
-		{"bad escape refused", forwardauth.HeadersAuto, "GET", "/_gatehouse",
+		{"bad escape refused", forwardauth.HeadersOriginal, "GET", "/_gatehouse",
 			map[string][]string{"X-Original-Uri": {"/a%zz"}}, 400, "", ""},
-		{"NUL refused", forwardauth.HeadersAuto, "GET", "/_gatehouse",
+		{"NUL refused", forwardauth.HeadersOriginal, "GET", "/_gatehouse",
 			map[string][]string{"X-Original-Uri": {"/a%00b"}}, 400, "", ""},
-		{"bad method refused", forwardauth.HeadersAuto, "GET", "/_gatehouse",
+		{"bad method refused", forwardauth.HeadersOriginal, "GET", "/_gatehouse",
 			map[string][]string{"X-Original-Method": {"GE T"}, "X-Original-Uri": {"/a"}}, 400, "", ""},
 	}
 	for _, tt := range tests {
@@ -493,14 +496,24 @@ func TestNewRejectsBadConfig(t *testing.T) {
 }
 
 func TestParseRequestHeaders(t *testing.T) {
-	for _, s := range []string{"auto", "original", "forwarded", "none"} {
+	for _, s := range []string{"original", "forwarded", "none"} {
 		c, err := forwardauth.ParseRequestHeaders(s)
 		if err != nil || c.String() != s {
 			t.Errorf("%q: %v, %v", s, c, err)
 		}
 	}
-	if _, err := forwardauth.ParseRequestHeaders("nginx"); err == nil {
-		t.Error("accepted an unknown convention")
+	// Issue 10 case 4: no guessing. "auto" is refused, and so is no choice.
+	for _, s := range []string{"auto", "", "nginx", "Original"} {
+		_, err := forwardauth.ParseRequestHeaders(s)
+		if err == nil || !strings.Contains(err.Error(), "original (nginx), forwarded (Caddy, Traefik) or none (Envoy)") {
+			t.Errorf("%q: %v, want an error naming the choices", s, err)
+		}
+	}
+	if _, err := forwardauth.New(forwardauth.Config{Decider: &fakeDecider{}}); !errors.Is(err, forwardauth.ErrNoRequestHeaders) {
+		t.Errorf("forward-auth mode without RequestHeaders: %v, want ErrNoRequestHeaders", err)
+	}
+	if _, err := forwardauth.New(forwardauth.Config{Decider: &fakeDecider{}, Upstream: &url.URL{Scheme: "http", Host: "h"}}); err != nil {
+		t.Errorf("proxy mode needs no RequestHeaders: %v", err)
 	}
 }
 

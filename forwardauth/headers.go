@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
-	"path"
 	"strings"
 
 	"github.com/gatehouse-auth/gatehouse/authorizer"
@@ -43,21 +41,17 @@ const (
 	HeaderForwardedURI    = "X-Forwarded-Uri"    // Caddy forward_auth, Traefik ForwardAuth
 )
 
-// RequestHeaders says where the protected request's method and URI are read
-// from. These headers are trusted: gatehouse serve must only be reachable by
-// the proxy, never by clients directly (except in proxy mode, which reads
-// none of them).
+// RequestHeaders says where, in forward-auth mode, the protected request's
+// method and URI are read from. It is configuration, never inferred from
+// the request: a header the proxy does not set is one the client can. These
+// headers are trusted: gatehouse serve must only be reachable by the proxy,
+// never by clients directly (except in proxy mode, which reads none of
+// them). The zero value is no choice, refused by New in forward-auth mode.
 type RequestHeaders int
 
 const (
-	// HeadersAuto reads X-Original-Method/X-Original-URI and
-	// X-Forwarded-Method/X-Forwarded-Uri. When both conventions are present
-	// and disagree the request is refused (400): one of them came from the
-	// client, passed through by a proxy that sets only the other. With
-	// neither, the request's own method and URI are used (Envoy ext_authz).
-	HeadersAuto RequestHeaders = iota
 	// HeadersOriginal reads only X-Original-Method and X-Original-URI (nginx).
-	HeadersOriginal
+	HeadersOriginal RequestHeaders = iota + 1
 	// HeadersForwarded reads only X-Forwarded-Method and X-Forwarded-Uri
 	// (Caddy, Traefik).
 	HeadersForwarded
@@ -65,6 +59,9 @@ const (
 	// HTTP, and proxy mode, where these headers are always ignored).
 	HeadersNone
 )
+
+// RequestHeadersChoices names the valid --request-headers values.
+const RequestHeadersChoices = "original (nginx), forwarded (Caddy, Traefik) or none (Envoy)"
 
 func (h RequestHeaders) String() string {
 	switch h {
@@ -74,43 +71,36 @@ func (h RequestHeaders) String() string {
 		return "forwarded"
 	case HeadersNone:
 		return "none"
-	default:
-		return "auto"
 	}
+	return "unset"
 }
 
-// ParseRequestHeaders parses "auto", "original", "forwarded" or "none".
+// ErrNoRequestHeaders: forward-auth mode without a RequestHeaders choice.
+var ErrNoRequestHeaders = errors.New("forwardauth: say where the proxy puts the original method and URI: " + RequestHeadersChoices)
+
+// ParseRequestHeaders parses "original", "forwarded" or "none".
 func ParseRequestHeaders(s string) (RequestHeaders, error) {
 	switch s {
-	case "auto", "":
-		return HeadersAuto, nil
 	case "original":
 		return HeadersOriginal, nil
 	case "forwarded":
 		return HeadersForwarded, nil
 	case "none":
 		return HeadersNone, nil
+	case "":
+		return 0, ErrNoRequestHeaders
 	}
-	return 0, fmt.Errorf("forwardauth: unknown request-headers convention %q (want auto, original, forwarded or none)", s)
-}
-
-// ErrBadRequest is wrapped by every error about the protected request's
-// method or URI. The request is refused with 400.
-var ErrBadRequest = errors.New("forwardauth: bad original request")
-
-func badRequestf(format string, args ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{ErrBadRequest}, args...)...)
+	return 0, fmt.Errorf("forwardauth: unknown request-headers convention %q (want %s; auto is gone: it guessed from headers a client can send)", s, RequestHeadersChoices)
 }
 
 // maxMethodLen bounds a method name; real ones are at most a dozen bytes.
 const maxMethodLen = 32
 
-// OriginalRequest returns the method and canonical path of the request being
-// decided on, read from r according to conv. The path is percent-decoded,
-// without query or fragment; a path with dot-segments or empty segments is
-// refused because the upstream may resolve it to another route than the one
-// decided on.
-func OriginalRequest(r *http.Request, conv RequestHeaders) (method, p string, err error) {
+// OriginalRequest returns the method and canonical target of the request
+// being decided on, read from r according to conv (HeadersNone in proxy
+// mode). In proxy mode the target is r.RequestURI, the request line as
+// received: the same string the upstream's path is built from.
+func OriginalRequest(r *http.Request, conv RequestHeaders) (method string, t Target, err error) {
 	method, uri := r.Method, r.RequestURI
 	if uri == "" { // a request built in-process rather than read from the wire
 		uri = r.URL.RequestURI()
@@ -122,11 +112,9 @@ func OriginalRequest(r *http.Request, conv RequestHeaders) (method, p string, er
 		m, u, found, err = headerPair(r.Header, HeaderOriginalMethod, HeaderOriginalURI)
 	case HeadersForwarded:
 		m, u, found, err = headerPair(r.Header, HeaderForwardedMethod, HeaderForwardedURI)
-	case HeadersAuto:
-		m, u, found, err = autoPair(r.Header)
 	}
 	if err != nil {
-		return "", "", err
+		return "", Target{}, err
 	}
 	if found {
 		if m != "" {
@@ -135,28 +123,27 @@ func OriginalRequest(r *http.Request, conv RequestHeaders) (method, p string, er
 		uri = u
 	}
 	if !validMethod(method) {
-		return "", "", badRequestf("invalid method")
+		return "", Target{}, badRequest(ReasonMethod, "invalid method")
 	}
-	p, err = CanonicalPath(uri)
+	t, err = CanonicalTarget(uri)
 	if err != nil {
-		return "", "", err
+		return "", Target{}, err
 	}
-	return method, p, nil
+	return method, t, nil
 }
 
 // headerPair reads one convention's method and URI headers. found is true
-// when the URI header is present; a method header alone is ignored (the
-// request's own method then applies, as with the URI).
+// when the URI header is present; a method header alone is refused.
 func headerPair(h http.Header, methodName, uriName string) (method, uri string, found bool, err error) {
 	ms, us := h.Values(methodName), h.Values(uriName)
 	if len(ms) > 1 || len(us) > 1 {
-		return "", "", false, badRequestf("repeated %s or %s", methodName, uriName)
+		return "", "", false, badRequest(ReasonRequestHeaders, "repeated %s or %s", methodName, uriName)
 	}
 	if len(us) == 0 {
 		if len(ms) == 1 {
 			// A method without a URI is a proxy misconfiguration or a
 			// client's own header: refuse rather than mix sources.
-			return "", "", false, badRequestf("%s without %s", methodName, uriName)
+			return "", "", false, badRequest(ReasonRequestHeaders, "%s without %s", methodName, uriName)
 		}
 		return "", "", false, nil
 	}
@@ -164,32 +151,6 @@ func headerPair(h http.Header, methodName, uriName string) (method, uri string, 
 		method = ms[0]
 	}
 	return method, us[0], true, nil
-}
-
-func autoPair(h http.Header) (method, uri string, found bool, err error) {
-	om, ou, ofound, err := headerPair(h, HeaderOriginalMethod, HeaderOriginalURI)
-	if err != nil {
-		return "", "", false, err
-	}
-	fm, fu, ffound, err := headerPair(h, HeaderForwardedMethod, HeaderForwardedURI)
-	if err != nil {
-		return "", "", false, err
-	}
-	switch {
-	case ofound && ffound:
-		if ou != fu || (om != "" && fm != "" && om != fm) {
-			return "", "", false, badRequestf("X-Original-* and X-Forwarded-* disagree")
-		}
-		if om == "" {
-			om = fm
-		}
-		return om, ou, true, nil
-	case ofound:
-		return om, ou, true, nil
-	case ffound:
-		return fm, fu, true, nil
-	}
-	return "", "", false, nil
 }
 
 // validMethod: an RFC 9110 token of reasonable length.
@@ -211,35 +172,6 @@ func isTokenChar(c byte) bool {
 		return true
 	}
 	return strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
-}
-
-// CanonicalPath turns a request URI in origin form ("/a/b?x=1") into the
-// path decisions are made on: query and fragment dropped, percent-decoded.
-// It refuses (ErrBadRequest) anything else: another form, bad escapes,
-// control characters, and paths that are not already clean ("/a/../b",
-// "/a/./b", "/a//b"), since an upstream resolving them could serve another
-// route than the one decided on. A trailing slash is kept.
-func CanonicalPath(uri string) (string, error) {
-	if !strings.HasPrefix(uri, "/") {
-		return "", badRequestf("URI is not in origin form")
-	}
-	if i := strings.IndexAny(uri, "?#"); i >= 0 {
-		uri = uri[:i]
-	}
-	dec, err := url.PathUnescape(uri)
-	if err != nil {
-		return "", badRequestf("bad percent-encoding in path")
-	}
-	for i := 0; i < len(dec); i++ {
-		if c := dec[i]; c < 0x20 || c == 0x7f {
-			return "", badRequestf("control character in path")
-		}
-	}
-	clean := path.Clean(dec)
-	if dec != clean && (clean == "/" || dec != clean+"/") {
-		return "", badRequestf("path is not canonical")
-	}
-	return dec, nil
 }
 
 // identityValues returns the identity header values in IdentityHeaders
@@ -290,12 +222,77 @@ func safeValue(s string) bool {
 	return s == strings.TrimSpace(s)
 }
 
-// stripIdentityHeaders removes every header whose name starts with
-// IdentityHeaderPrefix, whatever its case.
-func stripIdentityHeaders(h http.Header) {
+// OverrideHeaders are the headers some frameworks read as the request's
+// real method (X-HTTP-Method-Override, X-Method-Override, X-HTTP-Method) or
+// path (X-Original-URL, X-Rewrite-URL: Symfony, Laminas, IIS URL Rewrite).
+// In proxy mode they are removed, in any spelling; in forward-auth mode a
+// request carrying one is refused: the proxy would pass it on, and the
+// upstream might act on another method or path than the one judged.
+var OverrideHeaders = []string{"X-HTTP-Method-Override", "X-Method-Override", "X-HTTP-Method", "X-Original-URL", "X-Rewrite-URL"}
+
+// isGuardedHeader reports whether a client-sent header named name could be
+// read as an identity header (any name starting with IdentityHeaderPrefix)
+// or a method or path override, in any spelling: as the most lenient reader sees it,
+// ignoring case (every server), reading '_' as '-' (WSGI/CGI servers) and
+// ignoring surrounding white space. It runs on every header of every
+// request, so it compares in place rather than building folded strings.
+func isGuardedHeader(name string) bool {
+	name = strings.Trim(name, " \t")
+	if hasFoldedPrefix(name, IdentityHeaderPrefix) {
+		return true
+	}
+	for _, o := range OverrideHeaders {
+		if len(name) == len(o) && hasFoldedPrefix(name, o) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasFoldedPrefix: s starts with prefix, ignoring ASCII case and reading '_'
+// as '-'.
+func hasFoldedPrefix(s, prefix string) bool {
+	if len(s) < len(prefix) {
+		return false
+	}
+	for i := 0; i < len(prefix); i++ {
+		if foldByte(s[i]) != foldByte(prefix[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func foldByte(c byte) byte {
+	switch {
+	case 'A' <= c && c <= 'Z':
+		return c + 'a' - 'A'
+	case c == '_':
+		return '-'
+	}
+	return c
+}
+
+// stripGuardedHeaders removes every header isGuardedHeader matches.
+func stripGuardedHeaders(h http.Header) {
 	for name := range h {
-		if len(name) >= len(IdentityHeaderPrefix) && strings.EqualFold(name[:len(IdentityHeaderPrefix)], IdentityHeaderPrefix) {
+		if isGuardedHeader(name) {
 			delete(h, name)
 		}
 	}
+}
+
+// checkGuardedHeaders refuses a request carrying a header isGuardedHeader
+// matches. In forward-auth mode the proxy passes the client's headers to
+// gatehouse (nginx auth_request, Caddy forward_auth and Traefik ForwardAuth
+// do by default) and then on to the upstream: a spelling the proxy's
+// configuration does not replace (X_Gatehouse_User_Id with nginx's
+// underscores_in_headers on) would reach the upstream.
+func checkGuardedHeaders(h http.Header) error {
+	for name := range h {
+		if isGuardedHeader(name) {
+			return badRequest(ReasonClientHeader, "identity or override header from the client")
+		}
+	}
+	return nil
 }

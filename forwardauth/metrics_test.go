@@ -74,15 +74,15 @@ func TestMetricsExposition(t *testing.T) {
 
 	got := scrape(t, h)
 	want := map[string]float64{
-		`gatehouse_serve_requests_total{result="allow",reason=""}`:                  2,
-		`gatehouse_serve_requests_total{result="forbidden",reason="missing_scope"}`: 1,
-		`gatehouse_serve_requests_total{result="unauthorized",reason="malformed"}`:  1,
-		`gatehouse_serve_requests_total{result="error",reason="unavailable"}`:       1,
-		`gatehouse_serve_requests_total{result="bad_request",reason="bad_request"}`: 1,
-		`gatehouse_serve_decision_duration_seconds_count`:                           5,
-		`gatehouse_serve_decision_duration_seconds_bucket{le="+Inf"}`:               5,
-		`gatehouse_serve_decision_timeouts_total`:                                   0,
-		`gatehouse_serve_in_flight_requests`:                                        0,
+		`gatehouse_serve_requests_total{result="allow",reason=""}`:                         2,
+		`gatehouse_serve_requests_total{result="forbidden",reason="missing_scope"}`:        1,
+		`gatehouse_serve_requests_total{result="unauthorized",reason="malformed"}`:         1,
+		`gatehouse_serve_requests_total{result="error",reason="unavailable"}`:              1,
+		`gatehouse_serve_requests_total{result="bad_request",reason="target_dot_segment"}`: 1,
+		`gatehouse_serve_decision_duration_seconds_count`:                                  5,
+		`gatehouse_serve_decision_duration_seconds_bucket{le="+Inf"}`:                      5,
+		`gatehouse_serve_decision_timeouts_total`:                                          0,
+		`gatehouse_serve_in_flight_requests`:                                               0,
 	}
 	for k, v := range want {
 		if got[k] != v {

@@ -2,6 +2,7 @@ package forwardauth_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/gatehouse-auth/gatehouse/authorizer"
@@ -18,9 +19,13 @@ func TestProxyConventions(t *testing.T) {
 		start func(t *testing.T, gatehouse, upstream string) string
 		// wantChallenge403: what a client sees on a 403.
 		wantChallenge403 []string
+		// spoofRefused: the proxy passes the client's X-Gatehouse-*
+		// headers to gatehouse, which refuses the request (nginx answers
+		// 500 for gatehouse's 400); Caddy removes them first.
+		spoofRefused bool
 	}{
-		{"nginx", forwardauth.HeadersOriginal, startNginx, []string{`Bearer error="insufficient_scope"`}},
-		{"caddy", forwardauth.HeadersForwarded, startCaddy, []string{`Bearer error="insufficient_scope"`}},
+		{"nginx", forwardauth.HeadersOriginal, startNginx, []string{`Bearer error="insufficient_scope"`}, true},
+		{"caddy", forwardauth.HeadersForwarded, startCaddy, []string{`Bearer error="insufficient_scope"`}, false},
 	}
 	for _, px := range proxies {
 		t.Run(px.name, func(t *testing.T) {
@@ -32,6 +37,14 @@ func TestProxyConventions(t *testing.T) {
 			upstream, upstreamCalls := startEchoUpstream(t)
 			base := px.start(t, serveHandler(t, h), upstream)
 
+			// sent: the spoofed headers sent along where they do not get
+			// the request refused.
+			sent := func(h map[string]string) map[string]string {
+				if px.spoofRefused {
+					return nil
+				}
+				return h
+			}
 			spoof := map[string]string{
 				forwardauth.HeaderUserID:   "victim",
 				forwardauth.HeaderUsername: "victim-name",
@@ -41,7 +54,13 @@ func TestProxyConventions(t *testing.T) {
 
 			t.Run("allow: identity set, method and URI passed, spoofed headers gone", func(t *testing.T) {
 				fd.id = authorizer.Identity{InternalID: "u-42", Kind: authorizer.CallerClient, ClientID: "cli", TokenUse: "access", Scopes: []string{"orders/read"}}
-				res := callProxy(t, "DELETE", base+"/orders/7?force=1", "Bearer allow", spoof)
+				if px.spoofRefused {
+					before := upstreamCalls()
+					if res := callProxy(t, "DELETE", base+"/orders/7?force=1", "Bearer allow", spoof); res.code != 500 || upstreamCalls() != before {
+						t.Errorf("spoofed identity headers: status %d, upstream reached: %v; want 500, not reached", res.code, upstreamCalls() != before)
+					}
+				}
+				res := callProxy(t, "DELETE", base+"/orders/7?force=1", "Bearer allow", sent(spoof))
 				if res.code != 200 || res.seen == nil {
 					t.Fatalf("status %d", res.code)
 				}
@@ -69,6 +88,23 @@ func TestProxyConventions(t *testing.T) {
 				}
 			})
 
+			// Issue 10 case 2 with the shipped configurations: nginx drops
+			// headers with '_' by default, the Caddyfile removes them.
+			t.Run("underscore spellings never reach the upstream", func(t *testing.T) {
+				fd.id = person
+				res := callProxy(t, "GET", base+"/orders", "Bearer allow", map[string]string{
+					"X_Gatehouse_User_Id": "victim", "X_Gatehouse_Groups": "victim", "X-Gatehouse_Username": "victim", "x_gatehouse-client_id": "victim",
+				})
+				if res.code != 200 || res.seen == nil {
+					t.Fatalf("status %d", res.code)
+				}
+				for name, vs := range res.seen.Header {
+					if f := strings.ReplaceAll(strings.ToLower(name), "_", "-"); strings.HasPrefix(f, "x-gatehouse-") && slices.ContainsFunc(vs, func(v string) bool { return strings.Contains(v, "victim") }) {
+						t.Errorf("upstream got %s: %q", name, vs)
+					}
+				}
+			})
+
 			t.Run("denials never reach the upstream", func(t *testing.T) {
 				before := upstreamCalls()
 				for _, c := range []struct {
@@ -81,7 +117,7 @@ func TestProxyConventions(t *testing.T) {
 					{"Bearer forbid", 403, px.wantChallenge403},
 					{"Bearer error", 500, nil},
 				} {
-					res := callProxy(t, "GET", base+"/orders", c.authz, spoof)
+					res := callProxy(t, "GET", base+"/orders", c.authz, sent(spoof))
 					if res.code != c.code {
 						t.Errorf("%q: status %d, want %d", c.authz, res.code, c.code)
 					}

@@ -19,13 +19,25 @@
 # Prints a Markdown table of requests/s and p99 latency.
 #
 # Knobs: THREADS (2), CONNECTIONS (32), DURATION (10s), TOKENS (1000).
+#
+# OLD_BIN=path/to/gatehouse compares another build (e.g. main's) with this
+# tree's: every gatehouse scenario runs ROUNDS (3) times for each binary,
+# interleaved (old, new, new, old, ...) so both see the same machine load,
+# and the table gives the median of each and new/old. Build main's with
+#   git worktree add /tmp/gh-main main && (cd /tmp/gh-main && go build -o /tmp/gatehouse-main ./cmd/gatehouse)
 set -euo pipefail
 
 THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-32}
 DURATION=${DURATION:-10s}
 TOKENS=${TOKENS:-1000}
+ROUNDS=${ROUNDS:-3}
 GO=${GO:-go}
+OLD_BIN=${OLD_BIN:-}
+if [ -n "$OLD_BIN" ]; then
+  [ -x "$OLD_BIN" ] || { echo "bench-serve: OLD_BIN=$OLD_BIN is not an executable" >&2; exit 1; }
+  OLD_BIN=$(realpath "$OLD_BIN")
+fi
 
 for tool in nginx wrk moto_server curl python3; do
   command -v "$tool" >/dev/null || { echo "bench-serve: $tool is missing (make tools)" >&2; exit 1; }
@@ -78,12 +90,20 @@ token=$(head -n1 "$work/token")
 
 gh=$(free_port); ops=$(free_port); up=$(free_port); px=$(free_port); noauth=$(free_port); gp=$(free_port); gpops=$(free_port)
 
+bin=$work/gatehouse # the binary start_gatehouse and start_proxy run
 start_gatehouse() { # extra flags...
-  "$work/gatehouse" serve --addr "127.0.0.1:$gh" --metrics-addr "127.0.0.1:$ops" \
+  "$bin" serve --addr "127.0.0.1:$gh" --metrics-addr "127.0.0.1:$ops" \
     --request-headers original --log-level warn "$@" >"$work/gatehouse.out" 2>"$work/gatehouse.log" &
   gh_pid=$!
   pids+=($gh_pid)
   wait_http "http://127.0.0.1:$ops/readyz"
+}
+start_proxy() {
+  "$bin" serve --addr "127.0.0.1:$gp" --metrics-addr "127.0.0.1:$gpops" --upstream "http://127.0.0.1:$up" \
+    --log-level warn >"$work/proxy.out" 2>"$work/proxy.log" &
+  gh_pid=$!
+  pids+=($gh_pid)
+  wait_http "http://127.0.0.1:$gpops/readyz"
 }
 stop_gatehouse() { kill "$gh_pid"; wait "$gh_pid" 2>/dev/null || true; }
 
@@ -140,6 +160,7 @@ end
 LUA
 
 results=()
+declare -A rates # "scenario|binary label" -> space-separated req/s of each round
 load() { # name url [wrk options...] [-- script arguments...]
   local name=$1 url=$2; shift 2
   local opts=() out
@@ -154,9 +175,11 @@ load() { # name url [wrk options...] [-- script arguments...]
   local rps p99
   rps=$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' <<<"$out")
   p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
-  results+=("| $name | $rps | $p99 |")
-  echo "bench-serve: $name: $rps req/s, p99 $p99" >&2
+  results+=("| $name${label:+ ($label)} | $rps | $p99 |")
+  rates["$name|$label"]+="$rps "
+  echo "bench-serve: $name ($label): $rps req/s, p99 $p99" >&2
 }
+label=
 
 # Warm up and check the path end to end.
 start_gatehouse
@@ -166,22 +189,51 @@ code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$px/orders/1")
 [ "$code" = 401 ] || { echo "bench-serve: no token got $code through nginx" >&2; exit 1; }
 
 load "nginx -> upstream, no auth (baseline)" "http://127.0.0.1:$noauth/orders/1"
-load "nginx + gatehouse, repeated token" "http://127.0.0.1:$px/orders/1" -H "Authorization: Bearer $token"
 stop_gatehouse
 
-GATEHOUSE_TOKEN_CACHE_SIZE=0 start_gatehouse
-load "nginx + gatehouse, distinct tokens (no token cache)" "http://127.0.0.1:$px/orders/1" -s "$work/rotate.lua" -- "$work/tokens"
-stop_gatehouse
+# The gatehouse scenarios, for one binary ($bin, labelled $label).
+gatehouse_scenarios() {
+  start_gatehouse
+  load "nginx + gatehouse, repeated token" "http://127.0.0.1:$px/orders/1" -H "Authorization: Bearer $token"
+  stop_gatehouse
+  GATEHOUSE_TOKEN_CACHE_SIZE=0 start_gatehouse
+  load "nginx + gatehouse, distinct tokens (no token cache)" "http://127.0.0.1:$px/orders/1" -s "$work/rotate.lua" -- "$work/tokens"
+  stop_gatehouse
+  start_proxy
+  load "gatehouse serve --upstream, repeated token" "http://127.0.0.1:$gp/orders/1" -H "Authorization: Bearer $token"
+  stop_gatehouse
+}
+scenarios=("nginx + gatehouse, repeated token" "nginx + gatehouse, distinct tokens (no token cache)" "gatehouse serve --upstream, repeated token")
 
-"$work/gatehouse" serve --addr "127.0.0.1:$gp" --metrics-addr "127.0.0.1:$gpops" --upstream "http://127.0.0.1:$up" \
-  --log-level warn >"$work/proxy.out" 2>"$work/proxy.log" &
-pids+=($!)
-wait_http "http://127.0.0.1:$gpops/readyz"
-load "gatehouse serve --upstream, repeated token" "http://127.0.0.1:$gp/orders/1" -H "Authorization: Bearer $token"
+if [ -z "$OLD_BIN" ]; then
+  bin=$work/gatehouse label=new gatehouse_scenarios
+else
+  for r in $(seq 1 "$ROUNDS"); do
+    order=(old new)
+    [ $((r % 2)) = 0 ] && order=(new old)
+    for label in "${order[@]}"; do
+      if [ "$label" = old ]; then bin=$OLD_BIN; else bin=$work/gatehouse; fi
+      echo "bench-serve: round $r of $ROUNDS, $label binary" >&2
+      gatehouse_scenarios
+    done
+  done
+fi
 
+median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {if (NR % 2) print a[(NR+1)/2]; else printf "%.0f\n", (a[NR/2]+a[NR/2+1])/2}'; }
 echo
 echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency, loopback, $(nproc) CPUs, $(nginx -v 2>&1 | sed 's/.*: //'), $(wrk -v 2>&1 | head -n1 | awk '{print "wrk " $2}'), $($GO version | awk '{print $3}')"
 echo
 echo "| scenario | requests/s | p99 |"
 echo "|---|---:|---:|"
 printf '%s\n' "${results[@]}"
+if [ -n "$OLD_BIN" ]; then
+  echo
+  echo "OLD_BIN=$OLD_BIN, $ROUNDS interleaved rounds each; medians:"
+  echo
+  echo "| scenario | old requests/s | new requests/s | new/old |"
+  echo "|---|---:|---:|---:|"
+  for sc in "${scenarios[@]}"; do
+    o=$(median <<<"${rates["$sc|old"]}"); n=$(median <<<"${rates["$sc|new"]}")
+    echo "| $sc | $o | $n | $(awk -v n="$n" -v o="$o" 'BEGIN {printf "%.3f", n/o}') |"
+  done
+fi

@@ -15,6 +15,9 @@ import (
 	"github.com/gatehouse-auth/gatehouse/forwardauth"
 )
 
+// EnvRequestHeaders is the environment form of --request-headers.
+const EnvRequestHeaders = "GATEHOUSE_REQUEST_HEADERS"
+
 // DefaultMetricsAddr is where /healthz, /readyz and /metrics listen unless
 // --metrics-addr says otherwise.
 const DefaultMetricsAddr = "127.0.0.1:9090"
@@ -42,7 +45,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	fs.StringVar(&f.addr, "addr", forwardauth.DefaultAddr, "`address` of the auth endpoint (or of the proxy with --upstream)")
 	fs.StringVar(&f.metricsAddr, "metrics-addr", DefaultMetricsAddr, "`address` of /healthz, /readyz and /metrics; empty: none")
 	fs.StringVar(&f.upstream, "upstream", "", "proxy mode: proxy allowed requests to this http(s) `URL`")
-	fs.StringVar(&f.requestHeaders, "request-headers", "auto", "where the protected request's method and URI are read: auto, original (nginx), forwarded (Caddy, Traefik) or none (Envoy)")
+	fs.StringVar(&f.requestHeaders, "request-headers", "", "forward-auth mode, required: where the proxy puts the protected request's method and URI: "+forwardauth.RequestHeadersChoices+" (overrides "+EnvRequestHeaders+")")
 	fs.DurationVar(&f.decisionTimeout, "decision-timeout", forwardauth.DefaultDecisionTimeout, "bound on one decision; past it the answer is 503")
 	fs.DurationVar(&f.upstreamTimeout, "upstream-timeout", forwardauth.DefaultUpstreamTimeout, "proxy mode: bound on the wait for the upstream's response headers")
 	addTimeoutFlags(fs, &f.server)
@@ -87,6 +90,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		fmt.Fprintln(stderr, "gatehouse serve:", err)
 		return 2
+	}
+	if f.requestHeaders == "" {
+		f.requestHeaders = getenv(EnvRequestHeaders)
 	}
 	hcfg, err := f.handlerConfig()
 	if err != nil {
@@ -149,14 +155,18 @@ func (f *serveFlags) getenv(getenv func(string) string) func(string) string {
 }
 
 func (f *serveFlags) handlerConfig() (forwardauth.Config, error) {
-	conv, err := forwardauth.ParseRequestHeaders(f.requestHeaders)
-	if err != nil {
-		return forwardauth.Config{}, err
-	}
 	cfg := forwardauth.Config{
-		RequestHeaders:  conv,
 		DecisionTimeout: f.decisionTimeout,
 		UpstreamTimeout: f.upstreamTimeout,
+	}
+	if f.upstream == "" {
+		// Forward-auth mode: the proxy's convention is configuration,
+		// never guessed from headers a client can send.
+		conv, err := forwardauth.ParseRequestHeaders(f.requestHeaders)
+		if err != nil {
+			return cfg, fmt.Errorf("--request-headers (or %s): %w", EnvRequestHeaders, err)
+		}
+		cfg.RequestHeaders = conv
 	}
 	if f.decisionTimeout <= 0 || f.upstreamTimeout <= 0 {
 		return cfg, errors.New("--decision-timeout and --upstream-timeout must be positive")
@@ -177,8 +187,8 @@ func (f *serveFlags) handlerConfig() (forwardauth.Config, error) {
 		if err != nil {
 			return cfg, fmt.Errorf("--upstream: %w", err)
 		}
-		if f.requestHeaders != "auto" {
-			return cfg, errors.New("--request-headers does not apply with --upstream: proxy mode decides on the request itself")
+		if f.requestHeaders != "" {
+			return cfg, fmt.Errorf("--request-headers (or %s) does not apply with --upstream: proxy mode decides on the request itself", EnvRequestHeaders)
 		}
 		cfg.Upstream = u
 	}

@@ -33,13 +33,18 @@ func TestServeUsageErrors(t *testing.T) {
 		{"help", []string{"-h"}, okEnv, 0, "Usage: gatehouse serve"},
 		{"unknown flag", []string{"--nope"}, okEnv, 2, "flag provided but not defined"},
 		{"argument", []string{"extra"}, okEnv, 2, `unexpected argument "extra"`},
-		{"no configuration", nil, nil, 2, authorizer.EnvUserPoolID},
+		{"no configuration", []string{"--request-headers", "original"}, nil, 2, authorizer.EnvUserPoolID},
 		{"bad convention", []string{"--request-headers", "nginx"}, okEnv, 2, "unknown request-headers convention"},
+		// Issue 10 case 4: no guessing about the proxy.
+		{"auto is gone", []string{"--request-headers", "auto"}, okEnv, 2, "auto is gone"},
+		{"forward-auth without a convention", nil, okEnv, 2, "--request-headers (or GATEHOUSE_REQUEST_HEADERS): forwardauth: say where the proxy puts the original method and URI: original (nginx), forwarded (Caddy, Traefik) or none (Envoy)"},
+		{"bad convention in the environment", nil, with(okEnv, EnvRequestHeaders, "auto"), 2, "auto is gone"},
 		{"convention with upstream", []string{"--upstream", "http://127.0.0.1:1", "--request-headers", "original"}, okEnv, 2, "does not apply with --upstream"},
+		{"convention from the environment with upstream", []string{"--upstream", "http://127.0.0.1:1"}, with(okEnv, EnvRequestHeaders, "none"), 2, "does not apply with --upstream"},
 		{"relative upstream", []string{"--upstream", "/x"}, okEnv, 2, "absolute http(s) URL"},
-		{"zero timeout", []string{"--read-timeout", "0s"}, okEnv, 2, "--read-timeout must be positive"},
+		{"zero timeout", []string{"--read-timeout", "0s", "--request-headers", "original"}, okEnv, 2, "--read-timeout must be positive"},
 		{"bad log level", []string{"--log-level", "loud"}, okEnv, 2, "--log-level"},
-		{"bad routes file", []string{"--routes-file", "/nonexistent/routes.json"}, okEnv, 2, authorizer.EnvRoutesFile},
+		{"bad routes file", []string{"--routes-file", "/nonexistent/routes.json", "--request-headers", "original"}, okEnv, 2, authorizer.EnvRoutesFile},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -53,6 +58,17 @@ func TestServeUsageErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// with returns a copy of env with k set to v.
+func with(env map[string]string, k, v string) map[string]string {
+	out := map[string]string{k: v}
+	for kk, vv := range env {
+		if kk != k {
+			out[kk] = vv
+		}
+	}
+	return out
 }
 
 // syncBuffer collects log lines from concurrent writers.
