@@ -122,7 +122,7 @@ func New(cfg Config) (*Authorizer, error) {
 		return nil, fmt.Errorf("authorizer: %w", err)
 	}
 	if worst := rs.worstResponseSize(); worst > cfg.ResponseBudget {
-		return nil, fmt.Errorf("authorizer: the rules (%d distinct route patterns with requirements) may lead to a %d-byte authorizer response, over the %d-byte budget: merge routes with \"*\" patterns", len(rs.patterns), worst, cfg.ResponseBudget)
+		return nil, fmt.Errorf("authorizer: the rules (%d distinct route patterns with requirements, GET ones counted again for HEAD) may lead to a %d-byte authorizer response, over the %d-byte budget: merge routes with \"*\" patterns", len(rs.patterns), worst, cfg.ResponseBudget)
 	}
 	a := &Authorizer{
 		verifier: cfg.Verifier, directory: cfg.Directory, rules: rs,

@@ -47,6 +47,26 @@
 //     {"method":"*","path":"/*","groups":["api-users"]}.
 //   - No rules: every authenticated caller may use every route.
 //
+// Methods are compared exactly (upper case), with two exceptions:
+//
+//   - "*" covers every method, HEAD and OPTIONS included.
+//   - A "GET" rule also covers HEAD, because most servers and frameworks
+//     (Go's ServeMux, Express, Flask, Rails) run the GET handler for HEAD,
+//     side effects and headers included. The policy's Deny list then names
+//     the pattern for both verbs, and both entries count against the
+//     response budget. Nothing else is implied: a "GET" rule says nothing
+//     about OPTIONS or POST, and a "HEAD" rule nothing about GET.
+//
+// OPTIONS gets no exception: like every request, it needs a valid token.
+// Browsers send CORS preflights (OPTIONS) without credentials, so a
+// preflight that reaches the authorizer is refused (reason "missing").
+// Answer preflights in front of it: on a REST API, with OPTIONS methods
+// without an authorizer (what CDK's defaultCorsPreflightOptions creates);
+// on an HTTP API, its CORS configuration answers preflights itself, except
+// where an ANY or $default route with this authorizer catches OPTIONS (add
+// an OPTIONS /{proxy+} route without authorizer); behind a proxy, in the
+// proxy.
+//
 // Rules come from GATEHOUSE_ROUTES (JSON) or GATEHOUSE_ROUTES_FILE, parsed
 // strictly by ParseRules.
 //
@@ -61,9 +81,9 @@
 // right for every route; TestCacheTrap checks this with an IAM-like matcher.
 //
 // The size of the policy grows with the number of distinct rule patterns
-// that carry requirements. New computes the worst case (a caller meeting
-// nothing, long ARNs, 2 KiB for principal and context) and refuses rules
-// over Config.ResponseBudget, default 8 KiB: the only published size limit
+// that carry requirements (a GET pattern counts twice: GET and HEAD). New
+// computes the worst case (a caller meeting nothing, long ARNs, 2 KiB for
+// principal and context) and refuses rules over Config.ResponseBudget, default 8 KiB: the only published size limit
 // for authorizer responses is 8 KB (WebSocket APIs); REST and HTTP APIs
 // document none, so the default keeps one authorizer usable everywhere. Raise
 // it (GATEHOUSE_RESPONSE_BUDGET) only knowingly. Rule paths are at most 256

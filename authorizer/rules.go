@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -15,7 +16,7 @@ import (
 // Rule says what a route needs.
 //
 // Method is an HTTP method ("GET", any case, stored upper case) or "*" for
-// any. Path starts with "/"; "*" in it matches any run of characters, "/"
+// any; a "GET" rule also covers "HEAD" (see coveredMethods). Path starts with "/"; "*" in it matches any run of characters, "/"
 // included, exactly as in API Gateway's execute-api ARNs. Within Scopes any
 // one scope suffices, within Groups any one group; when both are set, both
 // must be met. A rule with neither is met by every authenticated caller.
@@ -200,14 +201,16 @@ func compileRules(rules []Rule) (*ruleSet, error) {
 		if len(n.Scopes) == 0 && len(n.Groups) == 0 {
 			continue // met by everyone: it can never deny
 		}
-		key := n.Method + n.Path
-		j, ok := index[key]
-		if !ok {
-			j = len(rs.patterns)
-			index[key] = j
-			rs.patterns = append(rs.patterns, pattern{route: Route{Method: n.Method, Path: n.Path}, key: key})
+		for _, m := range coveredMethods(n.Method) {
+			key := m + n.Path
+			j, ok := index[key]
+			if !ok {
+				j = len(rs.patterns)
+				index[key] = j
+				rs.patterns = append(rs.patterns, pattern{route: Route{Method: m, Path: n.Path}, key: key})
+			}
+			rs.patterns[j].reqs = append(rs.patterns[j].reqs, requirement{scopes: n.Scopes, groups: n.Groups})
 		}
-		rs.patterns[j].reqs = append(rs.patterns[j].reqs, requirement{scopes: n.Scopes, groups: n.Groups})
 	}
 	for i := range rs.patterns {
 		for j := range rs.patterns {
@@ -220,6 +223,20 @@ func compileRules(rules []Rule) (*ruleSet, error) {
 	}
 	return rs, nil
 }
+
+// coveredMethods lists the methods a rule for method applies to: a GET rule
+// also covers HEAD, because most servers and frameworks (Go's ServeMux,
+// Express, Flask, Rails) run the GET handler for HEAD, side effects and
+// headers included. Expanding here, once, makes the decision, the policy's
+// Deny list and the response budget agree.
+func coveredMethods(method string) []string {
+	if method == http.MethodGet {
+		return getAndHead
+	}
+	return []string{method}
+}
+
+var getAndHead = []string{http.MethodGet, http.MethodHead}
 
 // denied returns the indexes of the patterns the caller does not meet.
 func (rs *ruleSet) denied(scopes, groups []string) []int {
