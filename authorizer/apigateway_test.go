@@ -36,6 +36,19 @@ func newFixture(t *testing.T) fixture {
 	return fixture{is, a}
 }
 
+// with returns an authorizer like f's, over the same issuer and table,
+// with cfg changed by change.
+func (f fixture) with(t *testing.T, change func(*Config)) *Authorizer {
+	t.Helper()
+	cfg := Config{Verifier: f.a.verifier, Directory: f.a.directory, Rules: testRules}
+	change(&cfg)
+	a, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
 func readTestdata(t *testing.T, name, token string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", name))
@@ -50,11 +63,16 @@ func readTestdata(t *testing.T, name, token string) []byte {
 func TestEventsFromTestdata(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
+	// With rules, HandleEvent answers HTTP API events with policies unless
+	// simple answers were chosen as unsafe.
+	simple := f.with(t, func(c *Config) { c.HTTPAPIResponse = HTTPAPISimpleUnsafeWithCache })
+	bob := f.is.AccessToken("partner-bob", partnerClient, cognitotest.WithScopes("reports/read"), cognitotest.WithGroups("analysts"))
 	for _, tc := range []struct {
 		event, response string
 		token           string
 		typed           func(raw []byte) (any, error)
 		decodeInto      any
+		eventHandler    *Authorizer // for HandleEvent; default f.a
 	}{
 		{
 			event: "token-event.json", response: "token-response.json",
@@ -78,16 +96,31 @@ func TestEventsFromTestdata(t *testing.T) {
 		},
 		{
 			event: "httpapi-event.json", response: "httpapi-response.json",
-			token: f.is.AccessToken("partner-bob", partnerClient, cognitotest.WithScopes("reports/read"), cognitotest.WithGroups("analysts")),
+			token: bob,
 			typed: func(raw []byte) (any, error) {
 				var ev events.APIGatewayV2CustomAuthorizerV2Request
 				mustUnmarshal(t, raw, &ev)
 				return f.a.HandleHTTPAPI(ctx, ev)
 			},
+			decodeInto:   &events.APIGatewayV2CustomAuthorizerV2Request{},
+			eventHandler: simple,
+		},
+		{
+			event: "httpapi-event.json", response: "httpapi-policy-response.json",
+			token: bob,
+			typed: func(raw []byte) (any, error) {
+				var ev events.APIGatewayV2CustomAuthorizerV2Request
+				mustUnmarshal(t, raw, &ev)
+				return f.a.HandleHTTPAPIPolicy(ctx, ev)
+			},
 			decodeInto: &events.APIGatewayV2CustomAuthorizerV2Request{},
 		},
 	} {
-		t.Run(tc.event, func(t *testing.T) {
+		eventHandler := tc.eventHandler
+		if eventHandler == nil {
+			eventHandler = f.a
+		}
+		t.Run(tc.response, func(t *testing.T) {
 			raw := readTestdata(t, tc.event, tc.token)
 			want := readTestdata(t, tc.response, "")
 
@@ -101,7 +134,7 @@ func TestEventsFromTestdata(t *testing.T) {
 
 			for name, answer := range map[string]func() (any, error){
 				"typed handler": func() (any, error) { return tc.typed(raw) },
-				"HandleEvent":   func() (any, error) { return f.a.HandleEvent(ctx, raw) },
+				"HandleEvent":   func() (any, error) { return eventHandler.HandleEvent(ctx, raw) },
 			} {
 				resp, err := answer()
 				if err != nil {

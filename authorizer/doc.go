@@ -89,11 +89,24 @@
 // it (GATEHOUSE_RESPONSE_BUDGET) only knowingly. Rule paths are at most 256
 // characters so every resource ARN stays under API Gateway's 512.
 //
-// HTTP API simple responses are a yes or no for one route. With rules and a
-// cache TTL above 0, use GATEHOUSE_HTTP_API_RESPONSE=policy (the authorizer
-// then answers with the same IAM policy as for REST APIs), or set the TTL to
-// 0; adding $context.routeKey to the identity sources is not enough for
-// greedy routes such as ANY /{proxy+}.
+// HTTP API simple responses are a yes or no for one route, and API Gateway
+// reuses a cached one on the token's other routes (the default TTL is 300
+// s): with rules, a yes for an open route would let the token through on
+// the routes the rules deny. So GATEHOUSE_HTTP_API_RESPONSE
+// (Config.HTTPAPIResponse) is:
+//
+//	value                      answers                                   when
+//	policy                     the IAM policy of REST APIs, every route  default with rules
+//	simple                     isAuthorized for the route asked          default without rules; refused with rules
+//	simple-unsafe-with-cache   isAuthorized for the route asked          with rules, only with the authorizer's
+//	                                                                     result cache TTL at 0
+//
+// "With rules" means GATEHOUSE_ROUTES or GATEHOUSE_ROUTES_FILE holds at
+// least one rule. Adding $context.routeKey to the identity sources does not
+// make simple answers safe: a greedy route such as ANY /{proxy+} is one
+// route key for every path. For policy answers, turn the authorizer's
+// simple responses off (EnableSimpleResponses false); payload format 1.0
+// events are always answered with policies.
 //
 // # Context for the backend
 //
@@ -144,7 +157,8 @@
 //	GATEHOUSE_MAPPING_CACHE_TTL     60s            how long a mapping answer is reused (the revocation delay)
 //	GATEHOUSE_MAPPING_TIMEOUT       3s             bound on each DynamoDB call, retries included
 //	GATEHOUSE_RESPONSE_BUDGET       8192           largest worst-case response the rules may lead to
-//	GATEHOUSE_HTTP_API_RESPONSE     simple         HTTP API answers: simple or policy
+//	GATEHOUSE_HTTP_API_RESPONSE     see above      HTTP API answers: policy (default with rules), simple (default
+//	                                               without rules, refused with them) or simple-unsafe-with-cache
 //	GATEHOUSE_METRICS               true           write embedded-metric-format lines to stdout
 //
 // The AWS SDK's own variables (AWS_REGION, AWS_ENDPOINT_URL_DYNAMODB, ...)
