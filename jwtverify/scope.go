@@ -11,8 +11,10 @@ import "fmt"
 // trailing space, `"`, `\`, a control character or a non-ASCII byte makes the
 // claim malformed (ErrMalformed) rather than some other list of scopes, so
 // that a check for one scope cannot be met by a token that another verifier
-// would refuse. An empty claim holds no scopes. It is the one scope parser of
-// the module: adapters (jwtverify/jwtv5) call it too.
+// would refuse. An empty claim holds no scopes: aws-jwt-verify reads it as
+// one empty scope, which no requirement matches, so both accept the token
+// unless a scope is required. It is the one scope parser of the module:
+// adapters (jwtverify/jwtv5) call it too.
 func ParseScope(claim string) ([]string, error) {
 	if claim == "" {
 		return nil, nil

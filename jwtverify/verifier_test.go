@@ -500,6 +500,31 @@ func verifyCases(t *testing.T) []verifyCase {
 		{name: "ID tokens carry no scope", token: func() string { return id() },
 			cfg: pool(func(p *jwtverify.PoolConfig) { p.Scopes = []string{"openid"} }), want: jwtverify.ErrScope},
 		{name: "scope as a list", token: func() string { return access(claims(map[string]any{"scope": []string{"a"}})) }, want: ErrMalformed},
+		// RFC 6749 §3.3: single spaces between scope-tokens, nothing else.
+		// A tab is not a separator: the claim is malformed, not two scopes
+		// one of which is required (aws-jwt-verify refuses it too).
+		{name: "scopes separated by a tab", token: func() string { return access(claims(map[string]any{"scope": "rs/a	rs/b"})) },
+			cfg: pool(func(p *jwtverify.PoolConfig) { p.Scopes = []string{"rs/b"} }), want: ErrMalformed},
+		{name: "scopes separated by a tab, no scope required", token: func() string { return access(claims(map[string]any{"scope": "rs/a	rs/b"})) },
+			want: ErrMalformed},
+		{name: "scopes separated by two spaces", token: func() string { return access(claims(map[string]any{"scope": "rs/a  rs/b"})) },
+			want: ErrMalformed},
+		{name: "scope with a trailing space", token: func() string { return access(claims(map[string]any{"scope": "rs/b "})) },
+			cfg: pool(func(p *jwtverify.PoolConfig) { p.Scopes = []string{"rs/b"} }), want: ErrMalformed},
+		{name: "scope with a no-break space", token: func() string { return access(claims(map[string]any{"scope": "rs/a rs/b"})) },
+			want: ErrMalformed},
+		{name: "scope with a quote", token: func() string { return access(claims(map[string]any{"scope": `rs/"b"`})) },
+			want: ErrMalformed},
+		// An empty claim holds no scopes, as in aws-jwt-verify: accepted
+		// unless a scope is required.
+		{name: "empty scope claim", token: func() string { return access(claims(map[string]any{"scope": ""})) },
+			check: func(t *testing.T, c *jwtverify.Claims) {
+				if c.Scopes != nil {
+					t.Errorf("Scopes = %q, want none", c.Scopes)
+				}
+			}},
+		{name: "empty scope claim, a scope required", token: func() string { return access(claims(map[string]any{"scope": ""})) },
+			cfg: pool(func(p *jwtverify.PoolConfig) { p.Scopes = []string{"rs/b"} }), want: jwtverify.ErrScope},
 
 		// Other claims.
 		{name: "sub missing", token: func() string { return access(claims(map[string]any{"sub": nil})) }, want: ErrMalformed},
