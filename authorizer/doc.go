@@ -83,10 +83,11 @@
 // The size of the policy grows with the number of distinct rule patterns
 // that carry requirements (a GET pattern counts twice: GET and HEAD). New
 // computes the worst case (a caller meeting nothing, long ARNs, 2 KiB for
-// principal and context) and refuses rules over Config.ResponseBudget, default 8 KiB: the only published size limit
-// for authorizer responses is 8 KB (WebSocket APIs); REST and HTTP APIs
-// document none, so the default keeps one authorizer usable everywhere. Raise
-// it (GATEHOUSE_RESPONSE_BUDGET) only knowingly. Rule paths are at most 256
+// principal and context) and refuses rules over Config.ResponseBudget,
+// default 8 KiB: the only published size limit for authorizer responses is
+// 8 KB (WebSocket APIs); REST and HTTP APIs document none, so the default
+// keeps one authorizer usable everywhere. Raise it
+// (GATEHOUSE_RESPONSE_BUDGET) only knowingly. Rule paths are at most 256
 // characters so every resource ARN stays under API Gateway's 512.
 //
 // HTTP API simple responses are a yes or no for one route, and API Gateway

@@ -16,10 +16,11 @@ import (
 // Rule says what a route needs.
 //
 // Method is an HTTP method ("GET", any case, stored upper case) or "*" for
-// any; a "GET" rule also covers "HEAD" (see coveredMethods). Path starts with "/"; "*" in it matches any run of characters, "/"
-// included, exactly as in API Gateway's execute-api ARNs. Within Scopes any
-// one scope suffices, within Groups any one group; when both are set, both
-// must be met. A rule with neither is met by every authenticated caller.
+// any; a "GET" rule also covers "HEAD" (see coveredMethods). Path starts
+// with "/"; "*" in it matches any run of characters, "/" included, exactly
+// as in API Gateway's execute-api ARNs. Within Scopes any one scope
+// suffices, within Groups any one group; when both are set, both must be
+// met. A rule with neither is met by every authenticated caller.
 type Rule struct {
 	Method string   `json:"method"`
 	Path   string   `json:"path"`
