@@ -103,14 +103,14 @@ func TestBuild(t *testing.T) {
 	store := newStore(t, 0)
 	populate(t, store)
 	env := map[string]string{
-		EnvUserPoolID:      is.UserPoolID(),
-		EnvClientIDs:       webClient,
-		EnvIssuer:          is.IssuerURL(),
-		EnvJWKSURL:         is.JWKSURL(),
-		EnvInsecureHTTP:    "true",
-		EnvTable:           store.Table(),
-		EnvRoutes:          `[{"method":"*","path":"/admin/*","groups":["admins"]}]`,
-		EnvHTTPAPIResponse: "policy",
+		EnvUserPoolID:   is.UserPoolID(),
+		EnvClientIDs:    webClient,
+		EnvIssuer:       is.IssuerURL(),
+		EnvJWKSURL:      is.JWKSURL(),
+		EnvInsecureHTTP: "true",
+		EnvTable:        store.Table(),
+		// No EnvHTTPAPIResponse: with rules, HTTP API events get policies.
+		EnvRoutes: `[{"method":"*","path":"/admin/*","groups":["admins"]}]`,
 	}
 	cfg, err := ConfigFromEnv(envOf(env))
 	if err != nil {
