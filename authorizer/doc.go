@@ -39,6 +39,7 @@
 // method "*" followed by "/pets" also covers "GET/v1/pets", exactly as IAM
 // reads the ARN). "?" and "{var}" are refused. Within scopes any one
 // suffices, within groups any one; when a rule has both, both must be met.
+// Scopes must be RFC 6749 scope-tokens, the only ones a token can carry.
 //
 //   - Every rule whose pattern matches the route must be met (IAM: an
 //     explicit Deny wins). Rules are not ordered.

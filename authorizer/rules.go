@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/gatehouse-auth/gatehouse/jwtverify"
 )
 
 // Rule says what a route needs.
@@ -41,8 +43,9 @@ const (
 )
 
 // ParseRules parses a JSON array of rules strictly: unknown fields, trailing
-// data, empty or invalid patterns, and empty or white-space-holding scope
-// and group names are errors. The rules come back normalised (methods upper
+// data, empty or invalid patterns, empty or white-space-holding scope and
+// group names, and scopes that are not RFC 6749 scope-tokens (which no
+// token could carry) are errors. The rules come back normalised (methods upper
 // case).
 func ParseRules(data []byte) ([]Rule, error) {
 	if len(data) > maxRulesDocBytes {
@@ -100,6 +103,11 @@ func (r Rule) normalize() (Rule, error) {
 			if s == "" || len(s) > maxNameLen || strings.ContainsFunc(s, func(c rune) bool { return c <= ' ' || c == 0x7f }) {
 				return Rule{}, fmt.Errorf("%s: %q is empty, too long or holds white space or control characters", l.name, s)
 			}
+		}
+	}
+	for _, s := range r.Scopes {
+		if !jwtverify.IsScopeToken(s) {
+			return Rule{}, fmt.Errorf("scopes: %q is not an RFC 6749 scope-token (no token could carry it)", s)
 		}
 	}
 	return Rule{Method: m, Path: r.Path, Scopes: slices.Clone(r.Scopes), Groups: slices.Clone(r.Groups)}, nil

@@ -58,6 +58,17 @@ var (
 	errScopeCharacter  = fmt.Errorf("%w: claim scope has a character outside RFC 6749 scope-token", ErrMalformed)
 )
 
+// IsScopeToken reports whether s is one RFC 6749 scope-token: a scope a
+// token can carry, and so the only kind worth requiring.
+func IsScopeToken(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !scopeTokenByte[s[i]] {
+			return false
+		}
+	}
+	return s != ""
+}
+
 // scopeTokenByte reports which bytes RFC 6749 allows in a scope-token:
 // %x21 / %x23-5B / %x5D-7E.
 var scopeTokenByte = func() (t [256]bool) {

@@ -79,13 +79,17 @@ func TestParseScope(t *testing.T) {
 			if ok := scopeGrammar.MatchString(tc.claim); ok != (err == nil) {
 				t.Fatalf("the table disagrees with the grammar on %q", tc.claim)
 			}
+			if one := jwtverify.IsScopeToken(tc.claim); one != (len(tc.want) == 1) {
+				t.Fatalf("IsScopeToken(%q) = %v", tc.claim, one)
+			}
 		})
 	}
 }
 
 // FuzzParseScope: ParseScope accepts exactly the RFC 6749 grammar, and an
 // accepted claim is read as aws-jwt-verify reads it (split on single
-// spaces), so no scope can mean one thing here and another there.
+// spaces), so no scope can mean one thing here and another there;
+// IsScopeToken agrees with it.
 func FuzzParseScope(f *testing.F) {
 	for _, seed := range []string{"", "a", "a b", "a\tb", "a  b", " a", "a ", `"`, `\`, "\x7f", "é", "a\u00a0b", "rs/a rs/b"} {
 		f.Add(seed)
@@ -94,6 +98,9 @@ func FuzzParseScope(f *testing.F) {
 		got, err := jwtverify.ParseScope(claim)
 		if ok := scopeGrammar.MatchString(claim); ok != (err == nil) {
 			t.Fatalf("ParseScope(%q) err = %v; the grammar says valid = %v", claim, err, ok)
+		}
+		if one := jwtverify.IsScopeToken(claim); one != (err == nil && len(got) == 1) {
+			t.Fatalf("IsScopeToken(%q) = %v, but ParseScope gives %q, %v", claim, one, got, err)
 		}
 		if err != nil {
 			if !errors.Is(err, jwtverify.ErrMalformed) || got != nil {
