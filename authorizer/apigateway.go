@@ -75,9 +75,10 @@ func (a *Authorizer) decideARN(ctx context.Context, methodARN, auth string) (Met
 // allow, false on unauthorized and forbidden (the HTTP API answers 403 for
 // both), and an error on dependency failure (500, and not cached).
 //
-// A simple response is about one route only. With rules configured and
-// caching on, either make the identity sources identify the route as well
-// as the token, or use HandleHTTPAPIPolicy; see the package documentation.
+// A simple response is about one route only, and API Gateway reuses a
+// cached one on the token's other routes: with rules, HandleEvent uses it
+// only when chosen as HTTPAPISimpleUnsafeWithCache (see the package
+// documentation).
 func (a *Authorizer) HandleHTTPAPI(ctx context.Context, ev events.APIGatewayV2CustomAuthorizerV2Request) (events.APIGatewayV2CustomAuthorizerSimpleResponse, error) {
 	_, d, ok := a.decideARN(ctx, ev.RouteArn, httpAPIAuthorization(ev))
 	if !ok {

@@ -36,6 +36,19 @@ func newFixture(t *testing.T) fixture {
 	return fixture{is, a}
 }
 
+// with returns an authorizer like f's, over the same issuer and table,
+// with cfg changed by change.
+func (f fixture) with(t *testing.T, change func(*Config)) *Authorizer {
+	t.Helper()
+	cfg := Config{Verifier: f.a.verifier, Directory: f.a.directory, Rules: testRules}
+	change(&cfg)
+	a, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
 func readTestdata(t *testing.T, name, token string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", name))
@@ -50,11 +63,16 @@ func readTestdata(t *testing.T, name, token string) []byte {
 func TestEventsFromTestdata(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
+	// With rules, HandleEvent answers HTTP API events with policies unless
+	// simple answers were chosen as unsafe.
+	simple := f.with(t, func(c *Config) { c.HTTPAPIResponse = HTTPAPISimpleUnsafeWithCache })
+	bob := f.is.AccessToken("partner-bob", partnerClient, cognitotest.WithScopes("reports/read"), cognitotest.WithGroups("analysts"))
 	for _, tc := range []struct {
 		event, response string
 		token           string
 		typed           func(raw []byte) (any, error)
 		decodeInto      any
+		eventHandler    *Authorizer // for HandleEvent; default f.a
 	}{
 		{
 			event: "token-event.json", response: "token-response.json",
@@ -78,16 +96,31 @@ func TestEventsFromTestdata(t *testing.T) {
 		},
 		{
 			event: "httpapi-event.json", response: "httpapi-response.json",
-			token: f.is.AccessToken("partner-bob", partnerClient, cognitotest.WithScopes("reports/read"), cognitotest.WithGroups("analysts")),
+			token: bob,
 			typed: func(raw []byte) (any, error) {
 				var ev events.APIGatewayV2CustomAuthorizerV2Request
 				mustUnmarshal(t, raw, &ev)
 				return f.a.HandleHTTPAPI(ctx, ev)
 			},
+			decodeInto:   &events.APIGatewayV2CustomAuthorizerV2Request{},
+			eventHandler: simple,
+		},
+		{
+			event: "httpapi-event.json", response: "httpapi-policy-response.json",
+			token: bob,
+			typed: func(raw []byte) (any, error) {
+				var ev events.APIGatewayV2CustomAuthorizerV2Request
+				mustUnmarshal(t, raw, &ev)
+				return f.a.HandleHTTPAPIPolicy(ctx, ev)
+			},
 			decodeInto: &events.APIGatewayV2CustomAuthorizerV2Request{},
 		},
 	} {
-		t.Run(tc.event, func(t *testing.T) {
+		eventHandler := tc.eventHandler
+		if eventHandler == nil {
+			eventHandler = f.a
+		}
+		t.Run(tc.response, func(t *testing.T) {
 			raw := readTestdata(t, tc.event, tc.token)
 			want := readTestdata(t, tc.response, "")
 
@@ -101,7 +134,7 @@ func TestEventsFromTestdata(t *testing.T) {
 
 			for name, answer := range map[string]func() (any, error){
 				"typed handler": func() (any, error) { return tc.typed(raw) },
-				"HandleEvent":   func() (any, error) { return f.a.HandleEvent(ctx, raw) },
+				"HandleEvent":   func() (any, error) { return eventHandler.HandleEvent(ctx, raw) },
 			} {
 				resp, err := answer()
 				if err != nil {
@@ -287,6 +320,8 @@ func TestCacheTrap(t *testing.T) {
 		{"POST", "/orders"}, {"PUT", "/orders"}, {"GET", "/orders"}, {"GET", "/orders/42"}, {"GET", "/ordersx"},
 		{"POST", "/orders/42"}, {"GET", "/reports/q3"}, {"GET", "/reports"}, {"POST", "/reports/q3"},
 		{"GET", "/health"}, {"GET", "/x/GET/orders"},
+		{"HEAD", "/reports/q3"}, {"HEAD", "/orders/42"}, {"HEAD", "/admin/users"}, {"HEAD", "/profile"},
+		{"OPTIONS", "/reports/q3"}, {"OPTIONS", "/admin/users"},
 	}
 	tokens := map[string]string{
 		"user id":              f.is.IDToken("alice", webClient),
@@ -325,6 +360,93 @@ func TestCacheTrap(t *testing.T) {
 	}
 }
 
+// TestHeadUnderGetRule: a GET rule also covers HEAD, which most frameworks
+// answer with the GET handler: in the decision and in the policy's Deny
+// list (what API Gateway applies, possibly from its cache, to a HEAD
+// request's methodArn). Other methods are not covered by a GET rule.
+func TestHeadUnderGetRule(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	const prefix = "arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/prod/"
+	reader := f.is.AccessToken("alice", webClient, cognitotest.WithScopes("orders/read"))
+	analyst := f.is.AccessToken("alice", webClient, cognitotest.WithScopes("reports/read"), cognitotest.WithGroups("analysts"))
+	for _, tc := range []struct {
+		who, token, method, path string
+		want                     Outcome
+		reason                   string
+	}{
+		// GET /reports/* needs reports/read and analysts.
+		{"reader", reader, "HEAD", "/reports/q3", OutcomeForbidden, ReasonMissingScope},
+		{"reader", reader, "head", "/reports/q3", OutcomeForbidden, ReasonMissingScope},
+		{"reader", reader, "GET", "/reports/q3", OutcomeForbidden, ReasonMissingScope},
+		{"analyst", analyst, "HEAD", "/reports/q3", OutcomeAllow, ReasonOK},
+		// GET /orders* needs orders/read or orders/write.
+		{"analyst", analyst, "HEAD", "/orders/42", OutcomeForbidden, ReasonMissingScope},
+		{"reader", reader, "HEAD", "/orders/42", OutcomeAllow, ReasonOK},
+		// A GET rule says nothing about other methods.
+		{"reader", reader, "OPTIONS", "/reports/q3", OutcomeAllow, ReasonOK},
+		{"reader", reader, "POST", "/reports/q3", OutcomeAllow, ReasonOK},
+		// "*" covers every method, HEAD and OPTIONS included.
+		{"reader", reader, "HEAD", "/admin/users", OutcomeForbidden, ReasonMissingGroup},
+		{"reader", reader, "OPTIONS", "/admin/users", OutcomeForbidden, ReasonMissingGroup},
+	} {
+		name := tc.who + " " + tc.method + " " + tc.path
+		d := f.a.Decide(ctx, Request{Authorization: "Bearer " + tc.token, Method: tc.method, Path: tc.path})
+		if d.Outcome != tc.want || d.Reason != tc.reason {
+			t.Errorf("%s: Decide = %v/%s, want %v/%s", name, d.Outcome, d.Reason, tc.want, tc.reason)
+		}
+		arn := prefix + strings.ToUpper(tc.method) + tc.path
+		// The policy answered for this very route, and the one answered
+		// for a GET elsewhere and then cached, say the same.
+		for _, asked := range []string{arn, prefix + "GET/profile"} {
+			resp, err := f.a.HandleToken(ctx, events.APIGatewayCustomAuthorizerRequest{
+				Type: "TOKEN", AuthorizationToken: "Bearer " + tc.token, MethodArn: asked,
+			})
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			if got := iamAllows(resp.PolicyDocument, arn); got != (tc.want == OutcomeAllow) {
+				t.Errorf("%s: the policy answered for %s allows %s: %v, want %v\n%+v",
+					name, asked, arn, got, tc.want == OutcomeAllow, resp.PolicyDocument)
+			}
+		}
+	}
+}
+
+// TestHeadCountsAgainstBudget: the HEAD entries a GET rule adds to the Deny
+// list count against the response budget, so as many GET patterns as POST
+// patterns that just fit are refused at start.
+func TestHeadCountsAgainstBudget(t *testing.T) {
+	is := newIssuer(t)
+	v := newVerifier(t, is, 0)
+	store := newStore(t, 0)
+	rules := func(method string) []Rule {
+		var out []Rule
+		for i := range 40 {
+			out = append(out, Rule{Method: method, Path: fmt.Sprintf("/resource-%03d/*", i), Scopes: []string{"s"}})
+		}
+		return out
+	}
+	posts, err := compileRules(rules("POST"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	budget := posts.worstResponseSize()
+	if _, err := New(Config{Verifier: v, Directory: store, Rules: rules("POST"), ResponseBudget: budget}); err != nil {
+		t.Fatalf("POST rules at their own worst case: %v", err)
+	}
+	if _, err := New(Config{Verifier: v, Directory: store, Rules: rules("GET"), ResponseBudget: budget}); err == nil || !strings.Contains(err.Error(), "budget") {
+		t.Fatalf("as many GET rules: err = %v, want a budget error", err)
+	}
+	gets, err := compileRules(rules("GET"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(gets.patterns) != 80 {
+		t.Fatalf("40 GET rules compile to %d patterns, want 80 (GET and HEAD)", len(gets.patterns))
+	}
+}
+
 // TestLargeRuleSet: 300 rules stay within API Gateway's limits, and a rule
 // set that could not is refused when the Authorizer is made.
 func TestLargeRuleSet(t *testing.T) {
@@ -333,13 +455,14 @@ func TestLargeRuleSet(t *testing.T) {
 	store := newStore(t, 0)
 	populate(t, store)
 
-	// 300 rules: 25 areas × (GET, POST) = 50 route patterns, each with six
-	// rules (scope and group requirements stacked on it).
+	// 300 rules: 15 areas × (GET, POST) = 30 route patterns, each with ten
+	// rules (scope and group requirements stacked on it); the GET ones also
+	// cover HEAD, so the policy may deny 45 patterns.
 	var rules []Rule
-	for area := range 25 {
+	for area := range 15 {
 		for _, m := range []string{"GET", "POST"} {
 			path := fmt.Sprintf("/area%02d/*", area)
-			for k := range 6 {
+			for k := range 10 {
 				r := Rule{Method: m, Path: path}
 				if k%2 == 0 {
 					r.Scopes = []string{fmt.Sprintf("area%02d/%s%d", area, strings.ToLower(m), k)}
@@ -388,8 +511,8 @@ func TestLargeRuleSet(t *testing.T) {
 			}
 		}
 	}
-	if denied != 50 {
-		t.Fatalf("%d denied resources, want 50", denied)
+	if denied != 45 {
+		t.Fatalf("%d denied resources, want 45", denied)
 	}
 	t.Logf("300 rules: worst-case response %d bytes (budget %d)", len(out), DefaultResponseBudget)
 

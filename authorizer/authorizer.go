@@ -69,6 +69,44 @@ type Config struct {
 	Metrics io.Writer
 	// Now is the clock for latency and metric timestamps. Default time.Now.
 	Now func() time.Time
+	// HTTPAPIResponse is how HandleEvent answers HTTP API (payload 2.0)
+	// events. Default: HTTPAPIPolicy with rules, HTTPAPISimple without.
+	HTTPAPIResponse HTTPAPIResponse
+}
+
+// HTTPAPIResponse is a kind of answer to HTTP API (payload 2.0) events.
+type HTTPAPIResponse string
+
+const (
+	// HTTPAPIPolicy answers with the IAM policy REST APIs get: it covers
+	// every route, so API Gateway may cache it per token. The default with
+	// rules.
+	HTTPAPIPolicy HTTPAPIResponse = "policy"
+	// HTTPAPISimple answers isAuthorized for the one route asked. API
+	// Gateway caches it per token and reuses it on the token's other
+	// routes, so it is the default only without rules, and refused with
+	// them.
+	HTTPAPISimple HTTPAPIResponse = "simple"
+	// HTTPAPISimpleUnsafeWithCache is HTTPAPISimple with rules, chosen
+	// knowingly: safe only with the authorizer's result cache off (TTL 0).
+	HTTPAPISimpleUnsafeWithCache HTTPAPIResponse = "simple-unsafe-with-cache"
+)
+
+// resolve returns the answer kind in effect for r (empty: the default),
+// refusing simple answers with rules unless chosen as unsafe.
+func (r HTTPAPIResponse) resolve(haveRules bool) (HTTPAPIResponse, error) {
+	switch {
+	case r == "" && haveRules:
+		return HTTPAPIPolicy, nil
+	case r == "":
+		return HTTPAPISimple, nil
+	case r == HTTPAPISimple && haveRules:
+		return "", fmt.Errorf("%q answers are per route, and API Gateway reuses a cached answer on the token's other routes, which the rules may deny: use %q (the default with rules), or %q with the authorizer's result cache TTL at 0",
+			r, HTTPAPIPolicy, HTTPAPISimpleUnsafeWithCache)
+	case r == HTTPAPIPolicy, r == HTTPAPISimple, r == HTTPAPISimpleUnsafeWithCache:
+		return r, nil
+	}
+	return "", fmt.Errorf("%q is none of %q, %q and %q", string(r), HTTPAPIPolicy, HTTPAPISimple, HTTPAPISimpleUnsafeWithCache)
 }
 
 // Authorizer decides whether a request may pass. It is safe for concurrent
@@ -83,7 +121,8 @@ type Authorizer struct {
 	metricsMu sync.Mutex
 	metrics   io.Writer
 
-	// httpAPISimple: HandleEvent answers payload 2.0 with simple responses.
+	// httpAPISimple: HandleEvent answers payload 2.0 with simple responses
+	// (HTTPAPISimple or HTTPAPISimpleUnsafeWithCache).
 	httpAPISimple bool
 }
 
@@ -133,12 +172,16 @@ func New(cfg Config) (*Authorizer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("authorizer: %w", err)
 	}
+	httpAPI, err := cfg.HTTPAPIResponse.resolve(len(cfg.Rules) > 0)
+	if err != nil {
+		return nil, fmt.Errorf("authorizer: Config.HTTPAPIResponse: %w", err)
+	}
 	if worst := rs.worstResponseSize(); worst > cfg.ResponseBudget {
-		return nil, fmt.Errorf("authorizer: the rules (%d distinct route patterns with requirements) may lead to a %d-byte authorizer response, over the %d-byte budget: merge routes with \"*\" patterns", len(rs.patterns), worst, cfg.ResponseBudget)
+		return nil, fmt.Errorf("authorizer: the rules (%d distinct route patterns with requirements, GET ones counted again for HEAD) may lead to a %d-byte authorizer response, over the %d-byte budget: merge routes with \"*\" patterns", len(rs.patterns), worst, cfg.ResponseBudget)
 	}
 	a := &Authorizer{
 		verifier: cfg.Verifier, directory: cfg.Directory, rules: rs,
-		log: cfg.Logger, metrics: cfg.Metrics, now: cfg.Now, httpAPISimple: true,
+		log: cfg.Logger, metrics: cfg.Metrics, now: cfg.Now, httpAPISimple: httpAPI != HTTPAPIPolicy,
 	}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)

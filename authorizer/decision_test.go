@@ -244,6 +244,8 @@ func TestNewFailsClosed(t *testing.T) {
 		{"no directory", Config{Verifier: v}},
 		{"bad rule", Config{Verifier: v, Directory: dir, Rules: []Rule{{Method: "GET", Path: "orders"}}}},
 		{"negative budget", Config{Verifier: v, Directory: dir, ResponseBudget: -1}},
+		{"simple HTTP API answers with rules", Config{Verifier: v, Directory: dir, Rules: testRules, HTTPAPIResponse: HTTPAPISimple}},
+		{"unknown HTTP API answer", Config{Verifier: v, Directory: dir, HTTPAPIResponse: "Simple"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if a, err := New(tc.cfg); err == nil || a != nil {

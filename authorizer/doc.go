@@ -39,6 +39,7 @@
 // method "*" followed by "/pets" also covers "GET/v1/pets", exactly as IAM
 // reads the ARN). "?" and "{var}" are refused. Within scopes any one
 // suffices, within groups any one; when a rule has both, both must be met.
+// Scopes must be RFC 6749 scope-tokens, the only ones a token can carry.
 //
 //   - Every rule whose pattern matches the route must be met (IAM: an
 //     explicit Deny wins). Rules are not ordered.
@@ -46,6 +47,26 @@
 //     For "deny unless listed", add a catch-all rule such as
 //     {"method":"*","path":"/*","groups":["api-users"]}.
 //   - No rules: every authenticated caller may use every route.
+//
+// Methods are compared exactly (upper case), with two exceptions:
+//
+//   - "*" covers every method, HEAD and OPTIONS included.
+//   - A "GET" rule also covers HEAD, because most servers and frameworks
+//     (Go's ServeMux, Express, Flask, Rails) run the GET handler for HEAD,
+//     side effects and headers included. The policy's Deny list then names
+//     the pattern for both verbs, and both entries count against the
+//     response budget. Nothing else is implied: a "GET" rule says nothing
+//     about OPTIONS or POST, and a "HEAD" rule nothing about GET.
+//
+// OPTIONS gets no exception: like every request, it needs a valid token.
+// Browsers send CORS preflights (OPTIONS) without credentials, so a
+// preflight that reaches the authorizer is refused (reason "missing").
+// Answer preflights in front of it: on a REST API, with OPTIONS methods
+// without an authorizer (what CDK's defaultCorsPreflightOptions creates);
+// on an HTTP API, its CORS configuration answers preflights itself, except
+// where an ANY or $default route with this authorizer catches OPTIONS (add
+// an OPTIONS /{proxy+} route without authorizer); behind a proxy, in the
+// proxy.
 //
 // Rules come from GATEHOUSE_ROUTES (JSON) or GATEHOUSE_ROUTES_FILE, parsed
 // strictly by ParseRules.
@@ -61,19 +82,33 @@
 // right for every route; TestCacheTrap checks this with an IAM-like matcher.
 //
 // The size of the policy grows with the number of distinct rule patterns
-// that carry requirements. New computes the worst case (a caller meeting
-// nothing, long ARNs, 2 KiB for principal and context) and refuses rules
-// over Config.ResponseBudget, default 8 KiB: the only published size limit
-// for authorizer responses is 8 KB (WebSocket APIs); REST and HTTP APIs
-// document none, so the default keeps one authorizer usable everywhere. Raise
-// it (GATEHOUSE_RESPONSE_BUDGET) only knowingly. Rule paths are at most 256
+// that carry requirements (a GET pattern counts twice: GET and HEAD). New
+// computes the worst case (a caller meeting nothing, long ARNs, 2 KiB for
+// principal and context) and refuses rules over Config.ResponseBudget,
+// default 8 KiB: the only published size limit for authorizer responses is
+// 8 KB (WebSocket APIs); REST and HTTP APIs document none, so the default
+// keeps one authorizer usable everywhere. Raise it
+// (GATEHOUSE_RESPONSE_BUDGET) only knowingly. Rule paths are at most 256
 // characters so every resource ARN stays under API Gateway's 512.
 //
-// HTTP API simple responses are a yes or no for one route. With rules and a
-// cache TTL above 0, use GATEHOUSE_HTTP_API_RESPONSE=policy (the authorizer
-// then answers with the same IAM policy as for REST APIs), or set the TTL to
-// 0; adding $context.routeKey to the identity sources is not enough for
-// greedy routes such as ANY /{proxy+}.
+// HTTP API simple responses are a yes or no for one route, and API Gateway
+// reuses a cached one on the token's other routes (the default TTL is 300
+// s): with rules, a yes for an open route would let the token through on
+// the routes the rules deny. So GATEHOUSE_HTTP_API_RESPONSE
+// (Config.HTTPAPIResponse) is:
+//
+//	value                      answers                                   when
+//	policy                     the IAM policy of REST APIs, every route  default with rules
+//	simple                     isAuthorized for the route asked          default without rules; refused with rules
+//	simple-unsafe-with-cache   isAuthorized for the route asked          with rules, only with the authorizer's
+//	                                                                     result cache TTL at 0
+//
+// "With rules" means GATEHOUSE_ROUTES or GATEHOUSE_ROUTES_FILE holds at
+// least one rule. Adding $context.routeKey to the identity sources does not
+// make simple answers safe: a greedy route such as ANY /{proxy+} is one
+// route key for every path. For policy answers, turn the authorizer's
+// simple responses off (EnableSimpleResponses false); payload format 1.0
+// events are always answered with policies.
 //
 // # Context for the backend
 //
@@ -125,7 +160,8 @@
 //	GATEHOUSE_MAPPING_CACHE_TTL     60s            how long a mapping answer is reused (the revocation delay)
 //	GATEHOUSE_MAPPING_TIMEOUT       3s             bound on each DynamoDB call, retries included
 //	GATEHOUSE_RESPONSE_BUDGET       8192           largest worst-case response the rules may lead to
-//	GATEHOUSE_HTTP_API_RESPONSE     simple         HTTP API answers: simple or policy
+//	GATEHOUSE_HTTP_API_RESPONSE     see above      HTTP API answers: policy (default with rules), simple (default
+//	                                               without rules, refused with them) or simple-unsafe-with-cache
 //	GATEHOUSE_METRICS               true           write embedded-metric-format lines to stdout
 //
 // The AWS SDK's own variables (AWS_REGION, AWS_ENDPOINT_URL_DYNAMODB, ...)

@@ -65,10 +65,10 @@ type EnvConfig struct {
 	MappingCacheTTL  time.Duration
 	MappingTimeout   time.Duration
 	ResponseBudget   int
-	// HTTPAPISimple selects simple responses for HTTP API events
-	// (GATEHOUSE_HTTP_API_RESPONSE=simple, the default) rather than IAM
-	// policies ("policy").
-	HTTPAPISimple bool
+	// HTTPAPIResponse is how HTTP API events are answered
+	// (GATEHOUSE_HTTP_API_RESPONSE), the default resolved: policy with
+	// rules, simple without.
+	HTTPAPIResponse HTTPAPIResponse
 	// MetricsEnabled writes embedded-metric-format lines (default true).
 	MetricsEnabled bool
 
@@ -124,13 +124,11 @@ func ConfigFromEnv(getenv func(string) string) (EnvConfig, error) {
 	e.MappingCacheTTL = r.Duration(EnvMappingCacheTTL, 0)
 	e.MappingTimeout = r.Duration(EnvMappingTimeout, 0)
 	e.ResponseBudget = r.Int(EnvResponseBudget, DefaultResponseBudget)
-	switch v := strings.ToLower(r.String(EnvHTTPAPIResponse)); v {
-	case "", "simple":
-		e.HTTPAPISimple = true
-	case "policy":
-	default:
-		r.Bad(EnvHTTPAPIResponse, "%q is neither simple nor policy", v)
+	httpAPI, err := HTTPAPIResponse(strings.ToLower(r.String(EnvHTTPAPIResponse))).resolve(len(e.Rules) > 0)
+	if err != nil {
+		r.Bad(EnvHTTPAPIResponse, "%v", err)
 	}
+	e.HTTPAPIResponse = httpAPI
 	e.MetricsEnabled = r.Bool(EnvMetrics, true)
 
 	if err := r.Err(); err != nil {
@@ -187,19 +185,19 @@ func (e EnvConfig) Build(ctx context.Context) (*Authorizer, error) {
 	}
 	a, err := New(Config{
 		Verifier: v, Directory: store, Rules: e.Rules, ResponseBudget: e.ResponseBudget,
-		Logger: logger, Metrics: metrics,
+		Logger: logger, Metrics: metrics, HTTPAPIResponse: e.HTTPAPIResponse,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("authorizer: %s: %w", rulesVariable(e), err)
 	}
-	a.httpAPISimple = e.HTTPAPISimple
 	hctx, cancel := context.WithTimeout(ctx, hydrateTimeout)
 	defer cancel()
 	if err := a.Hydrate(hctx); err != nil {
 		logger.WarnContext(ctx, "authorizer start: signing keys not loaded yet", "error", err.Error())
 	}
 	logger.InfoContext(ctx, "authorizer start", "user_pool", e.Pool.UserPoolID, "table", e.Table,
-		"rules", len(e.Rules), "rules_source", e.RulesSource, "token_cache", e.TokenCacheSize)
+		"rules", len(e.Rules), "rules_source", e.RulesSource, "token_cache", e.TokenCacheSize,
+		"http_api_response", string(e.HTTPAPIResponse))
 	return a, nil
 }
 

@@ -32,7 +32,7 @@ func TestConfigFromEnv(t *testing.T) {
 	}
 	if e.Pool.UserPoolID != "eu-west-1_AbCdEf123" || strings.Join(e.Pool.ClientIDs, ",") != "web-client,m2m-client" ||
 		len(e.Pool.TokenUses) != 2 || e.Table != "gatehouse" || e.TokenCacheSize != DefaultTokenCacheSize ||
-		!e.MetricsEnabled || !e.HTTPAPISimple || e.ResponseBudget != DefaultResponseBudget || len(e.Rules) != 0 {
+		!e.MetricsEnabled || e.HTTPAPIResponse != HTTPAPISimple || e.ResponseBudget != DefaultResponseBudget || len(e.Rules) != 0 {
 		t.Fatalf("defaults: %+v", e)
 	}
 
@@ -40,42 +40,56 @@ func TestConfigFromEnv(t *testing.T) {
 	if err := os.WriteFile(rulesFile, []byte(`[{"method":"GET","path":"/a/*","scopes":["s"]}]`), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	const rules = `[{"method":"GET","path":"/x","groups":["g"]}]`
 	for _, tc := range []struct {
 		name    string
 		set     map[string]string
 		wantErr string // the variable the message must name; "" for success
+		httpAPI HTTPAPIResponse
 	}{
-		{"no pool", map[string]string{EnvUserPoolID: ""}, EnvUserPoolID},
-		{"no clients", map[string]string{EnvClientIDs: ""}, EnvClientIDs},
-		{"skip client check", map[string]string{EnvClientIDs: "", EnvSkipClientIDCheck: "true"}, ""},
-		{"skip and clients", map[string]string{EnvSkipClientIDCheck: "true"}, EnvClientIDs},
-		{"bad bool", map[string]string{EnvSkipClientIDCheck: "yes please"}, EnvSkipClientIDCheck},
-		{"bad token use", map[string]string{EnvTokenUses: "id,refresh"}, EnvTokenUses},
-		{"access only", map[string]string{EnvTokenUses: "access"}, ""},
-		{"no table", map[string]string{EnvTable: ""}, EnvTable},
-		{"bad routes", map[string]string{EnvRoutes: `[{"method":"GET","path":"x"}]`}, EnvRoutes},
-		{"routes", map[string]string{EnvRoutes: `[{"method":"GET","path":"/x","groups":["g"]}]`}, ""},
-		{"routes file", map[string]string{EnvRoutesFile: rulesFile}, ""},
-		{"missing routes file", map[string]string{EnvRoutesFile: rulesFile + ".nope"}, EnvRoutesFile},
-		{"both routes", map[string]string{EnvRoutes: `[]`, EnvRoutesFile: rulesFile}, EnvRoutes},
-		{"bad cache size", map[string]string{EnvTokenCacheSize: "-1"}, EnvTokenCacheSize},
-		{"bad ttl", map[string]string{EnvMappingCacheTTL: "a minute"}, EnvMappingCacheTTL},
-		{"bad skew", map[string]string{EnvClockSkew: "-5s"}, EnvClockSkew},
-		{"bad http api response", map[string]string{EnvHTTPAPIResponse: "fancy"}, EnvHTTPAPIResponse},
-		{"policy http api response", map[string]string{EnvHTTPAPIResponse: "policy"}, ""},
-		{"bad budget", map[string]string{EnvResponseBudget: "lots"}, EnvResponseBudget},
+		{"no pool", map[string]string{EnvUserPoolID: ""}, EnvUserPoolID, ""},
+		{"no clients", map[string]string{EnvClientIDs: ""}, EnvClientIDs, ""},
+		{"skip client check", map[string]string{EnvClientIDs: "", EnvSkipClientIDCheck: "true"}, "", ""},
+		{"skip and clients", map[string]string{EnvSkipClientIDCheck: "true"}, EnvClientIDs, ""},
+		{"bad bool", map[string]string{EnvSkipClientIDCheck: "yes please"}, EnvSkipClientIDCheck, ""},
+		{"bad token use", map[string]string{EnvTokenUses: "id,refresh"}, EnvTokenUses, ""},
+		{"access only", map[string]string{EnvTokenUses: "access"}, "", ""},
+		{"no table", map[string]string{EnvTable: ""}, EnvTable, ""},
+		{"bad routes", map[string]string{EnvRoutes: `[{"method":"GET","path":"x"}]`}, EnvRoutes, ""},
+		{"routes", map[string]string{EnvRoutes: rules}, "", ""},
+		{"routes file", map[string]string{EnvRoutesFile: rulesFile}, "", ""},
+		{"missing routes file", map[string]string{EnvRoutesFile: rulesFile + ".nope"}, EnvRoutesFile, ""},
+		{"both routes", map[string]string{EnvRoutes: `[]`, EnvRoutesFile: rulesFile}, EnvRoutes, ""},
+		{"bad cache size", map[string]string{EnvTokenCacheSize: "-1"}, EnvTokenCacheSize, ""},
+		{"bad ttl", map[string]string{EnvMappingCacheTTL: "a minute"}, EnvMappingCacheTTL, ""},
+		{"bad skew", map[string]string{EnvClockSkew: "-5s"}, EnvClockSkew, ""},
+		{"bad http api response", map[string]string{EnvHTTPAPIResponse: "fancy"}, EnvHTTPAPIResponse, ""},
+		{"policy http api response", map[string]string{EnvHTTPAPIResponse: "policy"}, "", HTTPAPIPolicy},
+		{"simple http api response", map[string]string{EnvHTTPAPIResponse: "simple"}, "", HTTPAPISimple},
+		// With rules, policy is the default and plain simple is refused:
+		// a cached simple answer would be reused on routes the rules deny.
+		{"rules: default http api response", map[string]string{EnvRoutes: rules}, "", HTTPAPIPolicy},
+		{"rules file: default http api response", map[string]string{EnvRoutesFile: rulesFile}, "", HTTPAPIPolicy},
+		{"rules: simple", map[string]string{EnvRoutes: rules, EnvHTTPAPIResponse: "simple"}, EnvHTTPAPIResponse, ""},
+		{"rules file: simple", map[string]string{EnvRoutesFile: rulesFile, EnvHTTPAPIResponse: "Simple"}, EnvHTTPAPIResponse, ""},
+		{"rules: simple, unsafe", map[string]string{EnvRoutes: rules, EnvHTTPAPIResponse: "simple-unsafe-with-cache"}, "", HTTPAPISimpleUnsafeWithCache},
+		{"rules: policy", map[string]string{EnvRoutes: rules, EnvHTTPAPIResponse: "policy"}, "", HTTPAPIPolicy},
+		{"empty rules: simple", map[string]string{EnvRoutes: `[]`, EnvHTTPAPIResponse: "simple"}, "", HTTPAPISimple},
+		{"bad budget", map[string]string{EnvResponseBudget: "lots"}, EnvResponseBudget, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			env := validEnv()
 			for k, v := range tc.set {
 				env[k] = v
 			}
-			_, err := ConfigFromEnv(envOf(env))
+			e, err := ConfigFromEnv(envOf(env))
 			switch {
 			case tc.wantErr == "" && err != nil:
 				t.Fatal(err)
 			case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
 				t.Fatalf("err = %v, want one naming %s", err, tc.wantErr)
+			case tc.httpAPI != "" && e.HTTPAPIResponse != tc.httpAPI:
+				t.Fatalf("HTTP API answers %q, want %q", e.HTTPAPIResponse, tc.httpAPI)
 			}
 		})
 	}
@@ -89,14 +103,14 @@ func TestBuild(t *testing.T) {
 	store := newStore(t, 0)
 	populate(t, store)
 	env := map[string]string{
-		EnvUserPoolID:      is.UserPoolID(),
-		EnvClientIDs:       webClient,
-		EnvIssuer:          is.IssuerURL(),
-		EnvJWKSURL:         is.JWKSURL(),
-		EnvInsecureHTTP:    "true",
-		EnvTable:           store.Table(),
-		EnvRoutes:          `[{"method":"*","path":"/admin/*","groups":["admins"]}]`,
-		EnvHTTPAPIResponse: "policy",
+		EnvUserPoolID:   is.UserPoolID(),
+		EnvClientIDs:    webClient,
+		EnvIssuer:       is.IssuerURL(),
+		EnvJWKSURL:      is.JWKSURL(),
+		EnvInsecureHTTP: "true",
+		EnvTable:        store.Table(),
+		// No EnvHTTPAPIResponse: with rules, HTTP API events get policies.
+		EnvRoutes: `[{"method":"*","path":"/admin/*","groups":["admins"]}]`,
 	}
 	cfg, err := ConfigFromEnv(envOf(env))
 	if err != nil {

@@ -6,19 +6,23 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/gatehouse-auth/gatehouse/jwtverify"
 )
 
 // Rule says what a route needs.
 //
 // Method is an HTTP method ("GET", any case, stored upper case) or "*" for
-// any. Path starts with "/"; "*" in it matches any run of characters, "/"
-// included, exactly as in API Gateway's execute-api ARNs. Within Scopes any
-// one scope suffices, within Groups any one group; when both are set, both
-// must be met. A rule with neither is met by every authenticated caller.
+// any; a "GET" rule also covers "HEAD" (see coveredMethods). Path starts
+// with "/"; "*" in it matches any run of characters, "/" included, exactly
+// as in API Gateway's execute-api ARNs. Within Scopes any one scope
+// suffices, within Groups any one group; when both are set, both must be
+// met. A rule with neither is met by every authenticated caller.
 type Rule struct {
 	Method string   `json:"method"`
 	Path   string   `json:"path"`
@@ -39,8 +43,9 @@ const (
 )
 
 // ParseRules parses a JSON array of rules strictly: unknown fields, trailing
-// data, empty or invalid patterns, and empty or white-space-holding scope
-// and group names are errors. The rules come back normalised (methods upper
+// data, empty or invalid patterns, empty or white-space-holding scope and
+// group names, and scopes that are not RFC 6749 scope-tokens (which no
+// token could carry) are errors. The rules come back normalised (methods upper
 // case).
 func ParseRules(data []byte) ([]Rule, error) {
 	if len(data) > maxRulesDocBytes {
@@ -98,6 +103,11 @@ func (r Rule) normalize() (Rule, error) {
 			if s == "" || len(s) > maxNameLen || strings.ContainsFunc(s, func(c rune) bool { return c <= ' ' || c == 0x7f }) {
 				return Rule{}, fmt.Errorf("%s: %q is empty, too long or holds white space or control characters", l.name, s)
 			}
+		}
+	}
+	for _, s := range r.Scopes {
+		if !jwtverify.IsScopeToken(s) {
+			return Rule{}, fmt.Errorf("scopes: %q is not an RFC 6749 scope-token (no token could carry it)", s)
 		}
 	}
 	return Rule{Method: m, Path: r.Path, Scopes: slices.Clone(r.Scopes), Groups: slices.Clone(r.Groups)}, nil
@@ -200,14 +210,16 @@ func compileRules(rules []Rule) (*ruleSet, error) {
 		if len(n.Scopes) == 0 && len(n.Groups) == 0 {
 			continue // met by everyone: it can never deny
 		}
-		key := n.Method + n.Path
-		j, ok := index[key]
-		if !ok {
-			j = len(rs.patterns)
-			index[key] = j
-			rs.patterns = append(rs.patterns, pattern{route: Route{Method: n.Method, Path: n.Path}, key: key})
+		for _, m := range coveredMethods(n.Method) {
+			key := m + n.Path
+			j, ok := index[key]
+			if !ok {
+				j = len(rs.patterns)
+				index[key] = j
+				rs.patterns = append(rs.patterns, pattern{route: Route{Method: m, Path: n.Path}, key: key})
+			}
+			rs.patterns[j].reqs = append(rs.patterns[j].reqs, requirement{scopes: n.Scopes, groups: n.Groups})
 		}
-		rs.patterns[j].reqs = append(rs.patterns[j].reqs, requirement{scopes: n.Scopes, groups: n.Groups})
 	}
 	for i := range rs.patterns {
 		for j := range rs.patterns {
@@ -220,6 +232,20 @@ func compileRules(rules []Rule) (*ruleSet, error) {
 	}
 	return rs, nil
 }
+
+// coveredMethods lists the methods a rule for method applies to: a GET rule
+// also covers HEAD, because most servers and frameworks (Go's ServeMux,
+// Express, Flask, Rails) run the GET handler for HEAD, side effects and
+// headers included. Expanding here, once, makes the decision, the policy's
+// Deny list and the response budget agree.
+func coveredMethods(method string) []string {
+	if method == http.MethodGet {
+		return getAndHead
+	}
+	return []string{method}
+}
+
+var getAndHead = []string{http.MethodGet, http.MethodHead}
 
 // denied returns the indexes of the patterns the caller does not meet.
 func (rs *ruleSet) denied(scopes, groups []string) []int {

@@ -29,6 +29,11 @@ func TestParseRules(t *testing.T) {
 		{"long path", `[{"method":"GET","path":"/` + strings.Repeat("a", MaxRulePathLen) + `"}]`, "longer", nil},
 		{"empty scope", `[{"method":"GET","path":"/","scopes":[""]}]`, "scopes", nil},
 		{"scope with space", `[{"method":"GET","path":"/","groups":["a b"]}]`, "groups", nil},
+		{"scope with a quote", `[{"method":"GET","path":"/","scopes":["rs/\"a\""]}]`, "scope-token", nil},
+		{"scope with a backslash", `[{"method":"GET","path":"/","scopes":["rs\\a"]}]`, "scope-token", nil},
+		{"non-ASCII scope", `[{"method":"GET","path":"/","scopes":["rs/é"]}]`, "scope-token", nil},
+		{"non-ASCII group is fine", `[{"method":"GET","path":"/","groups":["équipe"]}]`, "",
+			[]Rule{{Method: "GET", Path: "/", Groups: []string{"équipe"}}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := ParseRules([]byte(tc.in))

@@ -23,7 +23,8 @@ type Claims struct {
 	Issuer string
 	// Groups is "cognito:groups".
 	Groups []string
-	// Scopes is "scope", split on spaces.
+	// Scopes is "scope" read by RFC 6749 §3.3 (see ParseScope); nil when
+	// the claim is absent or empty.
 	Scopes []string
 	// IssuedAt, ExpiresAt and AuthTime are "iat", "exp" and "auth_time"; zero
 	// when absent (only "exp" is required).

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strings"
 )
 
 // header is the part of a JOSE header the verifier uses.
@@ -124,8 +123,8 @@ func parseClaims(data string) (parsedClaims, error) {
 			}
 		}
 	}
-	if scope != "" {
-		c.Scopes = strings.Fields(scope)
+	if c.Scopes, err = ParseScope(scope); err != nil {
+		return parsedClaims{}, err
 	}
 	c.TokenUse = TokenUse(use)
 	switch c.TokenUse {

@@ -89,7 +89,8 @@ type PoolConfig struct {
 	Groups []string
 
 	// Scopes, when not empty, requires the token's "scope" to hold at least
-	// one of them. ID tokens carry no scope, so they fail such a check.
+	// one of them; each must be an RFC 6749 scope-token (IsScopeToken). ID
+	// tokens carry no scope, so they fail such a check.
 	Scopes []string
 
 	// Grace is the clock skew allowed when checking "exp" and "nbf". Default 0.

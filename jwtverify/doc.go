@@ -36,7 +36,14 @@
 //     string "kid"; no "crit". "jku", "x5u", "jwk" and "x5c" are ignored:
 //     nothing the token points at is ever fetched.
 //  4. Payload: JSON without duplicate member names (at any depth, escapes
-//     decoded), known claims of the right JSON type, "exp" and "sub" present.
+//     decoded), known claims of the right JSON type, "exp" and "sub" present,
+//     and "scope" of RFC 6749 §3.3's grammar: scope-tokens of %x21 / %x23-5B
+//     / %x5D-7E separated by single spaces. A tab, a doubled, leading or
+//     trailing space, `"`, `\`, a control or non-ASCII character is
+//     malformed, never a different list of scopes; a claim accepted here
+//     reads exactly as aws-jwt-verify reads it (split on single spaces). An
+//     empty "scope" holds no scopes, as in aws-jwt-verify: it fails only a
+//     scope requirement (ErrScope).
 //  5. Issuer: "iss" picks the pool by exact match: both Cognito forms,
 //     https://cognito-idp.<region>.amazonaws.com/<pool> and
 //     https://issuer-cognito-idp.<region>.amazonaws.com/<pool>, or only
@@ -53,8 +60,8 @@
 //  9. "token_use" in the pool's TokenUses.
 //  10. Client: "aud" (ID token, a single string) or "client_id" (access
 //     token) in ClientIDs, unless SkipClientIDCheck.
-//  11. Groups ("cognito:groups", a list of strings) and scopes ("scope",
-//     space-separated): when configured, at least one must match.
+//  11. Groups ("cognito:groups", a list of strings) and scopes ("scope"):
+//     when configured, at least one must match.
 //  12. PoolConfig.Check, on every call, including token-cache hits.
 //
 // Claims come with an error only when the signature verified and a check

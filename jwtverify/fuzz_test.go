@@ -17,7 +17,8 @@ import (
 // FuzzVerify feeds arbitrary strings to Verify (with the token cache on, so
 // hits are exercised too). It must never panic, and must never accept a token,
 // or return claims, unless the token carries a valid signature of the pool's
-// key, as checked here independently of the package.
+// key, as checked here independently of the package; returned scopes must
+// come from a claim that follows RFC 6749's grammar.
 func FuzzVerify(f *testing.F) {
 	valid := access(cognitotest.WithGroups("admins"))
 	s := segments(valid)
@@ -33,6 +34,9 @@ func FuzzVerify(f *testing.F) {
 		access(header(map[string]any{"alg": "HS256"})),
 		access(header(map[string]any{"crit": []string{"b64"}, "b64": false})),
 		access(claims(map[string]any{"exp": 1e20, "nbf": -1e20})),
+		access(claims(map[string]any{"scope": "rs/a\trs/b"})),
+		access(claims(map[string]any{"scope": "rs/a  rs/b "})),
+		access(claims(map[string]any{"scope": ""})),
 		rawToken(rawHeader(), rawPayload(`,"exp":1`)),
 		rawToken(rawHeader(), rawPayload(`,"x":{"a":[1,{"b":"\u00e9"}]}`)),
 		withTrailingBits(valid),
@@ -64,6 +68,12 @@ func FuzzVerify(f *testing.F) {
 		}
 		if err == nil && (c.Issuer != testIss.IssuerURL() || c.ClientID != clientA || !c.ExpiresAt.After(testNow)) {
 			t.Fatalf("accepted claims that break the configuration: %+v", c)
+		}
+		// Scopes come only from a claim of RFC 6749's grammar, read as
+		// single-space separated.
+		scope, _ := c.Raw()["scope"].(string)
+		if !scopeGrammar.MatchString(scope) || strings.Join(c.Scopes, " ") != scope {
+			t.Fatalf("scopes %q from the claim %q", c.Scopes, scope)
 		}
 	})
 }

@@ -1,6 +1,9 @@
 package jwtverify
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // ParseScope splits a `scope` claim by the grammar of RFC 6749 §3.3:
 //
@@ -11,31 +14,66 @@ import "fmt"
 // trailing space, `"`, `\`, a control character or a non-ASCII byte makes the
 // claim malformed (ErrMalformed) rather than some other list of scopes, so
 // that a check for one scope cannot be met by a token that another verifier
-// would refuse. An empty claim holds no scopes. It is the one scope parser of
-// the module: adapters (jwtverify/jwtv5) call it too.
+// would refuse. An empty claim holds no scopes: aws-jwt-verify reads it as
+// one empty scope, which no requirement matches, so both accept the token
+// unless a scope is required. It is the one scope parser of the module:
+// adapters (jwtverify/jwtv5) call it too.
 func ParseScope(claim string) ([]string, error) {
 	if claim == "" {
 		return nil, nil
 	}
+	// One pass checks the grammar and counts the scope-tokens, so the
+	// result is allocated once, at its size.
 	n := 1
+	afterSpace := true // a leading space would start an empty scope-token
 	for i := 0; i < len(claim); i++ {
 		switch c := claim[i]; {
 		case c == ' ':
-			if i == 0 || i == len(claim)-1 || claim[i-1] == ' ' {
-				return nil, fmt.Errorf("%w: claim scope has an empty scope-token", ErrMalformed)
+			if afterSpace {
+				return nil, errEmptyScopeToken
 			}
+			afterSpace = true
 			n++
-		case c < 0x21 || c > 0x7e || c == '"' || c == '\\':
-			return nil, fmt.Errorf("%w: claim scope has a character outside RFC 6749 scope-token", ErrMalformed)
+		case !scopeTokenByte[c]:
+			return nil, errScopeCharacter
+		default:
+			afterSpace = false
 		}
 	}
-	scopes := make([]string, 0, n)
-	start := 0
-	for i := 0; i < len(claim); i++ {
-		if claim[i] == ' ' {
-			scopes = append(scopes, claim[start:i])
-			start = i + 1
-		}
+	if afterSpace {
+		return nil, errEmptyScopeToken
 	}
-	return append(scopes, claim[start:]), nil
+	scopes := make([]string, n)
+	for i := range n - 1 {
+		j := strings.IndexByte(claim, ' ')
+		scopes[i], claim = claim[:j], claim[j+1:]
+	}
+	scopes[n-1] = claim
+	return scopes, nil
 }
+
+// Built once: a flood of malformed tokens costs no error allocations.
+var (
+	errEmptyScopeToken = fmt.Errorf("%w: claim scope has an empty scope-token", ErrMalformed)
+	errScopeCharacter  = fmt.Errorf("%w: claim scope has a character outside RFC 6749 scope-token", ErrMalformed)
+)
+
+// IsScopeToken reports whether s is one RFC 6749 scope-token: a scope a
+// token can carry, and so the only kind worth requiring.
+func IsScopeToken(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !scopeTokenByte[s[i]] {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// scopeTokenByte reports which bytes RFC 6749 allows in a scope-token:
+// %x21 / %x23-5B / %x5D-7E.
+var scopeTokenByte = func() (t [256]bool) {
+	for c := 0x21; c <= 0x7e; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()

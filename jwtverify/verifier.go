@@ -162,6 +162,11 @@ func newPool(pc PoolConfig) (*pool, string, error) {
 			return nil, "", fmt.Errorf("%s holds an empty string", list.name)
 		}
 	}
+	for _, sc := range pc.Scopes {
+		if !IsScopeToken(sc) {
+			return nil, "", fmt.Errorf("scope %q in Scopes is not an RFC 6749 scope-token: no token could carry it", sc)
+		}
+	}
 	p.clientIDs = slices.Clone(pc.ClientIDs)
 	p.anyM2M = pc.AnyClientForClientCredentials
 	p.groups = slices.Clone(pc.Groups)

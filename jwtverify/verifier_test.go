@@ -500,6 +500,31 @@ func verifyCases(t *testing.T) []verifyCase {
 		{name: "ID tokens carry no scope", token: func() string { return id() },
 			cfg: pool(func(p *jwtverify.PoolConfig) { p.Scopes = []string{"openid"} }), want: jwtverify.ErrScope},
 		{name: "scope as a list", token: func() string { return access(claims(map[string]any{"scope": []string{"a"}})) }, want: ErrMalformed},
+		// RFC 6749 §3.3: single spaces between scope-tokens, nothing else.
+		// A tab is not a separator: the claim is malformed, not two scopes
+		// one of which is required (aws-jwt-verify refuses it too).
+		{name: "scopes separated by a tab", token: func() string { return access(claims(map[string]any{"scope": "rs/a	rs/b"})) },
+			cfg: pool(func(p *jwtverify.PoolConfig) { p.Scopes = []string{"rs/b"} }), want: ErrMalformed},
+		{name: "scopes separated by a tab, no scope required", token: func() string { return access(claims(map[string]any{"scope": "rs/a	rs/b"})) },
+			want: ErrMalformed},
+		{name: "scopes separated by two spaces", token: func() string { return access(claims(map[string]any{"scope": "rs/a  rs/b"})) },
+			want: ErrMalformed},
+		{name: "scope with a trailing space", token: func() string { return access(claims(map[string]any{"scope": "rs/b "})) },
+			cfg: pool(func(p *jwtverify.PoolConfig) { p.Scopes = []string{"rs/b"} }), want: ErrMalformed},
+		{name: "scope with a no-break space", token: func() string { return access(claims(map[string]any{"scope": "rs/a rs/b"})) },
+			want: ErrMalformed},
+		{name: "scope with a quote", token: func() string { return access(claims(map[string]any{"scope": `rs/"b"`})) },
+			want: ErrMalformed},
+		// An empty claim holds no scopes, as in aws-jwt-verify: accepted
+		// unless a scope is required.
+		{name: "empty scope claim", token: func() string { return access(claims(map[string]any{"scope": ""})) },
+			check: func(t *testing.T, c *jwtverify.Claims) {
+				if c.Scopes != nil {
+					t.Errorf("Scopes = %q, want none", c.Scopes)
+				}
+			}},
+		{name: "empty scope claim, a scope required", token: func() string { return access(claims(map[string]any{"scope": ""})) },
+			cfg: pool(func(p *jwtverify.PoolConfig) { p.Scopes = []string{"rs/b"} }), want: jwtverify.ErrScope},
 
 		// Other claims.
 		{name: "sub missing", token: func() string { return access(claims(map[string]any{"sub": nil})) }, want: ErrMalformed},
@@ -787,6 +812,11 @@ func TestNewConfigValidation(t *testing.T) {
 		{"empty client id", withPool(func(p *jwtverify.PoolConfig) { p.ClientIDs = []string{""} }), true},
 		{"empty group", withPool(func(p *jwtverify.PoolConfig) { p.Groups = []string{"a", ""} }), true},
 		{"empty scope", withPool(func(p *jwtverify.PoolConfig) { p.Scopes = []string{""} }), true},
+		{"two scopes in one", withPool(func(p *jwtverify.PoolConfig) { p.Scopes = []string{"rs/a rs/b"} }), true},
+		{"scope with a tab", withPool(func(p *jwtverify.PoolConfig) { p.Scopes = []string{"rs/a\trs/b"} }), true},
+		{"scope with a quote", withPool(func(p *jwtverify.PoolConfig) { p.Scopes = []string{`rs/"a"`} }), true},
+		{"non-ASCII scope", withPool(func(p *jwtverify.PoolConfig) { p.Scopes = []string{"rs/é"} }), true},
+		{"scope-token punctuation", withPool(func(p *jwtverify.PoolConfig) { p.Scopes = []string{"https://api.example/rs:read!"} }), false},
 		{"negative grace", withPool(func(p *jwtverify.PoolConfig) { p.Grace = -time.Second }), true},
 		{"https issuer", withPool(func(p *jwtverify.PoolConfig) { p.Issuer = "https://idp.example/pool" }), false},
 		{"http issuer", withPool(func(p *jwtverify.PoolConfig) { p.Issuer = "http://localhost:9229/pool" }), true},

@@ -15,7 +15,7 @@ import { Construct } from 'constructs';
  * suffices, within groups any one; with both, both must be met.
  */
 export interface RouteRule {
-  /** "*" or an HTTP method. */
+  /** "*" (every method) or an HTTP method; a "GET" rule also covers HEAD. */
   readonly method: string;
   /** An execute-api path pattern such as "/admin/*" ("*" also matches "/"). */
   readonly path: string;

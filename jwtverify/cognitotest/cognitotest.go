@@ -317,7 +317,7 @@ func (is *Issuer) AccessToken(username, clientID string, opts ...TokenOption) st
 	if s.scopesSet {
 		scopes = s.scopes
 	}
-	c["scope"] = strings.Join(scopes, " ")
+	c["scope"] = scopeClaim(scopes)
 	if s.groups != nil {
 		c["cognito:groups"] = s.groups
 	}
@@ -335,8 +335,21 @@ func (is *Issuer) ClientCredentialsToken(clientID string, scopes []string, opts 
 	c := is.baseClaims(s, jwtverify.TokenUseAccess, clientID)
 	c["client_id"] = clientID
 	c["version"] = 2
-	c["scope"] = strings.Join(scopes, " ")
+	c["scope"] = scopeClaim(scopes)
 	return is.sign(s, c)
+}
+
+// scopeClaim joins scopes into a claim of RFC 6749 §3.3's grammar, as
+// Cognito issues them. A scope that is not one scope-token (empty, holding
+// a space, a tab, a quote, ...) is a programming error in the test: a
+// malformed claim is made with WithClaims.
+func scopeClaim(scopes []string) string {
+	for _, sc := range scopes {
+		if !jwtverify.IsScopeToken(sc) {
+			panic(fmt.Sprintf("cognitotest: scope %q is not one RFC 6749 scope-token (use WithClaims for a malformed claim)", sc))
+		}
+	}
+	return strings.Join(scopes, " ")
 }
 
 func (is *Issuer) settings(opts []TokenOption) *tokenSettings {

@@ -185,6 +185,49 @@ func TestTokenOptions(t *testing.T) {
 	}
 }
 
+// TestScopeClaims: every scope claim the issuer mints follows RFC 6749
+// §3.3, so jwtverify reads the scopes given; a scope that is not one
+// scope-token is refused when minting, not turned into a malformed token.
+func TestScopeClaims(t *testing.T) {
+	iss := newIssuer(t)
+	for _, tc := range []struct {
+		name string
+		tok  string
+		want string
+	}{
+		{"default access", iss.AccessToken("alice", "c1"), cognitotest.DefaultAccessScope},
+		{"access with scopes", iss.AccessToken("alice", "c1", cognitotest.WithScopes("openid", "rs/a")), "openid rs/a"},
+		{"access without scopes", iss.AccessToken("alice", "c1", cognitotest.WithScopes()), ""},
+		{"client credentials", iss.ClientCredentialsToken("c2", []string{"rs/read", "rs/write"}), "rs/read rs/write"},
+		{"client credentials without scopes", iss.ClientCredentialsToken("c2", nil), ""},
+	} {
+		_, c := decode(t, tc.tok)
+		claim, _ := c["scope"].(string)
+		scopes, err := jwtverify.ParseScope(claim)
+		if claim != tc.want || err != nil || strings.Join(scopes, " ") != tc.want {
+			t.Errorf("%s: scope claim %q parses to %q, %v; want %q", tc.name, claim, scopes, err, tc.want)
+		}
+	}
+	for _, bad := range []string{"", "a b", "a\tb", `"a"`, `a\b`, "é", "a\x7f"} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("WithScopes(%q) minted a token", bad)
+				}
+			}()
+			iss.AccessToken("alice", "c1", cognitotest.WithScopes("ok", bad))
+		}()
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("ClientCredentialsToken with %q minted a token", bad)
+				}
+			}()
+			iss.ClientCredentialsToken("c2", []string{bad})
+		}()
+	}
+}
+
 // TestWithVerifier runs the issuer against jwtverify with the remote key set,
 // as other packages' tests will.
 func TestWithVerifier(t *testing.T) {

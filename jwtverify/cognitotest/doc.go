@@ -24,6 +24,12 @@
 // whose signature fails, WithTimes and WithExpiry move the token in time.
 // Rotate and RetireOldKeys exercise key rotation.
 //
+// Scope claims follow RFC 6749 §3.3 (scope-tokens joined by single spaces),
+// as jwtverify requires: a scope given to WithScopes or
+// ClientCredentialsToken must be one scope-token. No scopes make an empty
+// claim.
+//
 // Minting functions return the token string and panic only on a programming
-// error in the test (an override that cannot be encoded as JSON).
+// error in the test (an override that cannot be encoded as JSON, a scope
+// that is not one scope-token).
 package cognitotest
