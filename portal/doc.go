@@ -52,10 +52,15 @@
 //
 // # Answers
 //
-// JSON, Cache-Control: no-store on every answer. Errors are
-// {"error":{"code","message","field"}}; 400 names the field; 401 carries
-// WWW-Authenticate: Bearer; 405 carries Allow; bodies over
-// Config.MaxBodyBytes get 413, unknown or duplicate JSON fields 400.
+// JSON, Cache-Control: no-store on every answer (internal/httpjson, shared
+// with the partner service). Errors are {"error":{"code","message","field"}};
+// 400 names the field; 401 carries WWW-Authenticate: Bearer; 405 carries
+// Allow; bodies over Config.MaxBodyBytes get 413. A present body must be
+// Content-Type application/json (415 otherwise) and is read once, strictly:
+// member names are case-sensitive (an unknown or differently cased name is
+// 400 invalid_request) and two members that encoding/json would match to
+// one field ("username" and "USERNAME" or "uſername") are 400
+// duplicate_field, so no body means one thing here and another to a proxy.
 // Cognito or DynamoDB trouble gives 503 (or 500), never their messages.
 // Sign-in answers an unknown user and a wrong password with the same 401;
 // Cognito challenges come back as 200 {"challenge":{name,session,parameters}}

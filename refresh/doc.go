@@ -86,16 +86,21 @@
 //
 // # Errors
 //
-// JSON {"error":{"code","message"}}, Cache-Control: no-store on every answer.
+// JSON {"error":{"code","message","field"}} ("field" on body errors),
+// Cache-Control: no-store on every answer (internal/httpjson, shared with
+// the portal). Bodies are read once, strictly: member names are
+// case-sensitive, and two members that encoding/json would match to one
+// field ("partner_id" and "PARTNER_ID") are refused.
 //
-//	400 invalid_request          malformed body; the message names the field (unknown, duplicate, wrong type, missing)
+//	400 invalid_request          malformed body; the message names the field (unknown, wrong type, missing)
+//	400 duplicate_field          two members of one object are the same name under case folding
 //	401 unauthorized             exchange: unknown, revoked, rotated-away or wrong refresh token (one message); admin: no or invalid token
 //	403 forbidden                admin endpoints: not a person's token, or not in the admin group
 //	404 not_found                no such partner or route
 //	405 method_not_allowed       with Allow
 //	409 conflict                 partner id, user name or internal id taken; partner revoked; concurrent change
 //	413 payload_too_large        body over GATEHOUSE_MAX_BODY_BYTES (16 KiB)
-//	415 unsupported_media_type   a body that is not application/json
+//	415 unsupported_media_type   a present body not declared application/json (a charset must be utf-8)
 //	500 internal_error           a sealed token that does not open, an unexpected answer; no detail
 //	503 unavailable              Cognito, DynamoDB, KMS or the admin JWKS unreachable; no detail
 //	503 cognito_not_revoked      DELETE: revoked in Gatehouse, not at Cognito
