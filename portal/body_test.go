@@ -5,6 +5,9 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/gatehouse-auth/gatehouse/mapping"
+	"github.com/gatehouse-auth/gatehouse/portal"
 )
 
 // TestOneReadingOfABody: a body whose members encoding/json would match to
@@ -83,5 +86,33 @@ func TestContentType(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
+	}
+}
+
+// TestMisconfiguredTable: a missing table is classified from the error
+// DynamoDB (moto) returns as a configuration error — 500
+// configuration_error, not a retryable 503 — with one error log line
+// naming the table.
+func TestMisconfiguredTable(t *testing.T) {
+	f := newFixture(t)
+	f.person("dana", group)
+	const table = "portal-test-no-such-table"
+	missing, err := mapping.New(mapping.Config{Table: table, DynamoDB: f.ddb, CacheSize: -1})
+	must(t, err)
+	h := f.handler(func(c *portal.Config) { c.Directory = missing })
+	dana := f.signIn("dana").IDToken
+	mark := len(f.logs.String())
+	r := f.do(h, "GET", "/clients", dana, "")
+	if r.status != http.StatusInternalServerError || r.errorCode() != "configuration_error" {
+		t.Fatalf("%d %s", r.status, r.body)
+	}
+	var errorLines []string
+	for line := range strings.SplitSeq(f.logs.String()[mark:], "\n") {
+		if strings.Contains(line, `"level":"ERROR"`) {
+			errorLines = append(errorLines, line)
+		}
+	}
+	if len(errorLines) != 1 || !strings.Contains(errorLines[0], table) {
+		t.Fatalf("want one error line naming the table; got %q", errorLines)
 	}
 }

@@ -3,7 +3,6 @@ package portal
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -12,8 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
-	"github.com/aws/smithy-go"
 
+	"github.com/gatehouse-auth/gatehouse/internal/awserr"
 	"github.com/gatehouse-auth/gatehouse/mapping"
 )
 
@@ -347,35 +346,18 @@ func definite(err error) bool {
 	return errors.Is(err, mapping.ErrConflict) || errors.Is(err, mapping.ErrNotFound) || errors.Is(err, mapping.ErrInvalid)
 }
 
-// awsError maps a Cognito admin failure to an answer without detail.
+// awsError maps a Cognito admin failure to an answer without detail
+// (internal/awserr's classification).
 func awsError(err error) *apiError {
-	var api smithy.APIError
-	if errors.As(err, &api) {
-		switch api.ErrorCode() {
-		case "TooManyRequestsException", "InternalErrorException", "LimitExceededException":
-			return errUnavailable
-		}
-		if api.ErrorFault() == smithy.FaultServer {
-			return errUnavailable
-		}
-		return errInternal
+	switch awserr.Classify(err) {
+	case awserr.Unavailable:
+		return errUnavailable
+	case awserr.Misconfigured:
+		return errMisconfigured
 	}
-	// Timeouts, cancellations and connection failures.
-	return errUnavailable
+	return errInternal
 }
 
 // safeAWSError is an AWS error for the logs: its code only, since messages
 // can echo request values.
-func safeAWSError(err error) string {
-	var api smithy.APIError
-	if errors.As(err, &api) {
-		return api.ErrorCode()
-	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return "deadline exceeded"
-	}
-	if errors.Is(err, context.Canceled) {
-		return "canceled"
-	}
-	return fmt.Sprintf("request failed (%T)", err)
-}
+func safeAWSError(err error) string { return awserr.Code(err) }

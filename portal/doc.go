@@ -61,7 +61,10 @@
 // 400 invalid_request) and two members that encoding/json would match to
 // one field ("username" and "USERNAME" or "uſername") are 400
 // duplicate_field, so no body means one thing here and another to a proxy.
-// Cognito or DynamoDB trouble gives 503 (or 500), never their messages.
+// Cognito or DynamoDB trouble gives 503 (or 500), never their messages; a
+// deployment AWS says is wrong (missing table or user pool, access denied)
+// gives 500 configuration_error, since no retry cures it, and one error log
+// line naming the table (internal/awserr classifies, with no extra call).
 // Sign-in answers an unknown user and a wrong password with the same 401;
 // Cognito challenges come back as 200 {"challenge":{name,session,parameters}}
 // (a respond-to-challenge endpoint is not implemented).

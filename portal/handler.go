@@ -222,6 +222,8 @@ func mappingError(err error) *apiError {
 		return errConflict
 	case errors.Is(err, mapping.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
 		return errUnavailable
+	case errors.Is(err, mapping.ErrMisconfigured):
+		return errMisconfigured
 	default:
 		return errInternal
 	}

@@ -27,6 +27,10 @@ var (
 	errConflict        = &apiError{Status: http.StatusConflict, Code: "conflict", Message: "the client changed meanwhile; retry"}
 	errUnavailable     = &apiError{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "a dependency is unavailable; retry later"}
 	errInternal        = &apiError{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error"}
+	// errMisconfigured: AWS answered that the deployment is wrong (a
+	// missing table or user pool, access denied); no retry cures it, so it
+	// is not errUnavailable. The log line names the resource.
+	errMisconfigured = &apiError{Status: http.StatusInternalServerError, Code: "configuration_error", Message: "the service is misconfigured; an operator must fix it"}
 )
 
 // codeTooLarge is the 413 code (the partner service says payload_too_large).

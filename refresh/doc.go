@@ -102,6 +102,7 @@
 //	413 payload_too_large        body over GATEHOUSE_MAX_BODY_BYTES (16 KiB)
 //	415 unsupported_media_type   a present body not declared application/json (a charset must be utf-8)
 //	500 internal_error           a sealed token that does not open, an unexpected answer; no detail
+//	500 configuration_error      the KMS key missing, disabled or pending deletion, the table or user pool missing, access denied: no retry cures it (the log line names the key or table)
 //	503 unavailable              Cognito, DynamoDB, KMS or the admin JWKS unreachable; no detail
 //	503 cognito_not_revoked      DELETE: revoked in Gatehouse, not at Cognito
 //

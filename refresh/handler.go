@@ -89,6 +89,7 @@ const (
 	CodeTooLarge         = "payload_too_large"               // 413
 	CodeUnsupportedType  = httpjson.CodeUnsupportedMediaType // 415
 	CodeInternal         = "internal_error"                  // 500
+	CodeMisconfigured    = "configuration_error"             // 500: a missing or disabled KMS key, a missing table; no retry cures it
 	CodeUnavailable      = "unavailable"                     // 503
 	CodeNotRevokedAtIdP  = "cognito_not_revoked"             // 503 from DELETE: revoked here, not at Cognito
 )
@@ -394,6 +395,8 @@ func serviceFailure(err error) *apiError {
 			reason:  reason}
 	case errors.Is(err, ErrUnavailable):
 		return &apiError{status: http.StatusServiceUnavailable, code: CodeUnavailable, message: "temporarily unavailable; try again later", reason: reason}
+	case errors.Is(err, ErrMisconfigured):
+		return &apiError{status: http.StatusInternalServerError, code: CodeMisconfigured, message: "the service is misconfigured; an operator must fix it", reason: reason}
 	}
 	return &apiError{status: http.StatusInternalServerError, code: CodeInternal, message: "internal error", reason: reason}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
+	"github.com/gatehouse-auth/gatehouse/internal/localservices"
 	"github.com/gatehouse-auth/gatehouse/jwtverify"
 	"github.com/gatehouse-auth/gatehouse/jwtverify/cognitotest"
 	"github.com/gatehouse-auth/gatehouse/mapping"
@@ -182,7 +183,13 @@ func TestDependencyFailures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	otherKey, err := mapping.New(mapping.Config{Table: f.store.Table(), DynamoDB: e.ddb, KMS: e.kms, KMSKeyID: *key.KeyMetadata.KeyId, CacheTTL: -1})
+	// moto answers a Decrypt naming another key AccessDeniedException (in
+	// AWS an IAM refusal: configuration_error); AWS answers
+	// IncorrectKeyException, which KMSWithAWSErrors gives.
+	awsKMS := localservices.KMSWithAWSErrors()
+	defer awsKMS.Close()
+	otherKey, err := mapping.New(mapping.Config{Table: f.store.Table(), DynamoDB: e.ddb, KMSKeyID: *key.KeyMetadata.KeyId, CacheTTL: -1,
+		KMS: kms.NewFromConfig(e.cfg, func(o *kms.Options) { o.BaseEndpoint = aws.String(awsKMS.URL) })})
 	if err != nil {
 		t.Fatal(err)
 	}
