@@ -69,6 +69,13 @@
 // Cognito challenges come back as 200 {"challenge":{name,session,parameters}}
 // (a respond-to-challenge endpoint is not implemented).
 //
+// Two answers are not JSON: when `gatehouse portal` serves the portal,
+// headers over 32 KiB (forwardauth.DefaultMaxHeaderBytes) get Go's own
+// plain-text 431, and requests net/http cannot parse its plain-text 400,
+// written before any handler runs; net/http offers no hook to change them
+// (Go 1.26, pinned by internal/httpjson's tests). Behind API Gateway, API
+// Gateway's own limits answer instead, in its JSON.
+//
 // Logs (Config.Logger) carry ids, routes, statuses and error codes; never a
 // password, token, refresh token or client secret, nor the user name typed
 // at sign-in.

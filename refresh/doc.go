@@ -106,6 +106,13 @@
 //	503 unavailable              Cognito, DynamoDB, KMS or the admin JWKS unreachable; no detail
 //	503 cognito_not_revoked      DELETE: revoked in Gatehouse, not at Cognito
 //
+// Two answers are not JSON: when `gatehouse partners serve` serves the
+// API, headers over 32 KiB (forwardauth.DefaultMaxHeaderBytes) get Go's own
+// plain-text 431, and requests net/http cannot parse its plain-text 400,
+// written before any handler runs; net/http offers no hook to change them
+// (Go 1.26, pinned by internal/httpjson's tests). Behind API Gateway, API
+// Gateway's own limits answer instead, in its JSON.
+//
 // Details go to the log (slog, one line per request), which never holds a
 // refresh, ID or access token, a password or the client secret.
 //

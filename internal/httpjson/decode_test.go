@@ -1,14 +1,17 @@
 package httpjson
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -383,4 +386,43 @@ func BenchmarkUnmarshal(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestGoServersOwnAnswers pins what the services document: headers over
+// http.Server.MaxHeaderBytes get 431 and an unparsable request 400, both
+// plain text from net/http before any handler runs; there is no hook to
+// answer them as JSON. If this fails, Go changed: answer them with
+// WriteError and update the doc.go files that say so.
+func TestGoServersOwnAnswers(t *testing.T) {
+	var ran atomic.Bool
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { ran.Store(true) }))
+	srv.Config.MaxHeaderBytes = 1 << 10
+	srv.Start()
+	t.Cleanup(srv.Close)
+	for _, tc := range []struct {
+		name, request string
+		status        string
+	}{
+		{"431", "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + strings.Repeat("a", 8<<10) + "\r\n\r\n", "431 Request Header Fields Too Large"},
+		{"400", "GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n", "400 Bad Request"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			if _, err := io.WriteString(conn, tc.request); err != nil {
+				t.Fatal(err)
+			}
+			resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			if resp.Status != tc.status || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain") || ran.Load() {
+				t.Fatalf("%s %q, handler ran: %v", resp.Status, resp.Header.Get("Content-Type"), ran.Load())
+			}
+		})
+	}
 }
