@@ -337,6 +337,9 @@ func cognitoError(err error) *apiError {
 	if errors.Is(err, cognitoauth.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) {
 		return errUnavailable
 	}
+	if errors.Is(err, cognitoauth.ErrMisconfigured) {
+		return errMisconfigured
+	}
 	return errInternal
 }
 

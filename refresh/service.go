@@ -362,6 +362,9 @@ func (s *Service) signInFresh(ctx context.Context, username string) (*cognitoaut
 		if errors.Is(err, cognitoauth.ErrUnavailable) {
 			return nil, fmt.Errorf("%w: Cognito sign-in: %w", ErrUnavailable, err)
 		}
+		if errors.Is(err, cognitoauth.ErrMisconfigured) {
+			return nil, fmt.Errorf("%w: Cognito sign-in: %w", ErrMisconfigured, err)
+		}
 		return nil, fmt.Errorf("refresh: Cognito sign-in of the partner user: %w", err)
 	case challenge != nil:
 		// MFA or another challenge on the pool: partner users cannot answer.
@@ -461,6 +464,8 @@ func (s *Service) refreshError(ctx context.Context, p mapping.Partner, err error
 		return fmt.Errorf("%w: refused by Cognito", ErrInvalidCredential)
 	case errors.Is(err, cognitoauth.ErrUnavailable):
 		return fmt.Errorf("%w: Cognito refresh: %w", ErrUnavailable, err)
+	case errors.Is(err, cognitoauth.ErrMisconfigured):
+		return fmt.Errorf("%w: Cognito refresh: %w", ErrMisconfigured, err)
 	}
 	return fmt.Errorf("refresh: Cognito refresh: %w", err)
 }
