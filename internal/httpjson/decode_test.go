@@ -368,7 +368,7 @@ func objectKeys(t *testing.T, body []byte) [][]string {
 
 func BenchmarkUnmarshal(b *testing.B) {
 	body := []byte(`{"username":"someone@example.com","password":"correct horse battery staple"}`)
-	b.Run("httpjson", func(b *testing.B) {
+	b.Run("decoder=httpjson", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			var p probe
@@ -377,7 +377,7 @@ func BenchmarkUnmarshal(b *testing.B) {
 			}
 		}
 	})
-	b.Run("encoding-json", func(b *testing.B) {
+	b.Run("decoder=encoding-json", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			var p probe
