@@ -1,6 +1,7 @@
 package refresh
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
@@ -105,8 +106,9 @@ func FuzzDecodeExchange(f *testing.F) {
 			}
 			return
 		}
-		if tok == "" || !strings.Contains(body, "refresh_token") {
-			t.Fatalf("token %q from %q", tok, body)
+		var m map[string]any // encoding/json's own reading, exact keys
+		if err := json.Unmarshal([]byte(body), &m); tok == "" || err != nil || len(m) != 1 || m["refresh_token"] != tok {
+			t.Fatalf("token %q from %q (encoding/json: %v, %v)", tok, body, m, err)
 		}
 		if wellFormedToken(tok) && strings.ContainsAny(tok, " \x00\x7f") {
 			t.Fatalf("token with a space or control character accepted: %q", tok)

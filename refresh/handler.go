@@ -77,7 +77,7 @@ func NewHandler(cfg HandlerConfig) (*Handler, error) {
 	return &Handler{svc: cfg.Service, admins: cfg.Admins, adminGroup: cfg.AdminGroup, maxBody: cfg.MaxBodyBytes, log: log}, nil
 }
 
-// Error codes of the {"error":{"code","message"}} body.
+// Error codes of the {"error":{"code","message","field"}} body.
 const (
 	CodeInvalidRequest   = httpjson.CodeInvalidRequest       // 400
 	CodeDuplicateField   = httpjson.CodeDuplicateField       // 400: two members the same under case folding
