@@ -15,6 +15,8 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/gatehouse-auth/gatehouse/internal/awserr"
 )
 
 // API is the part of the Cognito user-pools API this package calls;
@@ -39,6 +41,10 @@ var (
 	// ErrUnavailable: Cognito could not answer (throttling, 5xx, timeout) or
 	// answered something unexpected. Fail closed.
 	ErrUnavailable = errors.New("cognitoauth: cognito unavailable")
+	// ErrMisconfigured: Cognito answered that the deployment is wrong (the
+	// user pool or app client does not exist, access is denied). No retry
+	// cures it, so it is not ErrUnavailable.
+	ErrMisconfigured = errors.New("cognitoauth: misconfigured")
 )
 
 // Config configures a Client. Every field is required except ClientSecret,
@@ -230,6 +236,13 @@ func classify(op string, err error) error {
 			return fmt.Errorf("%w: %s: %s", ErrNotAuthorized, op, api.ErrorCode())
 		case "RefreshTokenReuseException":
 			return fmt.Errorf("%w: %s", ErrRefreshTokenReused, op)
+		}
+		// internal/awserr is the one classification of AWS errors; an
+		// answer it calls neither misconfigured nor unavailable is
+		// unexpected here and fails closed as unavailable.
+		switch awserr.Classify(err) {
+		case awserr.Misconfigured:
+			return fmt.Errorf("%w: %s: %s", ErrMisconfigured, op, api.ErrorCode())
 		default:
 			return fmt.Errorf("%w: %s: %s", ErrUnavailable, op, api.ErrorCode())
 		}

@@ -210,3 +210,33 @@ func newClient(t *testing.T, endpoint string) *cognitoauth.Client {
 	}
 	return c
 }
+
+// A pool or app client that does not exist is ErrMisconfigured (what
+// cognito-local answers, ResourceNotFoundException, is what Cognito
+// answers): no retry cures it, so it is not ErrUnavailable.
+func TestMisconfigured(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	awsCfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idp := cip.NewFromConfig(awsCfg)
+	pool, err := userpool.Create(ctx, idp, "cognitoauth-misconfigured")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, cfg := range map[string]cognitoauth.Config{
+		"missing client": {API: idp, UserPoolID: pool.ID, ClientID: "nosuchclient0000000000000", ClientSecret: "s"},
+		"missing pool":   {API: idp, UserPoolID: "us-east-1_NoSuchPool", ClientID: "nosuchclient0000000000000", ClientSecret: "s"},
+	} {
+		c, err := cognitoauth.New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _, err = c.SignIn(ctx, "carol", "Pw-1!")
+		if !errors.Is(err, cognitoauth.ErrMisconfigured) || errors.Is(err, cognitoauth.ErrUnavailable) {
+			t.Errorf("%s: SignIn: %v, want ErrMisconfigured", name, err)
+		}
+	}
+}

@@ -179,6 +179,14 @@
 //	--table                $GATEHOUSE_TABLE
 //	--routes-file          $GATEHOUSE_ROUTES_FILE (replaces GATEHOUSE_ROUTES)
 //
+// Headers over --max-header-bytes (plus the 4 KiB of read slack Go adds)
+// get 431 Request Header Fields Too Large, and requests net/http cannot
+// parse get 400: both as plain text with Connection: close, written by Go's
+// server before any handler runs. net/http writes them straight to the
+// connection and offers no hook to answer otherwise (Go 1.26, checked in
+// internal/httpjson's tests), so these are the only answers that are not
+// this package's; a proxy in front treats them as any other refusal.
+//
 // Exit status: 0 after a clean shutdown, 1 when serving failed (a port in
 // use, a shutdown deadline passed), 2 for a usage or configuration error.
 //

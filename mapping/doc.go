@@ -172,10 +172,13 @@
 //
 // # Errors and retries
 //
-// ErrNotFound, ErrConflict (and ErrLimit, which is one) and ErrUnavailable
-// are sentinels for errors.Is; the SDK's error stays wrapped for errors.As.
-// Throttling, timeouts, 5xx and connection failures of DynamoDB or KMS are
-// ErrUnavailable. Each SDK call makes at most Config.MaxAttempts attempts
+// ErrNotFound, ErrConflict (and ErrLimit, which is one), ErrUnavailable and
+// ErrMisconfigured are sentinels for errors.Is; the SDK's error stays
+// wrapped for errors.As. Throttling, timeouts, 5xx and connection failures
+// of DynamoDB or KMS are ErrUnavailable; a missing table, a KMS key that is
+// missing, disabled or pending deletion, or access denied is
+// ErrMisconfigured, named in the error, since no retry cures it (both read
+// from the error AWS returns, internal/awserr: no call is made to check). Each SDK call makes at most Config.MaxAttempts attempts
 // (default 3, the SDK's standard retryer and backoff) within Config.Timeout
 // (default 3 s). A failure returns an error and never a user, and is never
 // cached.

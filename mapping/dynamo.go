@@ -5,18 +5,20 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"net/http"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/aws/smithy-go"
-	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/gatehouse-auth/gatehouse/internal/awserr"
 )
 
 // classify turns an SDK error into one that answers errors.Is for the
-// package's sentinels, keeping the cause (%w) for errors.As.
-func classify(service, op string, err error) error {
+// package's sentinels, keeping the cause (%w) for errors.As. The AWS
+// classification is internal/awserr's, shared with the services; a
+// misconfiguration names the resource (never a secret) so that its one log
+// line tells an operator what to fix.
+func classify(service, resource, op string, err error) error {
 	var ccf *types.ConditionalCheckFailedException
 	var tc *types.TransactionConflictException
 	switch {
@@ -24,41 +26,14 @@ func classify(service, op string, err error) error {
 		return fmt.Errorf("%w: %s %s: %w", ErrConflict, service, op, err)
 	case errors.As(err, &tc):
 		return fmt.Errorf("%w: %s %s: %w", ErrConflict, service, op, err)
-	case transient(err):
+	}
+	switch awserr.Classify(err) {
+	case awserr.Unavailable:
 		return fmt.Errorf("%w: %s %s: %w", ErrUnavailable, service, op, err)
+	case awserr.Misconfigured:
+		return fmt.Errorf("%w: %s %s on %s: %w", ErrMisconfigured, service, op, resource, err)
 	}
 	return fmt.Errorf("mapping: %s %s: %w", service, op, err)
-}
-
-// transient reports whether err means "the service could not answer now":
-// throttling, 5xx, timeouts, connection failures. A client-side API error
-// (validation, access denied, no such table or key) is not: it is a
-// configuration problem and retrying will not help. Either way the caller
-// fails closed.
-func transient(err error) bool {
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		return true
-	}
-	var re *smithyhttp.ResponseError
-	if errors.As(err, &re) && re.HTTPStatusCode() >= http.StatusInternalServerError {
-		return true
-	}
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		if ae.ErrorFault() == smithy.FaultServer {
-			return true
-		}
-		switch ae.ErrorCode() {
-		case "ThrottlingException", "ProvisionedThroughputExceededException",
-			"RequestLimitExceeded", "LimitExceededException", "Throttling",
-			"InternalServerError", "ServiceUnavailable", "RequestTimeout",
-			"KMSInternalException", "DependencyTimeoutException", "KeyUnavailableException":
-			return true
-		}
-		return false
-	}
-	// No API answer at all: the request never got a response.
-	return true
 }
 
 // write is one element of a transaction, with what its condition failing
@@ -141,7 +116,7 @@ func (s *Store) transact(ctx context.Context, op string, writes []write) error {
 	}
 	var tce *types.TransactionCanceledException
 	if !errors.As(err, &tce) {
-		return classify("dynamodb", op, err)
+		return classify("dynamodb", s.tableName(), op, err)
 	}
 	// Report the most telling reason: a failed condition (the state is not
 	// what this write needs), then a concurrent transaction, then throttling.
@@ -179,7 +154,7 @@ func (s *Store) getItem(ctx context.Context, op string, k item) (item, error) {
 		ConsistentRead: aws.Bool(true),
 	}, s.ddbOpts...)
 	if err != nil {
-		return nil, classify("dynamodb", op, err)
+		return nil, classify("dynamodb", s.tableName(), op, err)
 	}
 	if len(out.Item) == 0 {
 		return nil, nil
@@ -203,7 +178,7 @@ func (s *Store) queryPartition(ctx context.Context, op, pk string) ([]item, erro
 	for {
 		out, err := s.ddb.Query(ctx, in, s.ddbOpts...)
 		if err != nil {
-			return nil, classify("dynamodb", op, err)
+			return nil, classify("dynamodb", s.tableName(), op, err)
 		}
 		all = append(all, out.Items...)
 		if len(out.LastEvaluatedKey) == 0 {
@@ -212,3 +187,6 @@ func (s *Store) queryPartition(ctx context.Context, op, pk string) ([]item, erro
 		in.ExclusiveStartKey = out.LastEvaluatedKey
 	}
 }
+
+// tableName names the table for an error message.
+func (s *Store) tableName() string { return fmt.Sprintf("table %q", s.table) }

@@ -16,6 +16,12 @@ var (
 	// ErrUnavailable: DynamoDB or KMS could not answer (throttling, timeout,
 	// 5xx) within the bounded retries. The answer is unknown: fail closed.
 	ErrUnavailable = errors.New("mapping: store unavailable")
+	// ErrMisconfigured: AWS answered that the deployment is wrong — the
+	// table does not exist, the KMS key is missing, disabled or pending
+	// deletion, access is denied. No retry cures it (so it is not
+	// ErrUnavailable); the error names the table or key. Fail closed and
+	// tell an operator.
+	ErrMisconfigured = errors.New("mapping: misconfigured")
 
 	// ErrLimit: the write would exceed a per-user limit (the caller's client
 	// limit in ReserveClient, MaxClientsPerUser, MaxPartnersPerUser, or the

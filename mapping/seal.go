@@ -122,7 +122,8 @@ func NewSealer(api KMSAPI, keyID string) (*Sealer, error) {
 }
 
 // Seal encrypts plaintext (1 byte to 64 KiB) for b. When KMS cannot answer
-// the error is ErrUnavailable and nothing is returned.
+// the error is ErrUnavailable, when the key is missing, disabled or pending
+// deletion ErrMisconfigured; nothing is returned.
 func (s *Sealer) Seal(ctx context.Context, plaintext []byte, b Binding) (Sealed, error) {
 	if err := b.check(); err != nil {
 		return nil, err
@@ -138,7 +139,7 @@ func (s *Sealer) Seal(ctx context.Context, plaintext []byte, b Binding) (Sealed,
 		EncryptionContext: b.encryptionContext(),
 	}, s.opts...)
 	if err != nil {
-		return nil, fmt.Errorf("%w: kms GenerateDataKey: %w", ErrUnavailable, err)
+		return nil, s.kmsError("GenerateDataKey", err)
 	}
 	defer clear(out.Plaintext)
 	if len(out.Plaintext) != dataKeyBytes || len(out.CiphertextBlob) == 0 || len(out.CiphertextBlob) > 0xffff {
@@ -189,10 +190,7 @@ func (s *Sealer) Open(ctx context.Context, sealed Sealed, b Binding) ([]byte, er
 		if errors.As(err, &ic) || errors.As(err, &ik) {
 			return nil, fmt.Errorf("%w: kms Decrypt: %w", ErrSealBroken, err)
 		}
-		if transient(err) {
-			return nil, fmt.Errorf("%w: kms Decrypt: %w", ErrUnavailable, err)
-		}
-		return nil, fmt.Errorf("mapping: kms Decrypt: %w", err)
+		return nil, s.kmsError("Decrypt", err)
 	}
 	defer clear(out.Plaintext)
 	if len(out.Plaintext) != dataKeyBytes {
@@ -235,4 +233,10 @@ func Fingerprint(credential []byte) string {
 // FingerprintEqual compares two fingerprints in constant time.
 func FingerprintEqual(a, b string) bool {
 	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+}
+
+// kmsError classifies a KMS failure: a key that is missing, disabled or
+// pending deletion is ErrMisconfigured (naming the key), not ErrUnavailable.
+func (s *Sealer) kmsError(op string, err error) error {
+	return classify("kms", fmt.Sprintf("key %q", s.keyID), op, err)
 }

@@ -58,7 +58,7 @@ func CreateTable(ctx context.Context, api TableAPI, table string, wait bool) err
 		}
 		var answered smithy.APIError
 		if errors.As(err, &answered) || attempt == createTableAttempts || ctx.Err() != nil {
-			return classify("dynamodb", "CreateTable", err)
+			return classify("dynamodb", fmt.Sprintf("table %q", table), "CreateTable", err)
 		}
 	}
 	if !wait {
@@ -69,7 +69,7 @@ func CreateTable(ctx context.Context, api TableAPI, table string, wait bool) err
 		o.MaxDelay = 5 * time.Second
 	})
 	if err := w.Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)}, TableWaitTimeout); err != nil {
-		return classify("dynamodb", "DescribeTable (wait)", err)
+		return classify("dynamodb", fmt.Sprintf("table %q", table), "DescribeTable (wait)", err)
 	}
 	return nil
 }

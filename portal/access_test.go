@@ -83,7 +83,7 @@ func TestBadRequests(t *testing.T) {
 	}{
 		{"unknown field", "POST", "/clients", dana, `{"nme":"x"}`, 400, "invalid_request", "nme"},
 		{"wrong type", "POST", "/clients", dana, `{"name":5}`, 400, "invalid_request", "name"},
-		{"duplicate field", "POST", "/clients", dana, `{"name":"a","name":"b"}`, 400, "invalid_request", "name"},
+		{"duplicate field", "POST", "/clients", dana, `{"name":"a","name":"b"}`, 400, "duplicate_field", "name"},
 		{"name too long", "POST", "/clients", dana, `{"name":"` + strings.Repeat("x", 65) + `"}`, 400, "invalid_request", "name"},
 		{"not an object", "POST", "/clients", dana, `["x"]`, 400, "invalid_request", ""},
 		{"malformed", "POST", "/clients", dana, `{"name":`, 400, "invalid_request", ""},

@@ -129,6 +129,8 @@ func clientsError(err error) *apiError {
 		return errConflict
 	case errors.Is(err, ErrUnavailable):
 		return errUnavailable
+	case errors.Is(err, ErrMisconfigured):
+		return errMisconfigured
 	}
 	return errInternal
 }

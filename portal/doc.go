@@ -92,14 +92,29 @@
 //
 // # Answers
 //
-// JSON, Cache-Control: no-store on every answer. Errors are
-// {"error":{"code","message","field"}}; 400 names the field; 401 carries
-// WWW-Authenticate: Bearer; 405 carries Allow; bodies over
-// Config.MaxBodyBytes get 413, unknown or duplicate JSON fields 400.
-// Cognito or DynamoDB trouble gives 503 (or 500), never their messages.
+// JSON, Cache-Control: no-store on every answer (internal/httpjson, shared
+// with the partner service). Errors are {"error":{"code","message","field"}};
+// 400 names the field; 401 carries WWW-Authenticate: Bearer; 405 carries
+// Allow; bodies over Config.MaxBodyBytes get 413. A present body must be
+// Content-Type application/json (415 otherwise) and is read once, strictly:
+// member names are case-sensitive (an unknown or differently cased name is
+// 400 invalid_request) and two members that encoding/json would match to
+// one field ("username" and "USERNAME" or "uſername") are 400
+// duplicate_field, so no body means one thing here and another to a proxy.
+// Cognito or DynamoDB trouble gives 503 (or 500), never their messages; a
+// deployment AWS says is wrong (missing table or user pool, access denied)
+// gives 500 configuration_error, since no retry cures it, and one error log
+// line naming the table (internal/awserr classifies, with no extra call).
 // Sign-in answers an unknown user and a wrong password with the same 401;
 // Cognito challenges come back as 200 {"challenge":{name,session,parameters}}
 // (a respond-to-challenge endpoint is not implemented).
+//
+// Two answers are not JSON: when `gatehouse portal` serves the portal,
+// headers over 32 KiB (forwardauth.DefaultMaxHeaderBytes) get Go's own
+// plain-text 431, and requests net/http cannot parse its plain-text 400,
+// written before any handler runs; net/http offers no hook to change them
+// (Go 1.26, pinned by internal/httpjson's tests). Behind API Gateway, API
+// Gateway's own limits answer instead, in its JSON.
 //
 // Logs (Config.Logger) carry ids, routes, statuses and error codes; never a
 // password, token, refresh token or client secret, nor the user name typed

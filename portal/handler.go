@@ -222,6 +222,8 @@ func mappingError(err error) *apiError {
 		return errConflict
 	case errors.Is(err, mapping.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
 		return errUnavailable
+	case errors.Is(err, mapping.ErrMisconfigured):
+		return errMisconfigured
 	default:
 		return errInternal
 	}
@@ -334,6 +336,9 @@ func newTokensResponse(t *cognitoauth.Tokens) tokensResponse {
 func cognitoError(err error) *apiError {
 	if errors.Is(err, cognitoauth.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) {
 		return errUnavailable
+	}
+	if errors.Is(err, cognitoauth.ErrMisconfigured) {
+		return errMisconfigured
 	}
 	return errInternal
 }

@@ -1,23 +1,18 @@
 package portal
 
 import (
-	"encoding/json"
 	"net/http"
+
+	"github.com/gatehouse-auth/gatehouse/internal/httpjson"
 )
 
 // apiError is an error answer: {"error":{"code":...,"message":...,"field":...}}.
 // Messages are fixed strings or name a request field; they never carry a
 // dependency's error text.
-type apiError struct {
-	Status  int    `json:"-"`
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Field   string `json:"field,omitempty"`
-}
+type apiError = httpjson.Error
 
-func (e *apiError) Error() string { return e.Code + ": " + e.Message }
-
-// The error codes, beside "invalid_request" (400, with Field).
+// The error codes, beside "invalid_request" and "duplicate_field" (400,
+// with Field).
 var (
 	errUnauthenticated = &apiError{Status: http.StatusUnauthorized, Code: "unauthenticated", Message: "a valid bearer token is required"}
 	errNotAuthorized   = &apiError{Status: http.StatusUnauthorized, Code: "not_authorized", Message: "incorrect username or password"}
@@ -30,32 +25,26 @@ var (
 	errRouteNotFound   = &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "no such route"}
 	errLimit           = &apiError{Status: http.StatusConflict, Code: "client_limit", Message: "the per-user limit of API clients is reached"}
 	errConflict        = &apiError{Status: http.StatusConflict, Code: "conflict", Message: "the client changed meanwhile; retry"}
-	errTooLarge        = &apiError{Status: http.StatusRequestEntityTooLarge, Code: "request_too_large", Message: "request body too large"}
-	errMediaType       = &apiError{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type", Message: "the body must be application/json"}
 	errUnavailable     = &apiError{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "a dependency is unavailable; retry later"}
 	errInternal        = &apiError{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error"}
+	// errMisconfigured: AWS answered that the deployment is wrong (a
+	// missing table or user pool, access denied); no retry cures it, so it
+	// is not errUnavailable. The log line names the resource.
+	errMisconfigured = &apiError{Status: http.StatusInternalServerError, Code: "configuration_error", Message: "the service is misconfigured; an operator must fix it"}
 )
 
+// codeTooLarge is the 413 code (the partner service says payload_too_large).
+const codeTooLarge = "request_too_large"
+
 func invalid(field, message string) *apiError {
-	return &apiError{Status: http.StatusBadRequest, Code: "invalid_request", Message: message, Field: field}
+	return &apiError{Status: http.StatusBadRequest, Code: httpjson.CodeInvalidRequest, Message: message, Field: field}
 }
 
-// writeJSON writes v. Every answer is no-store: most carry a token or a
-// secret, and the rest are per-person.
+// writeJSON writes v (httpjson.Write: no-store, nosniff).
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	if err := httpjson.Write(w, status, v); err != nil {
+		writeError(w, errInternal)
+	}
 }
 
-func writeError(w http.ResponseWriter, e *apiError) {
-	if e.Status == http.StatusUnauthorized {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="gatehouse"`)
-	}
-	writeJSON(w, e.Status, struct {
-		Error *apiError `json:"error"`
-	}{e})
-}
+func writeError(w http.ResponseWriter, e *apiError) { httpjson.WriteError(w, e) }

@@ -12,8 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
-	"github.com/aws/smithy-go"
 
+	"github.com/gatehouse-auth/gatehouse/internal/awserr"
 	"github.com/gatehouse-auth/gatehouse/mapping"
 )
 
@@ -31,6 +31,10 @@ var (
 	// ErrUnavailable: Cognito or DynamoDB could not answer; retry later
 	// (503).
 	ErrUnavailable = errors.New("portal: a dependency is unavailable")
+	// ErrMisconfigured: AWS answered that the deployment is wrong (a
+	// missing table or pool, a disabled key, access denied); no retry
+	// cures it (500 configuration_error).
+	ErrMisconfigured = errors.New("portal: a dependency is misconfigured")
 )
 
 // ClientService is the life cycle of a person's API clients — list,
@@ -332,41 +336,26 @@ func storeError(err error) error {
 		return fmt.Errorf("%w: %w", ErrClientNotFound, err)
 	case errors.Is(err, mapping.ErrConflict):
 		return fmt.Errorf("%w: %w", ErrClientConflict, err)
+	case errors.Is(err, mapping.ErrMisconfigured):
+		return fmt.Errorf("%w: %w", ErrMisconfigured, err)
 	case errors.Is(err, mapping.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
 		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	return fmt.Errorf("portal: mapping: %w", err)
 }
 
-// cognitoError classifies a Cognito admin failure.
+// cognitoAdminError classifies a Cognito admin failure (internal/awserr's
+// classification).
 func cognitoAdminError(err error) error {
-	var api smithy.APIError
-	if errors.As(err, &api) {
-		switch api.ErrorCode() {
-		case "TooManyRequestsException", "InternalErrorException", "LimitExceededException":
-			return fmt.Errorf("%w: cognito: %w", ErrUnavailable, err)
-		}
-		if api.ErrorFault() == smithy.FaultServer {
-			return fmt.Errorf("%w: cognito: %w", ErrUnavailable, err)
-		}
-		return fmt.Errorf("portal: cognito: %w", err)
+	switch awserr.Classify(err) {
+	case awserr.Unavailable:
+		return fmt.Errorf("%w: cognito: %w", ErrUnavailable, err)
+	case awserr.Misconfigured:
+		return fmt.Errorf("%w: cognito: %w", ErrMisconfigured, err)
 	}
-	// Timeouts, cancellations and connection failures.
-	return fmt.Errorf("%w: cognito: %w", ErrUnavailable, err)
+	return fmt.Errorf("portal: cognito: %w", err)
 }
 
 // safeAWSError is an AWS error for the logs: its code only, since messages
 // can echo request values.
-func safeAWSError(err error) string {
-	var api smithy.APIError
-	if errors.As(err, &api) {
-		return api.ErrorCode()
-	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return "deadline exceeded"
-	}
-	if errors.Is(err, context.Canceled) {
-		return "canceled"
-	}
-	return fmt.Sprintf("request failed (%T)", err)
-}
+func safeAWSError(err error) string { return awserr.Code(err) }

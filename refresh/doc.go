@@ -86,19 +86,32 @@
 //
 // # Errors
 //
-// JSON {"error":{"code","message"}}, Cache-Control: no-store on every answer.
+// JSON {"error":{"code","message","field"}} ("field" on body errors),
+// Cache-Control: no-store on every answer (internal/httpjson, shared with
+// the portal). Bodies are read once, strictly: member names are
+// case-sensitive, and two members that encoding/json would match to one
+// field ("partner_id" and "PARTNER_ID") are refused.
 //
-//	400 invalid_request          malformed body; the message names the field (unknown, duplicate, wrong type, missing)
+//	400 invalid_request          malformed body; the message names the field (unknown, wrong type, missing)
+//	400 duplicate_field          two members of one object are the same name under case folding
 //	401 unauthorized             exchange: unknown, revoked, rotated-away or wrong refresh token (one message); admin: no or invalid token
 //	403 forbidden                admin endpoints: not a person's token, or not in the admin group
 //	404 not_found                no such partner or route
 //	405 method_not_allowed       with Allow
 //	409 conflict                 partner id, user name or internal id taken; partner revoked; concurrent change
 //	413 payload_too_large        body over GATEHOUSE_MAX_BODY_BYTES (16 KiB)
-//	415 unsupported_media_type   a body that is not application/json
+//	415 unsupported_media_type   a present body not declared application/json (a charset must be utf-8)
 //	500 internal_error           a sealed token that does not open, an unexpected answer; no detail
+//	500 configuration_error      the KMS key missing, disabled or pending deletion, the table or user pool missing, access denied: no retry cures it (the log line names the key or table)
 //	503 unavailable              Cognito, DynamoDB, KMS or the admin JWKS unreachable; no detail
 //	503 cognito_not_revoked      DELETE: revoked in Gatehouse, not at Cognito
+//
+// Two answers are not JSON: when `gatehouse partners serve` serves the
+// API, headers over 32 KiB (forwardauth.DefaultMaxHeaderBytes) get Go's own
+// plain-text 431, and requests net/http cannot parse its plain-text 400,
+// written before any handler runs; net/http offers no hook to change them
+// (Go 1.26, pinned by internal/httpjson's tests). Behind API Gateway, API
+// Gateway's own limits answer instead, in its JSON.
 //
 // Details go to the log (slog, one line per request), which never holds a
 // refresh, ID or access token, a password or the client secret.

@@ -2,16 +2,14 @@ package refresh
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
-	"mime"
 	"net/http"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/gatehouse-auth/gatehouse/internal/httpjson"
 	"github.com/gatehouse-auth/gatehouse/jwtverify"
 	"github.com/gatehouse-auth/gatehouse/mapping"
 )
@@ -79,19 +77,21 @@ func NewHandler(cfg HandlerConfig) (*Handler, error) {
 	return &Handler{svc: cfg.Service, admins: cfg.Admins, adminGroup: cfg.AdminGroup, maxBody: cfg.MaxBodyBytes, log: log}, nil
 }
 
-// Error codes of the {"error":{"code","message"}} body.
+// Error codes of the {"error":{"code","message","field"}} body.
 const (
-	CodeInvalidRequest   = "invalid_request"        // 400
-	CodeUnauthorized     = "unauthorized"           // 401
-	CodeForbidden        = "forbidden"              // 403
-	CodeNotFound         = "not_found"              // 404
-	CodeMethodNotAllowed = "method_not_allowed"     // 405
-	CodeConflict         = "conflict"               // 409
-	CodeTooLarge         = "payload_too_large"      // 413
-	CodeUnsupportedType  = "unsupported_media_type" // 415
-	CodeInternal         = "internal_error"         // 500
-	CodeUnavailable      = "unavailable"            // 503
-	CodeNotRevokedAtIdP  = "cognito_not_revoked"    // 503 from DELETE: revoked here, not at Cognito
+	CodeInvalidRequest   = httpjson.CodeInvalidRequest       // 400
+	CodeDuplicateField   = httpjson.CodeDuplicateField       // 400: two members the same under case folding
+	CodeUnauthorized     = "unauthorized"                    // 401
+	CodeForbidden        = "forbidden"                       // 403
+	CodeNotFound         = "not_found"                       // 404
+	CodeMethodNotAllowed = "method_not_allowed"              // 405
+	CodeConflict         = "conflict"                        // 409
+	CodeTooLarge         = "payload_too_large"               // 413
+	CodeUnsupportedType  = httpjson.CodeUnsupportedMediaType // 415
+	CodeInternal         = "internal_error"                  // 500
+	CodeMisconfigured    = "configuration_error"             // 500: a missing or disabled KMS key, a missing table; no retry cures it
+	CodeUnavailable      = "unavailable"                     // 503
+	CodeNotRevokedAtIdP  = "cognito_not_revoked"             // 503 from DELETE: revoked here, not at Cognito
 )
 
 // MessageInvalidCredential is the one answer to an unknown, revoked or
@@ -103,14 +103,8 @@ type apiError struct {
 	status  int
 	code    string
 	message string
+	field   string // the request member at fault (400)
 	reason  string // for the log line only; never secret
-}
-
-type errorBody struct {
-	Error struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-	} `json:"error"`
 }
 
 // PartnerView is a partner record as the API shows it: never the sealed
@@ -253,10 +247,11 @@ func (h *Handler) register(w http.ResponseWriter, r *http.Request) (string, *api
 	if aerr := h.requireAdmin(r); aerr != nil {
 		return "", aerr
 	}
-	if aerr := h.requireJSON(r); aerr != nil {
-		return "", aerr
+	body, err := httpjson.ReadBody(w, r, h.maxBody)
+	if err != nil {
+		return "", decodeFailure(err)
 	}
-	in, err := decodeRegister(http.MaxBytesReader(w, r.Body, h.maxBody))
+	in, err := decodeRegister(body)
 	if err != nil {
 		return "", decodeFailure(err)
 	}
@@ -269,10 +264,11 @@ func (h *Handler) register(w http.ResponseWriter, r *http.Request) (string, *api
 }
 
 func (h *Handler) exchange(w http.ResponseWriter, r *http.Request) (string, *apiError) {
-	if aerr := h.requireJSON(r); aerr != nil {
-		return "", aerr
+	body, err := httpjson.ReadBody(w, r, h.maxBody)
+	if err != nil {
+		return "", decodeFailure(err)
 	}
-	token, err := decodeExchange(http.MaxBytesReader(w, r.Body, h.maxBody))
+	token, err := decodeExchange(body)
 	if err != nil {
 		return "", decodeFailure(err)
 	}
@@ -315,12 +311,11 @@ func (h *Handler) rotate(w http.ResponseWriter, r *http.Request, id string) *api
 	if aerr := h.requireAdmin(r); aerr != nil {
 		return aerr
 	}
-	if r.ContentLength != 0 {
-		if aerr := h.requireJSON(r); aerr != nil {
-			return aerr
-		}
+	body, err := httpjson.ReadBody(w, r, h.maxBody)
+	if err == nil {
+		err = decodeEmpty(body)
 	}
-	if err := decodeEmpty(http.MaxBytesReader(w, r.Body, h.maxBody)); err != nil {
+	if err != nil {
 		return decodeFailure(err)
 	}
 	out, err := h.svc.Rotate(r.Context(), id)
@@ -371,24 +366,13 @@ func (h *Handler) requireAdmin(r *http.Request) *apiError {
 	return forbidden
 }
 
-// requireJSON refuses a body that is not declared as JSON.
-func (h *Handler) requireJSON(r *http.Request) *apiError {
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || mt != "application/json" {
-		return &apiError{status: http.StatusUnsupportedMediaType, code: CodeUnsupportedType, message: "Content-Type must be application/json"}
-	}
-	return nil
-}
-
+// decodeFailure answers a refused body (httpjson's rules and codes).
 func decodeFailure(err error) *apiError {
-	var re *requestError
-	if errors.As(err, &re) {
-		if re.status == http.StatusRequestEntityTooLarge {
-			return &apiError{status: re.status, code: CodeTooLarge, message: re.msg}
-		}
-		return &apiError{status: http.StatusBadRequest, code: CodeInvalidRequest, message: re.msg}
+	e := httpjson.FromBody(err, CodeTooLarge)
+	if e == nil {
+		return &apiError{status: http.StatusBadRequest, code: CodeInvalidRequest, message: "the body could not be read"}
 	}
-	return &apiError{status: http.StatusBadRequest, code: CodeInvalidRequest, message: "the body could not be read"}
+	return &apiError{status: e.Status, code: e.Code, message: e.Message, field: e.Field}
 }
 
 // serviceFailure maps a Service error to a response. Only ErrInvalidInput
@@ -411,6 +395,8 @@ func serviceFailure(err error) *apiError {
 			reason:  reason}
 	case errors.Is(err, ErrUnavailable):
 		return &apiError{status: http.StatusServiceUnavailable, code: CodeUnavailable, message: "temporarily unavailable; try again later", reason: reason}
+	case errors.Is(err, ErrMisconfigured):
+		return &apiError{status: http.StatusInternalServerError, code: CodeMisconfigured, message: "the service is misconfigured; an operator must fix it", reason: reason}
 	}
 	return &apiError{status: http.StatusInternalServerError, code: CodeInternal, message: "internal error", reason: reason}
 }
@@ -426,26 +412,11 @@ func publicMessage(err, sentinel error) string {
 }
 
 func writeError(w http.ResponseWriter, e *apiError) {
-	var body errorBody
-	body.Error.Code, body.Error.Message = e.code, e.message
-	if e.status == http.StatusUnauthorized {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="gatehouse"`)
-	}
-	writeJSON(w, e.status, body)
+	httpjson.WriteError(w, &httpjson.Error{Status: e.status, Code: e.code, Message: e.message, Field: e.field})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		status = http.StatusInternalServerError
-		b = []byte(`{"error":{"code":"internal_error","message":"internal error"}}`)
+	if err := httpjson.Write(w, status, v); err != nil {
+		writeError(w, &apiError{status: http.StatusInternalServerError, code: CodeInternal, message: "internal error"})
 	}
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Pragma", "no-cache")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Length", fmt.Sprint(len(b)+1))
-	w.WriteHeader(status)
-	_, _ = w.Write(append(b, '\n'))
 }

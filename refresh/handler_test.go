@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
+	"github.com/gatehouse-auth/gatehouse/internal/localservices"
 	"github.com/gatehouse-auth/gatehouse/jwtverify"
 	"github.com/gatehouse-auth/gatehouse/jwtverify/cognitotest"
 	"github.com/gatehouse-auth/gatehouse/mapping"
@@ -95,7 +96,14 @@ func TestRequestErrors(t *testing.T) {
 		{"exchange missing field", "POST", "/partners/token", `{}`, "application/json", false, 400, refresh.CodeInvalidRequest, "refresh_token"},
 		{"exchange unknown field", "POST", "/partners/token", `{"refresh_token":"x","scope":"all"}`, "application/json", false, 400, refresh.CodeInvalidRequest, `"scope"`},
 		{"exchange number", "POST", "/partners/token", `{"refresh_token":5}`, "application/json", false, 400, refresh.CodeInvalidRequest, "refresh_token"},
-		{"exchange duplicate", "POST", "/partners/token", `{"refresh_token":"a","refresh_token":"b"}`, "application/json", false, 400, refresh.CodeInvalidRequest, "refresh_token"},
+		{"exchange duplicate", "POST", "/partners/token", `{"refresh_token":"a","refresh_token":"b"}`, "application/json", false, 400, refresh.CodeDuplicateField, "refresh_token"},
+		{"exchange duplicate by case", "POST", "/partners/token", `{"refresh_token":"junk","REFRESH_TOKEN":"valid"}`, "application/json", false, 400, refresh.CodeDuplicateField, "REFRESH_TOKEN"},
+		{"exchange folded spelling", "POST", "/partners/token", `{"refresh_tokeN":"x"}`, "application/json", false, 400, refresh.CodeInvalidRequest, "case-sensitive"},
+		{"exchange no content type", "POST", "/partners/token", `{"refresh_token":"x"}`, "", false, 415, refresh.CodeUnsupportedType, ""},
+		{"exchange latin-1", "POST", "/partners/token", `{"refresh_token":"x"}`, "application/json; charset=iso-8859-1", false, 415, refresh.CodeUnsupportedType, ""},
+		{"exchange upper-case type", "POST", "/partners/token", `{"refresh_token":"x"}`, "Application/JSON; charset=UTF-8", false, 401, refresh.CodeUnauthorized, ""},
+		{"register duplicate by case", "POST", "/partners", `{"partner_id":"dupa","PARTNER_ID":"dupb"}`, "application/json", true, 400, refresh.CodeDuplicateField, "PARTNER_ID"},
+		{"register long s", "POST", "/partners", `{"partner_id":"dupa","username":"y","u\u017fername":"x"}`, "application/json", true, 400, refresh.CodeDuplicateField, "uſername"},
 		{"exchange array", "POST", "/partners/token", `["x"]`, "application/json", false, 400, refresh.CodeInvalidRequest, "object"},
 		{"exchange trailing", "POST", "/partners/token", `{"refresh_token":"x"} {}`, "application/json", false, 400, refresh.CodeInvalidRequest, "after"},
 		{"exchange too large", "POST", "/partners/token", big, "application/json", false, 413, refresh.CodeTooLarge, ""},
@@ -176,7 +184,13 @@ func TestDependencyFailures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	otherKey, err := mapping.New(mapping.Config{Table: f.store.Table(), DynamoDB: e.ddb, KMS: e.kms, KMSKeyID: *key.KeyMetadata.KeyId, CacheTTL: -1})
+	// moto answers a Decrypt naming another key AccessDeniedException (in
+	// AWS an IAM refusal: configuration_error); AWS answers
+	// IncorrectKeyException, which KMSWithAWSErrors gives.
+	awsKMS := localservices.KMSWithAWSErrors()
+	defer awsKMS.Close()
+	otherKey, err := mapping.New(mapping.Config{Table: f.store.Table(), DynamoDB: e.ddb, KMSKeyID: *key.KeyMetadata.KeyId, CacheTTL: -1,
+		KMS: kms.NewFromConfig(e.cfg, func(o *kms.Options) { o.BaseEndpoint = aws.String(awsKMS.URL) })})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/gatehouse-auth/gatehouse/cognitoauth"
+	"github.com/gatehouse-auth/gatehouse/internal/awserr"
 	"github.com/gatehouse-auth/gatehouse/mapping"
 )
 
@@ -42,6 +43,11 @@ var (
 	// failed; the sealed copy is kept, so retrying Revoke revokes it at
 	// Cognito. It also wraps ErrUnavailable (503).
 	ErrCognitoNotRevoked = fmt.Errorf("%w: revoked in Gatehouse, but the refresh token could not be revoked at Cognito", ErrUnavailable)
+	// ErrMisconfigured: AWS answered that the deployment is wrong (table,
+	// KMS key or user pool missing, the key disabled or pending deletion,
+	// access denied); the error names the resource. No retry cures it
+	// (500 configuration_error).
+	ErrMisconfigured = errors.New("refresh: misconfigured")
 )
 
 // Store is the part of the mapping store the Service uses. A *mapping.Store
@@ -358,6 +364,9 @@ func (s *Service) signInFresh(ctx context.Context, username string) (*cognitoaut
 		if errors.Is(err, cognitoauth.ErrUnavailable) {
 			return nil, fmt.Errorf("%w: Cognito sign-in: %w", ErrUnavailable, err)
 		}
+		if errors.Is(err, cognitoauth.ErrMisconfigured) {
+			return nil, fmt.Errorf("%w: Cognito sign-in: %w", ErrMisconfigured, err)
+		}
 		return nil, fmt.Errorf("refresh: Cognito sign-in of the partner user: %w", err)
 	case challenge != nil:
 		// MFA or another challenge on the pool: partner users cannot answer.
@@ -457,6 +466,8 @@ func (s *Service) refreshError(ctx context.Context, p mapping.Partner, err error
 		return fmt.Errorf("%w: refused by Cognito", ErrInvalidCredential)
 	case errors.Is(err, cognitoauth.ErrUnavailable):
 		return fmt.Errorf("%w: Cognito refresh: %w", ErrUnavailable, err)
+	case errors.Is(err, cognitoauth.ErrMisconfigured):
+		return fmt.Errorf("%w: Cognito refresh: %w", ErrMisconfigured, err)
 	}
 	return fmt.Errorf("refresh: Cognito refresh: %w", err)
 }
@@ -640,26 +651,32 @@ func storeError(what string, err error) error {
 		return fmt.Errorf("%w: %s: %w", ErrConflict, what, err)
 	case errors.Is(err, mapping.ErrUnavailable):
 		return fmt.Errorf("%w: %s: %w", ErrUnavailable, what, err)
+	case errors.Is(err, mapping.ErrMisconfigured):
+		return fmt.Errorf("%w: %s: %w", ErrMisconfigured, what, err)
 	case errors.Is(err, mapping.ErrInvalid):
 		return fmt.Errorf("%w: %s: %w", ErrInvalidInput, what, err)
 	}
 	return fmt.Errorf("refresh: %s: %w", what, err)
 }
 
-// cognitoAdminError classifies a failure of a user-pool admin call.
+// cognitoAdminError classifies a failure of a user-pool admin call
+// (internal/awserr; only the code is kept: Cognito's messages can echo
+// request values).
 func cognitoAdminError(op string, err error) error {
 	code := apiCode(err)
-	switch code {
-	case "":
-		return fmt.Errorf("%w: Cognito %s: request failed", ErrUnavailable, op)
-	case "TooManyRequestsException", "InternalErrorException", "LimitExceededException", "ServiceUnavailable":
-		return fmt.Errorf("%w: Cognito %s: %s", ErrUnavailable, op, code)
-	case "InvalidParameterException":
+	switch awserr.Classify(err) {
+	case awserr.Unavailable:
+		return fmt.Errorf("%w: Cognito %s: %s", ErrUnavailable, op, awserr.Code(err))
+	case awserr.Misconfigured:
+		return fmt.Errorf("%w: Cognito %s: %s", ErrMisconfigured, op, code)
+	}
+	if code == "InvalidParameterException" {
 		return fmt.Errorf("%w: Cognito %s refused the user name", ErrInvalidInput, op)
 	}
 	return fmt.Errorf("refresh: Cognito %s: %s", op, code)
 }
 
+// apiCode is err's AWS error code, "" without an API answer.
 func apiCode(err error) string {
 	var api smithy.APIError
 	if errors.As(err, &api) {

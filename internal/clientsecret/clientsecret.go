@@ -6,14 +6,14 @@ package clientsecret
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/aws/smithy-go"
+
+	"github.com/gatehouse-auth/gatehouse/internal/awserr"
 )
 
 // API is the Secrets Manager call Fetch makes; *secretsmanager.Client
@@ -36,7 +36,7 @@ func Fetch(ctx context.Context, api API, secretID string) (string, error) {
 	defer cancel()
 	out, err := api.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(secretID)})
 	if err != nil {
-		return "", fmt.Errorf("reading %s from Secrets Manager: %s", secretID, errorCode(err))
+		return "", fmt.Errorf("reading %s from Secrets Manager: %s", secretID, awserr.Code(err))
 	}
 	v := aws.ToString(out.SecretString)
 	if strings.HasPrefix(strings.TrimSpace(v), "{") {
@@ -52,17 +52,4 @@ func Fetch(ctx context.Context, api API, secretID string) (string, error) {
 		return "", fmt.Errorf("secret %s holds no string value", secretID)
 	}
 	return v, nil
-}
-
-func errorCode(err error) string {
-	var api smithy.APIError
-	switch {
-	case errors.As(err, &api):
-		return api.ErrorCode()
-	case errors.Is(err, context.DeadlineExceeded):
-		return "deadline exceeded"
-	case errors.Is(err, context.Canceled):
-		return "canceled"
-	}
-	return fmt.Sprintf("request failed (%T)", err)
 }
