@@ -13,13 +13,13 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
+	"github.com/gatehouse-auth/gatehouse/jwtverify"
 	"github.com/gatehouse-auth/gatehouse/jwtverify/cognitotest"
 )
 
@@ -112,7 +112,15 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	scopes := c.AllowedOAuthScopes
-	if requested := strings.Fields(r.PostForm.Get("scope")); len(requested) > 0 {
+	// Cognito's own grammar for the form's scope is RFC 6749's: one parser
+	// (jwtverify.ParseScope), so the stand-in never mints a claim the
+	// verifier would refuse.
+	requested, err := jwtverify.ParseScope(r.PostForm.Get("scope"))
+	if err != nil || slices.ContainsFunc(scopes, func(s string) bool { return !jwtverify.IsScopeToken(s) }) {
+		oauthError(w, http.StatusBadRequest, "invalid_scope")
+		return
+	}
+	if len(requested) > 0 {
 		for _, s := range requested {
 			if !slices.Contains(c.AllowedOAuthScopes, s) {
 				oauthError(w, http.StatusBadRequest, "invalid_scope")

@@ -130,6 +130,8 @@ func TestClientCredentialsGrant(t *testing.T) {
 		{"no credentials", grant, "", "", 401, "invalid_client"},
 		{"other grant", url.Values{"grant_type": {"password"}}, id, secret, 400, "unsupported_grant_type"},
 		{"scope not allowed", url.Values{"grant_type": {"client_credentials"}, "scope": {"admin"}}, id, secret, 400, "invalid_scope"},
+		{"scope with a tab", url.Values{"grant_type": {"client_credentials"}, "scope": {"orders/read\torders/write"}}, id, secret, 400, "invalid_scope"},
+		{"scope with a doubled space", url.Values{"grant_type": {"client_credentials"}, "scope": {"orders/read  orders/read"}}, id, secret, 400, "invalid_scope"},
 	} {
 		if status, body := post(tc.form, tc.id, tc.secret); status != tc.status || body["error"] != tc.code {
 			t.Errorf("%s: %d %v, want %d %s", tc.name, status, body, tc.status, tc.code)
