@@ -92,14 +92,26 @@
 // alone (Target.EscapedPath), never from a second parse of the request, and
 // the query is Target.RawQuery.
 //
-// The identity headers are HeaderUserID, HeaderCallerKind, HeaderUsername,
-// HeaderClientID, HeaderTokenUse, HeaderScopes and HeaderGroups (lists
-// space-separated). All seven are sent on every 2xx, even empty: some
-// proxies keep a client-supplied header when the auth response omits it
-// (Caddy advisory GHSA-7r4p-vjf4-gxv4). The proxy copies them to the
-// upstream request, replacing whatever the client sent: examples/nginx and
-// examples/caddy do that, and their tests check it with real nginx and
-// Caddy. An upstream must trust these seven names only.
+// The identity headers (authorizer.IdentityFields, which also gives the
+// context keys the Lambda authorizer sends the same values under):
+//
+//	header                   value
+//	X-Gatehouse-User-Id      the internal user id
+//	X-Gatehouse-Caller-Kind  "user", "client" or "partner"
+//	X-Gatehouse-Username     the Cognito user name; "" for client-credentials tokens
+//	X-Gatehouse-Client-Id    the app client the token was issued to
+//	X-Gatehouse-Token-Use    "id" or "access"
+//	X-Gatehouse-Scopes       the token's scopes, space-separated ("" when none)
+//	X-Gatehouse-Groups       the token's Cognito groups, space-separated ("" when none)
+//
+// All of them are sent on every 2xx, even empty: some proxies keep a
+// client-supplied header when the auth response omits it (Caddy advisory
+// GHSA-7r4p-vjf4-gxv4). A value a header cannot carry faithfully (a control
+// character, surrounding white space, a list item that is empty or holds a
+// space) is not altered: the request gets a 500. The proxy copies the
+// headers to the upstream request, replacing whatever the client sent:
+// examples/nginx and examples/caddy do that, and their tests check it with
+// real nginx and Caddy. An upstream must trust these names only.
 //
 // # Proxy mode
 //
@@ -109,7 +121,7 @@
 // method or path override (OverrideHeaders) is removed (the same
 // spellings forward-auth mode refuses: any case, '_' for '-'; names with
 // white space are refused by Go's server already), so the method and path
-// judged are those the upstream acts on; then the seven identity headers are set. X-Forwarded-For/-Host/
+// judged are those the upstream acts on; then the identity headers are set. X-Forwarded-For/-Host/
 // -Proto are set; the Authorization header is passed on, as API Gateway
 // passes it on. Denied requests never reach the upstream. Decisions are
 // made on the request itself: X-Original-* and X-Forwarded-* are ignored,

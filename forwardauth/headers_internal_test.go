@@ -1,0 +1,69 @@
+package forwardauth
+
+import (
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/gatehouse-auth/gatehouse/authorizer"
+)
+
+// TestIdentityValuesCheckEveryField puts a value no header can carry
+// faithfully into each field of Identity in turn, whatever its position in
+// the table: every one must be refused, not only those the check once
+// listed by position.
+func TestIdentityValuesCheckEveryField(t *testing.T) {
+	good := authorizer.Identity{
+		InternalID: "u-1", Kind: authorizer.CallerUser, Username: "alice", ClientID: "web",
+		TokenUse: "access", Scopes: []string{"orders/read", "orders/write"}, Groups: []string{"admins"},
+	}
+	v, err := identityValues(&good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, f := range identityFields {
+		if v[i] != f.Value(&good) {
+			t.Errorf("%s = %q, want %q", f.Header, v[i], f.Value(&good))
+		}
+	}
+	badStrings := []string{"a\r\nX-Evil: 1", "a\x00", "a\x7f", " a", "a\t", "\x1b"}
+	badLists := [][]string{{""}, {"a b"}, {"a", "b\n"}, {" a"}, {"a\x01"}, {"a", ""}}
+	typ := reflect.TypeFor[authorizer.Identity]()
+	for i := range typ.NumField() {
+		name := typ.Field(i).Name
+		switch typ.Field(i).Type.Kind() {
+		case reflect.String:
+			for _, bad := range badStrings {
+				id := good
+				reflect.ValueOf(&id).Elem().Field(i).SetString(bad)
+				if _, err := identityValues(&id); !errors.Is(err, errUnsafeIdentity) {
+					t.Errorf("%s = %q: got %v, want errUnsafeIdentity", name, bad, err)
+				}
+			}
+		case reflect.Slice:
+			for _, bad := range badLists {
+				id := good
+				reflect.ValueOf(&id).Elem().Field(i).Set(reflect.ValueOf(bad))
+				if _, err := identityValues(&id); !errors.Is(err, errUnsafeIdentity) {
+					t.Errorf("%s = %q: got %v, want errUnsafeIdentity", name, bad, err)
+				}
+			}
+		default:
+			t.Errorf("Identity.%s: no unsafe values known for a %s", name, typ.Field(i).Type)
+		}
+	}
+}
+
+// TestIdentityHeadersGuarded: every identity header, in every spelling a
+// server could fold into it, is one the strip removes and forward-auth mode
+// refuses from a client.
+func TestIdentityHeadersGuarded(t *testing.T) {
+	for _, f := range identityFields {
+		for _, name := range []string{f.Header, strings.ToLower(f.Header), strings.ToUpper(f.Header), strings.ReplaceAll(f.Header, "-", "_")} {
+			if !isGuardedHeader(name) {
+				t.Errorf("%s (of %s) not guarded", name, f.Header)
+			}
+		}
+	}
+}
