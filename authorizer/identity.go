@@ -42,9 +42,11 @@ type IdentityField struct {
 }
 
 // identityFields is the one table of identity fields, in documentation
-// order; the context, the headers, their stripping and their checks are
-// derived from it, and the documentation is tested against it. Adding a
-// field is adding a row (and the Identity field it reads).
+// order: the context, the headers and their checks are derived from it; the
+// documentation (IdentityFields below, README.md) and the proxy examples are
+// tested against it (forwardauth's TestIdentityFieldsDocumented). Adding a
+// field is adding a row, its line in IdentityFields' documentation, and the
+// Identity field it reads.
 var identityFields = []IdentityField{
 	{ContextKey: ContextInternalID, Header: HeaderUserID, str: func(id *Identity) string { return id.InternalID }},
 	{ContextKey: ContextKind, Header: HeaderCallerKind, str: func(id *Identity) string { return string(id.Kind) }},
@@ -55,8 +57,18 @@ var identityFields = []IdentityField{
 	{ContextKey: ContextGroups, Header: HeaderGroups, List: true, items: func(id *Identity) []string { return id.Groups }},
 }
 
-// IdentityFields returns the identity fields in documentation order (a
-// copy: callers cannot change what Context sends).
+// IdentityFields returns the identity fields (a copy: callers cannot change
+// what Context sends). Every value is a string, empty when there is nothing
+// to say:
+//
+//	context key  header                   value
+//	internalId   X-Gatehouse-User-Id      the internal user id (same as principalId)
+//	kind         X-Gatehouse-Caller-Kind  "user", "client" or "partner"
+//	username     X-Gatehouse-Username     the Cognito user name; "" for client-credentials tokens
+//	clientId     X-Gatehouse-Client-Id    the app client the token was issued to
+//	tokenUse     X-Gatehouse-Token-Use    "id" or "access"
+//	scopes       X-Gatehouse-Scopes       the token's scopes, space-separated
+//	groups       X-Gatehouse-Groups       the token's Cognito groups, space-separated
 func IdentityFields() []IdentityField { return append([]IdentityField(nil), identityFields...) }
 
 // ContextKeys lists every context key, in documentation order.

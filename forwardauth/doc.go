@@ -92,18 +92,10 @@
 // alone (Target.EscapedPath), never from a second parse of the request, and
 // the query is Target.RawQuery.
 //
-// The identity headers (authorizer.IdentityFields, which also gives the
-// context keys the Lambda authorizer sends the same values under):
-//
-//	header                   value
-//	X-Gatehouse-User-Id      the internal user id
-//	X-Gatehouse-Caller-Kind  "user", "client" or "partner"
-//	X-Gatehouse-Username     the Cognito user name; "" for client-credentials tokens
-//	X-Gatehouse-Client-Id    the app client the token was issued to
-//	X-Gatehouse-Token-Use    "id" or "access"
-//	X-Gatehouse-Scopes       the token's scopes, space-separated ("" when none)
-//	X-Gatehouse-Groups       the token's Cognito groups, space-separated ("" when none)
-//
+// The identity headers are listed and described by authorizer.IdentityFields
+// (X-Gatehouse-User-Id carries the internal user id; lists are
+// space-separated); they carry what the Lambda authorizer puts in its
+// context.
 // All of them are sent on every 2xx, even empty: some proxies keep a
 // client-supplied header when the auth response omits it (Caddy advisory
 // GHSA-7r4p-vjf4-gxv4). A value a header cannot carry faithfully (a control
