@@ -28,8 +28,9 @@ const (
 	IdentityHeaderPrefix = "X-Gatehouse-"
 )
 
-// identityFields is authorizer's table, read once: the handler sets, and
-// the strip covers, exactly these headers.
+// identityFields is authorizer's table, read once: the handler sets exactly
+// these headers. Each starts with IdentityHeaderPrefix, so the strip and the
+// refusal of client-sent ones cover them (TestIdentityHeadersGuarded).
 var identityFields = authorizer.IdentityFields()
 
 // IdentityHeaders lists the identity headers in a stable order (that of
