@@ -1,23 +1,28 @@
 package forwardauth
 
 import (
+	"bufio"
 	"errors"
+	"net/textproto"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/gatehouse-auth/gatehouse/authorizer"
 )
 
+var goodIdentity = authorizer.Identity{
+	InternalID: "u-1", Kind: authorizer.CallerUser, Username: "alice", ClientID: "web",
+	TokenUse: "access", Scopes: []string{"orders/read", "orders/write"}, Groups: []string{"admins"},
+}
+
 // TestIdentityValuesCheckEveryField puts a value no header can carry
 // faithfully into each field of Identity in turn, whatever its position in
 // the table: every one must be refused, not only those the check once
 // listed by position.
 func TestIdentityValuesCheckEveryField(t *testing.T) {
-	good := authorizer.Identity{
-		InternalID: "u-1", Kind: authorizer.CallerUser, Username: "alice", ClientID: "web",
-		TokenUse: "access", Scopes: []string{"orders/read", "orders/write"}, Groups: []string{"admins"},
-	}
+	good := goodIdentity
 	v, err := identityValues(&good)
 	if err != nil {
 		t.Fatal(err)
@@ -66,4 +71,46 @@ func TestIdentityHeadersGuarded(t *testing.T) {
 			}
 		}
 	}
+}
+
+// FuzzIdentityValues puts token-derived text into each field of Identity in
+// turn (lists split at ','): whatever identityValues accepts, a header
+// parser (Go's) reads back unchanged, and a list splits back at spaces into
+// exactly its items.
+func FuzzIdentityValues(f *testing.F) {
+	for _, s := range []string{"alice", "a b", " a", "a\r\nX: 1", "a,,b", "caf\xc3\xa9", "a\x00", "a\tb", ""} {
+		f.Add(s)
+	}
+	typ := reflect.TypeFor[authorizer.Identity]()
+	f.Fuzz(func(t *testing.T, s string) {
+		for i := range typ.NumField() {
+			id := goodIdentity
+			fv := reflect.ValueOf(&id).Elem().Field(i)
+			if fv.Kind() == reflect.Slice {
+				fv.Set(reflect.ValueOf(strings.Split(s, ",")))
+			} else {
+				fv.SetString(s)
+			}
+			v, err := identityValues(&id)
+			if err != nil {
+				continue
+			}
+			var wire strings.Builder
+			for j, f := range identityFields {
+				wire.WriteString(f.Header + ": " + v[j] + "\r\n")
+			}
+			h, err := textproto.NewReader(bufio.NewReader(strings.NewReader(wire.String() + "\r\n"))).ReadMIMEHeader()
+			if err != nil {
+				t.Fatalf("%s = %q accepted, but the headers do not parse: %v", typ.Field(i).Name, s, err)
+			}
+			for j, f := range identityFields {
+				if got := h.Values(f.Header); len(got) != 1 || got[0] != v[j] {
+					t.Errorf("%s = %q: %s read back as %q, sent %q", typ.Field(i).Name, s, f.Header, got, v[j])
+				}
+				if items := f.Items(&id); f.List && len(items) > 0 && !slices.Equal(strings.Split(v[j], " "), items) {
+					t.Errorf("%s = %q: %s %q does not split into %q", typ.Field(i).Name, s, f.Header, v[j], items)
+				}
+			}
+		}
+	})
 }
