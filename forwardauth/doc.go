@@ -94,10 +94,9 @@
 //
 // The identity headers are listed and described by authorizer.IdentityFields
 // (X-Gatehouse-User-Id carries the internal user id; lists are
-// space-separated); they carry what the Lambda authorizer puts in its
-// context.
-// All of them are sent on every 2xx, even empty: some proxies keep a
-// client-supplied header when the auth response omits it (Caddy advisory
+// space-separated): they carry what the Lambda authorizer puts in its
+// context. All of them are sent on every 2xx, even empty: some proxies keep
+// a client-supplied header when the auth response omits it (Caddy advisory
 // GHSA-7r4p-vjf4-gxv4). A value a header cannot carry faithfully (a control
 // character, surrounding white space, a list item that is empty or holds a
 // space) is not altered: the request gets a 500. The proxy copies the
