@@ -112,16 +112,10 @@
 //
 // # Context for the backend
 //
-// principalId is the internal user id. The context holds strings only:
-//
-//	key         value
-//	internalId  the internal user id (same as principalId)
-//	kind        "user", "client" or "partner"
-//	username    the Cognito user name; "" for client-credentials tokens
-//	clientId    the app client the token was issued to
-//	scopes      the token's scopes, space-separated ("" when none)
-//	groups      the token's Cognito groups, space-separated ("" when none)
-//	tokenUse    "id" or "access"
+// principalId is the internal user id. The context holds strings only, one
+// per identity field (internalId is the same as principalId; lists are
+// space-separated): IdentityFields lists them, each with its key, the header
+// gatehouse serve sends it in, and its meaning.
 //
 // A backend Lambda behind a REST API reads them from the request context:
 //

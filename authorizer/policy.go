@@ -8,24 +8,6 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 )
 
-// The keys of the context map handed to the backend (see the package
-// documentation). Every value is a string; lists are joined with spaces.
-const (
-	ContextInternalID = "internalId" // the internal user id; also principalId
-	ContextKind       = "kind"       // "user", "client" or "partner"
-	ContextUsername   = "username"   // Cognito user name; "" for clients
-	ContextClientID   = "clientId"   // the app client the token was issued to
-	ContextScopes     = "scopes"     // space-separated; "" when none
-	ContextGroups     = "groups"     // space-separated Cognito groups; "" when none
-	ContextTokenUse   = "tokenUse"   // "id" or "access"
-)
-
-// ContextKeys lists every context key, in documentation order.
-var ContextKeys = []string{
-	ContextInternalID, ContextKind, ContextUsername, ContextClientID,
-	ContextScopes, ContextGroups, ContextTokenUse,
-}
-
 // DefaultResponseBudget is the default Config.ResponseBudget: the largest
 // authorizer response, in bytes, a rule set may lead to; New refuses rules
 // whose worst case exceeds it. 8 KiB is the
@@ -121,18 +103,4 @@ func Policy(arn MethodARN, g *Grants) (events.APIGatewayCustomAuthorizerPolicy, 
 		}
 	}
 	return doc, nil
-}
-
-// Context returns the context map for id: strings only, lists joined with
-// spaces.
-func Context(id *Identity) map[string]any {
-	return map[string]any{
-		ContextInternalID: id.InternalID,
-		ContextKind:       string(id.Kind),
-		ContextUsername:   id.Username,
-		ContextClientID:   id.ClientID,
-		ContextScopes:     strings.Join(id.Scopes, " "),
-		ContextGroups:     strings.Join(id.Groups, " "),
-		ContextTokenUse:   id.TokenUse,
-	}
 }

@@ -92,14 +92,17 @@
 // alone (Target.EscapedPath), never from a second parse of the request, and
 // the query is Target.RawQuery.
 //
-// The identity headers are HeaderUserID, HeaderCallerKind, HeaderUsername,
-// HeaderClientID, HeaderTokenUse, HeaderScopes and HeaderGroups (lists
-// space-separated). All seven are sent on every 2xx, even empty: some
-// proxies keep a client-supplied header when the auth response omits it
-// (Caddy advisory GHSA-7r4p-vjf4-gxv4). The proxy copies them to the
-// upstream request, replacing whatever the client sent: examples/nginx and
-// examples/caddy do that, and their tests check it with real nginx and
-// Caddy. An upstream must trust these seven names only.
+// The identity headers are listed and described by authorizer.IdentityFields
+// (X-Gatehouse-User-Id carries the internal user id; lists are
+// space-separated): they carry what the Lambda authorizer puts in its
+// context. All of them are sent on every 2xx, even empty: some proxies keep
+// a client-supplied header when the auth response omits it (Caddy advisory
+// GHSA-7r4p-vjf4-gxv4). A value a header cannot carry faithfully (a control
+// character, surrounding white space, a list item that is empty or holds a
+// space) is not altered: the request gets a 500. The proxy copies the
+// headers to the upstream request, replacing whatever the client sent:
+// examples/nginx and examples/caddy do that, and their tests check it with
+// real nginx and Caddy. An upstream must trust these names only.
 //
 // # Proxy mode
 //
@@ -109,7 +112,7 @@
 // method or path override (OverrideHeaders) is removed (the same
 // spellings forward-auth mode refuses: any case, '_' for '-'; names with
 // white space are refused by Go's server already), so the method and path
-// judged are those the upstream acts on; then the seven identity headers are set. X-Forwarded-For/-Host/
+// judged are those the upstream acts on; then the identity headers are set. X-Forwarded-For/-Host/
 // -Proto are set; the Authorization header is passed on, as API Gateway
 // passes it on. Denied requests never reach the upstream. Decisions are
 // made on the request itself: X-Original-* and X-Forwarded-* are ignored,

@@ -189,7 +189,7 @@ type allowedKey struct{}
 
 type allowed struct {
 	target   Target
-	identity *[7]string
+	identity []string // in identityFields order
 }
 
 func (h *Handler) newProxy(upstream *url.URL, rt http.RoundTripper, upstreamTimeout time.Duration) *httputil.ReverseProxy {
@@ -210,7 +210,7 @@ func (h *Handler) newProxy(upstream *url.URL, rt http.RoundTripper, upstreamTime
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			a, _ := pr.In.Context().Value(allowedKey{}).(*allowed)
 			if a == nil {
-				a = &allowed{identity: new([7]string)} // unreachable: only allowed requests get here
+				a = &allowed{identity: make([]string, len(identityFields))} // unreachable: only allowed requests get here
 			}
 			pr.SetURL(upstream)
 			// The path sent is the path judged: built from the canonical
@@ -222,8 +222,8 @@ func (h *Handler) newProxy(upstream *url.URL, rt http.RoundTripper, upstreamTime
 			// Hop-by-hop headers are already gone (a client cannot name an
 			// identity header in Connection to have ours removed).
 			stripGuardedHeaders(pr.Out.Header)
-			for i, name := range IdentityHeaders {
-				pr.Out.Header[name] = []string{a.identity[i]}
+			for i, f := range identityFields {
+				pr.Out.Header[f.Header] = []string{a.identity[i]}
 			}
 		},
 		Transport: rt,
@@ -305,8 +305,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		hd := w.Header()
-		for i, name := range IdentityHeaders {
-			hd[name] = []string{v[i]}
+		for i, f := range identityFields {
+			hd[f.Header] = []string{v[i]}
 		}
 		hd.Set("Cache-Control", "no-store")
 		w.WriteHeader(http.StatusOK)

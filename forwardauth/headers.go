@@ -11,26 +11,37 @@ import (
 
 // The identity headers set on every allowed request, always all of them,
 // empty when the value is empty: some proxies keep a client-supplied header
-// when the auth response omits it. Lists are space-separated.
+// when the auth response omits it. Lists are space-separated. The names
+// come from authorizer's table of identity fields (authorizer.IdentityFields),
+// which also gives the context keys the Lambda authorizer sends.
 const (
-	HeaderUserID     = "X-Gatehouse-User-Id"
-	HeaderCallerKind = "X-Gatehouse-Caller-Kind"
-	HeaderUsername   = "X-Gatehouse-Username"
-	HeaderClientID   = "X-Gatehouse-Client-Id"
-	HeaderTokenUse   = "X-Gatehouse-Token-Use"
-	HeaderScopes     = "X-Gatehouse-Scopes"
-	HeaderGroups     = "X-Gatehouse-Groups"
+	HeaderUserID     = authorizer.HeaderUserID
+	HeaderCallerKind = authorizer.HeaderCallerKind
+	HeaderUsername   = authorizer.HeaderUsername
+	HeaderClientID   = authorizer.HeaderClientID
+	HeaderTokenUse   = authorizer.HeaderTokenUse
+	HeaderScopes     = authorizer.HeaderScopes
+	HeaderGroups     = authorizer.HeaderGroups
 
 	// IdentityHeaderPrefix starts every identity header. In proxy mode every
 	// client-sent header with this prefix is removed, not only the known ones.
 	IdentityHeaderPrefix = "X-Gatehouse-"
 )
 
-// IdentityHeaders lists the identity headers in a stable order.
-var IdentityHeaders = []string{
-	HeaderUserID, HeaderCallerKind, HeaderUsername, HeaderClientID,
-	HeaderTokenUse, HeaderScopes, HeaderGroups,
-}
+// identityFields is authorizer's table, read once: the handler sets exactly
+// these headers. Each starts with IdentityHeaderPrefix, so the strip and the
+// refusal of client-sent ones cover them (TestIdentityHeadersGuarded).
+var identityFields = authorizer.IdentityFields()
+
+// IdentityHeaders lists the identity headers in a stable order (that of
+// authorizer.IdentityFields).
+var IdentityHeaders = func() []string {
+	names := make([]string, len(identityFields))
+	for i, f := range identityFields {
+		names[i] = f.Header
+	}
+	return names
+}()
 
 // The headers proxies use to tell a forward-auth service about the request
 // they are deciding on.
@@ -174,30 +185,32 @@ func isTokenChar(c byte) bool {
 	return strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
 }
 
-// identityValues returns the identity header values in IdentityHeaders
+// identityValues returns the identity header values in identityFields
 // order. It refuses an identity without an internal id (an allow must say
 // whom it is for) and values a header cannot carry faithfully (control
-// characters, surrounding white space, a space inside a list item) rather
-// than altering them.
-func identityValues(id *authorizer.Identity) (*[7]string, error) {
+// characters, surrounding white space, an empty list item or a space inside
+// one) rather than altering them: every field is checked, by its kind.
+func identityValues(id *authorizer.Identity) ([]string, error) {
 	if id == nil || id.InternalID == "" {
 		return nil, errUnsafeIdentity
 	}
-	scopes, err := joinList(id.Scopes)
-	if err != nil {
-		return nil, err
-	}
-	groups, err := joinList(id.Groups)
-	if err != nil {
-		return nil, err
-	}
-	v := [7]string{id.InternalID, string(id.Kind), id.Username, id.ClientID, id.TokenUse, scopes, groups}
-	for _, s := range v[:5] {
+	v := make([]string, len(identityFields))
+	for i, f := range identityFields {
+		if f.List {
+			s, err := joinList(f.Items(id))
+			if err != nil {
+				return nil, err
+			}
+			v[i] = s
+			continue
+		}
+		s := f.Value(id)
 		if !safeValue(s) {
 			return nil, errUnsafeIdentity
 		}
+		v[i] = s
 	}
-	return &v, nil
+	return v, nil
 }
 
 var errUnsafeIdentity = errors.New("forwardauth: identity value cannot be sent in a header")
