@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/gatehouse-auth/gatehouse/authorizer"
@@ -42,9 +43,33 @@ func TestFactsFile(t *testing.T) {
 		t.Fatalf("%v: write it with %s", err, Regenerate)
 	}
 	if !bytes.Equal(got, want) {
-		t.Errorf("%s is out of date with the Go code; run %s and commit it, then make infra-test.\nchecked in:\n%s\nGo says:\n%s",
-			factsFile, Regenerate, got, want)
+		t.Errorf("%s is out of date with the Go code; run %s, review and commit it, then make infra-test.\n%s",
+			factsFile, Regenerate, lineDiff(string(got), string(want)))
 	}
+}
+
+// lineDiff lists the lines only in the checked-in file (-) and only in what
+// Go derives (+), in their order: enough to see which fact moved.
+func lineDiff(got, want string) string {
+	count := func(s string) map[string]int {
+		m := map[string]int{}
+		for l := range strings.Lines(s) {
+			m[l]++
+		}
+		return m
+	}
+	only := func(sign, s string, other map[string]int) string {
+		var b strings.Builder
+		for l := range strings.Lines(s) {
+			if other[l] > 0 {
+				other[l]--
+				continue
+			}
+			b.WriteString(sign + l)
+		}
+		return b.String()
+	}
+	return only("- ", got, count(want)) + only("+ ", want, count(got))
 }
 
 // TestDeriveSeesKnownFacts anchors the derivation on facts the packages
