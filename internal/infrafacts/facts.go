@@ -9,7 +9,8 @@
 // mapping.CreateTable, mapping.Sealer) against recording stand-ins that
 // answer nothing. The result is checked in as infra/lib/gatehouse-facts.json,
 // which the CDK app imports; the package test fails when that file differs
-// from what Derive returns now. Regenerate it with
+// from what Derive returns now, and when a Lambda function reads its
+// environment other than through its ConfigFromEnv. Regenerate it with
 //
 //	go test ./internal/infrafacts -run TestFactsFile -update
 package infrafacts
@@ -144,11 +145,12 @@ var sampleEnvironment = map[string]map[string]string{
 	},
 }
 
-// configFromEnv is what each function's main calls (cmd/<function>).
-var configFromEnv = map[string]func(func(string) string) error{
-	"authorizer": func(g func(string) string) error { _, err := authorizer.ConfigFromEnv(g); return err },
-	"portal":     func(g func(string) string) error { _, err := portal.ConfigFromEnv(g); return err },
-	"refresh":    func(g func(string) string) error { _, err := refresh.ConfigFromEnv(g); return err },
+// configFromEnv is what each function's main calls (cmd/<function>); the
+// configuration's type tells which package's ConfigFromEnv that is.
+var configFromEnv = map[string]func(func(string) string) (any, error){
+	"authorizer": func(g func(string) string) (any, error) { return authorizer.ConfigFromEnv(g) },
+	"portal":     func(g func(string) string) (any, error) { return portal.ConfigFromEnv(g) },
+	"refresh":    func(g func(string) string) (any, error) { return refresh.ConfigFromEnv(g) },
 }
 
 func deriveEnvironment() (map[string][]string, error) {
@@ -158,8 +160,8 @@ func deriveEnvironment() (map[string][]string, error) {
 		record := func(env map[string]string) func(string) string {
 			return func(name string) string { seen[name] = true; return env[name] }
 		}
-		_ = read(record(nil)) // fails (required variables): still records every name asked
-		if err := read(record(sampleEnvironment[fn])); err != nil {
+		_, _ = read(record(nil)) // fails (required variables): still records every name asked
+		if _, err := read(record(sampleEnvironment[fn])); err != nil {
 			return nil, fmt.Errorf("infrafacts: %s: the sample environment no longer configures it: %w", fn, err)
 		}
 		names := make([]string, 0, len(seen))
