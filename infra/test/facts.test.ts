@@ -73,6 +73,14 @@ describe('gatehouse-facts.json', () => {
     assert.match(facts.generatedBy, /^go test \.\/internal\/infrafacts .*-update$/);
   });
 
+  test('the README\'s table of role permissions names the authorizer\'s prefixes', () => {
+    const readme = fs.readFileSync(path.resolve(__dirname, '..', 'README.md'), 'utf8');
+    const row = readme.split('\n').find((l) => l.startsWith('| authorizer |'));
+    assert.ok(row, 'README.md: no "| authorizer |" row');
+    const named = [...row.matchAll(/`([A-Z_]+#)\*`/g)].map((m) => m[1]).sort();
+    assert.deepEqual(named, facts.authorizer.leadingKeyPrefixes);
+  });
+
   test('key prefixes are plain: no IAM wildcard inside one', () => {
     assert.ok(facts.authorizer.leadingKeyPrefixes.length > 0);
     for (const p of facts.authorizer.leadingKeyPrefixes) assert.match(p, /^[^*?]+$/, p);
