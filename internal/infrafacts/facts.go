@@ -122,26 +122,26 @@ func (f Facts) JSON() ([]byte, error) {
 // examples, not facts about the deployment.
 var sampleEnvironment = map[string]map[string]string{
 	"authorizer": {
-		"GATEHOUSE_USER_POOL_ID": "eu-west-1_AbCdEf123",
-		"GATEHOUSE_CLIENT_IDS":   "client1",
-		"GATEHOUSE_TABLE":        "gatehouse",
+		authorizer.EnvUserPoolID: "eu-west-1_AbCdEf123",
+		authorizer.EnvClientIDs:  "client1",
+		authorizer.EnvTable:      "gatehouse",
 	},
 	"portal": {
-		"GATEHOUSE_USER_POOL_ID":      "eu-west-1_AbCdEf123",
-		"GATEHOUSE_CLIENT_IDS":        "client1",
-		"GATEHOUSE_TABLE":             "gatehouse",
-		"GATEHOUSE_API_CLIENTS_GROUP": "api-users",
-		"GATEHOUSE_API_CLIENT_SCOPES": "gatehouse/read",
-		"GATEHOUSE_TOKEN_ENDPOINT":    "https://example.auth.eu-west-1.amazoncognito.com/oauth2/token",
+		portal.EnvUserPoolID:      "eu-west-1_AbCdEf123",
+		portal.EnvClientIDs:       "client1",
+		portal.EnvTable:           "gatehouse",
+		portal.EnvAPIClientsGroup: "api-users",
+		portal.EnvAPIClientScopes: "gatehouse/read",
+		portal.EnvTokenEndpoint:   "https://example.auth.eu-west-1.amazoncognito.com/oauth2/token",
 	},
 	"refresh": {
-		"GATEHOUSE_USER_POOL_ID":              "eu-west-1_AbCdEf123",
-		"GATEHOUSE_CLIENT_IDS":                "client1",
-		"GATEHOUSE_TABLE":                     "gatehouse",
-		"GATEHOUSE_KMS_KEY_ID":                "alias/gatehouse",
-		"GATEHOUSE_PARTNER_CLIENT_ID":         "partner1",
-		"GATEHOUSE_PARTNER_CLIENT_SECRET_ARN": "arn:aws:secretsmanager:eu-west-1:111122223333:secret:partner",
-		"GATEHOUSE_ADMIN_GROUP":               "administrators",
+		refresh.EnvUserPoolID:            "eu-west-1_AbCdEf123",
+		refresh.EnvClientIDs:             "client1",
+		refresh.EnvTable:                 "gatehouse",
+		refresh.EnvKMSKeyID:              "alias/gatehouse",
+		refresh.EnvPartnerClientID:       "partner1",
+		refresh.EnvPartnerClientSecretID: "arn:aws:secretsmanager:eu-west-1:111122223333:secret:partner",
+		refresh.EnvAdminGroup:            "administrators",
 	},
 }
 
@@ -259,6 +259,9 @@ func deriveLookups(partitionKey string) (Lookups, error) {
 	for i := range dir.NumMethod() {
 		name := dir.Method(i).Name
 		m := sv.MethodByName(name)
+		if !m.IsValid() {
+			return Lookups{}, fmt.Errorf("infrafacts: *mapping.Store has no method %s of authorizer.Directory", name)
+		}
 		mt := m.Type()
 		if mt.NumIn() != 2 || mt.In(1).Kind() != reflect.String {
 			return Lookups{}, fmt.Errorf("infrafacts: authorizer.Directory.%s does not take (ctx, string): extend the probe", name)
