@@ -8,6 +8,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { AUTHORIZER_LEADING_KEYS, GATEHOUSE_FACTS, checkEnvironment } from './facts';
 
 /**
  * One route rule of the authorizer (authorizer.ParseRules): every rule whose
@@ -79,7 +80,10 @@ export interface GatehouseAuthorizerProps {
   readonly logRetention?: logs.RetentionDays;
   /** Key encrypting the function's log group. @default CloudWatch's own encryption */
   readonly logKey?: kms.IKey;
-  /** More environment variables (GATEHOUSE_TOKEN_USES, ...). */
+  /**
+   * More environment variables (GATEHOUSE_TOKEN_USES, ...). A GATEHOUSE_*
+   * name the authorizer does not read fails synthesis.
+   */
   readonly environment?: Record<string, string>;
   /**
    * An API the authorizer is created on directly (a CfnAuthorizer), for
@@ -137,13 +141,14 @@ export class GatehouseAuthorizer extends Construct {
     this.logGroup.grantWrite(this.role);
 
     // The authorizer only looks people and clients up: GetItem on the
-    // USERNAME# and CLIENT# items, nothing else in the table.
+    // USERNAME# and CLIENT# items, nothing else in the table. Actions and
+    // prefixes are what the Go lookups do (gatehouse-facts.json).
     this.role.addToPrincipalPolicy(new iam.PolicyStatement({
       sid: 'MappingLookups',
-      actions: ['dynamodb:GetItem'],
+      actions: GATEHOUSE_FACTS.authorizer.dynamoDBActions,
       resources: [props.table.tableArn],
       conditions: {
-        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['USERNAME#*', 'CLIENT#*'] },
+        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': AUTHORIZER_LEADING_KEYS },
       },
     }));
     const tableKey = props.tableKey ?? props.table.encryptionKey;
@@ -161,6 +166,7 @@ export class GatehouseAuthorizer extends Construct {
       ...(props.mappingCacheTtl ? { GATEHOUSE_MAPPING_CACHE_TTL: `${props.mappingCacheTtl.toSeconds()}s` } : {}),
       ...props.environment,
     };
+    checkEnvironment('authorizer', environment);
 
     this.function = new lambda.Function(this, 'Function', {
       description: 'Gatehouse authorizer: Cognito token to one internal user id',

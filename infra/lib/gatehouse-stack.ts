@@ -17,14 +17,15 @@ import { Construct, IConstruct } from 'constructs';
 import {
   DEFAULT_ASSET_DIR, GatehouseAuthorizer, RouteRule, tableReadKeyStatement,
 } from './authorizer-construct';
+import { GATEHOUSE_FACTS } from './facts';
 import { GatehouseSettings, settingsFromContext } from './settings';
 
-/** The mapping table's key attributes (mapping/doc.go): string PK and SK. */
-export const TABLE_PARTITION_KEY = 'PK';
-export const TABLE_SORT_KEY = 'SK';
+/** The mapping table's key attributes (mapping.CreateTable): string PK and SK. */
+export const TABLE_PARTITION_KEY = GATEHOUSE_FACTS.table.partitionKey;
+export const TABLE_SORT_KEY = GATEHOUSE_FACTS.table.sortKey;
 
 /** mapping.PurposePartnerRefreshToken: the only secret sealed with the key. */
-export const SEAL_PURPOSE_PARTNER_REFRESH_TOKEN = 'partner-refresh-token';
+export const SEAL_PURPOSE_PARTNER_REFRESH_TOKEN = GATEHOUSE_FACTS.seal.partnerRefreshTokenPurpose;
 
 export interface GatehouseStackProps extends StackProps {
   /** @default read from context (settingsFromContext) */
@@ -344,19 +345,21 @@ export class GatehouseStack extends Stack {
   /**
    * Sealing (mapping/seal.go): GenerateDataKey and Decrypt, only with the
    * encryption context the store binds — this table, the partner purpose.
+   * Actions and context keys are what the Go sealer sends (gatehouse-facts.json).
    */
   private grantSeal(fn: lambda.Function): void {
+    const seal = GATEHOUSE_FACTS.seal;
     fn.addToRolePolicy(new iam.PolicyStatement({
       sid: 'SealPartnerTokens',
-      actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+      actions: seal.kmsActions,
       resources: [this.key.keyArn],
       conditions: {
         StringEquals: {
-          'kms:EncryptionContext:gatehouse:table': this.table.tableName,
-          'kms:EncryptionContext:gatehouse:purpose': SEAL_PURPOSE_PARTNER_REFRESH_TOKEN,
+          [`kms:EncryptionContext:${seal.tableContextKey}`]: this.table.tableName,
+          [`kms:EncryptionContext:${seal.purposeContextKey}`]: SEAL_PURPOSE_PARTNER_REFRESH_TOKEN,
         },
         'ForAllValues:StringEquals': {
-          'kms:EncryptionContextKeys': ['gatehouse:table', 'gatehouse:record', 'gatehouse:purpose'],
+          'kms:EncryptionContextKeys': seal.encryptionContextKeys,
         },
       },
     }));

@@ -6,6 +6,7 @@ import * as vm from 'node:vm';
 import { Validations } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { BEARER_JWT_PATTERN } from '../lib/authorizer-construct';
+import { GATEHOUSE_FACTS as facts } from '../lib/facts';
 import { SAMPLE_BACKEND_SOURCE } from '../lib/gatehouse-stack';
 import {
   Synthesized, actions, identityStatements, logicalId, only, resources, resourcesOf, statementsOfRole, synthesize,
@@ -151,24 +152,31 @@ describe('IAM least privilege', () => {
       if (k.length === 0) continue;
       assert.deepEqual(resources(s), [getAtt(key)], policy);
       const viaDynamoDB = s.Condition?.StringEquals?.['kms:ViaService'];
-      const sealing = s.Condition?.StringEquals?.['kms:EncryptionContext:gatehouse:purpose'];
+      const sealing = s.Condition?.StringEquals?.[`kms:EncryptionContext:${facts.seal.purposeContextKey}`];
       assert.ok(viaDynamoDB || sealing, `${policy}: unconditioned KMS statement`);
       if (viaDynamoDB) assert.deepEqual(k.sort(), ['kms:Decrypt', 'kms:DescribeKey']);
       if (sealing) {
-        assert.equal(sealing, 'partner-refresh-token');
-        assert.deepEqual(k.sort(), ['kms:Decrypt', 'kms:GenerateDataKey']);
+        // What the Go sealer sends (internal/infrafacts), not a copy.
+        assert.equal(sealing, facts.seal.partnerRefreshTokenPurpose);
+        assert.deepEqual(k.sort(), [...facts.seal.kmsActions].sort());
+        assert.deepEqual(s.Condition?.['ForAllValues:StringEquals'], { 'kms:EncryptionContextKeys': facts.seal.encryptionContextKeys });
       }
     }
   });
 
-  test('the authorizer may only GetItem the USERNAME# and CLIENT# items, and never use the key directly', () => {
+  test('the authorizer may only do what its Go lookups do (GetItem on the USERNAME# and CLIENT# items), and never use the key directly', () => {
     const st = statementsOfRole(syn.template, 'AuthorizerRole');
     const ddb = st.filter((s) => actions(s).some((a) => a.startsWith('dynamodb:')));
     assert.equal(ddb.length, 1);
-    assert.deepEqual(actions(ddb[0]), ['dynamodb:GetItem']);
-    assert.deepEqual(ddb[0].Condition, { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['USERNAME#*', 'CLIENT#*'] } });
+    // internal/infrafacts observes the lookups of authorizer.Directory on a
+    // mapping.Store: their actions and partition-key prefixes.
+    assert.deepEqual(actions(ddb[0]).sort(), facts.authorizer.dynamoDBActions);
+    const patterns = facts.authorizer.leadingKeyPrefixes.map((p) => `${p}*`);
+    assert.deepEqual([...(ddb[0].Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'] as string[])].sort(), patterns);
+    assert.deepEqual(Object.keys(ddb[0].Condition!), ['ForAllValues:StringLike']);
+    assert.deepEqual(Object.keys(ddb[0].Condition!['ForAllValues:StringLike']), ['dynamodb:LeadingKeys']);
     const all = st.flatMap(actions).sort();
-    assert.deepEqual(all, ['dynamodb:GetItem', 'kms:Decrypt', 'kms:DescribeKey', 'logs:CreateLogStream', 'logs:PutLogEvents']);
+    assert.deepEqual(all, [...facts.authorizer.dynamoDBActions, 'kms:Decrypt', 'kms:DescribeKey', 'logs:CreateLogStream', 'logs:PutLogEvents'].sort());
   });
 
   test('only the refresh function seals, and only with the table and purpose in the encryption context', () => {
@@ -177,7 +185,7 @@ describe('IAM least privilege', () => {
     }
     const seal = statementsOfRole(syn.template, 'RefreshRole').filter((s) => actions(s).includes('kms:GenerateDataKey'));
     assert.equal(seal.length, 1);
-    assert.deepEqual(seal[0].Condition?.StringEquals?.['kms:EncryptionContext:gatehouse:table'],
+    assert.deepEqual(seal[0].Condition?.StringEquals?.[`kms:EncryptionContext:${facts.seal.tableContextKey}`],
       { Ref: logicalId(syn.template, 'AWS::DynamoDB::Table', 'MappingTable') });
   });
 
@@ -260,11 +268,12 @@ describe('encryption', () => {
 });
 
 describe('the table, exactly as mapping needs it', () => {
-  test('string PK and SK, on demand, no index, no TTL, no stream', () => {
+  test('string PK and SK (as mapping.CreateTable makes it), on demand, no index, no TTL, no stream', () => {
     const { r } = only(syn.template, 'AWS::DynamoDB::Table');
     const p = r.Properties;
-    assert.deepEqual(p.KeySchema, [{ AttributeName: 'PK', KeyType: 'HASH' }, { AttributeName: 'SK', KeyType: 'RANGE' }]);
-    assert.deepEqual(p.AttributeDefinitions, [{ AttributeName: 'PK', AttributeType: 'S' }, { AttributeName: 'SK', AttributeType: 'S' }]);
+    const { partitionKey: pk, sortKey: sk } = facts.table;
+    assert.deepEqual(p.KeySchema, [{ AttributeName: pk, KeyType: 'HASH' }, { AttributeName: sk, KeyType: 'RANGE' }]);
+    assert.deepEqual(p.AttributeDefinitions, [{ AttributeName: pk, AttributeType: 'S' }, { AttributeName: sk, AttributeType: 'S' }]);
     assert.equal(p.BillingMode, 'PAY_PER_REQUEST');
     for (const absent of ['GlobalSecondaryIndexes', 'LocalSecondaryIndexes', 'TimeToLiveSpecification', 'StreamSpecification', 'TableName']) {
       assert.equal(p[absent], undefined, absent);
