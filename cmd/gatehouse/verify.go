@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -173,6 +174,18 @@ func runVerify(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	if err := r.Err(); err != nil {
 		fmt.Fprintf(stderr, "gatehouse verify: %v\n(each variable is the default of a flag: gatehouse verify -h)\n", err)
 		return 2
+	}
+	// Say which settings came from the environment (names only), so that
+	// a variable left set in the shell is no surprise.
+	var fromEnv []string
+	for _, v := range verifyFlagVars {
+		if _, ok := given[v]; !ok && os.Getenv(v) != "" {
+			fromEnv = append(fromEnv, v)
+		}
+	}
+	if len(fromEnv) > 0 {
+		slices.Sort(fromEnv)
+		fmt.Fprintln(stderr, "gatehouse verify: from the environment:", strings.Join(fromEnv, ", "))
 	}
 	pc := &vc.Pools[0]
 	pc.Groups, pc.Scopes = groups, scopes

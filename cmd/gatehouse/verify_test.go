@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -194,6 +195,11 @@ func TestVerifyCommandEnvironment(t *testing.T) {
 					t.Errorf("stderr %q does not say %q", stderr.String(), tt.wantErr)
 				}
 				return
+			}
+			// stderr names what came from the environment, not what a flag set.
+			if !strings.Contains(stderr.String(), "from the environment: ") || !strings.Contains(stderr.String(), envconfig.UserPoolID) ||
+				(slices.Contains(tt.args, "--client-id") && strings.Contains(stderr.String(), envconfig.ClientIDs)) {
+				t.Errorf("stderr %q", stderr.String())
 			}
 			var r verifyResult
 			if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
