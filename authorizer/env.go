@@ -35,7 +35,7 @@ const (
 	EnvTable             = envconfig.Table
 	EnvRoutes            = "GATEHOUSE_ROUTES"
 	EnvRoutesFile        = "GATEHOUSE_ROUTES_FILE"
-	EnvTokenCacheSize    = "GATEHOUSE_TOKEN_CACHE_SIZE"
+	EnvTokenCacheSize    = envconfig.TokenCacheSize
 	EnvMappingCacheSize  = "GATEHOUSE_MAPPING_CACHE_SIZE"
 	EnvMappingCacheTTL   = "GATEHOUSE_MAPPING_CACHE_TTL"
 	EnvMappingTimeout    = envconfig.MappingTimeout
@@ -46,19 +46,28 @@ const (
 
 // DefaultTokenCacheSize is the verified-token cache size when
 // GATEHOUSE_TOKEN_CACHE_SIZE is unset.
-const DefaultTokenCacheSize = 10000
+const DefaultTokenCacheSize = envconfig.DefaultTokenCacheSize
+
+// verifierSpec is what the authorizer verifies: people's and programs'
+// tokens of one pool, with a token cache. People create API clients at run
+// time, so no list can name them: a client-credentials token of any app
+// client of the pool gets as far as the mapping, and the mapping
+// (ClientByID) is what admits or refuses it.
+var verifierSpec = envconfig.VerifierSpec{
+	Pools:      []envconfig.PoolSpec{{AnyClientForClientCredentials: true}},
+	TokenCache: true,
+}
 
 // EnvConfig is the authorizer's configuration as read from the
 // environment. ConfigFromEnv fills every field but Logger, Metrics and
 // HTTPClient, which the caller sets before Build (they are not
 // configuration but wiring).
 type EnvConfig struct {
-	Pool jwtverify.PoolConfig
-	// JWKSFetchTimeout bounds one JWKS fetch; 0 means jwtverify's default.
-	JWKSFetchTimeout time.Duration
-	TokenCacheSize   int
-	Table            string
-	Rules            []Rule
+	// Verifier holds the pool, the JWKS fetch bound and the token cache
+	// size.
+	Verifier envconfig.Verifier
+	Table    string
+	Rules    []Rule
 	// RulesSource says where the rules came from, for the start-up log.
 	RulesSource      string
 	MappingCacheSize int
@@ -86,12 +95,7 @@ type EnvConfig struct {
 func ConfigFromEnv(getenv func(string) string) (EnvConfig, error) {
 	e := EnvConfig{}
 	r := envconfig.NewReader(getenv)
-	e.Pool = r.Pool()
-	// People create API clients at run time, so no list can name them: a
-	// client-credentials token of any app client of the pool gets as far as
-	// the mapping, and the mapping (ClientByID) is what admits or refuses it.
-	e.Pool.AnyClientForClientCredentials = true
-	e.JWKSFetchTimeout = r.JWKSFetchTimeout()
+	e.Verifier = r.Verifier(verifierSpec)
 
 	e.Table = r.Required(EnvTable, "the DynamoDB mapping table")
 	routes, routesFile := getenv(EnvRoutes), r.String(EnvRoutesFile)
@@ -119,7 +123,6 @@ func ConfigFromEnv(getenv func(string) string) (EnvConfig, error) {
 		e.RulesSource = "none: every authenticated caller may use every route"
 	}
 
-	e.TokenCacheSize = r.Int(EnvTokenCacheSize, DefaultTokenCacheSize)
 	e.MappingCacheSize = r.Int(EnvMappingCacheSize, 0)
 	e.MappingCacheTTL = r.Duration(EnvMappingCacheTTL, 0)
 	e.MappingTimeout = r.Duration(EnvMappingTimeout, 0)
@@ -166,13 +169,7 @@ func (e EnvConfig) Build(ctx context.Context) (*Authorizer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("authorizer: %s: %w", EnvTable, err)
 	}
-	v, err := jwtverify.New(ctx, jwtverify.Config{
-		Pools:            []jwtverify.PoolConfig{e.Pool},
-		TokenCacheSize:   e.TokenCacheSize,
-		HTTPClient:       e.HTTPClient,
-		JWKSFetchTimeout: e.JWKSFetchTimeout,
-		Logger:           logger,
-	})
+	v, err := jwtverify.New(ctx, e.Verifier.Config(e.HTTPClient, logger))
 	if err != nil {
 		return nil, fmt.Errorf("authorizer: %s and related variables: %w", EnvUserPoolID, err)
 	}
@@ -195,8 +192,8 @@ func (e EnvConfig) Build(ctx context.Context) (*Authorizer, error) {
 	if err := a.Hydrate(hctx); err != nil {
 		logger.WarnContext(ctx, "authorizer start: signing keys not loaded yet", "error", err.Error())
 	}
-	logger.InfoContext(ctx, "authorizer start", "user_pool", e.Pool.UserPoolID, "table", e.Table,
-		"rules", len(e.Rules), "rules_source", e.RulesSource, "token_cache", e.TokenCacheSize,
+	logger.InfoContext(ctx, "authorizer start", "user_pool", e.Verifier.First().UserPoolID, "table", e.Table,
+		"rules", len(e.Rules), "rules_source", e.RulesSource, "token_cache", e.Verifier.TokenCacheSize,
 		"http_api_response", string(e.HTTPAPIResponse))
 	return a, nil
 }

@@ -30,8 +30,10 @@ func TestConfigFromEnv(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e.Pool.UserPoolID != "eu-west-1_AbCdEf123" || strings.Join(e.Pool.ClientIDs, ",") != "web-client,m2m-client" ||
-		len(e.Pool.TokenUses) != 2 || e.Table != "gatehouse" || e.TokenCacheSize != DefaultTokenCacheSize ||
+	pool := e.Verifier.First()
+	if pool.UserPoolID != "eu-west-1_AbCdEf123" || strings.Join(pool.ClientIDs, ",") != "web-client,m2m-client" ||
+		len(pool.TokenUses) != 2 || !pool.AnyClientForClientCredentials || len(e.Verifier.Pools) != 1 ||
+		e.Table != "gatehouse" || e.Verifier.TokenCacheSize != DefaultTokenCacheSize ||
 		!e.MetricsEnabled || e.HTTPAPIResponse != HTTPAPISimple || e.ResponseBudget != DefaultResponseBudget || len(e.Rules) != 0 {
 		t.Fatalf("defaults: %+v", e)
 	}

@@ -1,6 +1,7 @@
 package forwardauth
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -152,13 +153,7 @@ func New(cfg Config) (*Handler, error) {
 	return h, nil
 }
 
-func or[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
-}
+func or[T comparable](v, def T) T { return cmp.Or(v, def) }
 
 // ParseUpstream parses a proxy-mode upstream: an absolute http or https URL
 // without user info, query or fragment.

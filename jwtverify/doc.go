@@ -50,8 +50,10 @@
 //     PoolConfig.Issuer when set. An unknown issuer causes no key lookup.
 //  6. Key: "kid" is looked up in that pool's KeySet only; no other key is
 //     tried. The header "alg" must equal the JWK's "alg" when it has one,
-//     and always fit the key type (RS*/PS* RSA of at least 2048 bits, ES256/
-//     ES384/ES512 ECDSA on P-256/P-384/P-521, EdDSA Ed25519).
+//     and always fit the key type (RS*/PS* RSA of 2048 to 8192 bits with an
+//     odd exponent, ES256/ES384/ES512 ECDSA on P-256/P-384/P-521, EdDSA
+//     Ed25519). One table decides this for Verify, Key.CheckAlgorithm and
+//     the JWKS loader, which skips a key no supported alg could verify.
 //  7. Signature.
 //  8. Time: "exp" (required) and "nbf" against Config.Now, allowing the
 //     pool's Grace. Absurd NumericDates neither overflow nor panic: a

@@ -1,6 +1,7 @@
 package jwtverify
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -15,86 +16,10 @@ import (
 	"time"
 )
 
-// RemoteKeySetOptions tune a RemoteKeySet. The zero value gives the documented
-// defaults.
-type RemoteKeySetOptions struct {
-	// HTTPClient fetches the JWKS. Default: a client of the key set's own with
-	// a 2s dial and TLS-handshake timeout and FetchTimeout as its total
-	// timeout, whose idle connections are closed when the key set stops.
-	// Redirects are never followed, whatever the client's CheckRedirect
-	// says: a redirect is a failed fetch.
-	HTTPClient *http.Client
-
-	// FetchTimeout bounds one fetch (connecting, headers and body), on top of
-	// HTTPClient's own timeouts. Default: 2s, well under a typical decision
-	// timeout (5s in gatehouse serve), so a hanging endpoint fails a request
-	// as keys_unavailable rather than as a timeout.
-	FetchTimeout time.Duration
-
-	// FailurePenalty is how long after a failed fetch an unknown kid is
-	// answered at once with ErrKeysUnavailable, without fetching or waiting
-	// for a fetch under way: while the endpoint is known to be failing, no
-	// request waits FetchTimeout again. Known kids keep being served from
-	// the last good keys; Hydrate and the background refresh still fetch.
-	// Default: 10s. A negative value disables the penalty.
-	FailurePenalty time.Duration
-
-	// RefreshInterval is how often the JWKS is fetched again in the
-	// background, so that removed keys stop being served. Default: 1h. A
-	// negative value disables the background refresh (keys then change only
-	// through Hydrate and unknown-kid refetches).
-	RefreshInterval time.Duration
-
-	// MissPenalty is how long a kid stays unknown after an unknown-kid refetch
-	// did not find it: meanwhile Key fails fast with ErrKeyNotFound for that
-	// kid without touching the network. Default: 10s. A negative value
-	// disables the penalty.
-	MissPenalty time.Duration
-
-	// MinRefetchInterval is the least time between two fetches caused by
-	// unknown kids, whatever the kids, so a stream of made-up kids cannot turn
-	// into a stream of fetches. A miss inside this interval gets
-	// ErrKeyNotFound (or ErrKeysUnavailable if the last fetch failed) at once.
-	// The first successful load of an empty set, Hydrate and the background
-	// refresh neither start the interval nor are limited by it. Default: 1s.
-	// A negative value disables the limit.
-	MinRefetchInterval time.Duration
-
-	// MaxResponseSize is the largest JWKS body, in bytes, after any transfer
-	// decompression; a larger one is a failed fetch. Default: 1 MiB.
-	MaxResponseSize int64
-
-	// Now returns the current time for the miss penalty and the refetch
-	// limit. Default: time.Now.
-	Now func() time.Time
-
-	// ErrorHandler receives every failed fetch (wrapping ErrKeysUnavailable)
-	// and every fetched JWKS that had keys skipped as malformed (wrapping
-	// ErrInvalidKey), also when no caller is waiting, as with the background
-	// refresh. The errors never contain key material. It is not called once
-	// the key set has stopped. It must not block for long. Default: a
-	// warning through Logger.
-	ErrorHandler func(ctx context.Context, err error)
-
-	// Logger receives the default ErrorHandler's warnings. Default:
-	// slog.Default(); services pass their own so every line has their form.
-	Logger *slog.Logger
-}
-
-// The defaults of RemoteKeySetOptions.
-const (
-	remoteDefaultConnectTimeout     = 2 * time.Second
-	remoteDefaultFetchTimeout       = 2 * time.Second
-	remoteDefaultFailurePenalty     = 10 * time.Second
-	remoteDefaultRefreshInterval    = time.Hour
-	remoteDefaultMissPenalty        = 10 * time.Second
-	remoteDefaultMinRefetchInterval = time.Second
-	remoteDefaultMaxResponseSize    = 1 << 20
-	// remoteMaxPenalties bounds the table of penalised kids; when it is full
-	// of live entries, further kids go unpenalised (MinRefetchInterval still
-	// limits the fetches they can cause).
-	remoteMaxPenalties = 4096
-)
+// remoteMaxPenalties bounds the table of penalised kids; when it is full of
+// live entries, further kids go unpenalised (MinRefetchInterval still limits
+// the fetches they can cause).
+const remoteMaxPenalties = 4096
 
 // RemoteKeySet is a KeySet fetched from a JWKS URL, kept in memory and
 // refreshed: in the background every RefreshInterval, and on demand when a
@@ -172,11 +97,11 @@ func NewRemoteKeySet(ctx context.Context, url string, opts RemoteKeySetOptions) 
 		url:          url,
 		name:         name,
 		ctx:          ctx,
-		fetchTimeout: remoteOr(opts.FetchTimeout, remoteDefaultFetchTimeout),
-		failPenalty:  remoteOr(opts.FailurePenalty, remoteDefaultFailurePenalty),
-		missPenalty:  remoteOr(opts.MissPenalty, remoteDefaultMissPenalty),
-		minRefetch:   remoteOr(opts.MinRefetchInterval, remoteDefaultMinRefetchInterval),
-		maxSize:      remoteOr(opts.MaxResponseSize, remoteDefaultMaxResponseSize),
+		fetchTimeout: cmp.Or(opts.FetchTimeout, remoteDefaultFetchTimeout),
+		failPenalty:  cmp.Or(opts.FailurePenalty, remoteDefaultFailurePenalty),
+		missPenalty:  cmp.Or(opts.MissPenalty, remoteDefaultMissPenalty),
+		minRefetch:   cmp.Or(opts.MinRefetchInterval, remoteDefaultMinRefetchInterval),
+		maxSize:      cmp.Or(opts.MaxResponseSize, remoteDefaultMaxResponseSize),
 		now:          opts.Now,
 		onError:      opts.ErrorHandler,
 	}
@@ -205,7 +130,7 @@ func NewRemoteKeySet(ctx context.Context, url string, opts RemoteKeySetOptions) 
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	r.client = &client
 
-	if every := remoteOr(opts.RefreshInterval, remoteDefaultRefreshInterval); every > 0 {
+	if every := cmp.Or(opts.RefreshInterval, remoteDefaultRefreshInterval); every > 0 {
 		go r.refreshLoop(every)
 	}
 	return r, nil
@@ -511,12 +436,4 @@ func remoteDefaultTransport(timeout time.Duration) *http.Transport {
 
 func remoteNotFound(kid string) error {
 	return fmt.Errorf("%w: kid %q", ErrKeyNotFound, jwksQuoteKID(kid))
-}
-
-// remoteOr returns v, or def when v is zero.
-func remoteOr[T int64 | time.Duration](v, def T) T {
-	if v == 0 {
-		return def
-	}
-	return v
 }

@@ -1,3 +1,8 @@
+// Over 500 lines on purpose: one subject, RemoteKeySet's behaviour (fetch
+// failures, context, rotation, skipped keys, penalties, refetch limit, single
+// flight, background refresh, stop), every test on the one in-process JWKS
+// server and clock fixture at the top.
+
 package jwtverify
 
 import (

@@ -13,9 +13,12 @@ import (
 	"slices"
 )
 
-// minRSABits is the smallest RSA modulus accepted. Cognito uses 2048-bit
-// keys; anything smaller is refused as ErrInvalidKey.
-const minRSABits = 2048
+// RSA moduli are bounded: below 2048 bits a key is too weak (Cognito uses
+// 2048), above 8192 it only makes verification expensive.
+const (
+	minRSABits = 2048
+	maxRSABits = 8192
+)
 
 type keyKind int
 
@@ -36,7 +39,9 @@ type algorithm struct {
 
 // algorithms are the only "alg" values a Config may list: asymmetric
 // signatures. "none" and the HMAC family are deliberately absent, so they can
-// never be configured or accepted.
+// never be configured or accepted. It is the one table of key/alg agreement:
+// Verify, Key.CheckAlgorithm and the JWKS loader (jwkFits) all derive from
+// it, so a key the loader keeps can always verify a token of its alg.
 var algorithms = map[string]*algorithm{
 	"RS256": {name: "RS256", kind: kindRSAPKCS1, hash: crypto.SHA256},
 	"RS384": {name: "RS384", kind: kindRSAPKCS1, hash: crypto.SHA384},
@@ -60,33 +65,100 @@ func SupportedAlgorithms() []string {
 	return names
 }
 
-// checkKey reports, as an error wrapping ErrInvalidKey, whether pub is the kind
-// of key alg signs with.
-func (a *algorithm) checkKey(pub crypto.PublicKey) error {
-	switch a.kind {
-	case kindRSAPKCS1, kindRSAPSS:
-		k, ok := pub.(*rsa.PublicKey)
-		if !ok || k == nil || k.N == nil {
-			return fmt.Errorf("%w: algorithm needs an RSA key", ErrInvalidKey)
+// CheckAlgorithm reports whether a token whose header "alg" is alg may be
+// verified with k, by the rules Verify applies: alg is one of
+// SupportedAlgorithms (never "none" or HMAC) and equals k.Algorithm when the
+// JWK states one (else the error wraps ErrAlgorithmNotAllowed), and k.Public
+// is the kind and size of key alg signs with (else ErrInvalidKey). Adapters
+// that verify signatures with another library (jwtverify/jwtv5) call it
+// before handing the key over.
+func (k Key) CheckAlgorithm(alg string) error {
+	a, ok := algorithms[alg]
+	if !ok {
+		return fmt.Errorf("%w: header alg is not a supported asymmetric algorithm", ErrAlgorithmNotAllowed)
+	}
+	if k.Algorithm != "" && k.Algorithm != alg {
+		return fmt.Errorf("%w: header alg differs from the key's alg", ErrAlgorithmNotAllowed)
+	}
+	if k.Public == nil {
+		return fmt.Errorf("%w: key set returned an empty key", ErrInvalidKey)
+	}
+	return a.checkKey(k.Public)
+}
+
+// jwkFits reports, as an error wrapping ErrInvalidKey, whether a JWK with
+// "alg" alg (possibly empty) and public key pub could verify a token: a
+// stated alg must be in algorithms and fit pub; without one, some algorithm
+// must fit pub. An encryption "alg" on a key without "use" thus makes it
+// unusable for signatures.
+func jwkFits(alg string, pub crypto.PublicKey) error {
+	if alg != "" {
+		a, ok := algorithms[alg]
+		if !ok {
+			return fmt.Errorf("%w: alg %q is not a supported signature algorithm", ErrInvalidKey, alg)
 		}
-		if k.N.BitLen() < minRSABits {
-			return fmt.Errorf("%w: RSA key shorter than %d bits", ErrInvalidKey, minRSABits)
-		}
-	case kindECDSA:
-		k, ok := pub.(*ecdsa.PublicKey)
-		if !ok || k == nil || k.Curve == nil {
-			return fmt.Errorf("%w: algorithm needs an ECDSA key", ErrInvalidKey)
-		}
-		if k.Curve != a.curve {
-			return fmt.Errorf("%w: ECDSA key is on the wrong curve for the algorithm", ErrInvalidKey)
-		}
-	case kindEd25519:
-		k, ok := pub.(ed25519.PublicKey)
-		if !ok || len(k) != ed25519.PublicKeySize {
-			return fmt.Errorf("%w: algorithm needs an Ed25519 key", ErrInvalidKey)
+		return a.checkKey(pub)
+	}
+	if err := checkPublic(pub); err != nil {
+		return err
+	}
+	for _, a := range algorithms {
+		if a.checkKey(pub) == nil {
+			return nil
 		}
 	}
+	return fmt.Errorf("%w: no supported algorithm signs with this key (ECDSA curve?)", ErrInvalidKey)
+}
+
+// checkPublic reports, as an error wrapping ErrInvalidKey, whether pub is a
+// sound key of a kind some algorithm uses: RSA of minRSABits..maxRSABits
+// with an odd exponent of at least 3, ECDSA with a curve, Ed25519 of the
+// right size.
+func checkPublic(pub crypto.PublicKey) error {
+	switch k := pub.(type) {
+	case *rsa.PublicKey:
+		if k == nil || k.N == nil {
+			return fmt.Errorf("%w: empty RSA key", ErrInvalidKey)
+		}
+		if bits := k.N.BitLen(); bits < minRSABits || bits > maxRSABits {
+			return fmt.Errorf("%w: RSA modulus of %d bits outside %d..%d", ErrInvalidKey, bits, minRSABits, maxRSABits)
+		}
+		if k.E < 3 || k.E%2 == 0 {
+			return fmt.Errorf("%w: RSA exponent is not an odd number of at least 3", ErrInvalidKey)
+		}
+	case *ecdsa.PublicKey:
+		if k == nil || k.Curve == nil {
+			return fmt.Errorf("%w: empty ECDSA key", ErrInvalidKey)
+		}
+	case ed25519.PublicKey:
+		if len(k) != ed25519.PublicKeySize {
+			return fmt.Errorf("%w: Ed25519 key of %d bytes", ErrInvalidKey, len(k))
+		}
+	default:
+		return fmt.Errorf("%w: key type %T cannot verify signatures", ErrInvalidKey, pub)
+	}
 	return nil
+}
+
+// checkKey reports, as an error wrapping ErrInvalidKey, whether pub is a
+// sound key (checkPublic) of the kind alg signs with.
+func (a *algorithm) checkKey(pub crypto.PublicKey) error {
+	var fits bool
+	switch k := pub.(type) {
+	case *rsa.PublicKey:
+		fits = a.kind == kindRSAPKCS1 || a.kind == kindRSAPSS
+	case *ecdsa.PublicKey:
+		fits = a.kind == kindECDSA
+		if fits && k != nil && k.Curve != a.curve {
+			return fmt.Errorf("%w: ECDSA key is on the wrong curve for the algorithm", ErrInvalidKey)
+		}
+	case ed25519.PublicKey:
+		fits = a.kind == kindEd25519
+	}
+	if !fits {
+		return fmt.Errorf("%w: algorithm %s needs another kind of key than %T", ErrInvalidKey, a.name, pub)
+	}
+	return checkPublic(pub)
 }
 
 // verify checks sig over input with pub, which checkKey accepted.

@@ -45,6 +45,15 @@ const (
 	EnvMaxBodyBytes           = "GATEHOUSE_MAX_BODY_BYTES"
 )
 
+// verifierSpec is what the portal verifies: people's tokens of one pool,
+// from the named web clients only. A program's client-credentials token of
+// any app client gets as far as the portal, which refuses it with a clear
+// 403 rather than a bare 401.
+var verifierSpec = envconfig.VerifierSpec{Pools: []envconfig.PoolSpec{{
+	SkipClientIDCheckRefused:      "not supported by the portal: list the web app clients in " + EnvClientIDs,
+	AnyClientForClientCredentials: true,
+}}}
+
 const (
 	hydrateTimeout             = 3 * time.Second
 	minBodyBytes, maxBodyBytes = 1 << 10, 1 << 20
@@ -54,19 +63,18 @@ const (
 // ConfigFromEnv fills every field but Logger and HTTPClient (wiring, not
 // configuration), which the caller sets before Build.
 type EnvConfig struct {
-	// Pool is what people's tokens are verified against.
-	Pool jwtverify.PoolConfig
-	// JWKSFetchTimeout bounds one JWKS fetch; 0 means jwtverify's default.
-	JWKSFetchTimeout time.Duration
+	// Verifier holds the pool people's tokens are verified against and the
+	// JWKS fetch bound.
+	Verifier envconfig.Verifier
 	// Table and MappingTimeout configure the mapping store.
 	Table          string
 	MappingTimeout time.Duration
 	// SignInClientID enables /auth/*; "" leaves them off (404).
 	SignInClientID string
-	// SignInClientSecret is the secret itself, or "" with
+	// SignInClientSecret is the secret itself, or empty with
 	// SignInClientSecretARN naming a Secrets Manager secret holding it, or
-	// both "" for a client without a secret.
-	SignInClientSecret    string
+	// both empty for a client without a secret. It never prints.
+	SignInClientSecret    clientsecret.Secret
 	SignInClientSecretARN string
 	// Portal holds the rest; its Verifier, Cognito, Directory, Auth and
 	// Logger are set by Build.
@@ -80,7 +88,7 @@ type EnvConfig struct {
 
 // String never shows the client secret.
 func (e EnvConfig) String() string {
-	return fmt.Sprintf("portal{pool=%s table=%s group=%s signin_client=%s}", e.Pool.UserPoolID, e.Table, e.Portal.ClientsGroup, e.SignInClientID)
+	return fmt.Sprintf("portal{pool=%s table=%s group=%s signin_client=%s}", e.Verifier.First().UserPoolID, e.Table, e.Portal.ClientsGroup, e.SignInClientID)
 }
 
 // ConfigFromEnv reads and validates the configuration (getenv is usually
@@ -91,20 +99,14 @@ func (e EnvConfig) String() string {
 func ConfigFromEnv(getenv func(string) string) (EnvConfig, error) {
 	var e EnvConfig
 	r := envconfig.NewReader(getenv)
-	e.Pool = r.Pool()
-	if e.Pool.SkipClientIDCheck {
-		r.Bad(envconfig.SkipClientIDCheck, "not supported by the portal: list the web app clients in %s", EnvClientIDs)
-	}
-	// A program's client-credentials token then gets as far as the portal,
-	// which refuses it with a clear 403 rather than a bare 401.
-	e.Pool.AnyClientForClientCredentials = true
-	e.JWKSFetchTimeout = r.JWKSFetchTimeout()
+	e.Verifier = r.Verifier(verifierSpec)
+	pool := e.Verifier.First()
 
 	e.Table = r.Required(EnvTable, "the DynamoDB mapping table")
 	e.MappingTimeout = r.Duration(EnvMappingTimeout, 0)
 
 	c := &e.Portal
-	c.UserPoolID = e.Pool.UserPoolID
+	c.UserPoolID = pool.UserPoolID
 	c.ClientsGroup = r.Required(EnvAPIClientsGroup, "the Cognito group whose members may create API clients")
 	c.ClientScopes = strings.FieldsFunc(r.String(EnvAPIClientScopes), func(r rune) bool { return r == ',' || r == ' ' })
 	if len(c.ClientScopes) == 0 {
@@ -120,10 +122,10 @@ func ConfigFromEnv(getenv func(string) string) (EnvConfig, error) {
 	}
 	c.TokenEndpoint = r.Required(EnvTokenEndpoint, "the clients' token URL, https://<domain>/oauth2/token")
 	if c.TokenEndpoint != "" && !strings.HasPrefix(c.TokenEndpoint, "https://") &&
-		!(e.Pool.InsecureHTTP && strings.HasPrefix(c.TokenEndpoint, "http://")) {
+		!(pool.InsecureHTTP && strings.HasPrefix(c.TokenEndpoint, "http://")) {
 		r.Bad(EnvTokenEndpoint, "%q is not an https URL (http needs %s=true, for local development only)", c.TokenEndpoint, EnvInsecureHTTP)
 	}
-	c.InsecureTokenEndpoint = e.Pool.InsecureHTTP
+	c.InsecureTokenEndpoint = pool.InsecureHTTP
 	c.CreateUsers = r.Bool(EnvCreateUsers, true)
 	c.BasePath = r.String(EnvBasePath)
 	if c.BasePath != "" && (!strings.HasPrefix(c.BasePath, "/") || strings.HasSuffix(c.BasePath, "/")) {
@@ -138,12 +140,12 @@ func ConfigFromEnv(getenv func(string) string) (EnvConfig, error) {
 	}
 
 	e.SignInClientID = r.String(EnvSignInClientID)
-	e.SignInClientSecret = getenv(EnvSignInClientSecret) // not trimmed: it is opaque
+	e.SignInClientSecret = clientsecret.New(getenv(EnvSignInClientSecret)) // not trimmed: it is opaque
 	e.SignInClientSecretARN = r.String(EnvSignInClientSecretARN)
 	switch {
-	case e.SignInClientSecret != "" && e.SignInClientSecretARN != "":
+	case !e.SignInClientSecret.IsZero() && e.SignInClientSecretARN != "":
 		r.Bad(EnvSignInClientSecret, "set together with %s: choose one", EnvSignInClientSecretARN)
-	case e.SignInClientID == "" && (e.SignInClientSecret != "" || e.SignInClientSecretARN != ""):
+	case e.SignInClientID == "" && (!e.SignInClientSecret.IsZero() || e.SignInClientSecretARN != ""):
 		r.Bad(EnvSignInClientID, "required when %s or %s is set", EnvSignInClientSecret, EnvSignInClientSecretARN)
 	}
 
@@ -160,10 +162,10 @@ type SecretsManagerAPI = clientsecret.API
 // FetchSignInClientSecret reads the sign-in client's secret from Secrets
 // Manager: the secret string, or its "client_secret" member when it is a
 // JSON object. Errors never carry the value.
-func FetchSignInClientSecret(ctx context.Context, api SecretsManagerAPI, secretID string) (string, error) {
+func FetchSignInClientSecret(ctx context.Context, api SecretsManagerAPI, secretID string) (clientsecret.Secret, error) {
 	v, err := clientsecret.Fetch(ctx, api, secretID)
 	if err != nil {
-		return "", fmt.Errorf("%s: %w", EnvSignInClientSecretARN, err)
+		return clientsecret.Secret{}, fmt.Errorf("%s: %w", EnvSignInClientSecretARN, err)
 	}
 	return v, nil
 }
@@ -183,9 +185,7 @@ func (e EnvConfig) Build(ctx context.Context) (*Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("portal: loading the AWS configuration: %w", err)
 	}
-	v, err := jwtverify.New(ctx, jwtverify.Config{
-		Pools: []jwtverify.PoolConfig{e.Pool}, HTTPClient: e.HTTPClient, JWKSFetchTimeout: e.JWKSFetchTimeout, Logger: logger,
-	})
+	v, err := jwtverify.New(ctx, e.Verifier.Config(e.HTTPClient, logger))
 	if err != nil {
 		return nil, fmt.Errorf("portal: %s and related variables: %w", EnvUserPoolID, err)
 	}
@@ -208,7 +208,7 @@ func (e EnvConfig) Build(ctx context.Context) (*Handler, error) {
 				return nil, fmt.Errorf("portal: %w", err)
 			}
 		}
-		auth, err := cognitoauth.New(cognitoauth.Config{API: idp, UserPoolID: e.Pool.UserPoolID, ClientID: e.SignInClientID, ClientSecret: secret})
+		auth, err := cognitoauth.New(cognitoauth.Config{API: idp, UserPoolID: e.Verifier.First().UserPoolID, ClientID: e.SignInClientID, ClientSecret: secret.Reveal()})
 		if err != nil {
 			return nil, fmt.Errorf("portal: %s: %w", EnvSignInClientID, err)
 		}
@@ -218,7 +218,7 @@ func (e EnvConfig) Build(ctx context.Context) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	logger.InfoContext(ctx, "portal start", "user_pool", e.Pool.UserPoolID, "table", e.Table,
+	logger.InfoContext(ctx, "portal start", "user_pool", e.Verifier.First().UserPoolID, "table", e.Table,
 		"clients_group", cfg.ClientsGroup, "scopes", cfg.ClientScopes, "sign_in", e.SignInClientID != "")
 	return h, nil
 }

@@ -1,6 +1,8 @@
 package portal
 
 import (
+	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -19,9 +21,11 @@ func TestConfigFromEnv(t *testing.T) {
 		check   func(t *testing.T, e EnvConfig)
 	}{
 		{"defaults", nil, "", func(t *testing.T, e EnvConfig) {
-			if len(e.Pool.ClientIDs) != 2 || len(e.Pool.TokenUses) != 2 || len(e.Portal.ClientScopes) != 2 ||
+			pool := e.Verifier.First()
+			if len(pool.ClientIDs) != 2 || len(pool.TokenUses) != 2 || len(e.Portal.ClientScopes) != 2 ||
 				!e.Portal.CreateUsers || e.Portal.MaxClientsPerUser != 0 || e.SignInClientID != "" ||
-				!e.Pool.AnyClientForClientCredentials || e.Pool.SkipClientIDCheck {
+				!pool.AnyClientForClientCredentials || pool.SkipClientIDCheck || len(e.Verifier.Pools) != 1 ||
+				e.Verifier.TokenCacheSize != 0 || !e.SignInClientSecret.IsZero() {
 				t.Fatalf("%+v", e)
 			}
 		}},
@@ -29,11 +33,18 @@ func TestConfigFromEnv(t *testing.T) {
 			EnvSignInClientID: "web1", EnvSignInClientSecret: "s3cret", EnvBasePath: "/portal", EnvMaxBodyBytes: "4096"}, "",
 			func(t *testing.T, e EnvConfig) {
 				if e.Portal.AccessTokenValidity != 30*time.Minute || e.Portal.MaxClientsPerUser != 10 || e.Portal.CreateUsers ||
-					e.SignInClientSecret != "s3cret" || e.Portal.BasePath != "/portal" || e.Portal.MaxBodyBytes != 4096 {
+					e.SignInClientSecret.Reveal() != "s3cret" || e.Portal.BasePath != "/portal" || e.Portal.MaxBodyBytes != 4096 {
 					t.Fatalf("%+v", e)
 				}
-				if strings.Contains(e.String(), "s3cret") {
-					t.Fatal("String shows the secret")
+				// The secret never prints, however the configuration is shown.
+				shown, err := json.Marshal(map[string]any{"secret": e.SignInClientSecret})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, s := range []string{e.String(), fmt.Sprintf("%v %+v %#v %s %q", e, e, e, e.SignInClientSecret, e.SignInClientSecret), string(shown)} {
+					if strings.Contains(s, "s3cret") {
+						t.Fatalf("the secret shows: %s", s)
+					}
 				}
 			}},
 		{"missing", map[string]string{EnvUserPoolID: "", EnvClientIDs: "", EnvTable: "", EnvAPIClientsGroup: "", EnvAPIClientScopes: "", EnvTokenEndpoint: ""},

@@ -44,28 +44,19 @@ const (
 	EnvMappingTimeout        = envconfig.MappingTimeout
 )
 
-// Secret is a string that never prints: fmt, slog and encoding/json show
-// "[redacted]". Reveal returns the value.
-type Secret string
-
-func (Secret) String() string               { return "[redacted]" }
-func (Secret) GoString() string             { return "[redacted]" }
-func (Secret) LogValue() slog.Value         { return slog.StringValue("[redacted]") }
-func (Secret) MarshalJSON() ([]byte, error) { return []byte(`"[redacted]"`), nil }
-
-// Reveal returns the secret itself.
-func (s Secret) Reveal() string { return string(s) }
+// adminVerifier is what the HTTP API verifies: administrators' tokens of
+// the partners' pool, from the named app clients only.
+var adminVerifier = envconfig.VerifierSpec{Pools: []envconfig.PoolSpec{{
+	SkipClientIDCheckRefused: "not supported: list the app clients administrators use in " + EnvClientIDs,
+}}}
 
 // EnvConfig is the service's configuration as read from the environment.
 type EnvConfig struct {
-	// Admin is the verifier setting for administrators' tokens (the
-	// authorizer's GATEHOUSE_* conventions). Unset when read with
-	// ServiceConfigFromEnv.
-	Admin      jwtverify.PoolConfig
+	// Admins is the verifier setting for administrators' tokens (the
+	// authorizer's GATEHOUSE_* conventions) and the JWKS fetch bound. Unset
+	// when read with ServiceConfigFromEnv.
+	Admins     envconfig.Verifier
 	AdminGroup string
-	// JWKSFetchTimeout bounds one JWKS fetch of the administrators' pool;
-	// 0 means jwtverify's default.
-	JWKSFetchTimeout time.Duration
 
 	UserPoolID      string
 	Table           string
@@ -74,7 +65,8 @@ type EnvConfig struct {
 	// PartnerClientSecret is the secret itself (GATEHOUSE_PARTNER_CLIENT_SECRET),
 	// or empty when PartnerClientSecretARN names a Secrets Manager secret
 	// holding it (a plain string, or JSON with a "client_secret" member).
-	PartnerClientSecret    Secret
+	// It never prints.
+	PartnerClientSecret    clientsecret.Secret
 	PartnerClientSecretARN string
 	Rotation               bool
 	MaxBodyBytes           int64
@@ -114,7 +106,7 @@ func fromEnv(getenv func(string) string, admin bool) (EnvConfig, error) {
 	case secret == "" && secretARN == "":
 		r.Bad(EnvPartnerClientSecret, "required (the partner app client's secret), or %s naming a Secrets Manager secret that holds it", EnvPartnerClientSecretID)
 	}
-	e.PartnerClientSecret, e.PartnerClientSecretARN = Secret(secret), secretARN
+	e.PartnerClientSecret, e.PartnerClientSecretARN = clientsecret.New(secret), secretARN
 	e.Rotation = r.Bool(EnvRotation, false)
 	e.MappingTimeout = r.Duration(EnvMappingTimeout, 0)
 	if v := r.String(EnvMaxBodyBytes); v != "" {
@@ -126,12 +118,8 @@ func fromEnv(getenv func(string) string, admin bool) (EnvConfig, error) {
 	}
 
 	if admin {
-		e.Admin = r.Pool()
-		e.JWKSFetchTimeout = r.JWKSFetchTimeout()
-		if e.Admin.SkipClientIDCheck {
-			r.Bad(EnvSkipClientIDCheck, "not supported: list the app clients administrators use in %s", EnvClientIDs)
-		}
-		for _, id := range e.Admin.ClientIDs {
+		e.Admins = r.Verifier(adminVerifier)
+		for _, id := range e.Admins.First().ClientIDs {
 			if id == e.PartnerClientID {
 				r.Bad(EnvClientIDs, "lists the partner app client %s: administrators must use another client", EnvPartnerClientID)
 			}
@@ -152,12 +140,12 @@ type SecretsManagerAPI = clientsecret.API
 // FetchClientSecret reads the partner client secret from Secrets Manager:
 // the secret's string, or its "client_secret" member when it is a JSON
 // object. Errors never carry the value.
-func FetchClientSecret(ctx context.Context, api SecretsManagerAPI, secretID string) (Secret, error) {
+func FetchClientSecret(ctx context.Context, api SecretsManagerAPI, secretID string) (clientsecret.Secret, error) {
 	v, err := clientsecret.Fetch(ctx, api, secretID)
 	if err != nil {
-		return "", fmt.Errorf("%s: %w", EnvPartnerClientSecretID, err)
+		return clientsecret.Secret{}, fmt.Errorf("%s: %w", EnvPartnerClientSecretID, err)
 	}
-	return Secret(v), nil
+	return v, nil
 }
 
 // BuildService makes the Service: the mapping store with KMS, Cognito
@@ -212,9 +200,7 @@ func (e EnvConfig) BuildHandler(ctx context.Context, svc *Service) (*Handler, er
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	v, err := jwtverify.New(ctx, jwtverify.Config{
-		Pools: []jwtverify.PoolConfig{e.Admin}, HTTPClient: e.HTTPClient, JWKSFetchTimeout: e.JWKSFetchTimeout, Logger: logger,
-	})
+	v, err := jwtverify.New(ctx, e.Admins.Config(e.HTTPClient, logger))
 	if err != nil {
 		return nil, fmt.Errorf("refresh: %s and related variables: %w", EnvUserPoolID, err)
 	}

@@ -38,11 +38,12 @@ func TestConfigFromEnv(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e.Rotation || e.AdminGroup != "admins" || len(e.Admin.ClientIDs) != 2 || len(e.Admin.TokenUses) != 2 || e.PartnerClientSecret.Reveal() != "s3cr3t-value" {
+	if e.Rotation || e.AdminGroup != "admins" || len(e.Admins.First().ClientIDs) != 2 || len(e.Admins.First().TokenUses) != 2 || len(e.Admins.Pools) != 1 ||
+		e.Admins.First().AnyClientForClientCredentials || e.Admins.TokenCacheSize != 0 || e.PartnerClientSecret.Reveal() != "s3cr3t-value" {
 		t.Fatalf("%+v", e)
 	}
 	// The secret never prints.
-	for _, s := range []string{fmt.Sprintf("%v %+v %#v %s", e, e, e, e.PartnerClientSecret), mustJSON(t, map[string]any{"secret": e.PartnerClientSecret})} {
+	for _, s := range []string{fmt.Sprintf("%v %+v %#v %s %q", e, e, e, e.PartnerClientSecret, e.PartnerClientSecret), mustJSON(t, map[string]any{"secret": e.PartnerClientSecret})} {
 		if strings.Contains(s, "s3cr3t-value") {
 			t.Fatalf("the secret printed: %s", s)
 		}
@@ -69,6 +70,7 @@ func TestConfigFromEnv(t *testing.T) {
 		{"partner client as admin client", map[string]string{refresh.EnvClientIDs: "partnerclient"}, refresh.EnvClientIDs},
 		{"no admin group", map[string]string{refresh.EnvAdminGroup: ""}, refresh.EnvAdminGroup},
 		{"bad token use", map[string]string{refresh.EnvTokenUses: "refresh"}, refresh.EnvTokenUses},
+		{"skip client id check", map[string]string{refresh.EnvClientIDs: "", refresh.EnvSkipClientIDCheck: "true"}, refresh.EnvSkipClientIDCheck},
 		{"bad skew", map[string]string{refresh.EnvClockSkew: "soon"}, refresh.EnvClockSkew},
 		{"bad body limit", map[string]string{refresh.EnvMaxBodyBytes: "10"}, refresh.EnvMaxBodyBytes},
 		{"bad timeout", map[string]string{refresh.EnvMappingTimeout: "-1s"}, refresh.EnvMappingTimeout},

@@ -57,6 +57,8 @@ func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler, sc for
 	return nil
 }
 
+// positiveOr is not cmp.Or: a negative flag value (no timeout at all in
+// http.Server) must fall back to the default too.
 func positiveOr[T int | time.Duration](v, def T) T {
 	if v > 0 {
 		return v

@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/gatehouse-auth/gatehouse/internal/envconfig"
 	"github.com/gatehouse-auth/gatehouse/jwtverify"
 )
 
@@ -71,18 +73,34 @@ func toClaimsJSON(c *jwtverify.Claims) *claimsJSON {
 	}
 }
 
+// verifyFlagVars names the GATEHOUSE_* variable behind each verify flag:
+// unset flags take the variable the services read, so that an operator can
+// check a token under a service's environment.
+var verifyFlagVars = map[string]string{
+	"user-pool-id":         envconfig.UserPoolID,
+	"client-id":            envconfig.ClientIDs,
+	"skip-client-id-check": envconfig.SkipClientIDCheck,
+	"token-use":            envconfig.TokenUses,
+	"grace":                envconfig.ClockSkew,
+	"jwks-url":             envconfig.JWKSURL,
+	"issuer":               envconfig.Issuer,
+	"insecure-http":        envconfig.InsecureHTTP,
+	"jwks-timeout":         envconfig.JWKSTimeout,
+}
+
 func runVerify(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("gatehouse verify", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.String("user-pool-id", "", "Cognito user pool id, e.g. eu-west-1_AbCdEf123 (required)")
+	fs.Duration("grace", 0, "clock skew allowed for exp and nbf, e.g. 30s")
+	fs.Duration("jwks-timeout", 0, "bound on one JWKS fetch, 2s when unset")
+	fs.String("issuer", "", "expected iss instead of the pool's Cognito issuers (local stand-ins)")
+	fs.Bool("insecure-http", false, "allow plain http issuer and JWKS URL (local development only)")
 	var (
-		pool       = fs.String("user-pool-id", "", "Cognito user pool id, e.g. eu-west-1_AbCdEf123 (required)")
 		tokenUse   = fs.String("token-use", "", "accepted token use: id, access or any (required)")
 		skipClient = fs.Bool("skip-client-id-check", false, "accept tokens of any app client of the pool")
-		grace      = fs.Duration("grace", 0, "clock skew allowed for exp and nbf, e.g. 30s")
 		jwksURL    = fs.String("jwks-url", "", "fetch keys here instead of the pool's default JWKS URL")
 		jwksFile   = fs.String("jwks-file", "", "read keys from this JWKS file instead of fetching them")
-		issuer     = fs.String("issuer", "", "expected iss instead of the pool's Cognito issuers (local stand-ins)")
-		insecure   = fs.Bool("insecure-http", false, "allow plain http issuer and JWKS URL (local development only)")
 		at         = fs.String("at", "", "verify as of this moment: RFC 3339 or unix seconds (default now)")
 		clientIDs  stringList
 		groups     stringList
@@ -91,9 +109,18 @@ func runVerify(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	fs.Var(&clientIDs, "client-id", "accepted app client id (repeatable)")
 	fs.Var(&groups, "group", "required group, any of (repeatable)")
 	fs.Var(&scopes, "scope", "required scope, any of (repeatable)")
+	fs.VisitAll(func(f *flag.Flag) {
+		if v, ok := verifyFlagVars[f.Name]; ok {
+			f.Usage += " [$" + v + "]"
+		}
+	})
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: gatehouse verify [flags] TOKEN|-")
 		fmt.Fprintln(stderr, "\nVerifies TOKEN (or standard input with -) and prints one JSON object.")
+		fmt.Fprintln(stderr, "A flag left out takes the GATEHOUSE_* variable shown after it [$...], read as")
+		fmt.Fprintln(stderr, "the authorizer, portal and refresh service read it, so a token can be checked")
+		fmt.Fprintln(stderr, "under a service's environment. A flag given wins; --client-id and")
+		fmt.Fprintln(stderr, "--skip-client-id-check together replace both of their variables.")
 		fmt.Fprintln(stderr, "Exit status: 0 valid, 1 invalid, 2 usage or configuration error.\n\nFlags:")
 		fs.PrintDefaults()
 	}
@@ -113,23 +140,55 @@ func runVerify(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		return 2
 	}
 
-	uses, err := parseTokenUse(*tokenUse)
-	if err != nil {
-		fmt.Fprintln(stderr, "gatehouse verify:", err)
+	// The flags given, in the variables' syntax (every flag.Value prints
+	// so), over the environment.
+	given := map[string]string{}
+	fs.Visit(func(f *flag.Flag) {
+		if v, ok := verifyFlagVars[f.Name]; ok {
+			given[v] = f.Value.String()
+		}
+	})
+	if _, ok := given[envconfig.TokenUses]; ok || os.Getenv(envconfig.TokenUses) == "" {
+		uses, err := parseTokenUse(*tokenUse)
+		if err != nil {
+			fmt.Fprintln(stderr, "gatehouse verify:", err)
+			return 2
+		}
+		given[envconfig.TokenUses] = joinUses(uses)
+	}
+	_, clientsGiven := given[envconfig.ClientIDs]
+	if _, skipGiven := given[envconfig.SkipClientIDCheck]; clientsGiven || skipGiven {
+		given[envconfig.ClientIDs] = clientIDs.String()
+		given[envconfig.SkipClientIDCheck] = strconv.FormatBool(*skipClient)
+	}
+	if *jwksFile != "" {
+		given[envconfig.JWKSURL] = *jwksURL // a file wins over the variable, not over the flag
+	}
+	r := envconfig.NewReader(func(name string) string {
+		if v, ok := given[name]; ok {
+			return v
+		}
+		return os.Getenv(name)
+	})
+	vc := r.Verifier(envconfig.VerifierSpec{Pools: []envconfig.PoolSpec{{}}})
+	if err := r.Err(); err != nil {
+		fmt.Fprintf(stderr, "gatehouse verify: %v\n(each variable is the default of a flag: gatehouse verify -h)\n", err)
 		return 2
 	}
-	pc := jwtverify.PoolConfig{
-		UserPoolID:        *pool,
-		TokenUses:         uses,
-		ClientIDs:         clientIDs,
-		SkipClientIDCheck: *skipClient,
-		Groups:            groups,
-		Scopes:            scopes,
-		Grace:             *grace,
-		Issuer:            *issuer,
-		JWKSURL:           *jwksURL,
-		InsecureHTTP:      *insecure,
+	// Say which settings came from the environment (names only), so that
+	// a variable left set in the shell is no surprise.
+	var fromEnv []string
+	for _, v := range verifyFlagVars {
+		if _, ok := given[v]; !ok && os.Getenv(v) != "" {
+			fromEnv = append(fromEnv, v)
+		}
 	}
+	if len(fromEnv) > 0 {
+		slices.Sort(fromEnv)
+		fmt.Fprintln(stderr, "gatehouse verify: from the environment:", strings.Join(fromEnv, ", "))
+	}
+	pc := &vc.Pools[0]
+	pc.Groups, pc.Scopes = groups, scopes
 	if *jwksFile != "" {
 		if *jwksURL != "" {
 			fmt.Fprintln(stderr, "gatehouse verify: --jwks-url and --jwks-file are exclusive")
@@ -147,7 +206,7 @@ func runVerify(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		}
 		pc.KeySet = ks
 	}
-	cfg := jwtverify.Config{Pools: []jwtverify.PoolConfig{pc}}
+	cfg := vc.Config(nil, nil)
 	if *at != "" {
 		moment, err := parseMoment(*at)
 		if err != nil {
@@ -214,10 +273,18 @@ func parseTokenUse(s string) ([]jwtverify.TokenUse, error) {
 	case "any":
 		return []jwtverify.TokenUse{jwtverify.TokenUseID, jwtverify.TokenUseAccess}, nil
 	case "":
-		return nil, errors.New("--token-use is required: id, access or any")
+		return nil, fmt.Errorf("--token-use is required: id, access or any (or $%s)", envconfig.TokenUses)
 	default:
 		return nil, fmt.Errorf("--token-use %q: want id, access or any", s)
 	}
+}
+
+func joinUses(uses []jwtverify.TokenUse) string {
+	s := make([]string, len(uses))
+	for i, u := range uses {
+		s[i] = string(u)
+	}
+	return strings.Join(s, ",")
 }
 
 // parseMoment reads RFC 3339 or unix seconds.

@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/gatehouse-auth/gatehouse/internal/envconfig"
 	"github.com/gatehouse-auth/gatehouse/jwtverify/cognitotest"
 )
 
@@ -28,7 +31,16 @@ type verifyResult struct {
 	} `json:"claims"`
 }
 
+// clearVerifyEnv unsets every variable gatehouse verify falls back to, so
+// that only the test's flags and variables count.
+func clearVerifyEnv(t *testing.T) {
+	for _, v := range verifyFlagVars {
+		t.Setenv(v, "")
+	}
+}
+
 func TestVerifyCommand(t *testing.T) {
+	clearVerifyEnv(t)
 	iss, err := cognitotest.NewIssuer()
 	if err != nil {
 		t.Fatal(err)
@@ -119,6 +131,93 @@ func TestVerifyCommand(t *testing.T) {
 				tt.check(t, r)
 			}
 		})
+	}
+}
+
+// TestVerifyCommandEnvironment checks that unset flags take the services'
+// GATEHOUSE_* variables, read by the services' own reader, and that flags
+// win.
+func TestVerifyCommandEnvironment(t *testing.T) {
+	iss, err := cognitotest.NewIssuer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer iss.Close()
+	jwksFile := filepath.Join(t.TempDir(), "jwks.json")
+	if err := os.WriteFile(jwksFile, iss.JWKS(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	idToken := iss.IDToken("alice", "web")
+	service := map[string]string{
+		envconfig.UserPoolID: iss.UserPoolID(), envconfig.ClientIDs: "web, other", envconfig.Issuer: iss.IssuerURL(),
+		envconfig.InsecureHTTP: "true", envconfig.JWKSURL: iss.JWKSURL(), envconfig.JWKSTimeout: "1s",
+	}
+	tests := []struct {
+		name     string
+		env      map[string]string // over service
+		args     []string
+		wantCode int
+		wantErr  string // error code in the JSON, or text on stderr for exit 2
+	}{
+		{name: "everything from the environment, keys fetched", wantCode: 0},
+		{name: "static keys win over the variable's URL", args: []string{"--jwks-file", jwksFile}, wantCode: 0},
+		{name: "token use from the environment", env: map[string]string{envconfig.TokenUses: "access"}, wantCode: 1, wantErr: "token_use"},
+		{name: "flag wins over the token use variable", env: map[string]string{envconfig.TokenUses: "access"}, args: []string{"--token-use", "id"}, wantCode: 0},
+		{name: "no token use anywhere", env: map[string]string{envconfig.TokenUses: ""}, wantCode: 2, wantErr: "--token-use"},
+		{name: "flag wins over the client variable", args: []string{"--client-id", "nobody"}, wantCode: 1, wantErr: "client_id"},
+		{name: "client flag replaces the skip variable", env: map[string]string{envconfig.ClientIDs: "", envconfig.SkipClientIDCheck: "true"},
+			args: []string{"--client-id", "nobody"}, wantCode: 1, wantErr: "client_id"},
+		{name: "skip flag replaces the client variable", env: map[string]string{envconfig.ClientIDs: "nobody"}, args: []string{"--skip-client-id-check"}, wantCode: 0},
+		{name: "flag wins over the issuer variable", args: []string{"--issuer", "http://127.0.0.1:1/other"}, wantCode: 1, wantErr: "issuer"},
+		{name: "flag wins over insecure http", args: []string{"--insecure-http=false"}, wantCode: 2, wantErr: "http"},
+		{name: "bad variable named", env: map[string]string{envconfig.ClockSkew: "soon"}, wantCode: 2, wantErr: envconfig.ClockSkew},
+		{name: "missing pool named", env: map[string]string{envconfig.UserPoolID: ""}, wantCode: 2, wantErr: envconfig.UserPoolID},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clearVerifyEnv(t)
+			for k, v := range service {
+				t.Setenv(k, v)
+			}
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			if _, ok := tt.env[envconfig.TokenUses]; !ok {
+				t.Setenv(envconfig.TokenUses, "id")
+			}
+			var stdout, stderr bytes.Buffer
+			code := runVerify(context.Background(), append(tt.args, idToken), strings.NewReader(""), &stdout, &stderr)
+			if code != tt.wantCode {
+				t.Fatalf("exit %d, want %d; stdout %s stderr %s", code, tt.wantCode, stdout.String(), stderr.String())
+			}
+			if code == 2 {
+				if !strings.Contains(stderr.String(), tt.wantErr) {
+					t.Errorf("stderr %q does not say %q", stderr.String(), tt.wantErr)
+				}
+				return
+			}
+			// stderr names what came from the environment, not what a flag set.
+			if !strings.Contains(stderr.String(), "from the environment: ") || !strings.Contains(stderr.String(), envconfig.UserPoolID) ||
+				(slices.Contains(tt.args, "--client-id") && strings.Contains(stderr.String(), envconfig.ClientIDs)) {
+				t.Errorf("stderr %q", stderr.String())
+			}
+			var r verifyResult
+			if err := json.Unmarshal(stdout.Bytes(), &r); err != nil {
+				t.Fatalf("output is not one JSON object: %v\n%s", err, stdout.String())
+			}
+			if r.Valid != (code == 0) || (tt.wantErr != "" && (r.Error == nil || r.Error.Code != tt.wantErr)) {
+				t.Errorf("result %+v, want code %q", r, tt.wantErr)
+			}
+		})
+	}
+	var stderr bytes.Buffer
+	if code := runVerify(context.Background(), []string{"-h"}, strings.NewReader(""), io.Discard, &stderr); code != 0 {
+		t.Fatalf("-h: exit %d", code)
+	}
+	for _, v := range verifyFlagVars {
+		if !strings.Contains(stderr.String(), "[$"+v+"]") {
+			t.Errorf("-h does not name %s", v)
+		}
 	}
 }
 

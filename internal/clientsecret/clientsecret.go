@@ -1,6 +1,7 @@
 // Package clientsecret reads an app client's secret from AWS Secrets
 // Manager at cold start, for the services that hold a confidential client
-// (the portal's sign-in client, the refresh service's partner client).
+// (the portal's sign-in client, the refresh service's partner client), and
+// holds it as a Secret, which never prints.
 package clientsecret
 
 import (
@@ -31,12 +32,12 @@ const Timeout = 5 * time.Second
 // "client_secret" member when the string is a JSON object (as CDK stores
 // it). Errors name the secret, never its value, and keep only the AWS error
 // code of a failed call.
-func Fetch(ctx context.Context, api API, secretID string) (string, error) {
+func Fetch(ctx context.Context, api API, secretID string) (Secret, error) {
 	ctx, cancel := context.WithTimeout(ctx, Timeout)
 	defer cancel()
 	out, err := api.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(secretID)})
 	if err != nil {
-		return "", fmt.Errorf("reading %s from Secrets Manager: %s", secretID, awserr.Code(err))
+		return Secret{}, fmt.Errorf("reading %s from Secrets Manager: %s", secretID, awserr.Code(err))
 	}
 	v := aws.ToString(out.SecretString)
 	if strings.HasPrefix(strings.TrimSpace(v), "{") {
@@ -44,12 +45,12 @@ func Fetch(ctx context.Context, api API, secretID string) (string, error) {
 			ClientSecret string `json:"client_secret"`
 		}
 		if json.Unmarshal([]byte(v), &obj) != nil || obj.ClientSecret == "" {
-			return "", fmt.Errorf("secret %s is a JSON object without a string \"client_secret\"", secretID)
+			return Secret{}, fmt.Errorf("secret %s is a JSON object without a string \"client_secret\"", secretID)
 		}
 		v = obj.ClientSecret
 	}
 	if strings.TrimSpace(v) == "" {
-		return "", fmt.Errorf("secret %s holds no string value", secretID)
+		return Secret{}, fmt.Errorf("secret %s holds no string value", secretID)
 	}
-	return v, nil
+	return New(v), nil
 }

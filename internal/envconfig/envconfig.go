@@ -6,12 +6,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/gatehouse-auth/gatehouse/jwtverify"
 )
 
-// The variables Pool reads. Every service that verifies tokens uses these
-// names with the same meaning.
+// The variables Verifier reads. Every service that verifies tokens uses
+// these names with the same meaning; the pool variables are those of the
+// first pool (PoolSpec.Prefix "").
 const (
 	UserPoolID        = "GATEHOUSE_USER_POOL_ID"
 	ClientIDs         = "GATEHOUSE_CLIENT_IDS"
@@ -22,6 +21,7 @@ const (
 	InsecureHTTP      = "GATEHOUSE_INSECURE_HTTP"
 	ClockSkew         = "GATEHOUSE_CLOCK_SKEW"
 	JWKSTimeout       = "GATEHOUSE_JWKS_TIMEOUT"
+	TokenCacheSize    = "GATEHOUSE_TOKEN_CACHE_SIZE"
 )
 
 // The mapping table's settings, also shared by every service.
@@ -109,56 +109,3 @@ func (r *Reader) List(name string) []string {
 	}
 	return out
 }
-
-// Pool reads the token-verification settings of one user pool:
-//
-//	GATEHOUSE_USER_POOL_ID          (required) the pool id, <region>_<id>
-//	GATEHOUSE_CLIENT_IDS            accepted app client ids, comma-separated; required
-//	                                unless GATEHOUSE_SKIP_CLIENT_ID_CHECK=true
-//	GATEHOUSE_SKIP_CLIENT_ID_CHECK  accept every app client of the pool (default false)
-//	GATEHOUSE_TOKEN_USES            id, access or both (default id,access)
-//	GATEHOUSE_ISSUER                expected iss instead of Cognito's (local stand-ins)
-//	GATEHOUSE_JWKS_URL              keys URL (default <issuer>/.well-known/jwks.json)
-//	GATEHOUSE_INSECURE_HTTP         allow http issuer and JWKS URLs (default false)
-//	GATEHOUSE_CLOCK_SKEW            tolerance on exp and nbf (default 0s)
-//
-// jwtverify.New validates the result further (pool id form, URLs).
-// GATEHOUSE_JWKS_TIMEOUT is read apart (JWKSFetchTimeout): it is a setting
-// of the verifier, not of the pool.
-func (r *Reader) Pool() jwtverify.PoolConfig {
-	var p jwtverify.PoolConfig
-	p.UserPoolID = r.Required(UserPoolID, "the Cognito user pool id, such as eu-west-1_AbCdEf123")
-	p.SkipClientIDCheck = r.Bool(SkipClientIDCheck, false)
-	p.ClientIDs = r.List(ClientIDs)
-	switch {
-	case p.SkipClientIDCheck && len(p.ClientIDs) > 0:
-		r.Bad(ClientIDs, "set together with %s=true: choose one", SkipClientIDCheck)
-	case !p.SkipClientIDCheck && len(p.ClientIDs) == 0:
-		r.Bad(ClientIDs, "required: the comma-separated app client ids whose tokens are accepted (or %s=true)", SkipClientIDCheck)
-	}
-	uses := r.List(TokenUses)
-	if r.String(TokenUses) == "" {
-		uses = []string{string(jwtverify.TokenUseID), string(jwtverify.TokenUseAccess)}
-	}
-	for _, u := range uses {
-		if u != string(jwtverify.TokenUseID) && u != string(jwtverify.TokenUseAccess) {
-			r.Bad(TokenUses, "%q is neither id nor access", u)
-			continue
-		}
-		p.TokenUses = append(p.TokenUses, jwtverify.TokenUse(u))
-	}
-	if len(p.TokenUses) == 0 {
-		r.Bad(TokenUses, "lists no token use")
-	}
-	p.Issuer = r.String(Issuer)
-	p.JWKSURL = r.String(JWKSURL)
-	p.InsecureHTTP = r.Bool(InsecureHTTP, false)
-	p.Grace = r.Duration(ClockSkew, 0)
-	return p
-}
-
-// JWKSFetchTimeout reads GATEHOUSE_JWKS_TIMEOUT, the bound on one JWKS fetch
-// (jwtverify.Config.JWKSFetchTimeout); 0 when unset, which means jwtverify's
-// default of 2s. It must stay well under the decision timeout, so that a
-// hanging key endpoint is answered keys_unavailable rather than timed out.
-func (r *Reader) JWKSFetchTimeout() time.Duration { return r.Duration(JWKSTimeout, 0) }

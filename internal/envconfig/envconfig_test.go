@@ -1,6 +1,8 @@
 package envconfig_test
 
 import (
+	"log/slog"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -42,8 +44,12 @@ func TestPool(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := envconfig.NewReader(env(tt.env))
-			p := r.Pool()
+			v := r.Verifier(envconfig.VerifierSpec{Pools: []envconfig.PoolSpec{{}}})
 			err := r.Err()
+			if len(v.Pools) != 1 {
+				t.Fatalf("%d pools, want 1", len(v.Pools))
+			}
+			p := v.First()
 			if len(tt.wantBad) == 0 {
 				if err != nil {
 					t.Fatal(err)
@@ -91,12 +97,102 @@ func TestJWKSFetchTimeout(t *testing.T) {
 	}
 	for _, tt := range tests {
 		r := envconfig.NewReader(env(map[string]string{envconfig.JWKSTimeout: tt.value}))
-		got := r.JWKSFetchTimeout()
+		got := r.Verifier(envconfig.VerifierSpec{}).JWKSFetchTimeout
 		if err := r.Err(); (err != nil) != tt.wantBad || (err != nil && !strings.Contains(err.Error(), envconfig.JWKSTimeout)) {
 			t.Errorf("%q: err = %v, want bad: %v", tt.value, err, tt.wantBad)
 		}
 		if !tt.wantBad && got != tt.want {
 			t.Errorf("%q: %v, want %v", tt.value, got, tt.want)
 		}
+	}
+}
+
+// TestVerifier reads the parts that differ between services: a list of
+// pools (the second with its own variables), a refused skip, programs of
+// any app client, the token cache; and checks that Config hands everything
+// to jwtverify.
+func TestVerifier(t *testing.T) {
+	partner := envconfig.PoolSpec{Prefix: "PARTNER_", AnyClientForClientCredentials: true}
+	twoPools := envconfig.VerifierSpec{Pools: []envconfig.PoolSpec{{}, partner}, TokenCache: true}
+	tests := []struct {
+		name    string
+		spec    envconfig.VerifierSpec
+		env     map[string]string
+		wantBad []string
+		check   func(t *testing.T, v envconfig.Verifier)
+	}{
+		{name: "two pools", spec: twoPools, env: map[string]string{
+			envconfig.UserPoolID: "eu-west-1_A", envconfig.ClientIDs: "web",
+			"GATEHOUSE_PARTNER_USER_POOL_ID": "eu-west-1_B", "GATEHOUSE_PARTNER_SKIP_CLIENT_ID_CHECK": "true",
+			"GATEHOUSE_PARTNER_TOKEN_USES": "access", envconfig.TokenCacheSize: "5", envconfig.JWKSTimeout: "1s"},
+			check: func(t *testing.T, v envconfig.Verifier) {
+				a, b := v.Pools[0], v.Pools[1]
+				if a.UserPoolID != "eu-west-1_A" || !slices.Equal(a.ClientIDs, []string{"web"}) || a.SkipClientIDCheck || a.AnyClientForClientCredentials || len(a.TokenUses) != 2 {
+					t.Errorf("first pool %+v", a)
+				}
+				if b.UserPoolID != "eu-west-1_B" || !b.SkipClientIDCheck || !b.AnyClientForClientCredentials || len(b.TokenUses) != 1 {
+					t.Errorf("second pool %+v", b)
+				}
+				if v.TokenCacheSize != 5 || v.JWKSFetchTimeout != time.Second || v.First().UserPoolID != "eu-west-1_A" {
+					t.Errorf("verifier %+v", v)
+				}
+			}},
+		{name: "second pool's variables are its own", spec: twoPools,
+			env:     map[string]string{envconfig.UserPoolID: "eu-west-1_A", envconfig.ClientIDs: "web"},
+			wantBad: []string{"GATEHOUSE_PARTNER_USER_POOL_ID", "GATEHOUSE_PARTNER_CLIENT_IDS"}},
+		{name: "cache default", spec: envconfig.VerifierSpec{Pools: []envconfig.PoolSpec{{}}, TokenCache: true},
+			env: map[string]string{envconfig.UserPoolID: "eu-west-1_A", envconfig.ClientIDs: "web"},
+			check: func(t *testing.T, v envconfig.Verifier) {
+				if v.TokenCacheSize != envconfig.DefaultTokenCacheSize {
+					t.Errorf("cache %d", v.TokenCacheSize)
+				}
+			}},
+		{name: "no cache unless asked", spec: envconfig.VerifierSpec{Pools: []envconfig.PoolSpec{{}}},
+			env: map[string]string{envconfig.UserPoolID: "eu-west-1_A", envconfig.ClientIDs: "web", envconfig.TokenCacheSize: "bad"},
+			check: func(t *testing.T, v envconfig.Verifier) {
+				if v.TokenCacheSize != 0 {
+					t.Errorf("cache %d", v.TokenCacheSize)
+				}
+			}},
+		{name: "bad cache", spec: twoPools, env: map[string]string{envconfig.TokenCacheSize: "-1"}, wantBad: []string{envconfig.TokenCacheSize}},
+		{name: "skip refused", spec: envconfig.VerifierSpec{Pools: []envconfig.PoolSpec{{SkipClientIDCheckRefused: "not here"}}},
+			env:     map[string]string{envconfig.UserPoolID: "eu-west-1_A", envconfig.SkipClientIDCheck: "true"},
+			wantBad: []string{envconfig.SkipClientIDCheck}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := envconfig.NewReader(env(tt.env))
+			v := r.Verifier(tt.spec)
+			if len(v.Pools) != len(tt.spec.Pools) {
+				t.Fatalf("%d pools, want %d", len(v.Pools), len(tt.spec.Pools))
+			}
+			err := r.Err()
+			if len(tt.wantBad) == 0 {
+				if err != nil {
+					t.Fatal(err)
+				}
+				tt.check(t, v)
+				return
+			}
+			for _, name := range tt.wantBad {
+				if err == nil || !strings.Contains(err.Error(), name+":") {
+					t.Errorf("error does not name %s: %v", name, err)
+				}
+			}
+		})
+	}
+}
+
+func TestVerifierConfig(t *testing.T) {
+	v := envconfig.Verifier{Pools: []jwtverify.PoolConfig{{UserPoolID: "eu-west-1_A"}}, Algorithms: []string{"ES256"},
+		JWKSFetchTimeout: time.Second, TokenCacheSize: 7}
+	hc, logger := &http.Client{}, slog.New(slog.DiscardHandler)
+	c := v.Config(hc, logger)
+	if len(c.Pools) != 1 || c.Pools[0].UserPoolID != "eu-west-1_A" || !slices.Equal(c.Algorithms, v.Algorithms) ||
+		c.JWKSFetchTimeout != time.Second || c.TokenCacheSize != 7 || c.HTTPClient != hc || c.Logger != logger {
+		t.Errorf("config %+v", c)
+	}
+	if (envconfig.Verifier{}).First().UserPoolID != "" {
+		t.Error("First of no pools")
 	}
 }
