@@ -43,4 +43,3 @@ func TestServicesAnswerThroughStandardEndpoints(t *testing.T) {
 		t.Errorf("Cognito: %v", err)
 	}
 }
-

@@ -14,15 +14,15 @@ import (
 	"testing"
 )
 
-// RequireVariable names the environment variable that makes a missing
+// requireVariable names the environment variable that makes a missing
 // service or tool fail the tests that need it instead of skipping them
 // (make unit sets it; so does CI, through the CI variable).
-const RequireVariable = "GATEHOUSE_REQUIRE_SERVICES"
+const requireVariable = "GATEHOUSE_REQUIRE_SERVICES"
 
-// Required reports whether a missing service or tool fails a test rather
-// than skipping it: RequireVariable is "1", or CI is set.
-func Required() bool {
-	return os.Getenv(RequireVariable) == "1" || os.Getenv("CI") != ""
+// required reports whether a missing service or tool fails a test rather
+// than skipping it: requireVariable is "1", or CI is set.
+func required() bool {
+	return os.Getenv(requireVariable) == "1" || os.Getenv("CI") != ""
 }
 
 // Run declares the services a package's tests may ask for with Require,
@@ -59,22 +59,22 @@ func Run(m *testing.M, services ...Service) int {
 // Require makes services reachable for tb through their standard endpoint
 // variables, starting the package's shared stand-in the first time a test
 // asks for it. When a stand-in's program is not installed, tb is skipped
-// with one line naming it, or fails when Required. Call it before building
+// with one line naming it, or fails when GATEHOUSE_REQUIRE_SERVICES=1 or CI
+// is set; a stand-in that does not start fails tb. Call it before building
 // a client from the environment (config.LoadDefaultConfig).
 func Require(tb testing.TB, services ...Service) {
 	tb.Helper()
 	err := Start(services...)
 	if errors.Is(err, ErrNotInstalled) {
 		missing(tb, err.Error())
-	}
-	if err != nil {
+	} else if err != nil {
 		tb.Fatalf("localservices: %v", err)
 	}
 }
 
 // Tool returns the path of a program a test runs (nginx, caddy, python3).
 // When it is not installed, tb is skipped with one line naming it, or fails
-// when Required.
+// when GATEHOUSE_REQUIRE_SERVICES=1 or CI is set.
 func Tool(tb testing.TB, name string) string {
 	tb.Helper()
 	p, err := exec.LookPath(name)
@@ -86,8 +86,8 @@ func Tool(tb testing.TB, name string) string {
 
 func missing(tb testing.TB, why string) {
 	tb.Helper()
-	if Required() {
-		tb.Fatalf("localservices: %s, and %s=1 or CI is set", why, RequireVariable)
+	if required() {
+		tb.Fatalf("localservices: %s, and %s=1 or CI is set", why, requireVariable)
 	} else {
 		tb.Skipf("localservices: %s", why)
 	}

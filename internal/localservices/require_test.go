@@ -50,11 +50,11 @@ func TestMissingTool(t *testing.T) {
 		{"0", true, false},
 		{"1", false, true},
 	} {
-		t.Setenv(RequireVariable, tc.require)
+		t.Setenv(requireVariable, tc.require)
 		rec := &recordingTB{TB: t}
 		Tool(rec, "nginx")
 		if (rec.skipped != "") != tc.wantSkip || (rec.failed != "") != tc.wantFail {
-			t.Errorf("%s=%q: skipped %q, failed %q", RequireVariable, tc.require, rec.skipped, rec.failed)
+			t.Errorf("%s=%q: skipped %q, failed %q", requireVariable, tc.require, rec.skipped, rec.failed)
 		}
 		for _, msg := range []string{rec.skipped, rec.failed} {
 			if msg != "" && (!strings.Contains(msg, "nginx is not installed") || strings.Contains(msg, "\n")) {
