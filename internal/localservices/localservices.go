@@ -27,6 +27,8 @@ var (
 	DynamoDB   = Service{"DynamoDB", "AWS_ENDPOINT_URL_DYNAMODB", motoServer}
 	KMS        = Service{"KMS", "AWS_ENDPOINT_URL_KMS", motoServer}
 	CognitoIDP = Service{"Cognito user pools", "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", cognitoLocal}
+
+	known = []Service{DynamoDB, KMS, CognitoIDP}
 )
 
 // server is a kind of stand-in process.
@@ -100,9 +102,9 @@ func configured(s Service) bool {
 }
 
 // setTestCredentials sets test credentials and a region where missing, and
-// keeps the SDK from reading a developer's ~/.aws files. Only for stand-ins
-// this process starts: never override real credentials that go with a
-// configured endpoint.
+// keeps the SDK from reading a developer's ~/.aws files. Only where this
+// process provides the endpoints (stand-ins, Run's placeholder): never
+// override real credentials that go with a configured endpoint.
 func setTestCredentials() {
 	setDefault("AWS_ACCESS_KEY_ID", "test")
 	setDefault("AWS_SECRET_ACCESS_KEY", "test")
@@ -134,7 +136,7 @@ func StopAll() {
 		s.p, s.err = nil, nil
 		s.mu.Unlock()
 	}
-	for _, s := range []Service{DynamoDB, KMS, CognitoIDP} {
+	for _, s := range known {
 		if !stopped[os.Getenv(s.envVar)] {
 			continue
 		}
