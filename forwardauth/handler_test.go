@@ -24,8 +24,7 @@ import (
 // "Bearer forbid", "Bearer error", "Bearer slow" (waits for ctx, then
 // allows anyway), "Bearer late-allow" (ignores ctx, allows after a minute:
 // for a synctest bubble, where that minute is fake time), anything else is
-// unauthorized. It records the
-// requests it saw.
+// unauthorized. It records the requests it saw.
 type fakeDecider struct {
 	mu   sync.Mutex
 	seen []authorizer.Request
