@@ -81,8 +81,9 @@ vet:
 staticcheck: $(STATICCHECK)
 	$(STATICCHECK) ./...
 
-# GATEHOUSE_REQUIRE_SERVICES=1: a test that needs nginx, caddy or python3
-# fails when it is missing instead of skipping.
+# GATEHOUSE_REQUIRE_SERVICES=1: a test that needs a local service or tool
+# (moto_server, node for cognito-local, nginx, caddy, python3) fails when it
+# is missing instead of skipping (internal/localservices).
 unit:
 	GATEHOUSE_REQUIRE_SERVICES=1 $(GO) test -race -count=1 -timeout 15m ./...
 

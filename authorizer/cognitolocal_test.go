@@ -9,6 +9,7 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
+	"github.com/gatehouse-auth/gatehouse/internal/localservices"
 	"github.com/gatehouse-auth/gatehouse/internal/userpool"
 	"github.com/gatehouse-auth/gatehouse/jwtverify"
 	"github.com/gatehouse-auth/gatehouse/mapping"
@@ -18,6 +19,7 @@ import (
 // issued (cognito-local), through the JWKS it serves, with the mapping on
 // moto_server.
 func TestRealCognitoLocalTokens(t *testing.T) {
+	localservices.Require(t, localservices.CognitoIDP, localservices.DynamoDB)
 	ctx := context.Background()
 	cfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {

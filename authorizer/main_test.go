@@ -44,6 +44,7 @@ var (
 
 func dynamo(t testing.TB) *dynamodb.Client {
 	t.Helper()
+	localservices.Require(t, localservices.DynamoDB)
 	ddbOnce.Do(func() {
 		cfg, err := config.LoadDefaultConfig(context.Background())
 		if err != nil {

@@ -51,6 +51,7 @@ func TestNewRejectsIncompleteConfig(t *testing.T) {
 func TestFlowsAgainstCognitoLocal(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
+	localservices.Require(t, localservices.CognitoIDP)
 	awsCfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -217,6 +218,7 @@ func newClient(t *testing.T, endpoint string) *cognitoauth.Client {
 func TestMisconfigured(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
+	localservices.Require(t, localservices.CognitoIDP)
 	awsCfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
 		t.Fatal(err)

@@ -39,6 +39,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/authorizer"
 	"github.com/gatehouse-auth/gatehouse/forwardauth"
+	"github.com/gatehouse-auth/gatehouse/internal/localservices"
 	"github.com/gatehouse-auth/gatehouse/jwtverify/cognitotest"
 )
 
@@ -191,7 +192,7 @@ make_server(host, int(port), app, handler_class=Quiet).serve_forever()
 
 func startWSGIEcho(t *testing.T) string {
 	t.Helper()
-	bin := requireTool(t, "python3")
+	bin := localservices.Tool(t, "python3")
 	addr := freeAddr(t)
 	script := filepath.Join(t.TempDir(), "echo.py")
 	if err := os.WriteFile(script, []byte(wsgiEcho), 0o644); err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/authorizer"
 	"github.com/gatehouse-auth/gatehouse/forwardauth"
+	"github.com/gatehouse-auth/gatehouse/internal/localservices"
 	"github.com/gatehouse-auth/gatehouse/jwtverify/cognitotest"
 	"github.com/gatehouse-auth/gatehouse/mapping"
 )
@@ -52,6 +53,7 @@ func newE2EWorldWithRoutes(t *testing.T, routes string) *e2eWorld {
 	}
 	t.Cleanup(iss.Close)
 
+	localservices.Require(t, localservices.DynamoDB)
 	awsCfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/authorizer"
@@ -21,9 +22,9 @@ import (
 
 // fakeDecider answers by the Authorization header: "Bearer allow",
 // "Bearer forbid", "Bearer error", "Bearer slow" (waits for ctx, then
-// allows anyway), "Bearer late-allow" (ignores ctx for 50 ms past the
-// deadline, then allows), anything else is unauthorized. It records the
-// requests it saw.
+// allows anyway), "Bearer late-allow" (ignores ctx, allows after a minute:
+// for a synctest bubble, where that minute is fake time), anything else is
+// unauthorized. It records the requests it saw.
 type fakeDecider struct {
 	mu   sync.Mutex
 	seen []authorizer.Request
@@ -61,8 +62,7 @@ func (f *fakeDecider) decideOnly(ctx context.Context, r authorizer.Request) auth
 		<-ctx.Done()
 		return authorizer.Decision{Outcome: authorizer.OutcomeAllow, Identity: &id}
 	case "Bearer late-allow":
-		<-ctx.Done()
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(time.Minute)
 		return authorizer.Decision{Outcome: authorizer.OutcomeAllow, Identity: &id}
 	}
 	return authorizer.Decision{Outcome: authorizer.OutcomeUnauthorized, Reason: "malformed"}
@@ -309,25 +309,27 @@ func TestRequestConventions(t *testing.T) {
 
 func TestDecisionTimeoutFailsClosed(t *testing.T) {
 	for _, token := range []string{"Bearer slow", "Bearer late-allow"} {
-		h, _ := newHandler(t, forwardauth.Config{DecisionTimeout: 10 * time.Millisecond})
-		r := httptest.NewRequest("GET", "/", nil)
-		r.Header.Set("Authorization", token)
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, r)
-		if w.Code != http.StatusServiceUnavailable {
-			t.Errorf("%s: status %d, want 503", token, w.Code)
-		}
-		if _, ok := w.Header()[forwardauth.HeaderUserID]; ok {
-			t.Errorf("%s: identity header on a timeout", token)
-		}
-		var sb strings.Builder
-		if _, err := h.Metrics().WriteTo(&sb); err != nil {
-			t.Fatal(err)
-		}
-		if !strings.Contains(sb.String(), "gatehouse_serve_decision_timeouts_total 1\n") ||
-			!strings.Contains(sb.String(), `gatehouse_serve_requests_total{result="error",reason="timeout"} 1`) {
-			t.Errorf("%s: timeout not counted:\n%s", token, sb.String())
-		}
+		synctest.Test(t, func(t *testing.T) {
+			h, _ := newHandler(t, forwardauth.Config{DecisionTimeout: 10 * time.Millisecond})
+			r := httptest.NewRequest("GET", "/", nil)
+			r.Header.Set("Authorization", token)
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			if w.Code != http.StatusServiceUnavailable {
+				t.Errorf("%s: status %d, want 503", token, w.Code)
+			}
+			if _, ok := w.Header()[forwardauth.HeaderUserID]; ok {
+				t.Errorf("%s: identity header on a timeout", token)
+			}
+			var sb strings.Builder
+			if _, err := h.Metrics().WriteTo(&sb); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(sb.String(), "gatehouse_serve_decision_timeouts_total 1\n") ||
+				!strings.Contains(sb.String(), `gatehouse_serve_requests_total{result="error",reason="timeout"} 1`) {
+				t.Errorf("%s: timeout not counted:\n%s", token, sb.String())
+			}
+		})
 	}
 }
 

@@ -8,5 +8,5 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	os.Exit(localservices.Run(m, localservices.DynamoDB, localservices.KMS))
+	os.Exit(localservices.Run(m, localservices.DynamoDB))
 }

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/forwardauth"
+	"github.com/gatehouse-auth/gatehouse/internal/localservices"
 )
 
 // The addresses written in the example configurations.
@@ -31,22 +32,6 @@ const (
 	exampleUpstreamAddr  = "127.0.0.1:9000"
 	exampleProxyAddr     = "127.0.0.1:8000"
 )
-
-// requireTool returns the path of a binary the tests run (nginx, caddy,
-// python3), skipping the test when it is missing, unless the services are
-// required (make test sets GATEHOUSE_REQUIRE_SERVICES=1; CI is set in CI):
-// then a missing tool fails the test rather than silently testing less.
-func requireTool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("GATEHOUSE_REQUIRE_SERVICES") == "1" || os.Getenv("CI") != "" {
-			t.Fatalf("%s is not installed (make tools installs it) and GATEHOUSE_REQUIRE_SERVICES=1 or CI is set", name)
-		}
-		t.Skipf("%s is not installed: run make tools (apt-get install -y nginx caddy python3)", name)
-	}
-	return p
-}
 
 // renderExample reads an example configuration and replaces its addresses.
 // Every address must be present: a test that silently stopped replacing one
@@ -146,7 +131,7 @@ func startNginx(t *testing.T, gatehouse, upstream string) string {
 // until it listens on addr.
 func runNginx(t *testing.T, addr, extra string, site []byte) {
 	t.Helper()
-	bin := requireTool(t, "nginx")
+	bin := localservices.Tool(t, "nginx")
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "gatehouse.conf"), site, 0o644); err != nil {
 		t.Fatal(err)
@@ -178,7 +163,7 @@ http {
 // its base URL.
 func startCaddy(t *testing.T, gatehouse, upstream string) string {
 	t.Helper()
-	bin := requireTool(t, "caddy")
+	bin := localservices.Tool(t, "caddy")
 	dir := t.TempDir()
 	proxy := freeAddr(t)
 	conf := filepath.Join(dir, "Caddyfile")

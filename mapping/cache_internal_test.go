@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -113,98 +114,97 @@ func TestCacheBounded(t *testing.T) {
 	}
 }
 
+// The concurrency tests run in a synctest bubble: synctest.Wait returns
+// only once every goroutine of the test is blocked (callers on the shared
+// fetch, the fetch on its gate), so "every caller is waiting" is known, not
+// hoped for after a sleep.
+
 func TestCacheCollapsesConcurrentMisses(t *testing.T) {
-	c, src, _ := newTestCache(10)
-	src.gate = make(chan struct{})
-	const n = 20
-	var wg sync.WaitGroup
-	errs := make(chan error, n)
-	for range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			v, err := c.get(context.Background(), "k")
-			if err == nil && v != "value of k" {
-				err = fmt.Errorf("got %q", v)
-			}
-			errs <- err
-		}()
-	}
-	// Let the fetch finish only once every caller has had the chance to
-	// join it; callers that arrive after it finished hit the cache.
-	for c.flightCount() == 0 {
-		time.Sleep(time.Millisecond)
-	}
-	time.Sleep(20 * time.Millisecond)
-	close(src.gate)
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Fatal(err)
+	synctest.Test(t, func(t *testing.T) {
+		c, src, _ := newTestCache(10)
+		src.gate = make(chan struct{})
+		const n = 20
+		var wg sync.WaitGroup
+		errs := make(chan error, n)
+		for range n {
+			wg.Go(func() {
+				v, err := c.get(context.Background(), "k")
+				if err == nil && v != "value of k" {
+					err = fmt.Errorf("got %q", v)
+				}
+				errs <- err
+			})
 		}
-	}
-	if got := src.calls.Load(); got != 1 {
-		t.Fatalf("%d fetches for %d concurrent misses, want 1", got, n)
-	}
+		// Every caller is waiting and the fetch has not answered: none of
+		// them can have been served by the cache.
+		synctest.Wait()
+		if got := src.calls.Load(); got != 1 {
+			t.Errorf("%d fetches under way for %d concurrent misses, want 1", got, n)
+		}
+		close(src.gate)
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := src.calls.Load(); got != 1 {
+			t.Fatalf("%d fetches for %d concurrent misses, want 1", got, n)
+		}
+	})
 }
 
 func TestCacheCallerContext(t *testing.T) {
-	c, src, _ := newTestCache(10)
-	src.gate = make(chan struct{})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() { _, err := c.get(ctx, "k"); done <- err }()
-	for c.flightCount() == 0 {
-		time.Sleep(time.Millisecond)
-	}
-	cancel()
-	if err := <-done; !errors.Is(err, ErrUnavailable) || !errors.Is(err, context.Canceled) {
-		t.Fatalf("canceled caller: err = %v", err)
-	}
-	// The fetch it started goes on and serves the next caller.
-	close(src.gate)
-	if v, err := c.get(context.Background(), "k"); err != nil || v != "value of k" {
-		t.Fatalf("get = %q, %v", v, err)
-	}
-	if got := src.calls.Load(); got != 1 {
-		t.Fatalf("%d fetches, want 1", got)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		c, src, _ := newTestCache(10)
+		src.gate = make(chan struct{})
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error)
+		go func() { _, err := c.get(ctx, "k"); done <- err }()
+		synctest.Wait() // the caller waits for the fetch, which waits for the gate
+		cancel()
+		if err := <-done; !errors.Is(err, ErrUnavailable) || !errors.Is(err, context.Canceled) {
+			t.Fatalf("canceled caller: err = %v", err)
+		}
+		// The fetch it started goes on and serves the next caller.
+		close(src.gate)
+		if v, err := c.get(context.Background(), "k"); err != nil || v != "value of k" {
+			t.Fatalf("get = %q, %v", v, err)
+		}
+		if got := src.calls.Load(); got != 1 {
+			t.Fatalf("%d fetches, want 1", got)
+		}
+	})
 }
 
 func TestCacheInvalidate(t *testing.T) {
-	c, src, _ := newTestCache(10)
-	ctx := context.Background()
-	c.get(ctx, "a")
-	c.invalidate("a")
-	c.get(ctx, "a")
-	if got := src.calls.Load(); got != 2 {
-		t.Fatalf("%d fetches, want 2 (the entry was invalidated)", got)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		c, src, _ := newTestCache(10)
+		ctx := context.Background()
+		c.get(ctx, "a")
+		c.invalidate("a")
+		c.get(ctx, "a")
+		if got := src.calls.Load(); got != 2 {
+			t.Fatalf("%d fetches, want 2 (the entry was invalidated)", got)
+		}
 
-	// A fetch under way while a write invalidates must not store what it
-	// read before the write.
-	src.gate = make(chan struct{})
-	done := make(chan struct{})
-	go func() { c.get(ctx, "b"); close(done) }()
-	for c.flightCount() == 0 {
-		time.Sleep(time.Millisecond)
-	}
-	c.invalidate("b")
-	close(src.gate)
-	<-done
-	src.gate = nil
-	before := src.calls.Load()
-	c.get(ctx, "b")
-	if src.calls.Load() != before+1 {
-		t.Fatalf("a fetch that raced an invalidation stored its answer")
-	}
-}
-
-func (c *lookupCache[V]) flightCount() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.flights)
+		// A fetch under way while a write invalidates must not store what
+		// it read before the write.
+		src.gate = make(chan struct{})
+		done := make(chan struct{})
+		go func() { c.get(ctx, "b"); close(done) }()
+		synctest.Wait() // the fetch of b is under way
+		c.invalidate("b")
+		close(src.gate)
+		<-done
+		src.gate = nil
+		before := src.calls.Load()
+		c.get(ctx, "b")
+		if src.calls.Load() != before+1 {
+			t.Fatalf("a fetch that raced an invalidation stored its answer")
+		}
+	})
 }
 
 func FuzzCheckName(f *testing.F) {

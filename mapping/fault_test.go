@@ -55,10 +55,11 @@ type faultProxy struct {
 
 func newFaultProxy(t *testing.T, svc localservices.Service, signingName string) *faultProxy {
 	t.Helper()
+	cfg := testEnv(t).cfg // requires the services
 	p := &faultProxy{
 		target:  strings.TrimRight(localservices.Endpoint(svc), "/"),
 		signing: signingName,
-		cfg:     testEnv(t).cfg,
+		cfg:     cfg,
 		stop:    make(chan struct{}),
 	}
 	p.only.Store("")

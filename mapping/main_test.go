@@ -42,6 +42,7 @@ var (
 
 func testEnv(tb testing.TB) env {
 	tb.Helper()
+	localservices.Require(tb, localservices.DynamoDB, localservices.KMS)
 	envOnce.Do(func() {
 		ctx := context.Background()
 		envVal.cfg, envErr = config.LoadDefaultConfig(ctx)

@@ -24,8 +24,7 @@ func TestMisconfiguration(t *testing.T) {
 	t.Parallel()
 	ctx := ctxT(t)
 	e := testEnv(t)
-	kmsSrv := localservices.KMSWithAWSErrors()
-	t.Cleanup(kmsSrv.Close)
+	kmsSrv := localservices.KMSWithAWSErrors(t)
 	awsKMS := kmsAt(t, kmsSrv.URL)
 
 	t.Run("missing table", func(t *testing.T) {

@@ -96,6 +96,7 @@ func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
+	localservices.Require(t, localservices.DynamoDB, localservices.KMS, localservices.CognitoIDP)
 	awsOnce.Do(func() { awsCfg, awsErr = config.LoadDefaultConfig(context.Background()) })
 	if awsErr != nil {
 		t.Fatal(awsErr)

@@ -114,6 +114,7 @@ func mustJSON(t *testing.T, v any) string {
 // exchange through it.
 func TestBuildFromEnv(t *testing.T) {
 	ctx := context.Background()
+	localservices.Require(t, localservices.DynamoDB, localservices.KMS, localservices.CognitoIDP)
 	t.Setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", localservices.Endpoint(localservices.DynamoDB))
 	lp := newLocalPool(t)
 	awsCfg, err := config.LoadDefaultConfig(ctx)

@@ -187,8 +187,7 @@ func TestDependencyFailures(t *testing.T) {
 	// moto answers a Decrypt naming another key AccessDeniedException (in
 	// AWS an IAM refusal: configuration_error); AWS answers
 	// IncorrectKeyException, which KMSWithAWSErrors gives.
-	awsKMS := localservices.KMSWithAWSErrors()
-	defer awsKMS.Close()
+	awsKMS := localservices.KMSWithAWSErrors(t)
 	otherKey, err := mapping.New(mapping.Config{Table: f.store.Table(), DynamoDB: e.ddb, KMSKeyID: *key.KeyMetadata.KeyId, CacheTTL: -1,
 		KMS: kms.NewFromConfig(e.cfg, func(o *kms.Options) { o.BaseEndpoint = aws.String(awsKMS.URL) })})
 	if err != nil {

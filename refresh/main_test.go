@@ -54,6 +54,7 @@ var (
 
 func testEnv(tb testing.TB) awsEnv {
 	tb.Helper()
+	localservices.Require(tb, localservices.DynamoDB, localservices.KMS, localservices.CognitoIDP)
 	envOnce.Do(func() {
 		ctx := context.Background()
 		if envVal.cfg, envErr = config.LoadDefaultConfig(ctx); envErr != nil {

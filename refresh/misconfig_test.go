@@ -25,8 +25,7 @@ import (
 // localservices.KMSWithAWSErrors, which answers as AWS does.
 func TestMisconfiguration(t *testing.T) {
 	e := testEnv(t)
-	srv := localservices.KMSWithAWSErrors()
-	t.Cleanup(srv.Close)
+	srv := localservices.KMSWithAWSErrors(t)
 	awsKMS := kms.NewFromConfig(e.cfg, func(o *kms.Options) { o.BaseEndpoint = aws.String(srv.URL) })
 	ctx := context.Background()
 

@@ -14,6 +14,7 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/gatehouse-auth/gatehouse/internal/localservices"
 	"github.com/gatehouse-auth/gatehouse/internal/userpool"
 	"github.com/gatehouse-auth/gatehouse/mapping"
 	"github.com/gatehouse-auth/gatehouse/portal"
@@ -26,6 +27,7 @@ func clientsCmd(ctx context.Context, args []string, out, errOut *bytes.Buffer) i
 // `gatehouse clients cleanup` deletes a recorded orphan's Cognito client
 // and releases its slot (cognito-local, moto_server).
 func TestClientsCleanupCommand(t *testing.T) {
+	localservices.Require(t, localservices.DynamoDB, localservices.KMS, localservices.CognitoIDP)
 	ctx := context.Background()
 	cfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {

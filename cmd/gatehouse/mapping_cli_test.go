@@ -11,11 +11,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/gatehouse-auth/gatehouse/internal/localservices"
 	"github.com/gatehouse-auth/gatehouse/mapping"
 )
-
-// These tests need DynamoDB: the package's TestMain must start it with
-// localservices.Run(m, localservices.DynamoDB, localservices.KMS).
 
 func runCLI(t *testing.T, f func(context.Context, []string, *bytes.Buffer, *bytes.Buffer) int, args ...string) (int, string, string) {
 	t.Helper()
@@ -36,6 +34,7 @@ func TestTableAndUsersCommands(t *testing.T) {
 	table := "gatehouse-cli-" + strings.ToLower(rand.Text()[:10])
 	t.Setenv(envMappingTable, table)
 	t.Setenv(envMappingKMSKeyID, "")
+	localservices.Require(t, localservices.DynamoDB, localservices.KMS)
 	cfg, err := config.LoadDefaultConfig(context.Background())
 	if err != nil {
 		t.Fatal(err)

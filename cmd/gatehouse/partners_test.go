@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
+	"github.com/gatehouse-auth/gatehouse/internal/localservices"
 	"github.com/gatehouse-auth/gatehouse/internal/logscan"
 	"github.com/gatehouse-auth/gatehouse/internal/userpool"
 	"github.com/gatehouse-auth/gatehouse/mapping"
@@ -26,6 +27,7 @@ import (
 // pool, a fresh table and a KMS key on moto_server.
 func partnersEnv(t *testing.T) {
 	t.Helper()
+	localservices.Require(t, localservices.DynamoDB, localservices.KMS, localservices.CognitoIDP)
 	ctx := context.Background()
 	cfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {

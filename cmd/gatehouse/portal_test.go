@@ -15,6 +15,7 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/gatehouse-auth/gatehouse/internal/localservices"
 	"github.com/gatehouse-auth/gatehouse/internal/logscan"
 	"github.com/gatehouse-auth/gatehouse/internal/userpool"
 	"github.com/gatehouse-auth/gatehouse/jwtverify/cognitotest"
@@ -50,6 +51,7 @@ func TestPortalUsage(t *testing.T) {
 func TestPortalServes(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
+	localservices.Require(t, localservices.DynamoDB, localservices.KMS, localservices.CognitoIDP)
 	cfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
 		t.Fatal(err)

@@ -32,6 +32,7 @@ func TestMain(m *testing.M) {
 func TestClientCredentialsGrant(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
+	localservices.Require(t, localservices.CognitoIDP)
 	awsCfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
 		t.Fatal(err)

@@ -21,6 +21,7 @@ func TestMain(m *testing.M) {
 // The README's first command stays true: the whole story passes end to end
 // with the real gatehouse binary, and no token or secret is printed.
 func TestDemoStory(t *testing.T) {
+	localservices.Require(t, localservices.CognitoIDP, localservices.DynamoDB, localservices.KMS)
 	bin := filepath.Join(t.TempDir(), "gatehouse")
 	build := exec.Command("go", "build", "-o", bin, "github.com/gatehouse-auth/gatehouse/cmd/gatehouse")
 	if out, err := build.CombinedOutput(); err != nil {

@@ -1,20 +1,40 @@
 // Package localservices starts the local stand-ins for AWS that Gatehouse's
 // integration tests run against: moto_server (DynamoDB, KMS, Cognito) and
-// cognito-local (Cognito user-pool flows, RevokeToken, JWKS).
+// cognito-local (Cognito user-pool flows, RevokeToken, JWKS), and finds the
+// other programs tests run (nginx, caddy, python3).
 //
-// A test package asks for the services it needs from its TestMain:
+// A test package declares the services its tests may use in its TestMain,
+// and each test that uses one asks for it before building a client:
 //
 //	func TestMain(m *testing.M) {
 //		os.Exit(localservices.Run(m, localservices.DynamoDB, localservices.KMS))
 //	}
 //
-// For each service, Run first looks at the AWS SDK's standard endpoint
-// variables (AWS_ENDPOINT_URL_<SERVICE>, then AWS_ENDPOINT_URL). When one is
-// set, the tests use what it points at and nothing is started. Otherwise Run
-// starts the stand-in on a free loopback port, waits until it answers, sets the
-// standard variable so that code under test reaches it the ordinary way
-// (config.LoadDefaultConfig), runs the tests, and stops it. Test credentials
-// and a region are set only when they are missing.
+//	func TestStore(t *testing.T) {
+//		localservices.Require(t, localservices.DynamoDB)
+//		cfg, err := config.LoadDefaultConfig(ctx)
+//		...
+//	}
+//
+// Run starts nothing, so tests that need no service run on a machine with
+// only Go. Require starts the package's shared stand-in the first time a
+// test asks for it, unless the AWS SDK's standard endpoint variables
+// (AWS_ENDPOINT_URL_<SERVICE>, then AWS_ENDPOINT_URL) already point
+// somewhere: then the tests use that. A stand-in answers on a free loopback
+// port, and Require sets the standard variable so that code under test
+// reaches it the ordinary way (config.LoadDefaultConfig). Test credentials
+// and a region are set only when they are missing. Run stops every stand-in
+// when the tests end.
+//
+// Until a test requires a declared service, its variable points at a
+// placeholder that refuses every call with an error naming Require: a test
+// that forgets Require fails at once instead of reaching AWS.
+//
+// When a stand-in's program is not installed, Require skips the test with
+// one line naming it; Tool does the same for nginx, caddy or python3. With
+// GATEHOUSE_REQUIRE_SERVICES=1 (make unit sets it) or CI set, the test fails
+// instead, so nothing is skipped silently where the services are expected.
+// A stand-in that is installed but does not start fails the test either way.
 //
 // A test that stops, pauses or restarts a stand-in (an outage test) starts
 // one of its own with StartMoto, points the SDK's variables at it with

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"testing"
 )
 
 // KMSWithAWSErrors serves the KMS API in front of the KMS stand-in (moto)
@@ -21,11 +22,13 @@ import (
 //     means an IAM refusal).
 //
 // Everything else, and the key's state itself (DisableKey,
-// ScheduleKeyDeletion), is moto's. Point a KMS client at the returned URL;
-// close the server after the test.
-func KMSWithAWSErrors() *httptest.Server {
+// ScheduleKeyDeletion), is moto's. It requires KMS (see Require). Point a
+// KMS client at the returned URL; the server closes when tb ends.
+func KMSWithAWSErrors(tb testing.TB) *httptest.Server {
+	tb.Helper()
+	Require(tb, KMS)
 	target := strings.TrimRight(Endpoint(KMS), "/")
-	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(r.Body)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadGateway)
@@ -56,6 +59,8 @@ func KMSWithAWSErrors() *httptest.Server {
 		w.WriteHeader(rec.Code)
 		_, _ = w.Write(rec.Body.Bytes())
 	}))
+	tb.Cleanup(srv.Close)
+	return srv
 }
 
 func kmsError(w http.ResponseWriter, code, msg string) {

@@ -27,6 +27,8 @@ var (
 	DynamoDB   = Service{"DynamoDB", "AWS_ENDPOINT_URL_DYNAMODB", motoServer}
 	KMS        = Service{"KMS", "AWS_ENDPOINT_URL_KMS", motoServer}
 	CognitoIDP = Service{"Cognito user pools", "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", cognitoLocal}
+
+	known = []Service{DynamoDB, KMS, CognitoIDP}
 )
 
 // server is a kind of stand-in process.
@@ -42,10 +44,16 @@ const (
 // make that longer.
 const startTimeout = 60 * time.Second
 
-var (
-	mu      sync.Mutex
-	running = map[server]*process{}
-)
+// standIns holds the one instance of each kind this process starts, shared
+// by every test of the package. A start that failed is not retried: every
+// later Require gets the same answer at once.
+var standIns = map[server]*standIn{motoServer: {}, cognitoLocal: {}}
+
+type standIn struct {
+	mu  sync.Mutex
+	p   *process
+	err error
+}
 
 type process struct {
 	url    string
@@ -55,30 +63,22 @@ type process struct {
 	exited chan error // receives cmd.Wait's result once
 }
 
-// Run starts what services need (unless the standard endpoint variables
-// already point somewhere), runs the tests and stops what it started. It
-// returns the exit code for os.Exit.
-func Run(m *testing.M, services ...Service) int {
-	if err := Start(services...); err != nil {
-		fmt.Fprintln(os.Stderr, "localservices:", err)
-		StopAll()
-		return 1
-	}
-	defer StopAll()
-	return m.Run()
-}
+// ErrNotInstalled is wrapped by Start's error when a stand-in's program
+// (moto_server, node, npm) is not installed; Require skips on it.
+var ErrNotInstalled = errors.New("not installed")
 
 // Start makes every service in services reachable through its standard
-// endpoint variable, starting stand-ins where nothing is configured.
+// endpoint variable, starting stand-ins where nothing is configured (the
+// demo's way; tests call Require).
 func Start(services ...Service) error {
 	started := false
 	for _, s := range services {
-		if os.Getenv(s.envVar) != "" || os.Getenv("AWS_ENDPOINT_URL") != "" {
+		if configured(s) {
 			continue
 		}
 		url, err := ensure(s.server)
 		if err != nil {
-			return fmt.Errorf("start a local %s: %w", s.name, err)
+			return fmt.Errorf("no local %s: %w", s.name, err)
 		}
 		if err := os.Setenv(s.envVar, url); err != nil {
 			return err
@@ -86,16 +86,31 @@ func Start(services ...Service) error {
 		started = true
 	}
 	if started {
-		// Only for stand-ins we started: never override real credentials
-		// that point at a configured endpoint.
-		setDefault("AWS_ACCESS_KEY_ID", "test")
-		setDefault("AWS_SECRET_ACCESS_KEY", "test")
-		setDefault("AWS_REGION", "us-east-1")
-		// Keep the SDK from reading a developer's ~/.aws files.
-		setDefault("AWS_CONFIG_FILE", os.DevNull)
-		setDefault("AWS_SHARED_CREDENTIALS_FILE", os.DevNull)
+		setTestCredentials()
 	}
 	return nil
+}
+
+// configured reports whether the SDK's variables point s somewhere other
+// than Run's placeholder.
+func configured(s Service) bool {
+	v := os.Getenv(s.envVar)
+	if v == "" {
+		return os.Getenv("AWS_ENDPOINT_URL") != ""
+	}
+	return v != placeholderURL()
+}
+
+// setTestCredentials sets test credentials and a region where missing, and
+// keeps the SDK from reading a developer's ~/.aws files. Only where this
+// process provides the endpoints (stand-ins, Run's placeholder): never
+// override real credentials that go with a configured endpoint.
+func setTestCredentials() {
+	setDefault("AWS_ACCESS_KEY_ID", "test")
+	setDefault("AWS_SECRET_ACCESS_KEY", "test")
+	setDefault("AWS_REGION", "us-east-1")
+	setDefault("AWS_CONFIG_FILE", os.DevNull)
+	setDefault("AWS_SHARED_CREDENTIALS_FILE", os.DevNull)
 }
 
 // Endpoint returns the URL a service is reached at, as the SDK would resolve
@@ -107,13 +122,29 @@ func Endpoint(s Service) string {
 	return os.Getenv("AWS_ENDPOINT_URL")
 }
 
-// StopAll stops every stand-in this process started.
+// StopAll stops every stand-in this process started and points the
+// variables that named them back at Run's placeholder (or unsets them), so
+// that a later Require starts them again.
 func StopAll() {
-	mu.Lock()
-	defer mu.Unlock()
-	for k, p := range running {
-		p.stop()
-		delete(running, k)
+	stopped := map[string]bool{}
+	for _, s := range standIns {
+		s.mu.Lock()
+		if s.p != nil {
+			s.p.stop()
+			stopped[s.p.url] = true
+		}
+		s.p, s.err = nil, nil
+		s.mu.Unlock()
+	}
+	for _, s := range known {
+		if !stopped[os.Getenv(s.envVar)] {
+			continue
+		}
+		if u := placeholderURL(); u != "" {
+			os.Setenv(s.envVar, u)
+		} else {
+			os.Unsetenv(s.envVar)
+		}
 	}
 }
 
@@ -123,27 +154,31 @@ func setDefault(name, value string) {
 	}
 }
 
+// ensure returns the URL of the process's stand-in of kind, starting it the
+// first time. Callers of different kinds do not wait for each other.
 func ensure(kind server) (string, error) {
-	mu.Lock()
-	defer mu.Unlock()
-	if p, ok := running[kind]; ok {
-		return p.url, nil
+	s, ok := standIns[kind]
+	if !ok {
+		return "", fmt.Errorf("unknown stand-in %d", kind)
 	}
-	var p *process
-	var err error
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.p != nil {
+		return s.p.url, nil
+	}
+	if s.err != nil {
+		return "", s.err
+	}
 	switch kind {
 	case motoServer:
-		p, err = startMoto()
+		s.p, s.err = startMoto()
 	case cognitoLocal:
-		p, err = startCognitoLocal()
-	default:
-		err = fmt.Errorf("unknown stand-in %d", kind)
+		s.p, s.err = startCognitoLocal()
 	}
-	if err != nil {
-		return "", err
+	if s.err != nil {
+		return "", s.err
 	}
-	running[kind] = p
-	return p.url, nil
+	return s.p.url, nil
 }
 
 func startMoto() (*process, error) {
@@ -157,7 +192,7 @@ func startMoto() (*process, error) {
 func startMotoOn(port int) (*process, error) {
 	bin, err := exec.LookPath("moto_server")
 	if err != nil {
-		return nil, fmt.Errorf("moto_server is not installed (it ships with this machine image; pip install 'moto[server]' elsewhere): %w", err)
+		return nil, fmt.Errorf("moto_server is %w (pip install 'moto[server]')", ErrNotInstalled)
 	}
 	dir, err := os.MkdirTemp("", "gatehouse-moto-")
 	if err != nil {
@@ -167,13 +202,13 @@ func startMotoOn(port int) (*process, error) {
 }
 
 func startCognitoLocal() (*process, error) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		return nil, fmt.Errorf("node is %w (cognito-local runs on Node.js)", ErrNotInstalled)
+	}
 	script, err := CognitoLocalScript()
 	if err != nil {
 		return nil, err
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		return nil, fmt.Errorf("node is not installed: %w", err)
 	}
 	port, err := freePort()
 	if err != nil {
@@ -232,6 +267,9 @@ func CognitoLocalModule() (string, error) {
 	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
 	if _, err := os.Stat(script); err == nil {
 		return module, nil
+	}
+	if _, err := exec.LookPath("npm"); err != nil {
+		return "", fmt.Errorf("npm is %w (it installs cognito-local)", ErrNotInstalled)
 	}
 	cmd := exec.Command("npm", "ci", "--no-audit", "--no-fund", "--loglevel=error")
 	cmd.Dir = dir
@@ -350,6 +388,9 @@ func StartMoto(t testing.TB) *Moto {
 		t.Fatal(err)
 	}
 	p, err := startMotoOn(port)
+	if errors.Is(err, ErrNotInstalled) {
+		missing(t, err.Error())
+	}
 	if err != nil {
 		t.Fatalf("localservices: %v", err)
 	}

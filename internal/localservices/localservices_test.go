@@ -20,6 +20,7 @@ func TestMain(m *testing.M) {
 
 // The SDK finds every stand-in through the standard endpoint variables alone.
 func TestServicesAnswerThroughStandardEndpoints(t *testing.T) {
+	localservices.Require(t, localservices.DynamoDB, localservices.KMS, localservices.CognitoIDP)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cfg, err := config.LoadDefaultConfig(ctx)

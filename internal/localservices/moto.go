@@ -21,19 +21,21 @@ import (
 
 var (
 	motoMu sync.Mutex
-	motoIs = map[Service]bool{}
+	motoIs = map[string]bool{} // by endpoint
 )
 
 // IsMoto reports whether s's endpoint answers like moto_server (its
-// /moto-api/data.json). It asks once per service and process.
+// /moto-api/data.json). It asks once per endpoint and process; call it
+// after Require.
 func IsMoto(s Service) bool {
+	endpoint := Endpoint(s)
 	motoMu.Lock()
 	defer motoMu.Unlock()
-	if is, ok := motoIs[s]; ok {
+	if is, ok := motoIs[endpoint]; ok {
 		return is
 	}
-	motoIs[s] = askMoto(Endpoint(s))
-	return motoIs[s]
+	motoIs[endpoint] = askMoto(endpoint)
+	return motoIs[endpoint]
 }
 
 func askMoto(endpoint string) bool {

@@ -22,7 +22,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	os.Exit(localservices.Run(m, localservices.CognitoIDP))
+	os.Exit(localservices.Run(m, localservices.CognitoIDP, localservices.DynamoDB))
 }
 
 // signedIn provisions a pool, a client and a user on the Cognito endpoint
@@ -111,6 +111,7 @@ func checkTokens(t *testing.T, ctx context.Context, pool jwtverify.PoolConfig, u
 }
 
 func TestCognitoLocalTokens(t *testing.T) {
+	localservices.Require(t, localservices.CognitoIDP)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	cfg, err := config.LoadDefaultConfig(ctx)
@@ -159,9 +160,7 @@ func TestMotoTokens(t *testing.T) {
 // set one, else a moto_server this test starts through the harness.
 func startMoto(t *testing.T) string {
 	t.Helper()
-	if err := localservices.Start(localservices.DynamoDB); err != nil {
-		t.Fatal(err)
-	}
+	localservices.Require(t, localservices.DynamoDB)
 	endpoint := localservices.Endpoint(localservices.DynamoDB)
 	// Make sure it is moto: its JWKS path is moto's own.
 	u, err := url.Parse(endpoint)
