@@ -109,7 +109,11 @@
 // method or path override (OverrideHeaders) is removed (the same
 // spellings forward-auth mode refuses: any case, '_' for '-'; names with
 // white space are refused by Go's server already), so the method and path
-// judged are those the upstream acts on; then the seven identity headers are set. X-Forwarded-For/-Host/
+// judged are those the upstream acts on; then the seven identity headers are set.
+// An Upgrade to anything but WebSocket (h2c, say) is removed and the
+// request goes on as a plain one: an upstream that switched protocols
+// would get every later request on the tunnelled connection undecided
+// (h2c smuggling). X-Forwarded-For/-Host/
 // -Proto are set; the Authorization header is passed on, as API Gateway
 // passes it on. Denied requests never reach the upstream. Decisions are
 // made on the request itself: X-Original-* and X-Forwarded-* are ignored,

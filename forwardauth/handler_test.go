@@ -1,11 +1,14 @@
 package forwardauth_test
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -613,5 +616,129 @@ func TestHandlerLogsOnlyItsOwnDecisions(t *testing.T) {
 			}
 			logscan.NoSecrets(t, buf.String(), "Bearer allow", "Bearer x")
 		})
+	}
+}
+
+// tunnelUpstream stands in for an upstream that accepts a protocol
+// upgrade it should not (h2c-capable servers with a lenient upgrade check,
+// the targets of h2c smuggling): it answers 101 to any Upgrade other than
+// websocket, then serves the requests that follow on the connection. For
+// brevity those are HTTP/1.1 rather than HTTP/2 frames; what matters is
+// that gatehouse never sees them. In-process stand-in: no local server
+// upgrades to h2c behind a proxy.
+type tunnelUpstream struct {
+	mu     sync.Mutex
+	served []string
+}
+
+func (u *tunnelUpstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	u.mu.Lock()
+	up := r.Header.Get("Upgrade")
+	u.served = append(u.served, fmt.Sprintf("%s %s upgrade=%q", r.Method, r.RequestURI, up))
+	u.mu.Unlock()
+	if up == "" || strings.EqualFold(up, "websocket") {
+		_, _ = io.WriteString(w, "plain")
+		return
+	}
+	conn, brw, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		return
+	}
+	defer conn.Close()
+	_, _ = brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: " + up + "\r\n\r\n")
+	_ = brw.Flush()
+	for {
+		req, err := http.ReadRequest(brw.Reader)
+		if err != nil {
+			return
+		}
+		u.mu.Lock()
+		u.served = append(u.served, req.Method+" "+req.RequestURI+" (tunnelled)")
+		u.mu.Unlock()
+		_, _ = brw.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\nserved\n")
+		_ = brw.Flush()
+	}
+}
+
+// TestProxyModeNoUpgradeTunnel: h2c smuggling. A client asks for an
+// upgrade on an allowed route; if the upstream switched protocols, the
+// proxy would tunnel the connection and every request the client sent on
+// it would reach the upstream without a decision. Only WebSocket upgrades
+// (one judged request, then frames) pass; others arrive as plain requests.
+func TestProxyModeNoUpgradeTunnel(t *testing.T) {
+	up := &tunnelUpstream{}
+	upSrv := httptest.NewServer(up)
+	defer upSrv.Close()
+	u, _ := url.Parse(upSrv.URL)
+	h, fd := newHandler(t, forwardauth.Config{Upstream: u})
+	testNoUpgradeTunnel(t, serveHandler(t, h), fd, up)
+}
+
+// TestProxiesNoUpgradeTunnel: the same through the example configurations.
+func TestProxiesNoUpgradeTunnel(t *testing.T) {
+	for _, front := range []string{"nginx", "caddy"} {
+		t.Run(front, func(t *testing.T) {
+			up := &tunnelUpstream{}
+			upSrv := httptest.NewServer(up)
+			defer upSrv.Close()
+			conv := forwardauth.HeadersOriginal
+			if front == "caddy" {
+				conv = forwardauth.HeadersForwarded
+			}
+			h, fd := newHandler(t, forwardauth.Config{RequestHeaders: conv})
+			gh, upAddr := serveHandler(t, h), upSrv.Listener.Addr().String()
+			var addr string
+			if front == "caddy" {
+				addr = strings.TrimPrefix(startCaddy(t, gh, upAddr), "http://")
+			} else {
+				addr = freeAddr(t)
+				runNginx(t, addr, "", renderExample(t, "nginx/gatehouse.conf", gh, upAddr, addr))
+			}
+			testNoUpgradeTunnel(t, addr, fd, up)
+		})
+	}
+}
+
+func testNoUpgradeTunnel(t *testing.T, addr string, fd *fakeDecider, up *tunnelUpstream) {
+	for _, tc := range []struct{ upgrade, connection string }{
+		{"h2c", "Upgrade, HTTP2-Settings"}, {"h2c", "Upgrade"}, {"H2C", "upgrade"}, {"websocket, h2c", "Upgrade"},
+		{"h2c, websocket", "Upgrade"}, {"HTTP/2.0", "Upgrade"}, {"TLS/1.2", "Upgrade"}, {"foo", "Upgrade"}, {"websocket", "Upgrade"},
+	} {
+		upgrade := tc.upgrade
+		t.Run(upgrade+"/"+tc.connection, func(t *testing.T) {
+			c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+			before := fd.calls()
+			fmt.Fprintf(c, "GET /public HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer allow\r\nConnection: %s\r\nUpgrade: %s\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n", tc.connection, upgrade)
+			br := bufio.NewReader(c)
+			res, err := http.ReadResponse(br, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode == http.StatusSwitchingProtocols {
+				// The tunnel is open: this request is never judged.
+				fmt.Fprintf(c, "GET /admin/users HTTP/1.1\r\nHost: x\r\n\r\n")
+				if res, err := http.ReadResponse(br, nil); err == nil {
+					res.Body.Close()
+					t.Errorf("a request through the %q tunnel was served (status %d) after %d decision(s)", upgrade, res.StatusCode, fd.calls()-before)
+				}
+				return
+			}
+			if res.StatusCode != http.StatusOK {
+				t.Errorf("status %d, want 200 (a plain request)", res.StatusCode)
+			}
+		})
+	}
+	up.mu.Lock()
+	defer up.mu.Unlock()
+	for _, s := range up.served {
+		if s != "GET /public upgrade=\"\"" && s != "GET /public upgrade=\"websocket\"" {
+			t.Errorf("upstream served %s", s)
+		}
 	}
 }
