@@ -222,6 +222,7 @@ func (h *Handler) newProxy(upstream *url.URL, rt http.RoundTripper, upstreamTime
 			// Hop-by-hop headers are already gone (a client cannot name an
 			// identity header in Connection to have ours removed).
 			stripGuardedHeaders(pr.Out.Header)
+			stripGuardedHeaders(pr.Out.Trailer) // a chunked body's trailer fields
 			dropTunnelUpgrade(pr.Out.Header)
 			for i, name := range IdentityHeaders {
 				pr.Out.Header[name] = []string{a.identity[i]}

@@ -742,3 +742,39 @@ func testNoUpgradeTunnel(t *testing.T, addr string, fd *fakeDecider, up *tunnelU
 		}
 	}
 }
+
+// TestProxyModeStripsGuardedTrailers: a chunked body can end in trailer
+// fields; a client declaring X-Gatehouse-User-Id as one must not get it to
+// the upstream, where a framework that merges trailers into headers would
+// read it.
+func TestProxyModeStripsGuardedTrailers(t *testing.T) {
+	got := make(chan http.Header, 1)
+	upSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		got <- r.Trailer
+	}))
+	defer upSrv.Close()
+	u, _ := url.Parse(upSrv.URL)
+	h, _ := newHandler(t, forwardauth.Config{Upstream: u})
+	addr := serveHandler(t, h)
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	fmt.Fprintf(c, "POST /public HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer allow\r\nTransfer-Encoding: chunked\r\n"+
+		"Trailer: X-Gatehouse-User-Id, X_Gatehouse_Groups, X-HTTP-Method-Override\r\n\r\n"+
+		"3\r\nabc\r\n0\r\nX-Gatehouse-User-Id: victim\r\nX_Gatehouse_Groups: admins\r\nX-HTTP-Method-Override: DELETE\r\n\r\n")
+	res, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("status %d", res.StatusCode)
+	}
+	for name, vs := range <-got {
+		t.Errorf("upstream got trailer %s %q", name, vs)
+	}
+}
