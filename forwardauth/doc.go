@@ -16,7 +16,11 @@
 //	forwarded  X-Forwarded-Method, X-Forwarded-Uri   Caddy forward_auth, Traefik ForwardAuth
 //	none       the request's own method and URI      Envoy ext_authz (HTTP)
 //
-// The other convention's headers are ignored. Nothing is guessed: a header
+// With original or forwarded, both headers must be present once each
+// (400 request_headers otherwise): a proxy that did not say which request
+// it asks about is misconfigured, and the auth request's own method and
+// path (GET /_gatehouse) are not the client's. The other convention's
+// headers are ignored. Nothing is guessed: a header
 // the proxy does not set is one the client can (there used to be an "auto"
 // that read whichever was present; a client's X-Original-URI then decided
 // the route behind Envoy). These headers are trusted: the service must be

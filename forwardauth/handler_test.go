@@ -93,7 +93,10 @@ func newHandler(t *testing.T, cfg forwardauth.Config) (*forwardauth.Handler, *fa
 		cfg.Decider = fd
 	}
 	if cfg.Upstream == nil && cfg.RequestHeaders == 0 {
-		cfg.RequestHeaders = forwardauth.HeadersOriginal // nginx's, unless the test says otherwise
+		// The request itself (Envoy's), unless the test says otherwise:
+		// with original or forwarded a request without those headers is
+		// refused.
+		cfg.RequestHeaders = forwardauth.HeadersNone
 	}
 	h, err := forwardauth.New(cfg)
 	if err != nil {
@@ -119,7 +122,7 @@ func TestForwardAuthOutcomes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h, _ := newHandler(t, forwardauth.Config{})
+			h, _ := newHandler(t, forwardauth.Config{RequestHeaders: forwardauth.HeadersOriginal})
 			r := httptest.NewRequest("GET", "/_gatehouse", nil)
 			r.Header.Set(forwardauth.HeaderOriginalURI, "/orders/1")
 			r.Header.Set(forwardauth.HeaderOriginalMethod, "GET")
@@ -252,7 +255,17 @@ func TestRequestConventions(t *testing.T) {
 		{"caddy: a client's X-Original-URI is not read", forwardauth.HeadersForwarded, "GET", "/_gatehouse",
 			map[string][]string{"X-Original-Uri": {"/public"}, "X-Forwarded-Method": {"GET"}, "X-Forwarded-Uri": {"/admin"}}, 200, "GET", "/admin"},
 		{"repeated URI header", forwardauth.HeadersOriginal, "GET", "/_gatehouse",
-			map[string][]string{"X-Original-Uri": {"/a", "/b"}}, 400, "", ""},
+			map[string][]string{"X-Original-Method": {"GET"}, "X-Original-Uri": {"/a", "/b"}}, 400, "", ""},
+		{"repeated method header", forwardauth.HeadersOriginal, "GET", "/_gatehouse",
+			map[string][]string{"X-Original-Method": {"GET", "POST"}, "X-Original-Uri": {"/a"}}, 400, "", ""},
+		// A proxy that did not say which request it asks about: not judged
+		// as the auth request itself (GET /_gatehouse).
+		{"no headers", forwardauth.HeadersOriginal, "GET", "/_gatehouse", nil, 400, "", ""},
+		{"no headers (forwarded)", forwardauth.HeadersForwarded, "GET", "/_gatehouse", nil, 400, "", ""},
+		{"URI without method", forwardauth.HeadersOriginal, "GET", "/_gatehouse",
+			map[string][]string{"X-Original-Uri": {"/orders"}}, 400, "", ""},
+		{"other convention only", forwardauth.HeadersOriginal, "GET", "/_gatehouse",
+			map[string][]string{"X-Forwarded-Method": {"GET"}, "X-Forwarded-Uri": {"/orders"}}, 400, "", ""},
 		{"method without URI", forwardauth.HeadersForwarded, "GET", "/_gatehouse",
 			map[string][]string{"X-Forwarded-Method": {"DELETE"}}, 400, "", ""},
 		{"original only ignores forwarded", forwardauth.HeadersOriginal, "GET", "/_gatehouse",
@@ -262,21 +275,21 @@ func TestRequestConventions(t *testing.T) {
 		{"none ignores both", forwardauth.HeadersNone, "PATCH", "/x",
 			map[string][]string{"X-Original-Uri": {"/public"}, "X-Forwarded-Uri": {"/admin"}}, 200, "PATCH", "/x"},
 		{"percent-decoded", forwardauth.HeadersOriginal, "GET", "/_gatehouse",
-			map[string][]string{"X-Original-Uri": {"/caf%C3%A9/a%20b"}}, 200, "GET", "/café/a b"},
+			map[string][]string{"X-Original-Method": {"GET"}, "X-Original-Uri": {"/caf%C3%A9/a%20b"}}, 200, "GET", "/café/a b"},
 		{"trailing slash kept", forwardauth.HeadersOriginal, "GET", "/_gatehouse",
-			map[string][]string{"X-Original-Uri": {"/orders/"}}, 200, "GET", "/orders/"},
+			map[string][]string{"X-Original-Method": {"GET"}, "X-Original-Uri": {"/orders/"}}, 200, "GET", "/orders/"},
 		{"dot segments refused", forwardauth.HeadersOriginal, "GET", "/_gatehouse",
-			map[string][]string{"X-Original-Uri": {"/public/../admin"}}, 400, "", ""},
+			map[string][]string{"X-Original-Method": {"GET"}, "X-Original-Uri": {"/public/../admin"}}, 400, "", ""},
 		{"encoded dot segments refused", forwardauth.HeadersOriginal, "GET", "/_gatehouse",
-			map[string][]string{"X-Original-Uri": {"/public/%2e%2e%2fadmin"}}, 400, "", ""},
+			map[string][]string{"X-Original-Method": {"GET"}, "X-Original-Uri": {"/public/%2e%2e%2fadmin"}}, 400, "", ""},
 		{"empty segment refused", forwardauth.HeadersOriginal, "GET", "/_gatehouse",
-			map[string][]string{"X-Original-Uri": {"/a//b"}}, 400, "", ""},
+			map[string][]string{"X-Original-Method": {"GET"}, "X-Original-Uri": {"/a//b"}}, 400, "", ""},
 		{"absolute form refused", forwardauth.HeadersOriginal, "GET", "/_gatehouse",
-			map[string][]string{"X-Original-Uri": {"http://evil/a"}}, 400, "", ""},
+			map[string][]string{"X-Original-Method": {"GET"}, "X-Original-Uri": {"http://evil/a"}}, 400, "", ""},
 		{"bad escape refused", forwardauth.HeadersOriginal, "GET", "/_gatehouse",
-			map[string][]string{"X-Original-Uri": {"/a%zz"}}, 400, "", ""},
+			map[string][]string{"X-Original-Method": {"GET"}, "X-Original-Uri": {"/a%zz"}}, 400, "", ""},
 		{"NUL refused", forwardauth.HeadersOriginal, "GET", "/_gatehouse",
-			map[string][]string{"X-Original-Uri": {"/a%00b"}}, 400, "", ""},
+			map[string][]string{"X-Original-Method": {"GET"}, "X-Original-Uri": {"/a%00b"}}, 400, "", ""},
 		{"bad method refused", forwardauth.HeadersOriginal, "GET", "/_gatehouse",
 			map[string][]string{"X-Original-Method": {"GE T"}, "X-Original-Uri": {"/a"}}, 400, "", ""},
 	}
@@ -523,7 +536,7 @@ func TestParseRequestHeaders(t *testing.T) {
 func TestOpsEndpoints(t *testing.T) {
 	var notReady error = errors.New("keys not loaded")
 	var mu sync.Mutex
-	h, _ := newHandler(t, forwardauth.Config{Ready: func(context.Context) error {
+	h, _ := newHandler(t, forwardauth.Config{RequestHeaders: forwardauth.HeadersForwarded, Ready: func(context.Context) error {
 		mu.Lock()
 		defer mu.Unlock()
 		return notReady
