@@ -155,6 +155,11 @@ func differentialCorpus() []diffCase {
 	for _, v := range []string{"X-Gatehouse-User-Id", "x-gatehouse-user-id, X-Gatehouse-Groups", "keep-alive, X-Gatehouse-Groups", "X_Gatehouse_Groups"} {
 		add("GET", "/public", [2]string{"Connection", v})
 	}
+	// ... or the headers that tell gatehouse which request it judges.
+	for _, v := range []string{"X-Forwarded-Uri", "X-Forwarded-Method", "X-Original-URI", "X-Original-Method", "X-Forwarded-Uri, X-Forwarded-Method, X-Original-URI, X-Original-Method"} {
+		add("GET", "/admin/users", [2]string{"Connection", v})
+		add("DELETE", "/reports/q1", [2]string{"Connection", v})
+	}
 	// Methods in lower case: some upstreams (Werkzeug) upper-case them.
 	for _, tg := range []string{"/public", "/admin/users", "/reports/q1"} {
 		add("get", tg)
