@@ -38,6 +38,14 @@
 // the identity headers it received to the services it calls must drop them
 // when it calls through the proxy.)
 //
+// Method overrides outside headers are the upstream's to turn off:
+// gatehouse never reads the body and passes the query on unjudged, so a
+// framework that takes the method from a `_method` query or form parameter
+// (Laravel by default, Symfony with httpMethodParameterOverride, Rails'
+// Rack::MethodOverride, Express's method-override configured so) acts on
+// DELETE where POST was judged. Disable it, or give POST on those routes
+// the requirements of every method it can become.
+//
 // Answers:
 //
 //	allow         200, empty body, every identity header set (empty when empty)
