@@ -151,6 +151,21 @@ func differentialCorpus() []diffCase {
 	add("GET", "/public", [2]string{"X_Gatehouse_User_Id", spoofValue}, [2]string{"X_Gatehouse_Groups", "admins," + spoofValue})
 	add("GET", "/public", [2]string{"X-Gatehouse-User-Id", "\t" + spoofValue + " "})
 	add("POST", "/public", [2]string{"X-HTTP-Method-Override", "DELETE"}, [2]string{"X_HTTP_Method_Override", spoofValue})
+	// A client naming the identity headers as hop-by-hop, so that a proxy
+	// honouring Connection removes the ones gatehouse set.
+	for _, v := range []string{"X-Gatehouse-User-Id", "x-gatehouse-user-id, X-Gatehouse-Groups", "keep-alive, X-Gatehouse-Groups", "X_Gatehouse_Groups"} {
+		add("GET", "/public", [2]string{"Connection", v})
+	}
+	// ... or the headers that tell gatehouse which request it judges.
+	for _, v := range []string{"X-Forwarded-Uri", "X-Forwarded-Method", "X-Original-URI", "X-Original-Method", "X-Forwarded-Uri, X-Forwarded-Method, X-Original-URI, X-Original-Method"} {
+		add("GET", "/admin/users", [2]string{"Connection", v})
+		add("DELETE", "/reports/q1", [2]string{"Connection", v})
+	}
+	// Methods in lower case: some upstreams (Werkzeug) upper-case them.
+	for _, tg := range []string{"/public", "/admin/users", "/reports/q1"} {
+		add("get", tg)
+		add("head", tg)
+	}
 	return cs
 }
 
@@ -250,7 +265,7 @@ func TestDifferential(t *testing.T) {
 				for _, c := range corpus {
 					d.take()
 					res := rawRequestTolerant(t, addr, c.method, c.target, append([][2]string{{"Authorization", d.authz}}, c.header...))
-					if bad := checkDifferential(c, res, d.take()); bad != "" {
+					if bad := checkDifferential(c, res, d.take(), w.aliceID); bad != "" {
 						t.Errorf("%s %q %q: %s (status %d)", c.method, c.target, c.header, bad, res.code)
 					}
 					if res.header != nil && res.header.Get("X-Echo-Method") != "" {
@@ -267,7 +282,7 @@ func TestDifferential(t *testing.T) {
 }
 
 // checkDifferential returns what is wrong with one case's outcome, or "".
-func checkDifferential(c diffCase, res rawResult, decisions []authorizer.Request) string {
+func checkDifferential(c diffCase, res rawResult, decisions []authorizer.Request, userID string) string {
 	if res.err != nil || res.header == nil || res.header.Get("X-Echo-Method") == "" {
 		return "" // refused or denied somewhere: the upstream was not reached
 	}
@@ -283,11 +298,26 @@ func checkDifferential(c diffCase, res rawResult, decisions []authorizer.Request
 		return fmt.Sprintf("judged method %s, the upstream saw %s", judged.Method, method)
 	case strings.Contains(seen, spoofValue) || strings.Contains(seen, "DELETE") || strings.Contains(seen, "admins"):
 		return fmt.Sprintf("a client-sent header arrived: %s", seen)
+	case !hasIdentity(seen, forwardauth.HeaderUserID, userID) || !hasIdentity(seen, forwardauth.HeaderGroups, "users"):
+		return fmt.Sprintf("the upstream did not get the caller's identity: %s", seen)
 	case strings.HasPrefix(routed, "/admin"):
 		return "an admin route was served to a caller outside admins"
-	case (method == "GET" || method == "HEAD") && strings.HasPrefix(routed, "/reports/"):
+	case (strings.EqualFold(method, "GET") || strings.EqualFold(method, "HEAD")) && strings.HasPrefix(routed, "/reports/"):
 		// A GET rule covers HEAD: most upstreams run the GET handler.
 		return "a GET /reports/* route was served (" + method + ") to a caller outside admins"
 	}
 	return ""
+}
+
+// hasIdentity reports whether an echo's header report holds exactly want
+// as the identity header name (nginx-echo names the header, wsgi-echo its
+// WSGI variable).
+func hasIdentity(seen, name, want string) bool {
+	wsgi := "HTTP_" + strings.ReplaceAll(strings.ToUpper(name), "-", "_")
+	for kv := range strings.SplitSeq(seen, ";") {
+		if kv == name+"="+want || kv == wsgi+"="+want {
+			return true
+		}
+	}
+	return false
 }

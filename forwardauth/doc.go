@@ -16,7 +16,11 @@
 //	forwarded  X-Forwarded-Method, X-Forwarded-Uri   Caddy forward_auth, Traefik ForwardAuth
 //	none       the request's own method and URI      Envoy ext_authz (HTTP)
 //
-// The other convention's headers are ignored. Nothing is guessed: a header
+// With original or forwarded, both headers must be present once each
+// (400 request_headers otherwise): a proxy that did not say which request
+// it asks about is misconfigured, and the auth request's own method and
+// path (GET /_gatehouse) are not the client's. The other convention's
+// headers are ignored. Nothing is guessed: a header
 // the proxy does not set is one the client can (there used to be an "auto"
 // that read whichever was present; a client's X-Original-URI then decided
 // the route behind Envoy). These headers are trusted: the service must be
@@ -33,6 +37,14 @@
 // X_Gatehouse_User_Id into X-Gatehouse-User-Id. (A service that propagates
 // the identity headers it received to the services it calls must drop them
 // when it calls through the proxy.)
+//
+// Method overrides outside headers are the upstream's to turn off:
+// gatehouse never reads the body and passes the query on unjudged, so a
+// framework that takes the method from a `_method` query or form parameter
+// (Laravel by default, Symfony with httpMethodParameterOverride, Rails'
+// Rack::MethodOverride, Express's method-override configured so) acts on
+// DELETE where POST was judged. Disable it, or give POST on those routes
+// the requirements of every method it can become.
 //
 // Answers:
 //
@@ -112,7 +124,11 @@
 // method or path override (OverrideHeaders) is removed (the same
 // spellings forward-auth mode refuses: any case, '_' for '-'; names with
 // white space are refused by Go's server already), so the method and path
-// judged are those the upstream acts on; then the identity headers are set. X-Forwarded-For/-Host/
+// judged are those the upstream acts on; then the identity headers are set.
+// An Upgrade to anything but WebSocket (h2c, say) is removed and the
+// request goes on as a plain one: an upstream that switched protocols
+// would get every later request on the tunnelled connection undecided
+// (h2c smuggling). X-Forwarded-For/-Host/
 // -Proto are set; the Authorization header is passed on, as API Gateway
 // passes it on. Denied requests never reach the upstream. Decisions are
 // made on the request itself: X-Original-* and X-Forwarded-* are ignored,

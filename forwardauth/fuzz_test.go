@@ -87,12 +87,15 @@ func FuzzOriginalRequest(f *testing.F) {
 		if m == "" || !strings.HasPrefix(tg.Path, "/") {
 			t.Fatalf("accepted method %q path %q", m, tg.Path)
 		}
-		// Only the configured convention's headers are read.
-		want := map[forwardauth.RequestHeaders]string{forwardauth.HeadersOriginal: ou, forwardauth.HeadersForwarded: fu, forwardauth.HeadersNone: ""}[c]
-		if want == "" {
-			want = "/_gatehouse"
+		// Only the configured convention's headers are read, and with
+		// original or forwarded both must be there.
+		want := map[forwardauth.RequestHeaders][2]string{
+			forwardauth.HeadersOriginal: {om, ou}, forwardauth.HeadersForwarded: {fm, fu}, forwardauth.HeadersNone: {"GET", "/_gatehouse"},
+		}[c]
+		if want[0] == "" || want[1] == "" || m != want[0] {
+			t.Fatalf("convention %v: decided on method %q, want %q of %q", c, m, want[0], want)
 		}
-		if exp, err := forwardauth.CanonicalTarget(want); err != nil || exp != tg {
+		if exp, err := forwardauth.CanonicalTarget(want[1]); err != nil || exp != tg {
 			t.Fatalf("convention %v: decided on %+v, want the reading of %q", c, tg, want)
 		}
 	})

@@ -217,6 +217,8 @@ func (h *Handler) newProxy(upstream *url.URL, rt http.RoundTripper, upstreamTime
 			// Hop-by-hop headers are already gone (a client cannot name an
 			// identity header in Connection to have ours removed).
 			stripGuardedHeaders(pr.Out.Header)
+			stripGuardedHeaders(pr.Out.Trailer) // a chunked body's trailer fields
+			dropTunnelUpgrade(pr.Out.Header)
 			for i, f := range identityFields {
 				pr.Out.Header[f.Header] = []string{a.identity[i]}
 			}
@@ -230,6 +232,19 @@ func (h *Handler) newProxy(upstream *url.URL, rt http.RoundTripper, upstreamTime
 			writeStatus(w, http.StatusBadGateway)
 		},
 		ErrorLog: slog.NewLogLogger(h.log.Handler(), slog.LevelWarn),
+	}
+}
+
+// dropTunnelUpgrade removes an upgrade to anything but WebSocket (the
+// proxy put the client's Upgrade back after removing hop-by-hop headers):
+// an upstream that switched to h2c, say, would get every later request on
+// the tunnelled connection without a decision (h2c smuggling). A WebSocket
+// upgrade is one judged request followed by frames. The request goes on
+// as a plain one, as a server may ignore Upgrade (RFC 9110 §7.8).
+func dropTunnelUpgrade(h http.Header) {
+	if up := h.Get("Upgrade"); up != "" && !strings.EqualFold(strings.TrimSpace(up), "websocket") {
+		h.Del("Upgrade")
+		h.Del("Connection")
 	}
 }
 

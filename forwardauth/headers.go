@@ -110,28 +110,27 @@ const maxMethodLen = 32
 // OriginalRequest returns the method and canonical target of the request
 // being decided on, read from r according to conv (HeadersNone in proxy
 // mode). In proxy mode the target is r.RequestURI, the request line as
-// received: the same string the upstream's path is built from.
+// received: the same string the upstream's path is built from. With
+// HeadersOriginal or HeadersForwarded both of the convention's headers
+// must be present once each: the auth request's own method and URI are
+// the proxy's, not the client's, and a proxy that did not set them is
+// misconfigured, so the request is refused rather than judged as
+// "GET /_gatehouse".
 func OriginalRequest(r *http.Request, conv RequestHeaders) (method string, t Target, err error) {
-	method, uri := r.Method, r.RequestURI
-	if uri == "" { // a request built in-process rather than read from the wire
-		uri = r.URL.RequestURI()
-	}
-	var m, u string
-	var found bool
+	var uri string
 	switch conv {
 	case HeadersOriginal:
-		m, u, found, err = headerPair(r.Header, HeaderOriginalMethod, HeaderOriginalURI)
+		method, uri, err = headerPair(r.Header, HeaderOriginalMethod, HeaderOriginalURI)
 	case HeadersForwarded:
-		m, u, found, err = headerPair(r.Header, HeaderForwardedMethod, HeaderForwardedURI)
+		method, uri, err = headerPair(r.Header, HeaderForwardedMethod, HeaderForwardedURI)
+	default:
+		method, uri = r.Method, r.RequestURI
+		if uri == "" { // a request built in-process rather than read from the wire
+			uri = r.URL.RequestURI()
+		}
 	}
 	if err != nil {
 		return "", Target{}, err
-	}
-	if found {
-		if m != "" {
-			method = m
-		}
-		uri = u
 	}
 	if !validMethod(method) {
 		return "", Target{}, badRequest(ReasonMethod, "invalid method")
@@ -143,25 +142,14 @@ func OriginalRequest(r *http.Request, conv RequestHeaders) (method string, t Tar
 	return method, t, nil
 }
 
-// headerPair reads one convention's method and URI headers. found is true
-// when the URI header is present; a method header alone is refused.
-func headerPair(h http.Header, methodName, uriName string) (method, uri string, found bool, err error) {
+// headerPair reads one convention's method and URI headers, each exactly
+// once.
+func headerPair(h http.Header, methodName, uriName string) (method, uri string, err error) {
 	ms, us := h.Values(methodName), h.Values(uriName)
-	if len(ms) > 1 || len(us) > 1 {
-		return "", "", false, badRequest(ReasonRequestHeaders, "repeated %s or %s", methodName, uriName)
+	if len(ms) != 1 || len(us) != 1 {
+		return "", "", badRequest(ReasonRequestHeaders, "want exactly one %s and one %s", methodName, uriName)
 	}
-	if len(us) == 0 {
-		if len(ms) == 1 {
-			// A method without a URI is a proxy misconfiguration or a
-			// client's own header: refuse rather than mix sources.
-			return "", "", false, badRequest(ReasonRequestHeaders, "%s without %s", methodName, uriName)
-		}
-		return "", "", false, nil
-	}
-	if len(ms) == 1 {
-		method = ms[0]
-	}
-	return method, us[0], true, nil
+	return ms[0], us[0], nil
 }
 
 // validMethod: an RFC 9110 token of reasonable length.

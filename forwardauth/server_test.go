@@ -23,7 +23,7 @@ func listen(t *testing.T) net.Listener {
 func TestServeGracefulShutdown(t *testing.T) {
 	entered := make(chan struct{})
 	release := make(chan struct{})
-	h, err := forwardauth.New(forwardauth.Config{RequestHeaders: forwardauth.HeadersOriginal, Decider: deciderFunc(func(ctx context.Context, r authorizer.Request) authorizer.Decision {
+	h, err := forwardauth.New(forwardauth.Config{RequestHeaders: forwardauth.HeadersNone, Decider: deciderFunc(func(ctx context.Context, r authorizer.Request) authorizer.Decision {
 		if r.Path == "/slow" {
 			close(entered)
 			<-release
@@ -73,7 +73,7 @@ func TestServeGracefulShutdown(t *testing.T) {
 
 func TestServeShutdownDeadline(t *testing.T) {
 	entered := make(chan struct{})
-	h, err := forwardauth.New(forwardauth.Config{RequestHeaders: forwardauth.HeadersOriginal, Decider: deciderFunc(func(ctx context.Context, r authorizer.Request) authorizer.Decision {
+	h, err := forwardauth.New(forwardauth.Config{RequestHeaders: forwardauth.HeadersNone, Decider: deciderFunc(func(ctx context.Context, r authorizer.Request) authorizer.Decision {
 		close(entered)
 		<-ctx.Done() // hangs until the connection is cut or the decision times out
 		return authorizer.Decision{}

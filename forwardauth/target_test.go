@@ -260,8 +260,9 @@ func TestProxyModeStripsEverySpelling(t *testing.T) {
 // method-override header in any spelling is refused.
 func TestForwardAuthRefusesClientIdentityHeaders(t *testing.T) {
 	for _, name := range []string{"X-Gatehouse-User-Id", "X_Gatehouse_User_Id", "x-gatehouse_groups", "X-Gatehouse-Anything", "X-HTTP-Method-Override", "X_Method_Override", "x-http-method", "X-Original-URL", "X_Rewrite_URL"} {
-		h, fd := newHandler(t, forwardauth.Config{})
+		h, fd := newHandler(t, forwardauth.Config{RequestHeaders: forwardauth.HeadersOriginal})
 		r := httptest.NewRequest("GET", "/_gatehouse", nil)
+		r.Header.Set(forwardauth.HeaderOriginalMethod, "GET")
 		r.Header.Set(forwardauth.HeaderOriginalURI, "/orders")
 		r.Header.Set("Authorization", "Bearer allow")
 		r.Header[name] = []string{"x"}
@@ -278,9 +279,10 @@ func TestForwardAuthRefusesClientIdentityHeaders(t *testing.T) {
 // request (its query may carry a token).
 func TestBadRequestLogsOneLineWithoutTokens(t *testing.T) {
 	var logs logscan.Buffer
-	h, fd := newHandler(t, forwardauth.Config{Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	h, fd := newHandler(t, forwardauth.Config{RequestHeaders: forwardauth.HeadersOriginal, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
 	const secret = "eyJhbGciOiJSUzI1NiJ9.secret-token-material"
 	r := httptest.NewRequest("GET", "/_gatehouse", nil)
+	r.Header.Set(forwardauth.HeaderOriginalMethod, "GET")
 	r.Header.Set(forwardauth.HeaderOriginalURI, "/public#/../admin?access_token="+secret)
 	r.Header.Set("Authorization", "Bearer "+secret)
 	w := httptest.NewRecorder()

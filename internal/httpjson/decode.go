@@ -127,6 +127,9 @@ func Unmarshal(body []byte, dst any) error {
 	if !utf8.Valid(body) {
 		return Invalid("", "the body is not valid UTF-8")
 	}
+	if loneSurrogate(body) {
+		return Invalid("", "the body holds an escaped surrogate (\\uD800-\\uDFFF) outside a pair")
+	}
 	// Pass 1: the keys, read once with the tokenizer. UseNumber keeps a
 	// huge number a token, not a float64 overflow.
 	dec := json.NewDecoder(bytes.NewReader(body))
@@ -155,6 +158,53 @@ func Unmarshal(body []byte, dst any) error {
 		return Invalid("", "the body is not a valid JSON object")
 	}
 	return nil
+}
+
+// loneSurrogate reports whether a string in body escapes a UTF-16
+// surrogate that is not half of a high-low pair. encoding/json reads one
+// as U+FFFD, JavaScript and Python keep it: two readings (RFC 8259 §8.2;
+// I-JSON, RFC 7493, forbids them). Malformed escapes are left to the
+// tokenizer.
+func loneSurrogate(body []byte) bool {
+	inString := false
+	for i := 0; i < len(body); i++ {
+		switch c := body[i]; {
+		case c == '"':
+			inString = !inString
+		case c != '\\' || !inString || i+1 >= len(body):
+		case body[i+1] != 'u':
+			i++ // a one-character escape, \" and \\ included
+		default:
+			r := hex4(body, i+2)
+			switch {
+			case r >= 0xD800 && r <= 0xDBFF:
+				if i+7 >= len(body) || body[i+6] != '\\' || body[i+7] != 'u' {
+					return true
+				}
+				if lo := hex4(body, i+8); lo < 0xDC00 || lo > 0xDFFF {
+					return true
+				}
+				i += 11
+			case r >= 0xDC00 && r <= 0xDFFF:
+				return true
+			default:
+				i++
+			}
+		}
+	}
+	return false
+}
+
+// hex4 is the value of the four hex digits at body[i:], or -1.
+func hex4(body []byte, i int) int {
+	if i+4 > len(body) {
+		return -1
+	}
+	v, err := strconv.ParseUint(string(body[i:i+4]), 16, 16)
+	if err != nil {
+		return -1
+	}
+	return int(v)
 }
 
 type checker struct {

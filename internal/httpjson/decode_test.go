@@ -107,6 +107,18 @@ func TestUnmarshal(t *testing.T) {
 		{"comment", `{"username":"a" /* x */}`, ErrInvalid, "", "not valid JSON"},
 		{"single quotes", `{'username':'a'}`, ErrInvalid, "", "not valid JSON"},
 		{"NaN", `{"n":NaN}`, ErrInvalid, "", "not valid JSON"},
+
+		// Escaped surrogates: encoding/json turns a lone one into U+FFFD,
+		// JavaScript and Python keep it, so the string means two things.
+		{"surrogate pair", `{"username":"\ud83d\ude00"}`, nil, "", ""},
+		{"escaped backslash then u", `{"username":"\\ud800"}`, nil, "", ""},
+		{"lone high surrogate", `{"username":"bob\ud800"}`, ErrInvalid, "", "surrogate"},
+		{"lone high surrogate upper case", `{"username":"bob\uD83D"}`, ErrInvalid, "", "surrogate"},
+		{"lone low surrogate", `{"username":"\udc00bob"}`, ErrInvalid, "", "surrogate"},
+		{"high then non-surrogate", `{"username":"\ud800\u0041"}`, ErrInvalid, "", "surrogate"},
+		{"two highs", `{"username":"\ud800\ud800"}`, ErrInvalid, "", "surrogate"},
+		{"lone surrogate in key", `{"user\ud800":"bob"}`, ErrInvalid, "", "surrogate"},
+		{"lone surrogate deep", `{"any":[{"q":"\udfff"}]}`, ErrInvalid, "", "surrogate"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

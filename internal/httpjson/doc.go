@@ -12,6 +12,9 @@
 // if it can mean one thing to every reader:
 //
 //   - one JSON object, valid UTF-8, nothing after it;
+//   - no escaped UTF-16 surrogate outside a high-low pair ("\ud800"
+//     alone): encoding/json reads it as U+FFFD, JavaScript and Python
+//     keep it;
 //   - every key of an object decoded into a struct equals a field's JSON
 //     name exactly (case-sensitive); any other key is an unknown field;
 //   - no two keys of any object are equal under encoding/json's own
