@@ -135,7 +135,8 @@ func TestIdentityFieldsDocumented(t *testing.T) {
 
 // TestExampleConfigsCopyIdentityHeaders: the nginx example picks up every
 // identity header from gatehouse's answer and sends it upstream under the
-// same name; the Caddy example copies every one. The real-proxy tests run
+// same name; the Caddy example copies every one and sets it again after
+// reverse_proxy's Connection handling. The real-proxy tests run
 // these files; this one needs no proxy installed.
 func TestExampleConfigsCopyIdentityHeaders(t *testing.T) {
 	t.Run("nginx", func(t *testing.T) {
@@ -167,5 +168,17 @@ func TestExampleConfigsCopyIdentityHeaders(t *testing.T) {
 			rows = append(rows, docRow{header: h})
 		}
 		checkRows(t, "examples/caddy/Caddyfile", rows, false)
+
+		// header_up sets each identity header again from the value
+		// copy_headers put on the request (a client-named Connection
+		// header would otherwise remove it).
+		rows = nil
+		for _, m := range regexp.MustCompile(`(?m)^\s*header_up\s+(X-Gatehouse-\S+)\s+\{http\.request\.header\.(\S+)\}\s*$`).FindAllStringSubmatch(readFile(t, "../examples/caddy/Caddyfile"), -1) {
+			if m[1] != m[2] {
+				t.Errorf("header_up %s takes the value of %s", m[1], m[2])
+			}
+			rows = append(rows, docRow{header: m[1]})
+		}
+		checkRows(t, "examples/caddy/Caddyfile header_up", rows, false)
 	})
 }
