@@ -443,8 +443,9 @@ func TestRemoteKeySetSkipsBadKeys(t *testing.T) {
 			t.Errorf("Key(%q) = %v, want %v", tt.kid, err, tt.wantErr)
 		}
 	}
+	remoteTestWait(t, "skipped keys reported", func() bool { return len(errs.list()) > 0 })
 	reported := errs.list()
-	if len(reported) == 0 || !errors.Is(reported[0], ErrInvalidKey) {
+	if !errors.Is(reported[0], ErrInvalidKey) {
 		t.Fatalf("reported %v, want the skipped keys (ErrInvalidKey)", reported)
 	}
 	for _, e := range reported {
