@@ -27,6 +27,15 @@ BENCHOUT   ?= bench.txt
 
 LAMBDAS := $(filter-out gatehouse,$(notdir $(wildcard cmd/*)))
 
+# Version stamps (see internal/version): the release is read from the one
+# constant that holds it; a tree not at tag v<release> is <release>+dev. The
+# machines here set GOFLAGS=-buildvcs=false, so the commit is stamped too.
+VERSION_PKG := github.com/gatehouse-auth/gatehouse/internal/version
+RELEASE     := $(shell sed -n 's/^const Release = "\(.*\)"$$/\1/p' internal/version/version.go)
+VERSION     ?= $(shell git describe --tags --exact-match --match 'v$(RELEASE)' >/dev/null 2>&1 && echo $(RELEASE) || echo $(RELEASE)+dev)
+COMMIT      ?= $(shell c=$$(git rev-parse HEAD 2>/dev/null) && { git diff --quiet HEAD 2>/dev/null && echo $$c || echo $$c-dirty; } || echo devel)
+VERSION_LDFLAGS := -X $(VERSION_PKG).Version=$(VERSION) -X $(VERSION_PKG).Commit=$(COMMIT)
+
 .PHONY: demo dev test tools proxies lint fmt-check vet staticcheck unit fuzz bench bench-serve vulncheck build synth deploy infra-test clean
 
 ## demo: Gatehouse end to end on this machine (local stand-ins for AWS, the
@@ -126,12 +135,13 @@ vulncheck: $(GOVULNCHECK)
 	$(GOVULNCHECK) -db $(VULNDB) ./...
 
 ## build: the gatehouse CLI for this machine, and the Lambda bootstraps for
-## provided.al2023 on arm64 (bin/<function>/bootstrap).
+## provided.al2023 on arm64 (bin/<function>/bootstrap), stamped with VERSION
+## and COMMIT.
 build:
-	$(GO) build -trimpath -o $(BIN)/gatehouse ./cmd/gatehouse
+	$(GO) build -trimpath -ldflags='$(VERSION_LDFLAGS)' -o $(BIN)/gatehouse ./cmd/gatehouse
 	@for fn in $(LAMBDAS); do \
 	  echo "build $$fn (linux/arm64, lambda.norpc)"; \
-	  CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w' \
+	  CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w $(VERSION_LDFLAGS)' \
 	    -o $(BIN)/$$fn/bootstrap ./cmd/$$fn; \
 	done
 
