@@ -119,7 +119,9 @@
 //
 // OpsHandler serves GET /healthz (liveness), GET /readyz (200 while
 // Config.Ready reports ready; 503 before and while shutting down) and GET
-// /metrics (Prometheus text format, written by hand:
+// /metrics (Prometheus, through prometheus/client_golang: text format, or
+// OpenMetrics when the scraper asks for it; the Go and process collectors'
+// go_* and process_* series, gatehouse_build_info{version,revision,goversion},
 // gatehouse_serve_requests_total{result,reason},
 // gatehouse_serve_decision_duration_seconds, gatehouse_serve_decision_timeouts_total,
 // gatehouse_serve_upstream_errors_total, gatehouse_serve_in_flight_requests,

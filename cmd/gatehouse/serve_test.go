@@ -257,7 +257,7 @@ func TestServeRuns(t *testing.T) {
 		t.Errorf("mapping unreachable: %d, user id %q, body %q; want a bare 500", code, h.Get("X-Gatehouse-User-Id"), body)
 	}
 	_, _, metrics := get(ops+"/metrics", "")
-	for _, want := range []string{`result="unauthorized",reason="missing"} 1`, `result="error",reason="mapping_unavailable"} 1`} {
+	for _, want := range []string{`reason="missing",result="unauthorized"} 1`, `reason="mapping_unavailable",result="error"} 1`} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("metrics lack %s:\n%s", want, metrics)
 		}
@@ -285,13 +285,13 @@ func TestServeRuns(t *testing.T) {
 		t.Errorf("readyz during the key outage: %d, want 200 (last good keys held)", code)
 	}
 	_, _, metrics = get(ops+"/metrics", "")
-	pool := `{pool="` + iss.UserPoolID() + `",issuer="` + iss.IssuerURL() + `"`
+	pool := `{issuer="` + iss.IssuerURL() + `",pool="` + iss.UserPoolID() + `"` // client_golang orders labels by name
 	for _, want := range []string{
-		`result="error",reason="keys_unavailable"} 2`,
-		`result="error",reason="mapping_unavailable"} 2`,
+		`reason="keys_unavailable",result="error"} 2`,
+		`reason="mapping_unavailable",result="error"} 2`,
 		"gatehouse_serve_jwks_failing" + pool + "} 1",
 		"gatehouse_serve_jwks_keys" + pool + "} 1",
-		"gatehouse_serve_jwks_fetch_failures_total" + pool + `,cause="timeout"} 1`,
+		`gatehouse_serve_jwks_fetch_failures_total{cause="timeout",` + pool[1:] + "} 1",
 	} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("metrics lack %s:\n%s", want, metrics)
