@@ -36,7 +36,7 @@ VERSION     ?= $(shell git describe --tags --exact-match --match 'v$(RELEASE)' >
 COMMIT      ?= $(shell c=$$(git rev-parse HEAD 2>/dev/null) && { git diff --quiet HEAD 2>/dev/null && echo $$c || echo $$c-dirty; } || echo devel)
 VERSION_LDFLAGS := -X $(VERSION_PKG).Version=$(VERSION) -X $(VERSION_PKG).Commit=$(COMMIT)
 
-.PHONY: demo dev test tools proxies lint fmt-check vet staticcheck unit fuzz bench bench-serve vulncheck build synth deploy infra-test clean
+.PHONY: demo dev test tools proxies lint fmt-check vet staticcheck unit fuzz bench bench-serve vulncheck build image image-check synth deploy infra-test clean help
 
 ## demo: Gatehouse end to end on this machine (local stand-ins for AWS, the
 ## gatehouse binary as forward proxy, portal and partner service): walks the
@@ -50,7 +50,7 @@ dev: tools build
 
 ## test: everything CI runs: formatting, vet, staticcheck, race-enabled tests
 ## (with the local AWS stand-ins), and a short run of every fuzz target.
-test: tools lint unit fuzz infra-test
+test: tools lint unit fuzz infra-test image-check
 
 ## tools: install pinned tools and the local Cognito stand-in.
 tools: $(STATICCHECK) $(BENCHSTAT) $(COGNITO_LOCAL) proxies
@@ -144,6 +144,30 @@ build:
 	  CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w $(VERSION_LDFLAGS)' \
 	    -o $(BIN)/$$fn/bootstrap ./cmd/$$fn; \
 	done
+
+IMAGE_DIR := $(BIN)/image
+CA_BUNDLE ?= /etc/ssl/certs/ca-certificates.crt
+
+## image: the gatehouse container image for linux/amd64 and linux/arm64,
+## built from scratch in Go (no Docker, no base image): an OCI layout in
+## bin/image/oci and docker-load tarballs bin/image/gatehouse-image-linux-<arch>.tar.
+## Needs Go and Debian's ca-certificates. The Dockerfile builds the same with Docker.
+image:
+	@command -v $(GO) >/dev/null || { echo "make image: needs Go 1.26 (https://go.dev/dl/ or apt-get install golang)" >&2; exit 1; }
+	@test -r $(CA_BUNDLE) || { echo "make image: needs the CA bundle $(CA_BUNDLE): apt-get install ca-certificates (or CA_BUNDLE=<file>)" >&2; exit 1; }
+	@for arch in amd64 arm64; do \
+	  echo "build gatehouse (linux/$$arch, static)"; \
+	  CGO_ENABLED=0 GOOS=linux GOARCH=$$arch $(GO) build -trimpath -ldflags='-s -w $(VERSION_LDFLAGS)' \
+	    -o $(IMAGE_DIR)/linux-$$arch/gatehouse ./cmd/gatehouse; \
+	done
+	$(GO) run ./internal/ociimage -amd64 $(IMAGE_DIR)/linux-amd64/gatehouse -arm64 $(IMAGE_DIR)/linux-arm64/gatehouse \
+	  -ca-bundle $(CA_BUNDLE) -version '$(VERSION)' -commit '$(COMMIT)' -tag 'gatehouse:$(subst +,_,$(VERSION))' \
+	  -layout $(IMAGE_DIR)/oci -tarball-dir $(IMAGE_DIR)
+
+## image-check: build the image, check both platforms' configs and binaries,
+## and run the linux/amd64 binary from its layer (gatehouse version).
+image-check: image
+	GATEHOUSE_IMAGE_LAYOUT=$(abspath $(IMAGE_DIR))/oci $(GO) test -count=1 -run '^TestBuiltImage$$' ./internal/ociimage
 
 INFRA_DEPS := infra/node_modules/.package-lock.json
 CDK        := infra/node_modules/.bin/cdk
