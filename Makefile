@@ -36,25 +36,32 @@ VERSION     ?= $(shell git describe --tags --exact-match --match 'v$(RELEASE)' >
 COMMIT      ?= $(shell c=$$(git rev-parse HEAD 2>/dev/null) && { git diff --quiet HEAD 2>/dev/null && echo $$c || echo $$c-dirty; } || echo devel)
 VERSION_LDFLAGS := -X $(VERSION_PKG).Version=$(VERSION) -X $(VERSION_PKG).Commit=$(COMMIT)
 
-.PHONY: demo dev test tools proxies lint fmt-check vet staticcheck unit fuzz bench bench-serve vulncheck build image image-check synth deploy infra-test clean help
+.PHONY: demo dev test tools proxies lint fmt-check vet staticcheck unit fuzz bench bench-serve vulncheck build image image-check synth deploy infra-test clean help demo-tools
 
-## demo: Gatehouse end to end on this machine (local stand-ins for AWS, the
-## gatehouse binary as forward proxy, portal and partner service): walks the
-## story, exits 0 only when every step behaved, stops everything.
-demo: tools build
+## demo: Gatehouse end to end on this machine, no AWS account; exits 0 only when every step behaved.
+## Local stand-ins for AWS, the gatehouse binary as forward proxy, portal and
+## partner service: walks the story, then stops everything.
+demo: demo-tools build
 	$(GO) run ./internal/demo -gatehouse $(BIN)/gatehouse
 
 ## dev: the same stack, left running with its endpoints printed, until Ctrl-C.
-dev: tools build
+dev: demo-tools build
 	$(GO) run ./internal/demo -gatehouse $(BIN)/gatehouse -dev
 
-## test: everything CI runs: formatting, vet, staticcheck, race-enabled tests
-## (with the local AWS stand-ins), and a short run of every fuzz target.
+## test: everything CI runs: lint, race-enabled tests, fuzz smoke runs, CDK assertions, the image.
+## Tests start the local AWS stand-ins themselves.
 test: tools lint unit fuzz infra-test image-check
 
-## tools: install pinned tools and the local Cognito stand-in.
-tools: $(STATICCHECK) $(BENCHSTAT) $(COGNITO_LOCAL) proxies
+## tools: install what the tests and benchmarks use (pinned Go tools, cognito-local, nginx, Caddy, wrk).
+tools: demo-tools $(STATICCHECK) $(BENCHSTAT) proxies
+
+## demo-tools: only what the demo uses: cognito-local (npm) and moto_server.
+demo-tools: $(COGNITO_LOCAL)
 	@command -v moto_server >/dev/null || { echo "moto_server is missing: install it with pip install 'moto[server]'"; exit 1; }
+
+## help: list the targets, one line each.
+help:
+	@grep -E '^## [a-z-]+:' $(MAKEFILE_LIST) | sed -E 's/^## ([a-z-]+): */\1\t/' | awk -F'\t' '{ printf "  %-12s %s\n", $$1, $$2 }'
 
 ## proxies: nginx and Caddy (forward-auth end-to-end tests) and wrk (load), from Debian.
 proxies:
@@ -77,6 +84,7 @@ $(COGNITO_LOCAL): tools/cognito-local/package.json tools/cognito-local/package-l
 	cd tools/cognito-local && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+## lint: gofmt, go vet and staticcheck.
 lint: fmt-check vet staticcheck
 
 fmt-check:
@@ -90,6 +98,7 @@ vet:
 staticcheck: $(STATICCHECK)
 	$(STATICCHECK) ./...
 
+## unit: every package's tests with -race (starts its own local services).
 # GATEHOUSE_REQUIRE_SERVICES=1: a test that needs nginx, caddy or python3
 # fails when it is missing instead of skipping.
 unit:
@@ -107,9 +116,8 @@ fuzz:
 	done; \
 	echo "$$n fuzz targets ran, $(FUZZTIME) each"; [ $$n -gt 0 ]
 
-## bench: every benchmark, BENCHCOUNT rounds of one run each (interleaved, so a
-## benchmark and its baseline see the same machine load), into BENCHOUT, then
-## summarised by benchstat.
+## bench: every benchmark, BENCHCOUNT interleaved rounds into BENCHOUT, summarised by benchstat.
+## Interleaved, so a benchmark and its baseline see the same machine load.
 bench: tools
 	@: > $(BENCHOUT)
 	@for i in $$(seq $(BENCHCOUNT)); do \
@@ -118,13 +126,13 @@ bench: tools
 	done
 	$(BENCHSTAT) $(BENCHOUT)
 
-## bench-serve: gatehouse serve under a bounded loopback load (wrk) behind
-## nginx, beside nginx alone; prints the table for BENCHMARKS.md.
+## bench-serve: gatehouse serve behind nginx under a bounded loopback load (wrk), beside nginx alone.
+## Prints the table for BENCHMARKS.md.
 bench-serve: tools
 	./scripts/bench-serve.sh
 
-## vulncheck: known vulnerabilities reachable from the module's code, in its
-## dependencies and the Go standard library (govulncheck, pinned into ./bin).
+## vulncheck: known vulnerabilities reachable from the code (govulncheck, pinned into ./bin).
+## In the module's dependencies and the Go standard library.
 ## Not part of `make test`: it needs the vulnerability database at VULNDB,
 ## and fails, saying so, where that cannot be reached.
 vulncheck: $(GOVULNCHECK)
@@ -134,9 +142,8 @@ vulncheck: $(GOVULNCHECK)
 	  exit 1; }
 	$(GOVULNCHECK) -db $(VULNDB) ./...
 
-## build: the gatehouse CLI for this machine, and the Lambda bootstraps for
-## provided.al2023 on arm64 (bin/<function>/bootstrap), stamped with VERSION
-## and COMMIT.
+## build: the gatehouse CLI and the Lambda bootstraps (arm64), stamped with VERSION and COMMIT.
+## bin/gatehouse for this machine, bin/<function>/bootstrap for provided.al2023.
 build:
 	$(GO) build -trimpath -ldflags='$(VERSION_LDFLAGS)' -o $(BIN)/gatehouse ./cmd/gatehouse
 	@for fn in $(LAMBDAS); do \
@@ -148,9 +155,9 @@ build:
 IMAGE_DIR := $(BIN)/image
 CA_BUNDLE ?= /etc/ssl/certs/ca-certificates.crt
 
-## image: the gatehouse container image for linux/amd64 and linux/arm64,
-## built from scratch in Go (no Docker, no base image): an OCI layout in
-## bin/image/oci and docker-load tarballs bin/image/gatehouse-image-linux-<arch>.tar.
+## image: the container image (linux/amd64, linux/arm64) into bin/image, built in Go without Docker.
+## An OCI layout in bin/image/oci and docker-load tarballs
+## bin/image/gatehouse-image-linux-<arch>.tar, from scratch (no base image).
 ## Needs Go and Debian's ca-certificates. The Dockerfile builds the same with Docker.
 image:
 	@command -v $(GO) >/dev/null || { echo "make image: needs Go 1.26 (https://go.dev/dl/ or apt-get install golang)" >&2; exit 1; }
@@ -164,8 +171,7 @@ image:
 	  -ca-bundle $(CA_BUNDLE) -version '$(VERSION)' -commit '$(COMMIT)' -tag 'gatehouse:$(subst +,_,$(VERSION))' \
 	  -layout $(IMAGE_DIR)/oci -tarball-dir $(IMAGE_DIR)
 
-## image-check: build the image, check both platforms' configs and binaries,
-## and run the linux/amd64 binary from its layer (gatehouse version).
+## image-check: build the image, check both platforms, run the amd64 binary from its layer.
 image-check: image
 	GATEHOUSE_IMAGE_LAYOUT=$(abspath $(IMAGE_DIR))/oci $(GO) test -count=1 -run '^TestBuiltImage$$' ./internal/ociimage
 
@@ -177,8 +183,8 @@ $(INFRA_DEPS): infra/package.json infra/package-lock.json
 	cd infra && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-## synth: the CloudFormation template in infra/cdk.out, reviewed by cdk-nag
-## (any unacknowledged finding fails). No network or AWS credentials needed.
+## synth: the CloudFormation template in infra/cdk.out, reviewed by cdk-nag; offline.
+## Any unacknowledged finding fails. No network or AWS credentials needed.
 synth: build $(INFRA_DEPS)
 	$(CDK) synth --quiet
 
@@ -187,11 +193,12 @@ infra-test: build $(INFRA_DEPS)
 	infra/node_modules/.bin/tsc --noEmit -p infra
 	cd infra && node --import tsx --test --test-reporter=spec test/*.test.ts
 
-## deploy: deploy to the account and region of your AWS credentials
-## (bootstrap once first; see infra/README.md), e.g.
+## deploy: deploy to the account and region of your AWS credentials.
+## Bootstrap once first (see infra/README.md), e.g.
 ## make deploy DEPLOY_ARGS='--parameters AuthorizerCacheTtl=60 -c gatehouse:domainPrefix=acme-login'
 deploy: build $(INFRA_DEPS)
 	$(CDK) deploy $(DEPLOY_ARGS)
 
+## clean: remove bin/ and the benchmark output.
 clean:
 	rm -rf $(BIN) $(BENCHOUT)
