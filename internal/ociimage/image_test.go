@@ -5,6 +5,7 @@ import (
 	"bufio"
 	"debug/elf"
 	"encoding/json"
+	"errors"
 	"io"
 	"maps"
 	"os"
@@ -264,6 +265,16 @@ func TestBuiltImage(t *testing.T) {
 			out, err := exec.Command(bin, "version").CombinedOutput()
 			if want := "gatehouse " + ver + " (commit " + commit + ", "; err != nil || !strings.HasPrefix(string(out), want) {
 				t.Errorf("gatehouse version: %q (%v), want %q…", out, err, want)
+			}
+			// The image's command with only the image's environment: serve
+			// refuses to start (exit 2), naming what is missing, rather
+			// than guess the proxy's convention.
+			cmd := exec.Command(bin, Cmd...)
+			cmd.Env = Env
+			out, err = cmd.CombinedOutput()
+			var exit *exec.ExitError
+			if !errors.As(err, &exit) || exit.ExitCode() != 2 || !strings.Contains(string(out), "GATEHOUSE_REQUEST_HEADERS") {
+				t.Errorf("the image's default command without configuration: %v, %q; want exit 2 naming GATEHOUSE_REQUEST_HEADERS", err, out)
 			}
 		}
 		tb, err := tarball.ImageFromPath(filepath.Join(filepath.Dir(dir), "gatehouse-image-linux-"+arch+".tar"), nil)
