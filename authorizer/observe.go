@@ -5,10 +5,22 @@ import (
 	"log/slog"
 	"strconv"
 	"time"
+
+	"github.com/gatehouse-auth/gatehouse/mapping"
 )
 
 // MetricNamespace is the CloudWatch namespace of the decision metrics.
 const MetricNamespace = "Gatehouse"
+
+// MappingCacheStats reports the mapping lookup caches' hits and misses
+// (mapping.Store.CacheStats); ok is false when the directory keeps none.
+func (a *Authorizer) MappingCacheStats() (st mapping.CacheStats, ok bool) {
+	s, ok := a.directory.(interface{ CacheStats() mapping.CacheStats })
+	if !ok {
+		return mapping.CacheStats{}, false
+	}
+	return s.CacheStats(), true
+}
 
 // observed reports whether a decision would be logged or measured, so the
 // clock is read only when it is.

@@ -129,7 +129,10 @@
 // gatehouse_serve_jwks_last_success_timestamp_seconds,
 // gatehouse_serve_jwks_last_failure_timestamp_seconds, gatehouse_serve_jwks_failing,
 // gatehouse_serve_jwks_keys and gatehouse_serve_jwks_fetch_failures_total{cause}
-// with cause timeout, network, http_status, too_large or bad_document).
+// with cause timeout, network, http_status, too_large or bad_document; and
+// with Metrics.SetMappingCacheStats the mapping lookup caches'
+// gatehouse_serve_mapping_cache_hits_total{cache} and
+// gatehouse_serve_mapping_cache_misses_total{cache}, cache user or client).
 //
 // In gatehouse serve, ready means every pool's signing keys were fetched at
 // least once. It stays ready while only last-good keys are held (the key

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/version"
 	"github.com/gatehouse-auth/gatehouse/jwtverify"
+	"github.com/gatehouse-auth/gatehouse/mapping"
 )
 
 // Result labels of gatehouse_serve_requests_total: the four decision
@@ -56,7 +57,8 @@ type Metrics struct {
 	mu      sync.RWMutex
 	reasons map[resultReason]prometheus.Counter
 
-	keySets atomic.Pointer[func() []jwtverify.PoolKeySetStats]
+	keySets    atomic.Pointer[func() []jwtverify.PoolKeySetStats]
+	cacheStats atomic.Pointer[func() (mapping.CacheStats, bool)]
 }
 
 type resultReason struct{ result, reason string }
@@ -96,7 +98,7 @@ func NewMetrics() *Metrics {
 	})
 	buildInfo.Set(1)
 	m.reg.MustRegister(m.requests, m.timeouts, m.upstreamErrors, m.inFlight, m.latency, buildInfo,
-		keySetCollector{m},
+		keySetCollector{m}, cacheCollector{m},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Every result appears even before its first request, so rate() and
@@ -111,6 +113,12 @@ func NewMetrics() *Metrics {
 // reports (gatehouse_serve_jwks_*); f is called on every scrape and must
 // not touch the network (jwtverify.Verifier.KeySetStats does not).
 func (m *Metrics) SetKeySetStats(f func() []jwtverify.PoolKeySetStats) { m.keySets.Store(&f) }
+
+// SetMappingCacheStats makes the exposition include the mapping lookup
+// caches' hits and misses (gatehouse_serve_mapping_cache_*_total) that f
+// reports (authorizer.Authorizer.MappingCacheStats); f is called on every
+// scrape and must not touch the network.
+func (m *Metrics) SetMappingCacheStats(f func() (mapping.CacheStats, bool)) { m.cacheStats.Store(&f) }
 
 // counter returns the (result, reason) counter, creating it under the
 // bound: the lookup of a known pair takes only a read lock.
@@ -228,4 +236,32 @@ func unixSeconds(t time.Time) float64 {
 		return 0
 	}
 	return float64(t.UnixMilli()) / 1000
+}
+
+// cacheCollector reports the mapping lookup caches' counts on each scrape,
+// by cache: user (people, by user name) and client (app clients, by id).
+type cacheCollector struct{ m *Metrics }
+
+var (
+	cacheHits = prometheus.NewDesc("gatehouse_serve_mapping_cache_hits_total",
+		"Mapping lookups answered from the cache, by cache (user, client).", []string{"cache"}, nil)
+	cacheMisses = prometheus.NewDesc("gatehouse_serve_mapping_cache_misses_total",
+		"Mapping lookups that read DynamoDB or waited for a read under way, by cache (user, client).", []string{"cache"}, nil)
+)
+
+func (cacheCollector) Describe(ch chan<- *prometheus.Desc) { ch <- cacheHits; ch <- cacheMisses }
+
+func (c cacheCollector) Collect(ch chan<- prometheus.Metric) {
+	f := c.m.cacheStats.Load()
+	if f == nil {
+		return
+	}
+	st, ok := (*f)()
+	if !ok {
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(cacheHits, prometheus.CounterValue, float64(st.UserHits), "user")
+	ch <- prometheus.MustNewConstMetric(cacheMisses, prometheus.CounterValue, float64(st.UserMisses), "user")
+	ch <- prometheus.MustNewConstMetric(cacheHits, prometheus.CounterValue, float64(st.ClientHits), "client")
+	ch <- prometheus.MustNewConstMetric(cacheMisses, prometheus.CounterValue, float64(st.ClientMisses), "client")
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/forwardauth"
 	"github.com/gatehouse-auth/gatehouse/internal/version"
 	"github.com/gatehouse-auth/gatehouse/jwtverify"
+	"github.com/gatehouse-auth/gatehouse/mapping"
 )
 
 var sampleLine = regexp.MustCompile(`^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\[\\"n])*"(,[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\[\\"n])*")*)?\})? (\S+)$`)
@@ -209,5 +210,34 @@ func TestMetricsStandardSeries(t *testing.T) {
 	}
 	if w.Header().Get("Cache-Control") != "no-store" {
 		t.Error("metrics may be cached")
+	}
+}
+
+func TestMetricsMappingCache(t *testing.T) {
+	h, _ := newHandler(t, forwardauth.Config{})
+	for k := range scrape(t, h) {
+		if strings.Contains(k, "mapping_cache") {
+			t.Errorf("cache sample %s without SetMappingCacheStats", k)
+		}
+	}
+	h.Metrics().SetMappingCacheStats(func() (mapping.CacheStats, bool) { return mapping.CacheStats{}, false })
+	for k := range scrape(t, h) {
+		if strings.Contains(k, "mapping_cache") {
+			t.Errorf("cache sample %s when the directory keeps no cache", k)
+		}
+	}
+	h.Metrics().SetMappingCacheStats(func() (mapping.CacheStats, bool) {
+		return mapping.CacheStats{UserHits: 7, UserMisses: 3, ClientHits: 2, ClientMisses: 1}, true
+	})
+	s := scrape(t, h)
+	for name, want := range map[string]float64{
+		`gatehouse_serve_mapping_cache_hits_total{cache="user"}`:     7,
+		`gatehouse_serve_mapping_cache_misses_total{cache="user"}`:   3,
+		`gatehouse_serve_mapping_cache_hits_total{cache="client"}`:   2,
+		`gatehouse_serve_mapping_cache_misses_total{cache="client"}`: 1,
+	} {
+		if got, ok := s[name]; !ok || got != want {
+			t.Errorf("%s = %v (present %v), want %v", name, got, ok, want)
+		}
 	}
 }

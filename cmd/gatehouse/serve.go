@@ -168,6 +168,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return 2
 	}
 	h.Metrics().SetKeySetStats(az.KeySetStats)
+	h.Metrics().SetMappingCacheStats(az.MappingCacheStats)
 	mode := "forward-auth"
 	if hcfg.Upstream != nil {
 		mode = "proxy to " + hcfg.Upstream.Redacted()

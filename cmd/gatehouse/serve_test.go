@@ -257,7 +257,8 @@ func TestServeRuns(t *testing.T) {
 		t.Errorf("mapping unreachable: %d, user id %q, body %q; want a bare 500", code, h.Get("X-Gatehouse-User-Id"), body)
 	}
 	_, _, metrics := get(ops+"/metrics", "")
-	for _, want := range []string{`reason="missing",result="unauthorized"} 1`, `reason="mapping_unavailable",result="error"} 1`} {
+	for _, want := range []string{`reason="missing",result="unauthorized"} 1`, `reason="mapping_unavailable",result="error"} 1`,
+		`gatehouse_serve_mapping_cache_misses_total{cache="user"} 1`, `gatehouse_serve_mapping_cache_hits_total{cache="user"} 0`} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("metrics lack %s:\n%s", want, metrics)
 		}
