@@ -167,4 +167,6 @@ func TestKubernetesExample(t *testing.T) {
 
 type deciderFunc func(context.Context, authorizer.Request) authorizer.Decision
 
-func (f deciderFunc) Decide(ctx context.Context, r authorizer.Request) authorizer.Decision { return f(ctx, r) }
+func (f deciderFunc) Decide(ctx context.Context, r authorizer.Request) authorizer.Decision {
+	return f(ctx, r)
+}

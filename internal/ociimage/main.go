@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -43,6 +44,7 @@ func run(args []string) int {
 		}
 	}
 	if len(missing) > 0 {
+		slices.Sort(missing)
 		fmt.Fprintf(os.Stderr, "ociimage: missing %s\n", strings.Join(missing, ", "))
 		return 2
 	}
