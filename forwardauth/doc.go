@@ -159,7 +159,9 @@
 // Configuration comes from the same GATEHOUSE_* variables as the Lambda
 // authorizer (see package authorizer); the flags below override them.
 // GATEHOUSE_METRICS defaults to false here (CloudWatch embedded metrics are
-// for Lambda; /metrics replaces them).
+// for Lambda; /metrics replaces them). Every flag also has an environment
+// form, GATEHOUSE_ and its name in capitals with '_' for '-'
+// (GATEHOUSE_METRICS_ADDR); the flag wins.
 //
 //	flag                   default          meaning
 //	--addr                 127.0.0.1:8080   auth endpoint (proxy mode: the proxy) address
