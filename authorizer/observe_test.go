@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -260,6 +261,28 @@ func TestEMFSpec(t *testing.T) {
 		_ = json.Unmarshal(line, &m)
 		if m["Outcome"] != o.String() || m["Service"] != "authorizer" || m["Latency"] != 2.5 {
 			t.Errorf("%s: %s", o, line)
+		}
+	}
+}
+
+// TestAlarmsReadTheseMetrics: the CDK alarms (infra/lib/alarms.ts) watch the
+// namespace, dimension and metric names written here, and the reason the
+// decision's log line carries (its "reason" member, which the JWKS metric
+// filter matches) when the signing keys cannot be had.
+func TestAlarmsReadTheseMetrics(t *testing.T) {
+	src, err := os.ReadFile("../infra/lib/alarms.ts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"METRIC_NAMESPACE = '" + MetricNamespace + "'",
+		"KEYS_UNAVAILABLE_REASON = '" + ReasonKeysUnavailable + "'",
+		"Service: 'authorizer'",
+		"emf('" + metricName(OutcomeError) + "'", "emf('" + metricName(OutcomeUnauthorized) + "'",
+		"emf('" + metricName(OutcomeForbidden) + "'", "emf('Latency'",
+	} {
+		if !strings.Contains(string(src), want) {
+			t.Errorf("infra/lib/alarms.ts does not say %s", want)
 		}
 	}
 }
