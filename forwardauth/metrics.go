@@ -46,7 +46,8 @@ const maxReasons = 64
 // embedded metrics instead (authorizer/observe.go). It is safe for
 // concurrent use and its zero value is not usable: call NewMetrics.
 type Metrics struct {
-	reg *prometheus.Registry
+	reg     *prometheus.Registry
+	handler http.Handler // promhttp's, over reg
 
 	requests       *prometheus.CounterVec
 	timeouts       prometheus.Counter
@@ -101,6 +102,7 @@ func NewMetrics() *Metrics {
 		keySetCollector{m}, cacheCollector{m},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.handler = promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{EnableOpenMetrics: true})
 	// Every result appears even before its first request, so rate() and
 	// alarms work from the start.
 	for _, r := range []string{resultAllow, resultBadRequest, resultError, resultForbidden, resultUnauthorized} {
@@ -169,7 +171,7 @@ func (m *Metrics) WriteTo(w io.Writer) (int64, error) {
 // ServeHTTP serves the exposition, in the format the scraper asks for.
 func (m *Metrics) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
-	promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{EnableOpenMetrics: true}).ServeHTTP(w, r)
+	m.handler.ServeHTTP(w, r)
 }
 
 type countingWriter struct {
