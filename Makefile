@@ -27,25 +27,41 @@ BENCHOUT   ?= bench.txt
 
 LAMBDAS := $(filter-out gatehouse,$(notdir $(wildcard cmd/*)))
 
-.PHONY: demo dev test tools proxies lint fmt-check vet staticcheck unit fuzz bench bench-serve vulncheck build synth deploy infra-test clean
+# Version stamps (see internal/version): the release is read from the one
+# constant that holds it; a tree not at tag v<release> is <release>+dev. The
+# machines here set GOFLAGS=-buildvcs=false, so the commit is stamped too.
+VERSION_PKG := github.com/gatehouse-auth/gatehouse/internal/version
+RELEASE     := $(shell sed -n 's/^const Release = "\(.*\)"$$/\1/p' internal/version/version.go)
+VERSION     ?= $(shell git describe --tags --exact-match --match 'v$(RELEASE)' >/dev/null 2>&1 && echo $(RELEASE) || echo $(RELEASE)+dev)
+COMMIT      ?= $(shell c=$$(git rev-parse HEAD 2>/dev/null) && { git diff --quiet HEAD 2>/dev/null && echo $$c || echo $$c-dirty; } || echo devel)
+VERSION_LDFLAGS := -X $(VERSION_PKG).Version=$(VERSION) -X $(VERSION_PKG).Commit=$(COMMIT)
 
-## demo: Gatehouse end to end on this machine (local stand-ins for AWS, the
-## gatehouse binary as forward proxy, portal and partner service): walks the
-## story, exits 0 only when every step behaved, stops everything.
-demo: tools build
+.PHONY: demo dev test tools proxies lint fmt-check vet staticcheck unit fuzz bench bench-serve vulncheck build image image-check synth deploy infra-test clean help demo-tools
+
+## demo: Gatehouse end to end on this machine, no AWS account; exits 0 only when every step behaved.
+## Local stand-ins for AWS, the gatehouse binary as forward proxy, portal and
+## partner service: walks the story, then stops everything.
+demo: demo-tools build
 	$(GO) run ./internal/demo -gatehouse $(BIN)/gatehouse
 
 ## dev: the same stack, left running with its endpoints printed, until Ctrl-C.
-dev: tools build
+dev: demo-tools build
 	$(GO) run ./internal/demo -gatehouse $(BIN)/gatehouse -dev
 
-## test: everything CI runs: formatting, vet, staticcheck, race-enabled tests
-## (with the local AWS stand-ins), and a short run of every fuzz target.
-test: tools lint unit fuzz infra-test
+## test: everything CI runs: lint, race-enabled tests, fuzz smoke runs, CDK assertions, the image.
+## Tests start the local AWS stand-ins themselves.
+test: tools lint unit fuzz infra-test image-check
 
-## tools: install pinned tools and the local Cognito stand-in.
-tools: $(STATICCHECK) $(BENCHSTAT) $(COGNITO_LOCAL) proxies
+## tools: install what the tests and benchmarks use (pinned Go tools, cognito-local, nginx, Caddy, wrk).
+tools: demo-tools $(STATICCHECK) $(BENCHSTAT) proxies
+
+## demo-tools: only what the demo uses: cognito-local (npm) and moto_server.
+demo-tools: $(COGNITO_LOCAL)
 	@command -v moto_server >/dev/null || { echo "moto_server is missing: install it with pip install 'moto[server]'"; exit 1; }
+
+## help: list the targets, one line each.
+help:
+	@grep -E '^## [a-z-]+:' $(MAKEFILE_LIST) | sed -E 's/^## ([a-z-]+): */\1\t/' | awk -F'\t' '{ printf "  %-12s %s\n", $$1, $$2 }'
 
 ## proxies: nginx and Caddy (forward-auth end-to-end tests) and wrk (load), from Debian.
 proxies:
@@ -68,6 +84,7 @@ $(COGNITO_LOCAL): tools/cognito-local/package.json tools/cognito-local/package-l
 	cd tools/cognito-local && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+## lint: gofmt, go vet and staticcheck.
 lint: fmt-check vet staticcheck
 
 fmt-check:
@@ -81,6 +98,7 @@ vet:
 staticcheck: $(STATICCHECK)
 	$(STATICCHECK) ./...
 
+## unit: every package's tests with -race (starts its own local services).
 # GATEHOUSE_REQUIRE_SERVICES=1: a test that needs a local service or tool
 # (moto_server, node for cognito-local, nginx, caddy, python3) fails when it
 # is missing instead of skipping (internal/localservices).
@@ -99,9 +117,8 @@ fuzz:
 	done; \
 	echo "$$n fuzz targets ran, $(FUZZTIME) each"; [ $$n -gt 0 ]
 
-## bench: every benchmark, BENCHCOUNT rounds of one run each (interleaved, so a
-## benchmark and its baseline see the same machine load), into BENCHOUT, then
-## summarised by benchstat.
+## bench: every benchmark, BENCHCOUNT interleaved rounds into BENCHOUT, summarised by benchstat.
+## Interleaved, so a benchmark and its baseline see the same machine load.
 bench: tools
 	@: > $(BENCHOUT)
 	@for i in $$(seq $(BENCHCOUNT)); do \
@@ -110,13 +127,13 @@ bench: tools
 	done
 	$(BENCHSTAT) $(BENCHOUT)
 
-## bench-serve: gatehouse serve under a bounded loopback load (wrk) behind
-## nginx, beside nginx alone; prints the table for BENCHMARKS.md.
+## bench-serve: gatehouse serve behind nginx under a bounded loopback load (wrk), beside nginx alone.
+## Prints the table for BENCHMARKS.md.
 bench-serve: tools
 	./scripts/bench-serve.sh
 
-## vulncheck: known vulnerabilities reachable from the module's code, in its
-## dependencies and the Go standard library (govulncheck, pinned into ./bin).
+## vulncheck: known vulnerabilities reachable from the code (govulncheck, pinned into ./bin).
+## In the module's dependencies and the Go standard library.
 ## Not part of `make test`: it needs the vulnerability database at VULNDB,
 ## and fails, saying so, where that cannot be reached.
 vulncheck: $(GOVULNCHECK)
@@ -126,15 +143,38 @@ vulncheck: $(GOVULNCHECK)
 	  exit 1; }
 	$(GOVULNCHECK) -db $(VULNDB) ./...
 
-## build: the gatehouse CLI for this machine, and the Lambda bootstraps for
-## provided.al2023 on arm64 (bin/<function>/bootstrap).
+## build: the gatehouse CLI and the Lambda bootstraps (arm64), stamped with VERSION and COMMIT.
+## bin/gatehouse for this machine, bin/<function>/bootstrap for provided.al2023.
 build:
-	$(GO) build -trimpath -o $(BIN)/gatehouse ./cmd/gatehouse
+	$(GO) build -trimpath -ldflags='$(VERSION_LDFLAGS)' -o $(BIN)/gatehouse ./cmd/gatehouse
 	@for fn in $(LAMBDAS); do \
 	  echo "build $$fn (linux/arm64, lambda.norpc)"; \
-	  CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w' \
+	  CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w $(VERSION_LDFLAGS)' \
 	    -o $(BIN)/$$fn/bootstrap ./cmd/$$fn; \
 	done
+
+IMAGE_DIR := $(BIN)/image
+CA_BUNDLE ?= /etc/ssl/certs/ca-certificates.crt
+
+## image: the container image (linux/amd64, linux/arm64) into bin/image, built in Go without Docker.
+## An OCI layout in bin/image/oci and docker-load tarballs
+## bin/image/gatehouse-image-linux-<arch>.tar, from scratch (no base image).
+## Needs Go and Debian's ca-certificates. The Dockerfile builds the same with Docker.
+image:
+	@command -v $(GO) >/dev/null || { echo "make image: needs Go 1.26 (https://go.dev/dl/ or apt-get install golang)" >&2; exit 1; }
+	@test -r $(CA_BUNDLE) || { echo "make image: needs the CA bundle $(CA_BUNDLE): apt-get install ca-certificates (or CA_BUNDLE=<file>)" >&2; exit 1; }
+	@for arch in amd64 arm64; do \
+	  echo "build gatehouse (linux/$$arch, static)"; \
+	  CGO_ENABLED=0 GOOS=linux GOARCH=$$arch $(GO) build -trimpath -ldflags='-s -w $(VERSION_LDFLAGS)' \
+	    -o $(IMAGE_DIR)/linux-$$arch/gatehouse ./cmd/gatehouse; \
+	done
+	$(GO) run ./internal/ociimage -amd64 $(IMAGE_DIR)/linux-amd64/gatehouse -arm64 $(IMAGE_DIR)/linux-arm64/gatehouse \
+	  -ca-bundle $(CA_BUNDLE) -version '$(VERSION)' -commit '$(COMMIT)' -tag 'gatehouse:$(subst +,_,$(VERSION))' \
+	  -layout $(IMAGE_DIR)/oci -tarball-dir $(IMAGE_DIR)
+
+## image-check: build the image, check both platforms, run the amd64 binary from its layer.
+image-check: image
+	GATEHOUSE_IMAGE_LAYOUT=$(abspath $(IMAGE_DIR))/oci $(GO) test -count=1 -run '^TestBuiltImage$$' ./internal/ociimage
 
 INFRA_DEPS := infra/node_modules/.package-lock.json
 CDK        := infra/node_modules/.bin/cdk
@@ -144,8 +184,8 @@ $(INFRA_DEPS): infra/package.json infra/package-lock.json
 	cd infra && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-## synth: the CloudFormation template in infra/cdk.out, reviewed by cdk-nag
-## (any unacknowledged finding fails). No network or AWS credentials needed.
+## synth: the CloudFormation template in infra/cdk.out, reviewed by cdk-nag; offline.
+## Any unacknowledged finding fails. No network or AWS credentials needed.
 synth: build $(INFRA_DEPS)
 	$(CDK) synth --quiet
 
@@ -154,11 +194,12 @@ infra-test: build $(INFRA_DEPS)
 	infra/node_modules/.bin/tsc --noEmit -p infra
 	cd infra && node --import tsx --test --test-reporter=spec test/*.test.ts
 
-## deploy: deploy to the account and region of your AWS credentials
-## (bootstrap once first; see infra/README.md), e.g.
+## deploy: deploy to the account and region of your AWS credentials.
+## Bootstrap once first (see infra/README.md), e.g.
 ## make deploy DEPLOY_ARGS='--parameters AuthorizerCacheTtl=60 -c gatehouse:domainPrefix=acme-login'
 deploy: build $(INFRA_DEPS)
 	$(CDK) deploy $(DEPLOY_ARGS)
 
+## clean: remove bin/ and the benchmark output.
 clean:
 	rm -rf $(BIN) $(BENCHOUT)

@@ -175,5 +175,6 @@
 // default; gatehouse serve leaves it off and has /metrics) it also writes
 // one CloudWatch embedded-metric-format line in namespace Gatehouse, dimension Service=authorizer, with
 // counts Allow, Unauthorized, Forbidden, Error (one of them 1) and Latency
-// in milliseconds. Neither ever holds a token or secret; a test scans them.
+// in milliseconds; Latency is published a second time by [Service, Outcome].
+// Neither ever holds a token or secret; a test scans them.
 package authorizer

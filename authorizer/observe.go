@@ -5,10 +5,22 @@ import (
 	"log/slog"
 	"strconv"
 	"time"
+
+	"github.com/gatehouse-auth/gatehouse/mapping"
 )
 
 // MetricNamespace is the CloudWatch namespace of the decision metrics.
 const MetricNamespace = "Gatehouse"
+
+// MappingCacheStats reports the mapping lookup caches' hits and misses
+// (mapping.Store.CacheStats); ok is false when the directory keeps none.
+func (a *Authorizer) MappingCacheStats() (st mapping.CacheStats, ok bool) {
+	s, ok := a.directory.(interface{ CacheStats() mapping.CacheStats })
+	if !ok {
+		return mapping.CacheStats{}, false
+	}
+	return s.CacheStats(), true
+}
 
 // observed reports whether a decision would be logged or measured, so the
 // clock is read only when it is.
@@ -80,14 +92,22 @@ func (a *Authorizer) observe(ctx context.Context, r Request, d Decision, err err
 
 // appendEMF appends one CloudWatch embedded-metric-format line: a count for
 // each outcome (1 for this one, 0 for the others, so every series has data
-// points) and the latency, with the outcome as a dimension of the latency.
+// points) and the latency. Two directives: the counts and the latency by
+// [Service] (what the alarms watch), and the latency again by
+// [Service, Outcome] (a fast 401 and a slow allow are different latencies).
+// A directive of its own, rather than a second dimension set on the first,
+// so the counts are not published twice.
 func appendEMF(b []byte, now time.Time, d Decision, latency time.Duration) []byte {
 	b = append(b, `{"_aws":{"Timestamp":`...)
 	b = strconv.AppendInt(b, now.UnixMilli(), 10)
-	b = append(b, `,"CloudWatchMetrics":[{"Namespace":"`+MetricNamespace+`","Dimensions":[["Service"]],"Metrics":[`+
+	b = append(b, `,"CloudWatchMetrics":[`+
+		`{"Namespace":"`+MetricNamespace+`","Dimensions":[["Service"]],"Metrics":[`+
 		`{"Name":"Allow","Unit":"Count"},{"Name":"Unauthorized","Unit":"Count"},`+
 		`{"Name":"Forbidden","Unit":"Count"},{"Name":"Error","Unit":"Count"},`+
-		`{"Name":"Latency","Unit":"Milliseconds"}]}]},"Service":"authorizer","Outcome":"`...)
+		`{"Name":"Latency","Unit":"Milliseconds"}]},`+
+		`{"Namespace":"`+MetricNamespace+`","Dimensions":[["Service","Outcome"]],"Metrics":[`+
+		`{"Name":"Latency","Unit":"Milliseconds"}]}`+
+		`]},"Service":"authorizer","Outcome":"`...)
 	b = append(b, d.Outcome.String()...)
 	b = append(b, `","Reason":"`...)
 	b = appendJSONSafe(b, d.Reason)

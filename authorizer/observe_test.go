@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"os"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -156,6 +158,131 @@ func TestDecisionLevel(t *testing.T) {
 	for _, tt := range tests {
 		if got := decisionLevel(tt.ctx, tt.outcome); got != tt.want {
 			t.Errorf("%s: %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+// emfUnits are the units the embedded metric format allows
+// (CloudWatch's StandardUnit).
+var emfUnits = map[string]bool{
+	"Seconds": true, "Microseconds": true, "Milliseconds": true, "Bytes": true, "Kilobytes": true, "Megabytes": true,
+	"Gigabytes": true, "Terabytes": true, "Bits": true, "Kilobits": true, "Megabits": true, "Gigabits": true, "Terabits": true,
+	"Percent": true, "Count": true, "Bytes/Second": true, "Kilobytes/Second": true, "Megabytes/Second": true,
+	"Gigabytes/Second": true, "Terabytes/Second": true, "Bits/Second": true, "Kilobits/Second": true,
+	"Megabits/Second": true, "Gigabits/Second": true, "Terabits/Second": true, "Count/Second": true, "None": true,
+}
+
+// checkEMF checks line against the embedded metric format specification's
+// required structure: a root object with _aws {Timestamp: epoch
+// milliseconds, CloudWatchMetrics: [directive]}; each directive with a
+// Namespace, Dimensions (a list of sets, each of 1 to 30 names of
+// top-level string members) and Metrics (at most 100 definitions, each
+// with a Name that is a top-level number member, and an allowed Unit). It
+// returns the dimension sets published for each metric name.
+func checkEMF(t *testing.T, line []byte) map[string][][]string {
+	t.Helper()
+	var root map[string]json.RawMessage
+	if err := json.Unmarshal(line, &root); err != nil {
+		t.Fatalf("not a JSON object: %v: %s", err, line)
+	}
+	var meta struct {
+		Timestamp         *int64
+		CloudWatchMetrics []struct {
+			Namespace  *string
+			Dimensions [][]string
+			Metrics    []struct {
+				Name              *string
+				Unit              *string
+				StorageResolution *int
+			}
+		}
+	}
+	if err := json.Unmarshal(root["_aws"], &meta); err != nil || meta.Timestamp == nil || meta.CloudWatchMetrics == nil {
+		t.Fatalf("_aws is not {Timestamp, CloudWatchMetrics} (%v): %s", err, line)
+	}
+	if *meta.Timestamp < 1e12 || *meta.Timestamp > 1e14 {
+		t.Errorf("Timestamp %d is not in epoch milliseconds", *meta.Timestamp)
+	}
+	published := map[string][][]string{}
+	for i, d := range meta.CloudWatchMetrics {
+		if d.Namespace == nil || len(*d.Namespace) == 0 || len(*d.Namespace) > 1024 {
+			t.Errorf("directive %d: Namespace missing or out of bounds", i)
+		}
+		if d.Dimensions == nil || len(d.Metrics) == 0 || len(d.Metrics) > 100 {
+			t.Errorf("directive %d: Dimensions missing or Metrics not 1 to 100", i)
+		}
+		for _, set := range d.Dimensions {
+			if len(set) == 0 || len(set) > 30 {
+				t.Errorf("directive %d: dimension set %v not 1 to 30 names", i, set)
+			}
+			for _, name := range set {
+				var v string
+				if err := json.Unmarshal(root[name], &v); err != nil {
+					t.Errorf("directive %d: dimension %s is not a top-level string member", i, name)
+				}
+			}
+		}
+		for _, m := range d.Metrics {
+			if m.Name == nil || len(*m.Name) == 0 || len(*m.Name) > 1024 {
+				t.Fatalf("directive %d: metric without a valid Name", i)
+			}
+			var v float64
+			if err := json.Unmarshal(root[*m.Name], &v); err != nil {
+				t.Errorf("metric %s is not a top-level number member", *m.Name)
+			}
+			if m.Unit != nil && !emfUnits[*m.Unit] {
+				t.Errorf("metric %s: unit %q is not allowed", *m.Name, *m.Unit)
+			}
+			if m.StorageResolution != nil && *m.StorageResolution != 1 && *m.StorageResolution != 60 {
+				t.Errorf("metric %s: StorageResolution %d", *m.Name, *m.StorageResolution)
+			}
+			published[*m.Name] = append(published[*m.Name], d.Dimensions...)
+		}
+	}
+	return published
+}
+
+// TestEMFSpec: every outcome's line meets the specification, publishes the
+// counts once by [Service], and the latency by [Service] and by
+// [Service, Outcome] with this decision's outcome.
+func TestEMFSpec(t *testing.T) {
+	for _, o := range []Outcome{OutcomeAllow, OutcomeUnauthorized, OutcomeForbidden, OutcomeError} {
+		line := appendEMF(nil, time.Unix(1700000000, 0), Decision{Outcome: o, Reason: "r"}, 2500*time.Microsecond)
+		published := checkEMF(t, line)
+		for _, name := range []string{"Allow", "Unauthorized", "Forbidden", "Error"} {
+			if got := published[name]; !reflect.DeepEqual(got, [][]string{{"Service"}}) {
+				t.Errorf("%s: %s published by %v, want [[Service]] once", o, name, got)
+			}
+		}
+		if got := published["Latency"]; !reflect.DeepEqual(got, [][]string{{"Service"}, {"Service", "Outcome"}}) {
+			t.Errorf("%s: Latency published by %v, want [[Service] [Service Outcome]]", o, got)
+		}
+		var m map[string]any
+		_ = json.Unmarshal(line, &m)
+		if m["Outcome"] != o.String() || m["Service"] != "authorizer" || m["Latency"] != 2.5 {
+			t.Errorf("%s: %s", o, line)
+		}
+	}
+}
+
+// TestAlarmsReadTheseMetrics: the CDK alarms (infra/lib/alarms.ts) watch the
+// namespace, dimension and metric names written here, and the reason the
+// decision's log line carries (its "reason" member, which the JWKS metric
+// filter matches) when the signing keys cannot be had.
+func TestAlarmsReadTheseMetrics(t *testing.T) {
+	src, err := os.ReadFile("../infra/lib/alarms.ts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"METRIC_NAMESPACE = '" + MetricNamespace + "'",
+		"KEYS_UNAVAILABLE_REASON = '" + ReasonKeysUnavailable + "'",
+		"Service: 'authorizer'",
+		"emf('" + metricName(OutcomeError) + "'", "emf('" + metricName(OutcomeUnauthorized) + "'",
+		"emf('" + metricName(OutcomeForbidden) + "'", "emf('Latency'",
+	} {
+		if !strings.Contains(string(src), want) {
+			t.Errorf("infra/lib/alarms.ts does not say %s", want)
 		}
 	}
 }

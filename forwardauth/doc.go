@@ -138,7 +138,9 @@
 //
 // OpsHandler serves GET /healthz (liveness), GET /readyz (200 while
 // Config.Ready reports ready; 503 before and while shutting down) and GET
-// /metrics (Prometheus text format, written by hand:
+// /metrics (Prometheus, through prometheus/client_golang: text format, or
+// OpenMetrics when the scraper asks for it; the Go and process collectors'
+// go_* and process_* series, gatehouse_build_info{version,revision,goversion},
 // gatehouse_serve_requests_total{result,reason},
 // gatehouse_serve_decision_duration_seconds, gatehouse_serve_decision_timeouts_total,
 // gatehouse_serve_upstream_errors_total, gatehouse_serve_in_flight_requests,
@@ -146,7 +148,10 @@
 // gatehouse_serve_jwks_last_success_timestamp_seconds,
 // gatehouse_serve_jwks_last_failure_timestamp_seconds, gatehouse_serve_jwks_failing,
 // gatehouse_serve_jwks_keys and gatehouse_serve_jwks_fetch_failures_total{cause}
-// with cause timeout, network, http_status, too_large or bad_document).
+// with cause timeout, network, http_status, too_large or bad_document; and
+// with Metrics.SetMappingCacheStats the mapping lookup caches'
+// gatehouse_serve_mapping_cache_hits_total{cache} and
+// gatehouse_serve_mapping_cache_misses_total{cache}, cache user or client).
 //
 // In gatehouse serve, ready means every pool's signing keys were fetched at
 // least once. It stays ready while only last-good keys are held (the key
@@ -173,7 +178,9 @@
 // Configuration comes from the same GATEHOUSE_* variables as the Lambda
 // authorizer (see package authorizer); the flags below override them.
 // GATEHOUSE_METRICS defaults to false here (CloudWatch embedded metrics are
-// for Lambda; /metrics replaces them).
+// for Lambda; /metrics replaces them). Every flag also has an environment
+// form, GATEHOUSE_ and its name in capitals with '_' for '-'
+// (GATEHOUSE_METRICS_ADDR); the flag wins.
 //
 //	flag                   default          meaning
 //	--addr                 127.0.0.1:8080   auth endpoint (proxy mode: the proxy) address

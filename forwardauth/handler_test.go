@@ -342,7 +342,7 @@ func TestDecisionTimeoutFailsClosed(t *testing.T) {
 				t.Fatal(err)
 			}
 			if !strings.Contains(sb.String(), "gatehouse_serve_decision_timeouts_total 1\n") ||
-				!strings.Contains(sb.String(), `gatehouse_serve_requests_total{result="error",reason="timeout"} 1`) {
+				!strings.Contains(sb.String(), `gatehouse_serve_requests_total{reason="timeout",result="error"} 1`) {
 				t.Errorf("%s: timeout not counted:\n%s", token, sb.String())
 			}
 		})

@@ -1,18 +1,21 @@
 package forwardauth
 
 import (
-	"bufio"
-	"fmt"
 	"io"
 	"net/http"
 	"sort"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/expfmt"
+
+	"github.com/gatehouse-auth/gatehouse/internal/version"
 	"github.com/gatehouse-auth/gatehouse/jwtverify"
+	"github.com/gatehouse-auth/gatehouse/mapping"
 )
 
 // Result labels of gatehouse_serve_requests_total: the four decision
@@ -35,21 +38,77 @@ var latencyBuckets = []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.
 // past the bound are counted under reason "other".
 const maxReasons = 64
 
-// Metrics counts what the handler did, for Prometheus. It is written by hand
-// in the text exposition format (version 0.0.4); it is safe for concurrent
-// use and its zero value is not usable: call NewMetrics.
+// Metrics counts what the handler did, for Prometheus, through
+// prometheus/client_golang on a registry of its own: the handler's series,
+// the key-set health (SetKeySetStats), gatehouse_build_info, and the Go and
+// process collectors. Only the gatehouse CLI imports this package; the
+// Lambdas (which must not carry client_golang) report through CloudWatch
+// embedded metrics instead (authorizer/observe.go). It is safe for
+// concurrent use and its zero value is not usable: call NewMetrics.
 type Metrics struct {
+	reg     *prometheus.Registry
+	handler http.Handler // promhttp's, over reg
+
+	requests       *prometheus.CounterVec
+	timeouts       prometheus.Counter
+	upstreamErrors prometheus.Counter
+	inFlight       prometheus.Gauge
+	latency        prometheus.Histogram
+
 	mu      sync.RWMutex
-	reasons map[resultReason]*atomic.Uint64
+	reasons map[resultReason]prometheus.Counter
 
-	timeouts       atomic.Uint64
-	upstreamErrors atomic.Uint64
-	inFlight       atomic.Int64
+	keySets    atomic.Pointer[func() []jwtverify.PoolKeySetStats]
+	cacheStats atomic.Pointer[func() (mapping.CacheStats, bool)]
+}
 
-	buckets  []atomic.Uint64 // non-cumulative; the last is +Inf
-	sumNanos atomic.Uint64
+type resultReason struct{ result, reason string }
 
-	keySets atomic.Pointer[func() []jwtverify.PoolKeySetStats]
+// NewMetrics returns empty metrics.
+func NewMetrics() *Metrics {
+	m := &Metrics{
+		reg: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gatehouse_serve_requests_total",
+			Help: "Requests answered by the auth endpoint, by result and decision reason.",
+		}, []string{"result", "reason"}),
+		timeouts: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "gatehouse_serve_decision_timeouts_total",
+			Help: "Decisions that did not finish within the decision timeout (answered 503).",
+		}),
+		upstreamErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "gatehouse_serve_upstream_errors_total",
+			Help: "Allowed requests the upstream could not answer (proxy mode, answered 502).",
+		}),
+		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "gatehouse_serve_in_flight_requests",
+			Help: "Requests being decided or proxied now.",
+		}),
+		latency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "gatehouse_serve_decision_duration_seconds",
+			Help:    "Time to decide, from the request read to the decision.",
+			Buckets: latencyBuckets,
+		}),
+		reasons: map[resultReason]prometheus.Counter{},
+	}
+	info := version.Get()
+	buildInfo := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name:        "gatehouse_build_info",
+		Help:        "1, labelled with the running build's version, commit and Go version.",
+		ConstLabels: prometheus.Labels{"version": info.Version, "revision": info.Commit, "goversion": info.GoVersion},
+	})
+	buildInfo.Set(1)
+	m.reg.MustRegister(m.requests, m.timeouts, m.upstreamErrors, m.inFlight, m.latency, buildInfo,
+		keySetCollector{m}, cacheCollector{m},
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.handler = promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{EnableOpenMetrics: true})
+	// Every result appears even before its first request, so rate() and
+	// alarms work from the start.
+	for _, r := range []string{resultAllow, resultBadRequest, resultError, resultForbidden, resultUnauthorized} {
+		m.counter(r, "")
+	}
+	return m
 }
 
 // SetKeySetStats makes the exposition include the key-set health that f
@@ -57,158 +116,119 @@ type Metrics struct {
 // not touch the network (jwtverify.Verifier.KeySetStats does not).
 func (m *Metrics) SetKeySetStats(f func() []jwtverify.PoolKeySetStats) { m.keySets.Store(&f) }
 
-type resultReason struct{ result, reason string }
+// SetMappingCacheStats makes the exposition include the mapping lookup
+// caches' hits and misses (gatehouse_serve_mapping_cache_*_total) that f
+// reports (authorizer.Authorizer.MappingCacheStats); f is called on every
+// scrape and must not touch the network.
+func (m *Metrics) SetMappingCacheStats(f func() (mapping.CacheStats, bool)) { m.cacheStats.Store(&f) }
 
-// NewMetrics returns empty metrics.
-func NewMetrics() *Metrics {
-	return &Metrics{
-		reasons: map[resultReason]*atomic.Uint64{},
-		buckets: make([]atomic.Uint64, len(latencyBuckets)+1),
-	}
-}
-
-func (m *Metrics) countResult(result, reason string) {
+// counter returns the (result, reason) counter, creating it under the
+// bound: the lookup of a known pair takes only a read lock.
+func (m *Metrics) counter(result, reason string) prometheus.Counter {
 	k := resultReason{result, reason}
 	m.mu.RLock()
 	c, ok := m.reasons[k]
 	m.mu.RUnlock()
-	if !ok {
-		m.mu.Lock()
-		if c, ok = m.reasons[k]; !ok {
-			if len(m.reasons) >= maxReasons {
-				k.reason = "other"
-			}
-			if c, ok = m.reasons[k]; !ok {
-				c = new(atomic.Uint64)
-				m.reasons[k] = c
-			}
-		}
-		m.mu.Unlock()
+	if ok {
+		return c
 	}
-	c.Add(1)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if c, ok = m.reasons[k]; ok {
+		return c
+	}
+	if len(m.reasons) >= maxReasons {
+		k.reason = "other"
+		if c, ok = m.reasons[k]; ok {
+			return c
+		}
+	}
+	c = m.requests.WithLabelValues(k.result, k.reason)
+	m.reasons[k] = c
+	return c
 }
 
-func (m *Metrics) observe(d time.Duration) {
-	if d < 0 {
-		d = 0
-	}
-	s := d.Seconds()
-	i := sort.SearchFloat64s(latencyBuckets, s) // first bound >= s
-	m.buckets[i].Add(1)
-	m.sumNanos.Add(uint64(d))
-}
+func (m *Metrics) countResult(result, reason string) { m.counter(result, reason).Inc() }
+
+func (m *Metrics) observe(d time.Duration) { m.latency.Observe(max(d, 0).Seconds()) }
 
 // WriteTo writes the metrics in the Prometheus text exposition format.
 func (m *Metrics) WriteTo(w io.Writer) (int64, error) {
-	cw := &countingWriter{w: bufio.NewWriter(w)}
-
-	m.mu.RLock()
-	keys := make([]resultReason, 0, len(m.reasons))
-	for k := range m.reasons {
-		keys = append(keys, k)
+	families, err := m.reg.Gather()
+	if err != nil {
+		return 0, err
 	}
-	m.mu.RUnlock()
-	sort.Slice(keys, func(i, j int) bool {
-		if keys[i].result != keys[j].result {
-			return keys[i].result < keys[j].result
-		}
-		return keys[i].reason < keys[j].reason
-	})
-
-	cw.printf("# HELP gatehouse_serve_requests_total Requests answered by the auth endpoint, by result and decision reason.\n")
-	cw.printf("# TYPE gatehouse_serve_requests_total counter\n")
-	// Every result appears even before its first request, so rate() and
-	// alarms work from the start.
-	seen := map[string]bool{}
-	for _, k := range keys {
-		seen[k.result] = true
-	}
-	for _, r := range []string{resultAllow, resultBadRequest, resultError, resultForbidden, resultUnauthorized} {
-		if !seen[r] {
-			cw.printf("gatehouse_serve_requests_total{result=%q,reason=\"\"} 0\n", r)
+	cw := &countingWriter{w: w}
+	enc := expfmt.NewEncoder(cw, expfmt.NewFormat(expfmt.TypeTextPlain))
+	for _, f := range families {
+		if err := enc.Encode(f); err != nil {
+			return cw.n, err
 		}
 	}
-	for _, k := range keys {
-		m.mu.RLock()
-		v := m.reasons[k].Load()
-		m.mu.RUnlock()
-		cw.printf("gatehouse_serve_requests_total{result=%s,reason=%s} %d\n", labelValue(k.result), labelValue(k.reason), v)
-	}
-
-	cw.printf("# HELP gatehouse_serve_decision_timeouts_total Decisions that did not finish within the decision timeout (answered 503).\n")
-	cw.printf("# TYPE gatehouse_serve_decision_timeouts_total counter\n")
-	cw.printf("gatehouse_serve_decision_timeouts_total %d\n", m.timeouts.Load())
-
-	cw.printf("# HELP gatehouse_serve_upstream_errors_total Allowed requests the upstream could not answer (proxy mode, answered 502).\n")
-	cw.printf("# TYPE gatehouse_serve_upstream_errors_total counter\n")
-	cw.printf("gatehouse_serve_upstream_errors_total %d\n", m.upstreamErrors.Load())
-
-	cw.printf("# HELP gatehouse_serve_in_flight_requests Requests being decided or proxied now.\n")
-	cw.printf("# TYPE gatehouse_serve_in_flight_requests gauge\n")
-	cw.printf("gatehouse_serve_in_flight_requests %d\n", m.inFlight.Load())
-
-	cw.printf("# HELP gatehouse_serve_decision_duration_seconds Time to decide, from the request read to the decision.\n")
-	cw.printf("# TYPE gatehouse_serve_decision_duration_seconds histogram\n")
-	// _count is the +Inf bucket as read here, so the two always agree
-	// within one scrape even while requests are observed.
-	var cum uint64
-	for i, le := range latencyBuckets {
-		cum += m.buckets[i].Load()
-		cw.printf("gatehouse_serve_decision_duration_seconds_bucket{le=%q} %d\n", strconv.FormatFloat(le, 'g', -1, 64), cum)
-	}
-	cum += m.buckets[len(latencyBuckets)].Load()
-	cw.printf("gatehouse_serve_decision_duration_seconds_bucket{le=\"+Inf\"} %d\n", cum)
-	cw.printf("gatehouse_serve_decision_duration_seconds_sum %s\n", strconv.FormatFloat(time.Duration(m.sumNanos.Load()).Seconds(), 'g', -1, 64))
-	cw.printf("gatehouse_serve_decision_duration_seconds_count %d\n", cum)
-
-	if f := m.keySets.Load(); f != nil {
-		writeKeySets(cw, (*f)())
-	}
-
-	if cw.err == nil {
-		cw.err = cw.w.(*bufio.Writer).Flush()
-	}
-	return cw.n, cw.err
+	return cw.n, nil
 }
 
-// writeKeySets writes the key-set health: per pool, when its keys were last
-// fetched, how many it holds, whether the last fetch failed, and failures by
-// cause. The labels are the pool id and issuer from the configuration, a
-// bounded set.
-func writeKeySets(cw *countingWriter, stats []jwtverify.PoolKeySetStats) {
-	if len(stats) == 0 {
+// ServeHTTP serves the exposition, in the format the scraper asks for.
+func (m *Metrics) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	m.handler.ServeHTTP(w, r)
+}
+
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// keySetCollector reports the key-set health on each scrape: per pool, when
+// its keys were last fetched, how many it holds, whether the last fetch
+// failed, and failures by cause. The labels are the pool id and issuer from
+// the configuration, a bounded set.
+type keySetCollector struct{ m *Metrics }
+
+var (
+	poolLabels  = []string{"pool", "issuer"}
+	jwksSuccess = prometheus.NewDesc("gatehouse_serve_jwks_last_success_timestamp_seconds",
+		"When the pool's signing keys were last fetched successfully (Unix time; 0: never, not ready).", poolLabels, nil)
+	jwksFailure = prometheus.NewDesc("gatehouse_serve_jwks_last_failure_timestamp_seconds",
+		"When a fetch of the pool's signing keys last failed (Unix time; 0: never).", poolLabels, nil)
+	jwksFailing = prometheus.NewDesc("gatehouse_serve_jwks_failing",
+		"1 while the last fetch of the pool's signing keys failed (the last good keys stay in use).", poolLabels, nil)
+	jwksKeys = prometheus.NewDesc("gatehouse_serve_jwks_keys",
+		"Signing keys held for the pool.", poolLabels, nil)
+	jwksFetchFailures = prometheus.NewDesc("gatehouse_serve_jwks_fetch_failures_total",
+		"Failed fetches of the pool's signing keys, by cause (timeout, network, http_status, too_large, bad_document).",
+		append(poolLabels[:len(poolLabels):len(poolLabels)], "cause"), nil)
+)
+
+func (keySetCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{jwksSuccess, jwksFailure, jwksFailing, jwksKeys, jwksFetchFailures} {
+		ch <- d
+	}
+}
+
+func (c keySetCollector) Collect(ch chan<- prometheus.Metric) {
+	f := c.m.keySets.Load()
+	if f == nil {
 		return
 	}
-	gauges := []struct {
-		name, help string
-		value      func(jwtverify.PoolKeySetStats) float64
-	}{
-		{"gatehouse_serve_jwks_last_success_timestamp_seconds", "When the pool's signing keys were last fetched successfully (Unix time; 0: never, not ready).",
-			func(s jwtverify.PoolKeySetStats) float64 { return unixSeconds(s.LastSuccess) }},
-		{"gatehouse_serve_jwks_last_failure_timestamp_seconds", "When a fetch of the pool's signing keys last failed (Unix time; 0: never).",
-			func(s jwtverify.PoolKeySetStats) float64 { return unixSeconds(s.LastFailure) }},
-		{"gatehouse_serve_jwks_failing", "1 while the last fetch of the pool's signing keys failed (the last good keys stay in use).",
-			func(s jwtverify.PoolKeySetStats) float64 { return float64(boolInt(s.Failing)) }},
-		{"gatehouse_serve_jwks_keys", "Signing keys held for the pool.",
-			func(s jwtverify.PoolKeySetStats) float64 { return float64(s.Keys) }},
-	}
-	for _, g := range gauges {
-		cw.printf("# HELP %s %s\n# TYPE %s gauge\n", g.name, g.help, g.name)
-		for _, s := range stats {
-			cw.printf("%s{pool=%s,issuer=%s} %s\n", g.name, labelValue(s.Pool), labelValue(s.Issuer), strconv.FormatFloat(g.value(s), 'f', -1, 64))
-		}
-	}
-	cw.printf("# HELP gatehouse_serve_jwks_fetch_failures_total Failed fetches of the pool's signing keys, by cause (timeout, network, http_status, too_large, bad_document).\n")
-	cw.printf("# TYPE gatehouse_serve_jwks_fetch_failures_total counter\n")
-	for _, s := range stats {
+	for _, s := range (*f)() {
+		ch <- prometheus.MustNewConstMetric(jwksSuccess, prometheus.GaugeValue, unixSeconds(s.LastSuccess), s.Pool, s.Issuer)
+		ch <- prometheus.MustNewConstMetric(jwksFailure, prometheus.GaugeValue, unixSeconds(s.LastFailure), s.Pool, s.Issuer)
+		ch <- prometheus.MustNewConstMetric(jwksFailing, prometheus.GaugeValue, float64(boolInt(s.Failing)), s.Pool, s.Issuer)
+		ch <- prometheus.MustNewConstMetric(jwksKeys, prometheus.GaugeValue, float64(s.Keys), s.Pool, s.Issuer)
 		causes := make([]string, 0, len(s.FetchFailures))
-		for c := range s.FetchFailures {
-			causes = append(causes, c)
+		for cause := range s.FetchFailures {
+			causes = append(causes, cause)
 		}
 		sort.Strings(causes)
-		for _, c := range causes {
-			cw.printf("gatehouse_serve_jwks_fetch_failures_total{pool=%s,issuer=%s,cause=%s} %d\n",
-				labelValue(s.Pool), labelValue(s.Issuer), labelValue(c), s.FetchFailures[c])
+		for _, cause := range causes {
+			ch <- prometheus.MustNewConstMetric(jwksFetchFailures, prometheus.CounterValue, float64(s.FetchFailures[cause]), s.Pool, s.Issuer, cause)
 		}
 	}
 }
@@ -220,31 +240,30 @@ func unixSeconds(t time.Time) float64 {
 	return float64(t.UnixMilli()) / 1000
 }
 
-// ServeHTTP serves the exposition.
-func (m *Metrics) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	_, _ = m.WriteTo(w)
-}
+// cacheCollector reports the mapping lookup caches' counts on each scrape,
+// by cache: user (people, by user name) and client (app clients, by id).
+type cacheCollector struct{ m *Metrics }
 
-// labelValue quotes a label value as the exposition format wants: only
-// backslash, double quote and line feed are escaped.
-func labelValue(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
-	return `"` + r.Replace(s) + `"`
-}
+var (
+	cacheHits = prometheus.NewDesc("gatehouse_serve_mapping_cache_hits_total",
+		"Mapping lookups answered from the cache, by cache (user, client).", []string{"cache"}, nil)
+	cacheMisses = prometheus.NewDesc("gatehouse_serve_mapping_cache_misses_total",
+		"Mapping lookups that read DynamoDB or waited for a read under way, by cache (user, client).", []string{"cache"}, nil)
+)
 
-type countingWriter struct {
-	w   io.Writer
-	n   int64
-	err error
-}
+func (cacheCollector) Describe(ch chan<- *prometheus.Desc) { ch <- cacheHits; ch <- cacheMisses }
 
-func (c *countingWriter) printf(format string, args ...any) {
-	if c.err != nil {
+func (c cacheCollector) Collect(ch chan<- prometheus.Metric) {
+	f := c.m.cacheStats.Load()
+	if f == nil {
 		return
 	}
-	n, err := fmt.Fprintf(c.w, format, args...)
-	c.n += int64(n)
-	c.err = err
+	st, ok := (*f)()
+	if !ok {
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(cacheHits, prometheus.CounterValue, float64(st.UserHits), "user")
+	ch <- prometheus.MustNewConstMetric(cacheMisses, prometheus.CounterValue, float64(st.UserMisses), "user")
+	ch <- prometheus.MustNewConstMetric(cacheHits, prometheus.CounterValue, float64(st.ClientHits), "client")
+	ch <- prometheus.MustNewConstMetric(cacheMisses, prometheus.CounterValue, float64(st.ClientMisses), "client")
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,13 +13,29 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/authorizer"
 	"github.com/gatehouse-auth/gatehouse/forwardauth"
+	"github.com/gatehouse-auth/gatehouse/internal/version"
 	"github.com/gatehouse-auth/gatehouse/jwtverify"
+	"github.com/gatehouse-auth/gatehouse/mapping"
 )
 
 var sampleLine = regexp.MustCompile(`^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\[\\"n])*"(,[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\[\\"n])*")*)?\})? (\S+)$`)
 
+var labelPair = regexp.MustCompile(`([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\\n]|\\[\\"n])*)"`)
+
+// canon writes a series "name{labels}" with its labels in name order, as
+// client_golang exposes them: the tests name labels in their own order.
+func canon(series string) string {
+	name, labels, ok := strings.Cut(series, "{")
+	if !ok {
+		return series
+	}
+	pairs := labelPair.FindAllString(labels, -1)
+	sort.Strings(pairs)
+	return name + "{" + strings.Join(pairs, ",") + "}"
+}
+
 // scrape checks every line of the exposition and returns the samples by
-// "name{labels}".
+// "name{labels}", labels in name order (see canon).
 func scrape(t *testing.T, h *forwardauth.Handler) map[string]float64 {
 	t.Helper()
 	w := httptest.NewRecorder()
@@ -48,7 +65,7 @@ func scrape(t *testing.T, h *forwardauth.Handler) map[string]float64 {
 		if err != nil {
 			t.Fatalf("value in %q: %v", line, err)
 		}
-		out[m[1]+m[2]] = v
+		out[canon(m[1]+m[2])] = v
 	}
 	return out
 }
@@ -57,7 +74,7 @@ func TestMetricsExposition(t *testing.T) {
 	h, _ := newHandler(t, forwardauth.Config{})
 	before := scrape(t, h)
 	for _, r := range []string{"allow", "bad_request", "error", "forbidden", "unauthorized"} {
-		if v, ok := before[`gatehouse_serve_requests_total{result="`+r+`",reason=""}`]; !ok || v != 0 {
+		if v, ok := before[canon(`gatehouse_serve_requests_total{result="`+r+`",reason=""}`)]; !ok || v != 0 {
 			t.Errorf("result %s not exposed as 0 before any request", r)
 		}
 	}
@@ -84,7 +101,7 @@ func TestMetricsExposition(t *testing.T) {
 		`gatehouse_serve_in_flight_requests`:                                               0,
 	}
 	for k, v := range want {
-		if got[k] != v {
+		if got[canon(k)] != v {
 			t.Errorf("%s = %v, want %v", k, got[k], v)
 		}
 	}
@@ -118,7 +135,7 @@ func TestMetricsReasonsAreBoundedAndEscaped(t *testing.T) {
 	if series > 70 {
 		t.Errorf("%d series: reasons are not bounded", series)
 	}
-	if got[`gatehouse_serve_requests_total{result="unauthorized",reason="other"}`] == 0 {
+	if got[canon(`gatehouse_serve_requests_total{result="unauthorized",reason="other"}`)] == 0 {
 		t.Error("overflow reasons not counted as other")
 	}
 }
@@ -160,6 +177,63 @@ func TestMetricsKeySets(t *testing.T) {
 		"gatehouse_serve_jwks_last_success_timestamp_seconds" + b + "}":           0,
 		"gatehouse_serve_jwks_failing" + b + "}":                                  0,
 		"gatehouse_serve_jwks_fetch_failures_total" + b + `,cause="network"}`:     7,
+	} {
+		if got, ok := s[canon(name)]; !ok || got != want {
+			t.Errorf("%s = %v (present %v), want %v", name, got, ok, want)
+		}
+	}
+}
+
+// TestMetricsStandardSeries: what scrapers and dashboards look for beside
+// Gatehouse's own series, and the OpenMetrics format on request.
+func TestMetricsStandardSeries(t *testing.T) {
+	h, _ := newHandler(t, forwardauth.Config{})
+	got := scrape(t, h)
+	info := version.Get()
+	build := canon(`gatehouse_build_info{version="` + info.Version + `",revision="` + info.Commit + `",goversion="` + info.GoVersion + `"}`)
+	if got[build] != 1 {
+		t.Errorf("%s missing or not 1", build)
+	}
+	for _, name := range []string{"go_goroutines", "go_memstats_alloc_bytes", "process_cpu_seconds_total", "process_resident_memory_bytes", "process_open_fds"} {
+		if _, ok := got[name]; !ok {
+			t.Errorf("%s missing", name)
+		}
+	}
+
+	w := httptest.NewRecorder()
+	r := httptest.NewRequest("GET", "/metrics", nil)
+	r.Header.Set("Accept", "application/openmetrics-text; version=1.0.0")
+	h.OpsHandler().ServeHTTP(w, r)
+	if ct := w.Header().Get("Content-Type"); !strings.HasPrefix(ct, "application/openmetrics-text") || !strings.HasSuffix(w.Body.String(), "# EOF\n") {
+		t.Errorf("OpenMetrics asked for, got %q", ct)
+	}
+	if w.Header().Get("Cache-Control") != "no-store" {
+		t.Error("metrics may be cached")
+	}
+}
+
+func TestMetricsMappingCache(t *testing.T) {
+	h, _ := newHandler(t, forwardauth.Config{})
+	for k := range scrape(t, h) {
+		if strings.Contains(k, "mapping_cache") {
+			t.Errorf("cache sample %s without SetMappingCacheStats", k)
+		}
+	}
+	h.Metrics().SetMappingCacheStats(func() (mapping.CacheStats, bool) { return mapping.CacheStats{}, false })
+	for k := range scrape(t, h) {
+		if strings.Contains(k, "mapping_cache") {
+			t.Errorf("cache sample %s when the directory keeps no cache", k)
+		}
+	}
+	h.Metrics().SetMappingCacheStats(func() (mapping.CacheStats, bool) {
+		return mapping.CacheStats{UserHits: 7, UserMisses: 3, ClientHits: 2, ClientMisses: 1}, true
+	})
+	s := scrape(t, h)
+	for name, want := range map[string]float64{
+		`gatehouse_serve_mapping_cache_hits_total{cache="user"}`:     7,
+		`gatehouse_serve_mapping_cache_misses_total{cache="user"}`:   3,
+		`gatehouse_serve_mapping_cache_hits_total{cache="client"}`:   2,
+		`gatehouse_serve_mapping_cache_misses_total{cache="client"}`: 1,
 	} {
 		if got, ok := s[name]; !ok || got != want {
 			t.Errorf("%s = %v (present %v), want %v", name, got, ok, want)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -26,6 +27,8 @@ type lookupCache[V any] struct {
 	// gen grows with every invalidation; a fetch that started before one
 	// does not store its (possibly older) answer.
 	gen uint64
+
+	hits, misses atomic.Uint64
 }
 
 type cacheEntry[V any] struct {
@@ -69,6 +72,7 @@ func (c *lookupCache[V]) get(ctx context.Context, key string) (V, error) {
 			c.pushFront(e)
 			v, err := e.val, e.err
 			c.mu.Unlock()
+			c.hits.Add(1)
 			return v, err
 		}
 		c.remove(e)
@@ -80,6 +84,7 @@ func (c *lookupCache[V]) get(ctx context.Context, key string) (V, error) {
 		go c.run(context.WithoutCancel(ctx), key, f, c.gen)
 	}
 	c.mu.Unlock()
+	c.misses.Add(1) // a fetch started or joined
 
 	select {
 	case <-f.done:
@@ -161,4 +166,12 @@ func (c *lookupCache[V]) pushFront(e *cacheEntry[V]) {
 	e.next = c.lru.next
 	c.lru.next.prev = e
 	c.lru.next = e
+}
+
+// stats returns the hits and misses so far; zero when caching is off.
+func (c *lookupCache[V]) stats() (hits, misses uint64) {
+	if c == nil {
+		return 0, 0
+	}
+	return c.hits.Load(), c.misses.Load()
 }

@@ -90,6 +90,14 @@ func TestCacheExpiry(t *testing.T) {
 			t.Fatalf("%s: %d fetches, want %d", st.name, got, st.wantCalls)
 		}
 	}
+	// Every get is a hit or a miss; each miss here was a fetch.
+	if hits, misses := c.stats(); hits != uint64(len(steps))-uint64(src.calls.Load()) || misses != uint64(src.calls.Load()) {
+		t.Errorf("stats = %d hits, %d misses; want %d, %d", hits, misses, len(steps)-int(src.calls.Load()), src.calls.Load())
+	}
+	var off *lookupCache[string]
+	if h, m := off.stats(); h != 0 || m != 0 {
+		t.Error("a disabled cache counts")
+	}
 }
 
 func TestCacheBounded(t *testing.T) {

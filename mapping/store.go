@@ -432,3 +432,20 @@ func checkTableName(t string) error {
 	}
 	return nil
 }
+
+// CacheStats counts the lookups answered from the lookup caches (hits) and
+// those that read DynamoDB or waited for a read under way (misses). All
+// zero when caching is off.
+type CacheStats struct {
+	UserHits, UserMisses     uint64
+	ClientHits, ClientMisses uint64
+}
+
+// CacheStats returns the lookup caches' counts so far. It does not touch
+// the network.
+func (s *Store) CacheStats() CacheStats {
+	var st CacheStats
+	st.UserHits, st.UserMisses = s.users.stats()
+	st.ClientHits, st.ClientMisses = s.clients.stats()
+	return st
+}

@@ -14,10 +14,12 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/gatehouse-auth/gatehouse/authorizer"
+	"github.com/gatehouse-auth/gatehouse/internal/version"
 )
 
 func main() {
 	logger := slog.New(lambdacontext.NewLogHandler())
+	logger.Info("authorizer cold start", "build", version.Get())
 	cfg, err := authorizer.ConfigFromEnv(os.Getenv)
 	if err != nil {
 		// A clear line naming the variable, then a failed init: Lambda

@@ -9,6 +9,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/gatehouse-auth/gatehouse/internal/version"
 )
 
 // A command runs with its own arguments and returns the process exit status:
@@ -30,6 +32,7 @@ func commands() []command {
 		{"table", "create the mapping table (local development)", withoutStdin(runTable)},
 		{"users", "add, show and remove users in the mapping", withoutStdin(runUsers)},
 		{"clients", "finish API-client work the portal left half done", withoutStdin(runClients)},
+		{"version", "print the version, commit and Go version (also --version)", withoutStdin(runVersion)},
 	}
 }
 
@@ -54,6 +57,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 		return 0
 	}
+	if args[0] == "--version" || args[0] == "-version" {
+		return runVersion(ctx, args[1:], stdout, stderr)
+	}
 	for _, c := range commands() {
 		if c.name == args[0] {
 			return c.run(ctx, args[1:], stdin, stdout, stderr)
@@ -71,4 +77,13 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\nRun 'gatehouse <command> -h' for a command's flags.")
+}
+
+func runVersion(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) != 0 {
+		fmt.Fprintf(stderr, "gatehouse version: unexpected argument %q\n", args[0])
+		return 2
+	}
+	fmt.Fprintln(stdout, version.Get())
+	return 0
 }

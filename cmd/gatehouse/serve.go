@@ -16,7 +16,37 @@ import (
 )
 
 // EnvRequestHeaders is the environment form of --request-headers.
-const EnvRequestHeaders = "GATEHOUSE_REQUEST_HEADERS"
+var EnvRequestHeaders = flagEnv("request-headers")
+
+// flagEnv is the environment form of a serve flag: GATEHOUSE_ and the flag's
+// name in upper case with '-' as '_' (--metrics-addr: GATEHOUSE_METRICS_ADDR).
+// The authorizer's own variables follow the same rule (tested).
+func flagEnv(flag string) string {
+	return "GATEHOUSE_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
+// applyFlagEnv sets every flag of fs not given on the command line from its
+// environment form, when that is set: flags win. A bad value names the
+// variable. Flags in skip read the environment themselves.
+func applyFlagEnv(fs *flag.FlagSet, getenv func(string) string, skip map[string]bool) error {
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		if err != nil || given[f.Name] || skip[f.Name] {
+			return
+		}
+		name := flagEnv(f.Name)
+		// An empty variable is unset, as for the authorizer's variables
+		// (--metrics-addr "" is the way to turn the ops listener off).
+		if v := getenv(name); v != "" {
+			if serr := fs.Set(f.Name, v); serr != nil {
+				err = fmt.Errorf("%s (environment form of --%s): %w", name, f.Name, serr)
+			}
+		}
+	})
+	return err
+}
 
 // DefaultMetricsAddr is where /healthz, /readyz and /metrics listen unless
 // --metrics-addr says otherwise.
@@ -38,20 +68,25 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	return serve(ctx, args, os.Getenv, stdout, stderr)
 }
 
-func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("gatehouse serve", flag.ContinueOnError)
+// newServeFlagSet defines serve's flags on a new flag set writing to stderr;
+// authFlags names those that stand for the authorizer's variables.
+func newServeFlagSet(stderr io.Writer) (fs *flag.FlagSet, f *serveFlags, authFlags map[string]bool) {
+	fs = flag.NewFlagSet("gatehouse serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	f := serveFlags{env: map[string]*string{}}
+	f = &serveFlags{env: map[string]*string{}}
 	fs.StringVar(&f.addr, "addr", forwardauth.DefaultAddr, "`address` of the auth endpoint (or of the proxy with --upstream)")
 	fs.StringVar(&f.metricsAddr, "metrics-addr", DefaultMetricsAddr, "`address` of /healthz, /readyz and /metrics; empty: none")
 	fs.StringVar(&f.upstream, "upstream", "", "proxy mode: proxy allowed requests to this http(s) `URL`")
-	fs.StringVar(&f.requestHeaders, "request-headers", "", "forward-auth mode, required: where the proxy puts the protected request's method and URI: "+forwardauth.RequestHeadersChoices+" (overrides "+EnvRequestHeaders+")")
+	fs.StringVar(&f.requestHeaders, "request-headers", "", "forward-auth mode, required: where the proxy puts the protected request's method and URI: "+forwardauth.RequestHeadersChoices)
 	fs.DurationVar(&f.decisionTimeout, "decision-timeout", forwardauth.DefaultDecisionTimeout, "bound on one decision; past it the answer is 503")
 	fs.DurationVar(&f.upstreamTimeout, "upstream-timeout", forwardauth.DefaultUpstreamTimeout, "proxy mode: bound on the wait for the upstream's response headers")
 	addTimeoutFlags(fs, &f.server)
 	fs.IntVar(&f.server.MaxHeaderBytes, "max-header-bytes", forwardauth.DefaultMaxHeaderBytes, "bound on the size of request headers")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug (a line per decision), info (a line per denial or error), warn or error")
 	fs.StringVar(&f.logFormat, "log-format", "json", "json or text (to stderr)")
+	// authFlags are the authorizer's variables as flags: they override the
+	// environment through f.getenv, not applyFlagEnv.
+	authFlags = map[string]bool{}
 	for _, o := range []struct{ flag, env, usage string }{
 		{"user-pool-id", authorizer.EnvUserPoolID, "Cognito user pool `id`"},
 		{"client-ids", authorizer.EnvClientIDs, "comma-separated app client `ids` whose tokens are accepted"},
@@ -60,21 +95,33 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		{"table", authorizer.EnvTable, "DynamoDB mapping `table`"},
 		{"routes-file", authorizer.EnvRoutesFile, "JSON route rules `file`"},
 	} {
+		authFlags[o.flag] = true
 		fs.Func(o.flag, o.usage+" (overrides "+o.env+")", func(v string) error {
 			f.env[o.env] = &v
 			return nil
 		})
 	}
+	fs.VisitAll(func(fl *flag.Flag) {
+		if !authFlags[fl.Name] {
+			fl.Usage += " (env " + flagEnv(fl.Name) + ")"
+		}
+	})
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: gatehouse serve [flags]")
 		fmt.Fprintln(stderr, "\nAnswers forward-auth requests from nginx auth_request, Caddy forward_auth,")
 		fmt.Fprintln(stderr, "Traefik ForwardAuth or Envoy ext_authz with the authorizer's decisions, or with")
 		fmt.Fprintln(stderr, "--upstream proxies allowed requests itself. Configuration comes from the same")
-		fmt.Fprintln(stderr, "GATEHOUSE_* variables as the Lambda authorizer; flags override them.")
+		fmt.Fprintln(stderr, "GATEHOUSE_* variables as the Lambda authorizer; every flag also has a")
+		fmt.Fprintln(stderr, "GATEHOUSE_<FLAG> form (--metrics-addr: GATEHOUSE_METRICS_ADDR); flags win.")
 		fmt.Fprintln(stderr, "It must be reachable by the proxy only: it trusts X-Original-*/X-Forwarded-*.")
 		fmt.Fprintln(stderr, "\nFlags:")
 		fs.PrintDefaults()
 	}
+	return fs, f, authFlags
+}
+
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	fs, f, authFlags := newServeFlagSet(stderr)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -85,14 +132,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		fmt.Fprintf(stderr, "gatehouse serve: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
+	if err := applyFlagEnv(fs, getenv, authFlags); err != nil {
+		fmt.Fprintln(stderr, "gatehouse serve:", err)
+		return 2
+	}
 
 	logger, err := newLogger(stderr, f.logLevel, f.logFormat)
 	if err != nil {
 		fmt.Fprintln(stderr, "gatehouse serve:", err)
 		return 2
-	}
-	if f.requestHeaders == "" {
-		f.requestHeaders = getenv(EnvRequestHeaders)
 	}
 	hcfg, err := f.handlerConfig()
 	if err != nil {
@@ -120,6 +168,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return 2
 	}
 	h.Metrics().SetKeySetStats(az.KeySetStats)
+	h.Metrics().SetMappingCacheStats(az.MappingCacheStats)
 	mode := "forward-auth"
 	if hcfg.Upstream != nil {
 		mode = "proxy to " + hcfg.Upstream.Redacted()
@@ -169,23 +218,23 @@ func (f *serveFlags) handlerConfig() (forwardauth.Config, error) {
 		cfg.RequestHeaders = conv
 	}
 	if f.decisionTimeout <= 0 || f.upstreamTimeout <= 0 {
-		return cfg, errors.New("--decision-timeout and --upstream-timeout must be positive")
+		return cfg, fmt.Errorf("--decision-timeout (%s) and --upstream-timeout (%s) must be positive", flagEnv("decision-timeout"), flagEnv("upstream-timeout"))
 	}
 	for name, d := range map[string]time.Duration{
 		"read-header-timeout": f.server.ReadHeaderTimeout, "read-timeout": f.server.ReadTimeout,
 		"write-timeout": f.server.WriteTimeout, "idle-timeout": f.server.IdleTimeout, "shutdown-timeout": f.server.ShutdownTimeout,
 	} {
 		if d <= 0 {
-			return cfg, fmt.Errorf("--%s must be positive: every server has timeouts", name)
+			return cfg, fmt.Errorf("--%s (or %s) must be positive: every server has timeouts", name, flagEnv(name))
 		}
 	}
 	if f.server.MaxHeaderBytes <= 0 {
-		return cfg, errors.New("--max-header-bytes must be positive")
+		return cfg, fmt.Errorf("--max-header-bytes (or %s) must be positive", flagEnv("max-header-bytes"))
 	}
 	if f.upstream != "" {
 		u, err := forwardauth.ParseUpstream(f.upstream)
 		if err != nil {
-			return cfg, fmt.Errorf("--upstream: %w", err)
+			return cfg, fmt.Errorf("--upstream (or %s): %w", flagEnv("upstream"), err)
 		}
 		if f.requestHeaders != "" {
 			return cfg, fmt.Errorf("--request-headers (or %s) does not apply with --upstream: proxy mode decides on the request itself", EnvRequestHeaders)
@@ -198,7 +247,7 @@ func (f *serveFlags) handlerConfig() (forwardauth.Config, error) {
 func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("--log-level: %q is not debug, info, warn or error", level)
+		return nil, fmt.Errorf("--log-level (or %s): %q is not debug, info, warn or error", flagEnv("log-level"), level)
 	}
 	opts := &slog.HandlerOptions{Level: lv}
 	switch strings.ToLower(format) {
@@ -207,7 +256,7 @@ func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 	case "text":
 		return slog.New(slog.NewTextHandler(w, opts)), nil
 	}
-	return nil, fmt.Errorf("--log-format: %q is neither json nor text", format)
+	return nil, fmt.Errorf("--log-format (or %s): %q is neither json nor text", flagEnv("log-format"), format)
 }
 
 // buildAuthorizer makes the Authorizer from env, as the Lambda does, and

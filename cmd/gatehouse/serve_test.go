@@ -5,10 +5,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -42,8 +44,16 @@ func TestServeUsageErrors(t *testing.T) {
 		{"convention with upstream", []string{"--upstream", "http://127.0.0.1:1", "--request-headers", "original"}, okEnv, 2, "does not apply with --upstream"},
 		{"convention from the environment with upstream", []string{"--upstream", "http://127.0.0.1:1"}, with(okEnv, EnvRequestHeaders, "none"), 2, "does not apply with --upstream"},
 		{"relative upstream", []string{"--upstream", "/x"}, okEnv, 2, "absolute http(s) URL"},
-		{"zero timeout", []string{"--read-timeout", "0s", "--request-headers", "original"}, okEnv, 2, "--read-timeout must be positive"},
+		{"zero timeout", []string{"--read-timeout", "0s", "--request-headers", "original"}, okEnv, 2, "--read-timeout (or GATEHOUSE_READ_TIMEOUT) must be positive"},
 		{"bad log level", []string{"--log-level", "loud"}, okEnv, 2, "--log-level"},
+		{"bad duration in the environment", []string{"--request-headers", "original"}, with(okEnv, "GATEHOUSE_DECISION_TIMEOUT", "soon"), 2, "GATEHOUSE_DECISION_TIMEOUT (environment form of --decision-timeout)"},
+		{"bad number in the environment", []string{"--request-headers", "original"}, with(okEnv, "GATEHOUSE_MAX_HEADER_BYTES", "lots"), 2, "GATEHOUSE_MAX_HEADER_BYTES"},
+		{"zero timeout in the environment", []string{"--request-headers", "original"}, with(okEnv, "GATEHOUSE_READ_TIMEOUT", "0s"), 2, "--read-timeout (or GATEHOUSE_READ_TIMEOUT) must be positive"},
+		{"bad log level in the environment", []string{"--request-headers", "original"}, with(okEnv, "GATEHOUSE_LOG_LEVEL", "loud"), 2, "GATEHOUSE_LOG_LEVEL"},
+		{"bad upstream in the environment", nil, with(okEnv, "GATEHOUSE_UPSTREAM", "/x"), 2, "--upstream (or GATEHOUSE_UPSTREAM)"},
+		// The flag wins: the bad variable is never read, so the error is
+		// the next one (no convention).
+		{"flag wins over the environment", []string{"--log-level", "info"}, with(okEnv, "GATEHOUSE_LOG_LEVEL", "loud"), 2, "--request-headers (or GATEHOUSE_REQUEST_HEADERS): forwardauth: say where"},
 		{"bad routes file", []string{"--routes-file", "/nonexistent/routes.json", "--request-headers", "original"}, okEnv, 2, authorizer.EnvRoutesFile},
 	}
 	for _, tt := range tests {
@@ -57,6 +67,51 @@ func TestServeUsageErrors(t *testing.T) {
 				t.Errorf("stderr does not mention %q:\n%s", tt.wantErr, stderr.String())
 			}
 		})
+	}
+}
+
+// TestServeFlagEnv: every serve flag has its GATEHOUSE_* form by one rule,
+// the authorizer's variables included, and the README lists each.
+func TestServeFlagEnv(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs, f, authFlags := newServeFlagSet(io.Discard)
+	fs.VisitAll(func(fl *flag.Flag) {
+		env := flagEnv(fl.Name)
+		if !bytes.Contains(readme, []byte("`--"+fl.Name+"`")) || !bytes.Contains(readme, []byte("`"+env+"`")) {
+			t.Errorf("README.md does not list --%s and %s", fl.Name, env)
+		}
+		if authFlags[fl.Name] {
+			if err := fs.Set(fl.Name, "x"); err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := f.env[env]; !ok {
+				t.Errorf("--%s overrides some variable other than %s", fl.Name, env)
+			}
+		}
+	})
+}
+
+func TestApplyFlagEnv(t *testing.T) {
+	fs, f, authFlags := newServeFlagSet(io.Discard)
+	if err := fs.Parse([]string{"--addr", "127.0.0.1:1"}); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{
+		"GATEHOUSE_ADDR": "0.0.0.0:8080", "GATEHOUSE_METRICS_ADDR": "0.0.0.0:9090",
+		"GATEHOUSE_DECISION_TIMEOUT": "2s", "GATEHOUSE_LOG_FORMAT": "text",
+		authorizer.EnvTable: "from-env", // read by the authorizer's configuration, not here
+	}
+	if err := applyFlagEnv(fs, func(k string) string { return env[k] }, authFlags); err != nil {
+		t.Fatal(err)
+	}
+	if f.addr != "127.0.0.1:1" || f.metricsAddr != "0.0.0.0:9090" || f.decisionTimeout != 2*time.Second || f.logFormat != "text" {
+		t.Errorf("flags after the environment: %+v", f)
+	}
+	if _, ok := f.env[authorizer.EnvTable]; ok {
+		t.Error("GATEHOUSE_TABLE was turned into a flag override")
 	}
 }
 
@@ -202,7 +257,8 @@ func TestServeRuns(t *testing.T) {
 		t.Errorf("mapping unreachable: %d, user id %q, body %q; want a bare 500", code, h.Get("X-Gatehouse-User-Id"), body)
 	}
 	_, _, metrics := get(ops+"/metrics", "")
-	for _, want := range []string{`result="unauthorized",reason="missing"} 1`, `result="error",reason="mapping_unavailable"} 1`} {
+	for _, want := range []string{`reason="missing",result="unauthorized"} 1`, `reason="mapping_unavailable",result="error"} 1`,
+		`gatehouse_serve_mapping_cache_misses_total{cache="user"} 1`, `gatehouse_serve_mapping_cache_hits_total{cache="user"} 0`} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("metrics lack %s:\n%s", want, metrics)
 		}
@@ -230,13 +286,13 @@ func TestServeRuns(t *testing.T) {
 		t.Errorf("readyz during the key outage: %d, want 200 (last good keys held)", code)
 	}
 	_, _, metrics = get(ops+"/metrics", "")
-	pool := `{pool="` + iss.UserPoolID() + `",issuer="` + iss.IssuerURL() + `"`
+	pool := `{issuer="` + iss.IssuerURL() + `",pool="` + iss.UserPoolID() + `"` // client_golang orders labels by name
 	for _, want := range []string{
-		`result="error",reason="keys_unavailable"} 2`,
-		`result="error",reason="mapping_unavailable"} 2`,
+		`reason="keys_unavailable",result="error"} 2`,
+		`reason="mapping_unavailable",result="error"} 2`,
 		"gatehouse_serve_jwks_failing" + pool + "} 1",
 		"gatehouse_serve_jwks_keys" + pool + "} 1",
-		"gatehouse_serve_jwks_fetch_failures_total" + pool + `,cause="timeout"} 1`,
+		`gatehouse_serve_jwks_fetch_failures_total{cause="timeout",` + pool[1:] + "} 1",
 	} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("metrics lack %s:\n%s", want, metrics)

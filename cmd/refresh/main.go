@@ -15,11 +15,13 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/gatehouse-auth/gatehouse/internal/apigwproxy"
+	"github.com/gatehouse-auth/gatehouse/internal/version"
 	"github.com/gatehouse-auth/gatehouse/refresh"
 )
 
 func main() {
 	logger := slog.New(lambdacontext.NewLogHandler())
+	logger.Info("refresh cold start", "build", version.Get())
 	cfg, err := refresh.ConfigFromEnv(os.Getenv)
 	if err != nil {
 		// A clear line naming the variable, then a failed init: Lambda

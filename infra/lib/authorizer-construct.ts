@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { Duration, Stack, Token } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -92,6 +93,50 @@ export interface GatehouseAuthorizerProps {
    * use `authorizer` (a TokenAuthorizer) on methods of a CDK RestApi.
    */
   readonly restApi?: apigw.IRestApi;
+  /**
+   * An HTTP API to create a Lambda authorizer on (payload 2.0) instead of
+   * the REST TOKEN authorizer: use `httpRouteAuthorizer` on its routes.
+   */
+  readonly httpApi?: apigwv2.IHttpApi;
+  /**
+   * The HTTP API authorizer's answers (GATEHOUSE_HTTP_API_RESPONSE): 'policy'
+   * (an IAM policy covering every route the caller may use, safe under the
+   * result cache), 'simple' ({isAuthorized} for the route asked), or
+   * 'simple-unsafe-with-cache'. With rules, 'simple' requires
+   * resultsCacheTtl 0 (a cached simple answer would let the caller's token
+   * onto every route for the TTL), as the function itself refuses 'simple'
+   * with rules; 'simple-unsafe-with-cache' says you accept that.
+   * @default 'policy' with rules, 'simple' without (the function's default)
+   */
+  readonly httpApiResponse?: HttpApiResponse;
+  /**
+   * The HTTP API authorizer's identity sources: the result cache key, and a
+   * request lacking one is answered 401 without invoking the function.
+   * @default ['$request.header.Authorization']
+   */
+  readonly httpApiIdentitySource?: string[];
+}
+
+/** What the function answers an HTTP API with (GATEHOUSE_HTTP_API_RESPONSE). */
+export type HttpApiResponse = 'policy' | 'simple' | 'simple-unsafe-with-cache';
+
+/**
+ * httpApiResponseFor mirrors the function's rule (authorizer/env.go): with
+ * rules, simple answers only without the result cache, unless marked unsafe.
+ * It returns the value for GATEHOUSE_HTTP_API_RESPONSE.
+ */
+export function httpApiResponseFor(requested: HttpApiResponse | undefined, hasRules: boolean, ttlSeconds: number | undefined): HttpApiResponse {
+  const r = requested ?? (hasRules ? 'policy' : 'simple');
+  if (r === 'simple' && hasRules) {
+    if (ttlSeconds === undefined || ttlSeconds !== 0) {
+      throw new Error("GatehouseAuthorizer: httpApiResponse 'simple' with rules needs resultsCacheTtl 0 " +
+        "(a cached simple answer holds for every route); use 'policy', or 'simple-unsafe-with-cache' if you accept that");
+    }
+    // Safe without the cache; the function cannot see the TTL, so it is
+    // told in the only spelling it accepts with rules.
+    return 'simple-unsafe-with-cache';
+  }
+  return r;
 }
 
 /**
@@ -110,6 +155,10 @@ export class GatehouseAuthorizer extends Construct {
   public readonly authorizer?: apigw.TokenAuthorizer;
   /** For methods of props.restApi (AuthorizationType CUSTOM); undefined otherwise. */
   public readonly authorizerId?: string;
+  /** With props.httpApi: the payload 2.0 Lambda authorizer. */
+  public readonly httpAuthorizer?: apigwv2.HttpAuthorizer;
+  /** With props.httpApi: `authorizer` for its routes (addRoutes). */
+  public readonly httpRouteAuthorizer?: apigwv2.IHttpRouteAuthorizer;
 
   constructor(scope: Construct, id: string, props: GatehouseAuthorizerProps) {
     super(scope, id);
@@ -156,6 +205,17 @@ export class GatehouseAuthorizer extends Construct {
       this.role.addToPrincipalPolicy(tableReadKeyStatement(tableKey));
     }
 
+    if (props.httpApi && props.restApi) {
+      throw new Error('GatehouseAuthorizer: restApi and httpApi exclude each other (one construct per API)');
+    }
+    if (!props.httpApi && (props.httpApiResponse || props.httpApiIdentitySource)) {
+      throw new Error('GatehouseAuthorizer: httpApiResponse and httpApiIdentitySource need httpApi');
+    }
+    const ttlSeconds = Token.isUnresolved(ttl.toSeconds()) ? undefined : ttl.toSeconds();
+    const httpResponse = props.httpApi
+      ? httpApiResponseFor(props.httpApiResponse, (props.rules ?? []).length > 0, ttlSeconds)
+      : undefined;
+
     const environment: Record<string, string> = {
       GATEHOUSE_USER_POOL_ID: props.userPool.userPoolId,
       GATEHOUSE_TABLE: props.table.tableName,
@@ -164,6 +224,7 @@ export class GatehouseAuthorizer extends Construct {
         : { GATEHOUSE_CLIENT_IDS: clientIds.join(',') }),
       ...(props.rules ? { GATEHOUSE_ROUTES: JSON.stringify(props.rules) } : {}),
       ...(props.mappingCacheTtl ? { GATEHOUSE_MAPPING_CACHE_TTL: `${props.mappingCacheTtl.toSeconds()}s` } : {}),
+      ...(httpResponse ? { GATEHOUSE_HTTP_API_RESPONSE: httpResponse } : {}),
       ...props.environment,
     };
     checkEnvironment('authorizer', environment);
@@ -187,7 +248,34 @@ export class GatehouseAuthorizer extends Construct {
 
     const identitySource = apigw.IdentitySource.header('Authorization');
     const validation = props.identityValidationExpression ?? BEARER_JWT_PATTERN;
-    if (props.restApi) {
+    if (props.httpApi) {
+      // HttpAuthorizer rather than HttpLambdaAuthorizer: the latter sends
+      // payload 1.0 whenever answers are policies; the function is written
+      // for 2.0 with either kind of answer.
+      const httpApi = props.httpApi;
+      const authorizer = new apigwv2.HttpAuthorizer(this, 'HttpAuthorizer', {
+        httpApi,
+        type: apigwv2.HttpAuthorizerType.LAMBDA,
+        authorizerName: `${Stack.of(this).stackName}-gatehouse`,
+        authorizerUri: lambdaInvokeUri(this.function),
+        identitySource: props.httpApiIdentitySource ?? ['$request.header.Authorization'],
+        payloadFormatVersion: apigwv2.AuthorizerPayloadVersion.VERSION_2_0,
+        enableSimpleResponses: httpResponse !== 'policy',
+        resultsCacheTtl: ttl,
+      });
+      this.httpAuthorizer = authorizer;
+      this.httpRouteAuthorizer = {
+        bind: () => ({ authorizerId: authorizer.authorizerId, authorizationType: 'CUSTOM' }),
+      };
+      this.function.addPermission('InvokedByHttpApi', {
+        principal: new iam.ServicePrincipal('apigateway.amazonaws.com'),
+        sourceArn: Stack.of(this).formatArn({
+          service: 'execute-api',
+          resource: httpApi.apiId,
+          resourceName: `authorizers/${authorizer.authorizerId}`,
+        }),
+      });
+    } else if (props.restApi) {
       const api = props.restApi;
       const cfn = new apigw.CfnAuthorizer(this, 'Authorizer', {
         restApiId: api.restApiId,

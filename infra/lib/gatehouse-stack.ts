@@ -19,6 +19,8 @@ import {
 } from './authorizer-construct';
 import { GATEHOUSE_FACTS } from './facts';
 import { GatehouseSettings, settingsFromContext } from './settings';
+import { GatehouseAlarms, GatehouseAlarmThresholds } from './alarms';
+import * as sns from 'aws-cdk-lib/aws-sns';
 
 /** The mapping table's key attributes (mapping.CreateTable): string PK and SK. */
 export const TABLE_PARTITION_KEY = GATEHOUSE_FACTS.table.partitionKey;
@@ -32,6 +34,10 @@ export interface GatehouseStackProps extends StackProps {
   readonly settings?: GatehouseSettings;
   /** Directory holding <function>/bootstrap. @default context gatehouse:assetDir, else <repo>/bin */
   readonly assetDir?: string;
+  /** Alarm thresholds (see GatehouseAlarmThresholds for the defaults). */
+  readonly alarmThresholds?: GatehouseAlarmThresholds;
+  /** SNS topic notified when an alarm fires or clears. @default none */
+  readonly alarmTopic?: sns.ITopic;
 }
 
 /**
@@ -52,6 +58,7 @@ export class GatehouseStack extends Stack {
   public readonly sampleFunction: lambda.Function;
   public readonly api: apigw.RestApi;
   public readonly cacheTtl: CfnParameter;
+  public readonly alarms: GatehouseAlarms;
 
   private readonly settings: GatehouseSettings;
   private readonly retention: logs.RetentionDays;
@@ -293,6 +300,15 @@ export class GatehouseStack extends Stack {
 
     // ---- REST API --------------------------------------------------------
     this.api = this.restApi();
+
+    // ---- Alarms ----------------------------------------------------------
+    this.alarms = new GatehouseAlarms(this, 'Alarms', {
+      ...props.alarmThresholds,
+      authorizerLogGroup: this.gatehouse.logGroup,
+      serviceFunctions: { Portal: this.portalFunction, Partners: this.refreshFunction },
+      restApi: this.api,
+      topic: props.alarmTopic,
+    });
   }
 
   /** A Go function on provided.al2023/arm64 with its own role and log group. */
