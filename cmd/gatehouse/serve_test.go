@@ -14,14 +14,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gatehouse-auth/gatehouse/authorizer"
-	"github.com/gatehouse-auth/gatehouse/internal/logscan"
+	"github.com/gatehouse-auth/gatehouse/authorizer/awsenv"
+	"github.com/gatehouse-auth/gatehouse/internal/testkit/logscan"
 	"github.com/gatehouse-auth/gatehouse/jwtverify/cognitotest"
 )
 
 func TestServeUsageErrors(t *testing.T) {
 	okEnv := map[string]string{
-		authorizer.EnvUserPoolID: "us-east-1_Abc", authorizer.EnvClientIDs: "web", authorizer.EnvTable: "gatehouse-table",
+		awsenv.EnvUserPoolID: "us-east-1_Abc", awsenv.EnvClientIDs: "web", awsenv.EnvTable: "gatehouse-table",
 	}
 	tests := []struct {
 		name     string
@@ -33,7 +33,7 @@ func TestServeUsageErrors(t *testing.T) {
 		{"help", []string{"-h"}, okEnv, 0, "Usage: gatehouse serve"},
 		{"unknown flag", []string{"--nope"}, okEnv, 2, "flag provided but not defined"},
 		{"argument", []string{"extra"}, okEnv, 2, `unexpected argument "extra"`},
-		{"no configuration", []string{"--request-headers", "original"}, nil, 2, authorizer.EnvUserPoolID},
+		{"no configuration", []string{"--request-headers", "original"}, nil, 2, awsenv.EnvUserPoolID},
 		{"bad convention", []string{"--request-headers", "nginx"}, okEnv, 2, "unknown request-headers convention"},
 		// Issue 10 case 4: no guessing about the proxy.
 		{"auto is gone", []string{"--request-headers", "auto"}, okEnv, 2, "auto is gone"},
@@ -44,7 +44,7 @@ func TestServeUsageErrors(t *testing.T) {
 		{"relative upstream", []string{"--upstream", "/x"}, okEnv, 2, "absolute http(s) URL"},
 		{"zero timeout", []string{"--read-timeout", "0s", "--request-headers", "original"}, okEnv, 2, "--read-timeout must be positive"},
 		{"bad log level", []string{"--log-level", "loud"}, okEnv, 2, "--log-level"},
-		{"bad routes file", []string{"--routes-file", "/nonexistent/routes.json", "--request-headers", "original"}, okEnv, 2, authorizer.EnvRoutesFile},
+		{"bad routes file", []string{"--routes-file", "/nonexistent/routes.json", "--request-headers", "original"}, okEnv, 2, awsenv.EnvRoutesFile},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -131,14 +131,14 @@ func TestServeRuns(t *testing.T) {
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
 
 	env := map[string]string{
-		authorizer.EnvUserPoolID:      "overridden-by-the-flag",
-		authorizer.EnvClientIDs:       "web",
-		authorizer.EnvInsecureHTTP:    "true",
-		authorizer.EnvMappingTimeout:  "500ms",
-		authorizer.EnvRoutes:          "[]",
-		authorizer.EnvTokenCacheSize:  "10",
-		authorizer.EnvMappingCacheTTL: "1s",
-		authorizer.EnvJWKSTimeout:     "300ms",
+		awsenv.EnvUserPoolID:      "overridden-by-the-flag",
+		awsenv.EnvClientIDs:       "web",
+		awsenv.EnvInsecureHTTP:    "true",
+		awsenv.EnvMappingTimeout:  "500ms",
+		awsenv.EnvRoutes:          "[]",
+		awsenv.EnvTokenCacheSize:  "10",
+		awsenv.EnvMappingCacheTTL: "1s",
+		awsenv.EnvJWKSTimeout:     "300ms",
 	}
 	args := []string{
 		"--addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0", "--request-headers", "forwarded",
