@@ -44,6 +44,8 @@ var (
 	ddbErr    error
 )
 
+// Dynamo returns a DynamoDB client on the local stand-in (the test skips,
+// or fails where services are required, without it).
 func Dynamo(t testing.TB) *dynamodb.Client {
 	t.Helper()
 	localservices.Require(t, localservices.DynamoDB)
