@@ -101,7 +101,7 @@ staticcheck: $(STATICCHECK)
 ## unit: every package's tests with -race (starts its own local services).
 # GATEHOUSE_REQUIRE_SERVICES=1: a test that needs a local service or tool
 # (moto_server, node for cognito-local, nginx, caddy, python3) fails when it
-# is missing instead of skipping (internal/localservices).
+# is missing instead of skipping (internal/testkit/localservices).
 unit:
 	GATEHOUSE_REQUIRE_SERVICES=1 $(GO) test -race -count=1 -timeout 15m ./...
 

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/jwtverify"
-	"github.com/gatehouse-auth/gatehouse/mapping"
+	"github.com/gatehouse-auth/gatehouse/mapping/record"
 )
 
 // TokenVerifier verifies a bare compact JWT. A *jwtverify.Verifier
@@ -22,10 +22,12 @@ type TokenVerifier interface {
 }
 
 // Directory resolves verified callers to internal users. A *mapping.Store
-// satisfies it; its errors must wrap the mapping sentinels.
+// satisfies it (mapping's User, Client and sentinels are those of package
+// record, which needs no AWS SDK, so the decision core links none); its
+// errors must wrap the record sentinels.
 type Directory interface {
-	UserByUsername(ctx context.Context, username string) (mapping.User, error)
-	ClientByID(ctx context.Context, clientID string) (mapping.Client, error)
+	UserByUsername(ctx context.Context, username string) (record.User, error)
+	ClientByID(ctx context.Context, clientID string) (record.Client, error)
 }
 
 // Reason codes of decisions, beside jwtverify's codes ("expired",
@@ -44,6 +46,12 @@ const (
 	ReasonMappingError       = "mapping_error"       // the mapping store answered something unusable (500)
 	ReasonBadEvent           = "bad_event"           // the API Gateway event is unusable (500)
 )
+
+// AmbiguousAuthorization is the Request.Authorization a front end passes
+// for an Authorization header given more than once with different values:
+// it is refused (ReasonAmbiguous). The NUL byte keeps it from being a value
+// a caller could send.
+const AmbiguousAuthorization = "\x00ambiguous"
 
 // Config configures an Authorizer. Verifier and Directory are required:
 // without them nothing could be authenticated, and New refuses rather than
@@ -69,44 +77,6 @@ type Config struct {
 	Metrics io.Writer
 	// Now is the clock for latency and metric timestamps. Default time.Now.
 	Now func() time.Time
-	// HTTPAPIResponse is how HandleEvent answers HTTP API (payload 2.0)
-	// events. Default: HTTPAPIPolicy with rules, HTTPAPISimple without.
-	HTTPAPIResponse HTTPAPIResponse
-}
-
-// HTTPAPIResponse is a kind of answer to HTTP API (payload 2.0) events.
-type HTTPAPIResponse string
-
-const (
-	// HTTPAPIPolicy answers with the IAM policy REST APIs get: it covers
-	// every route, so API Gateway may cache it per token. The default with
-	// rules.
-	HTTPAPIPolicy HTTPAPIResponse = "policy"
-	// HTTPAPISimple answers isAuthorized for the one route asked. API
-	// Gateway caches it per token and reuses it on the token's other
-	// routes, so it is the default only without rules, and refused with
-	// them.
-	HTTPAPISimple HTTPAPIResponse = "simple"
-	// HTTPAPISimpleUnsafeWithCache is HTTPAPISimple with rules, chosen
-	// knowingly: safe only with the authorizer's result cache off (TTL 0).
-	HTTPAPISimpleUnsafeWithCache HTTPAPIResponse = "simple-unsafe-with-cache"
-)
-
-// resolve returns the answer kind in effect for r (empty: the default),
-// refusing simple answers with rules unless chosen as unsafe.
-func (r HTTPAPIResponse) resolve(haveRules bool) (HTTPAPIResponse, error) {
-	switch {
-	case r == "" && haveRules:
-		return HTTPAPIPolicy, nil
-	case r == "":
-		return HTTPAPISimple, nil
-	case r == HTTPAPISimple && haveRules:
-		return "", fmt.Errorf("%q answers are per route, and API Gateway reuses a cached answer on the token's other routes, which the rules may deny: use %q (the default with rules), or %q with the authorizer's result cache TTL at 0",
-			r, HTTPAPIPolicy, HTTPAPISimpleUnsafeWithCache)
-	case r == HTTPAPIPolicy, r == HTTPAPISimple, r == HTTPAPISimpleUnsafeWithCache:
-		return r, nil
-	}
-	return "", fmt.Errorf("%q is none of %q, %q and %q", string(r), HTTPAPIPolicy, HTTPAPISimple, HTTPAPISimpleUnsafeWithCache)
 }
 
 // Authorizer decides whether a request may pass. It is safe for concurrent
@@ -121,9 +91,24 @@ type Authorizer struct {
 	metricsMu sync.Mutex
 	metrics   io.Writer
 
-	// httpAPISimple: HandleEvent answers payload 2.0 with simple responses
-	// (HTTPAPISimple or HTTPAPISimpleUnsafeWithCache).
-	httpAPISimple bool
+	// haveRules: Config.Rules held at least one rule.
+	haveRules bool
+}
+
+// HasRules reports whether route rules were configured (front ends whose
+// answers cover one route only are unsafe to cache with rules).
+func (a *Authorizer) HasRules() bool { return a.haveRules }
+
+// Logger is the decision logger, for a front end's own failures.
+func (a *Authorizer) Logger() *slog.Logger { return a.log }
+
+// Fail records an error decision a front end reached without deciding (an
+// unusable event: reason ReasonBadEvent), logged and measured like any
+// decision, and returns it. It is never an allow.
+func (a *Authorizer) Fail(ctx context.Context, reason string, err error) Decision {
+	d := Decision{Outcome: OutcomeError, Reason: reason}
+	a.observe(ctx, Request{}, d, err, a.now())
+	return d
 }
 
 // Hydrate loads the verifier's signing keys now, when its key sets can be
@@ -172,16 +157,12 @@ func New(cfg Config) (*Authorizer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("authorizer: %w", err)
 	}
-	httpAPI, err := cfg.HTTPAPIResponse.resolve(len(cfg.Rules) > 0)
-	if err != nil {
-		return nil, fmt.Errorf("authorizer: Config.HTTPAPIResponse: %w", err)
-	}
 	if worst := rs.worstResponseSize(); worst > cfg.ResponseBudget {
 		return nil, fmt.Errorf("authorizer: the rules (%d distinct route patterns with requirements, GET ones counted again for HEAD) may lead to a %d-byte authorizer response, over the %d-byte budget: merge routes with \"*\" patterns", len(rs.patterns), worst, cfg.ResponseBudget)
 	}
 	a := &Authorizer{
 		verifier: cfg.Verifier, directory: cfg.Directory, rules: rs,
-		log: cfg.Logger, metrics: cfg.Metrics, now: cfg.Now, httpAPISimple: httpAPI != HTTPAPIPolicy,
+		log: cfg.Logger, metrics: cfg.Metrics, now: cfg.Now, haveRules: len(cfg.Rules) > 0,
 	}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
@@ -267,7 +248,7 @@ func (a *Authorizer) decide(ctx context.Context, r Request) (Decision, error) {
 			return d, err
 		}
 		id.Kind, id.InternalID, id.Username = CallerUser, u.InternalID, u.Username
-		if u.Kind == mapping.KindPartner {
+		if u.Kind == record.KindPartner {
 			id.Kind = CallerPartner
 		}
 	}
@@ -295,9 +276,9 @@ func mappingFailure(err error) (Decision, bool) {
 	switch {
 	case err == nil:
 		return Decision{}, false
-	case errors.Is(err, mapping.ErrNotFound), errors.Is(err, mapping.ErrInvalid):
+	case errors.Is(err, record.ErrNotFound), errors.Is(err, record.ErrInvalid):
 		return Decision{Outcome: OutcomeUnauthorized, Reason: ReasonUnmapped}, true
-	case errors.Is(err, mapping.ErrUnavailable):
+	case errors.Is(err, record.ErrUnavailable):
 		return Decision{Outcome: OutcomeError, Reason: ReasonMappingUnavailable}, true
 	default:
 		return Decision{Outcome: OutcomeError, Reason: ReasonMappingError}, true
@@ -376,7 +357,7 @@ var noRulesGrants = Grants{Allowed: everything}
 // bearerToken extracts the JWT from an Authorization value: "Bearer <jwt>"
 // with any case of "Bearer", or a bare JWT.
 func bearerToken(v string) (string, string) {
-	if v == ambiguous {
+	if v == AmbiguousAuthorization {
 		return "", ReasonAmbiguous
 	}
 	v = strings.TrimSpace(v)

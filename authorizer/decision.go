@@ -73,7 +73,7 @@ type Decision struct {
 	// Identity is set when the credential was authenticated.
 	Identity *Identity
 	// Grants are the route patterns the caller may and may not use, for a
-	// cacheable policy covering every route (see Policy). Set when
+	// cacheable policy covering every route (see apigateway.Policy). Set when
 	// authenticated.
 	Grants *Grants
 }

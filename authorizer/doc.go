@@ -1,9 +1,8 @@
-// Package authorizer is Gatehouse's decision core: the function API Gateway
-// calls before every request. It authenticates a Cognito token (jwtverify),
-// resolves the caller to one internal user id (mapping), applies route
-// rules, and answers in the forms API Gateway understands: TOKEN and
-// REQUEST authorizers with IAM policies, HTTP APIs (payload 2.0) with simple
-// or policy responses. The same Decide serves `gatehouse serve`.
+// Package authorizer is Gatehouse's decision core: what runs before every
+// request. It authenticates a Cognito token (jwtverify), resolves the caller
+// to one internal user id (a Directory: mapping's Store), and applies route
+// rules. API Gateway's Lambda authorizer (package authorizer/apigateway) and
+// `gatehouse serve` (package forwardauth) translate its Decision.
 //
 // # Callers
 //
@@ -68,47 +67,8 @@
 // an OPTIONS /{proxy+} route without authorizer); behind a proxy, in the
 // proxy.
 //
-// Rules come from GATEHOUSE_ROUTES (JSON) or GATEHOUSE_ROUTES_FILE, parsed
-// strictly by ParseRules.
-//
-// # The policy, and API Gateway's cache
-//
-// API Gateway caches an authorizer's answer per token and applies it to the
-// token's later requests on other routes. So the policy never names the
-// route that was asked: it is one Allow statement for the whole stage
-// (arn:...:<api>/<stage>/*/*) and one Deny statement listing every rule
-// pattern the caller does not meet (a pattern covered by another denied one
-// is left out). It depends only on who the caller is, so a cached answer is
-// right for every route; TestCacheTrap checks this with an IAM-like matcher.
-//
-// The size of the policy grows with the number of distinct rule patterns
-// that carry requirements (a GET pattern counts twice: GET and HEAD). New
-// computes the worst case (a caller meeting nothing, long ARNs, 2 KiB for
-// principal and context) and refuses rules over Config.ResponseBudget,
-// default 8 KiB: the only published size limit for authorizer responses is
-// 8 KB (WebSocket APIs); REST and HTTP APIs document none, so the default
-// keeps one authorizer usable everywhere. Raise it
-// (GATEHOUSE_RESPONSE_BUDGET) only knowingly. Rule paths are at most 256
-// characters so every resource ARN stays under API Gateway's 512.
-//
-// HTTP API simple responses are a yes or no for one route, and API Gateway
-// reuses a cached one on the token's other routes (the default TTL is 300
-// s): with rules, a yes for an open route would let the token through on
-// the routes the rules deny. So GATEHOUSE_HTTP_API_RESPONSE
-// (Config.HTTPAPIResponse) is:
-//
-//	value                      answers                                   when
-//	policy                     the IAM policy of REST APIs, every route  default with rules
-//	simple                     isAuthorized for the route asked          default without rules; refused with rules
-//	simple-unsafe-with-cache   isAuthorized for the route asked          with rules, only with the authorizer's
-//	                                                                     result cache TTL at 0
-//
-// "With rules" means GATEHOUSE_ROUTES or GATEHOUSE_ROUTES_FILE holds at
-// least one rule. Adding $context.routeKey to the identity sources does not
-// make simple answers safe: a greedy route such as ANY /{proxy+} is one
-// route key for every path. For policy answers, turn the authorizer's
-// simple responses off (EnableSimpleResponses false); payload format 1.0
-// events are always answered with policies.
+// Rules come from GATEHOUSE_ROUTES (JSON) or GATEHOUSE_ROUTES_FILE (package
+// authorizer/awsenv), parsed strictly by ParseRules.
 //
 // # Context for the backend
 //
@@ -129,39 +89,18 @@
 // req.RequestContext.Authorizer.Lambda[...]; in mapping templates,
 // $context.authorizer.internalId.
 //
-// # Configuration (environment)
+// # Front ends and wiring
 //
-// ConfigFromEnv reads these variables at cold start and names the variable
-// at fault in its error; EnvConfig.Build makes the Authorizer.
+// This package decides and depends on neither aws-lambda-go nor the AWS
+// SDK (it names the mapping's records through package mapping/record, and
+// the Directory it consumes is an interface). Beside it:
 //
-//	variable                        default        meaning
-//	GATEHOUSE_USER_POOL_ID          (required)     Cognito user pool id, <region>_<id>
-//	GATEHOUSE_CLIENT_IDS            (required)     app clients whose user tokens (ID, user access) are accepted,
-//	                                               comma-separated; client-credentials tokens are accepted from
-//	                                               any app client of the pool that the mapping knows
-//	GATEHOUSE_SKIP_CLIENT_ID_CHECK  false          true: accept every app client of the pool (instead of the list)
-//	GATEHOUSE_TOKEN_USES            id,access      accepted token uses
-//	GATEHOUSE_ISSUER                Cognito's      expected "iss" (local stand-ins)
-//	GATEHOUSE_JWKS_URL              <issuer>/.well-known/jwks.json
-//	GATEHOUSE_INSECURE_HTTP         false          allow http issuer and JWKS URLs (local development only)
-//	GATEHOUSE_CLOCK_SKEW            0s             tolerance on exp and nbf
-//	GATEHOUSE_JWKS_TIMEOUT          2s             bound on one JWKS fetch (well under the decision timeout)
-//	GATEHOUSE_TABLE                 (required)     DynamoDB mapping table
-//	GATEHOUSE_ROUTES                (none)         rules as JSON
-//	GATEHOUSE_ROUTES_FILE           (none)         path of a JSON rules file (not with GATEHOUSE_ROUTES)
-//	GATEHOUSE_TOKEN_CACHE_SIZE      10000          verified tokens remembered (0: none)
-//	GATEHOUSE_MAPPING_CACHE_SIZE    10000          mapping lookups remembered per kind
-//	GATEHOUSE_MAPPING_CACHE_TTL     60s            how long a mapping answer is reused (the revocation delay)
-//	GATEHOUSE_MAPPING_TIMEOUT       3s             bound on each DynamoDB call, retries included
-//	GATEHOUSE_RESPONSE_BUDGET       8192           largest worst-case response the rules may lead to
-//	GATEHOUSE_HTTP_API_RESPONSE     see above      HTTP API answers: policy (default with rules), simple (default
-//	                                               without rules, refused with them) or simple-unsafe-with-cache
-//	GATEHOUSE_METRICS               true           write embedded-metric-format lines to stdout
-//
-// The AWS SDK's own variables (AWS_REGION, AWS_ENDPOINT_URL_DYNAMODB, ...)
-// apply as usual. Log level and format come from the function's logging
-// configuration (AWS_LAMBDA_LOG_LEVEL, AWS_LAMBDA_LOG_FORMAT=JSON) through
-// lambdacontext.NewLogHandler.
+//   - package authorizer/apigateway answers API Gateway's authorizer events
+//     (TOKEN, REQUEST, HTTP API) with IAM policies or simple responses,
+//     and holds the event dispatcher cmd/authorizer hands to lambda.Start;
+//   - package authorizer/awsenv reads the GATEHOUSE_* variables and builds
+//     an Authorizer over DynamoDB (the mapping) and the JWKS;
+//   - package forwardauth answers proxies (`gatehouse serve`).
 //
 // # Observability
 //

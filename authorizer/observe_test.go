@@ -3,14 +3,13 @@ package authorizer
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"os"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/gatehouse-auth/gatehouse/jwtverify/cognitotest"
 )
@@ -51,8 +50,8 @@ func TestLogsAndMetrics(t *testing.T) {
 	for _, r := range reqs {
 		outcomes = append(outcomes, a.Decide(ctx, r).Outcome.String())
 	}
-	// And through a handler, whose failures are logged too.
-	_, _ = a.HandleToken(ctx, events.APIGatewayCustomAuthorizerRequest{Type: "TOKEN", AuthorizationToken: "Bearer " + tokens[0], MethodArn: "bogus"})
+	// And a front end's own failure (an unusable event), logged too.
+	_ = a.Fail(ctx, ReasonBadEvent, errors.New("not an execute-api ARN"))
 	outcomes = append(outcomes, "error")
 
 	lines := jsonLines(t, logs)

@@ -3,6 +3,8 @@ package authorizer
 import (
 	"strings"
 	"testing"
+
+	"github.com/gatehouse-auth/gatehouse/authorizer/internal/authtest"
 )
 
 func TestParseRules(t *testing.T) {
@@ -82,7 +84,7 @@ func TestGlobMatch(t *testing.T) {
 		if got := globMatch(tc.pattern, tc.s); got != tc.want {
 			t.Errorf("globMatch(%q, %q) = %v", tc.pattern, tc.s, got)
 		}
-		if got := iamMatch(tc.pattern, tc.s); got != tc.want {
+		if got := authtest.IAMMatch(tc.pattern, tc.s); got != tc.want {
 			t.Errorf("the test's IAM matcher disagrees on (%q, %q)", tc.pattern, tc.s)
 		}
 	}
@@ -107,11 +109,11 @@ func FuzzParseRules(f *testing.F) {
 			t.Fatalf("parsed rules do not compile: %v", err)
 		}
 		for _, p := range rs.patterns {
-			if len(p.key) > maxARNLen-maxARNPrefixLen {
+			if len(p.key) > MaxARNLen-maxARNPrefixLen {
 				t.Fatalf("pattern %q too long for an ARN", p.key)
 			}
 			probe := strings.ReplaceAll(p.key, "*", "x/y")
-			if !globMatch(p.key, probe) || !iamMatch(p.key, probe) {
+			if !globMatch(p.key, probe) || !authtest.IAMMatch(p.key, probe) {
 				t.Fatalf("pattern %q does not match its own expansion %q", p.key, probe)
 			}
 		}

@@ -18,8 +18,8 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 
 	"github.com/gatehouse-auth/gatehouse/cognitoauth"
-	"github.com/gatehouse-auth/gatehouse/internal/localservices"
-	"github.com/gatehouse-auth/gatehouse/internal/userpool"
+	"github.com/gatehouse-auth/gatehouse/internal/testkit/localservices"
+	"github.com/gatehouse-auth/gatehouse/internal/testkit/userpool"
 )
 
 func TestMain(m *testing.M) {

@@ -39,7 +39,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/authorizer"
 	"github.com/gatehouse-auth/gatehouse/forwardauth"
-	"github.com/gatehouse-auth/gatehouse/internal/localservices"
+	"github.com/gatehouse-auth/gatehouse/internal/testkit/localservices"
 	"github.com/gatehouse-auth/gatehouse/jwtverify/cognitotest"
 )
 

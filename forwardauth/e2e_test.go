@@ -11,8 +11,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/gatehouse-auth/gatehouse/authorizer"
+	"github.com/gatehouse-auth/gatehouse/authorizer/awsenv"
 	"github.com/gatehouse-auth/gatehouse/forwardauth"
-	"github.com/gatehouse-auth/gatehouse/internal/localservices"
+	"github.com/gatehouse-auth/gatehouse/internal/testkit/localservices"
 	"github.com/gatehouse-auth/gatehouse/jwtverify/cognitotest"
 	"github.com/gatehouse-auth/gatehouse/mapping"
 )
@@ -80,19 +81,19 @@ func newE2EWorldWithRoutes(t *testing.T, routes string) *e2eWorld {
 	}
 
 	env := map[string]string{
-		authorizer.EnvUserPoolID:   iss.UserPoolID(),
-		authorizer.EnvClientIDs:    w.web, // user tokens' clients only: client-credentials clients come from the mapping
-		authorizer.EnvIssuer:       iss.IssuerURL(),
-		authorizer.EnvJWKSURL:      iss.JWKSURL(),
-		authorizer.EnvInsecureHTTP: "true",
-		authorizer.EnvTable:        table,
-		authorizer.EnvRoutes:       routes,
+		awsenv.EnvUserPoolID:   iss.UserPoolID(),
+		awsenv.EnvClientIDs:    w.web, // user tokens' clients only: client-credentials clients come from the mapping
+		awsenv.EnvIssuer:       iss.IssuerURL(),
+		awsenv.EnvJWKSURL:      iss.JWKSURL(),
+		awsenv.EnvInsecureHTTP: "true",
+		awsenv.EnvTable:        table,
+		awsenv.EnvRoutes:       routes,
 		// The revocation delay is the mapping cache's TTL; keep it short
 		// so a removal made elsewhere shows at once.
-		authorizer.EnvMappingCacheTTL: "1ms",
-		authorizer.EnvMetrics:         "false",
+		awsenv.EnvMappingCacheTTL: "1ms",
+		awsenv.EnvMetrics:         "false",
 	}
-	ec, err := authorizer.ConfigFromEnv(func(k string) string { return env[k] })
+	ec, err := awsenv.ConfigFromEnv(func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/gatehouse-auth/gatehouse/internal/localservices"
+	"github.com/gatehouse-auth/gatehouse/internal/testkit/localservices"
 )
 
 func TestMain(m *testing.M) {

@@ -23,7 +23,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/forwardauth"
-	"github.com/gatehouse-auth/gatehouse/internal/localservices"
+	"github.com/gatehouse-auth/gatehouse/internal/testkit/localservices"
 )
 
 // The addresses written in the example configurations.

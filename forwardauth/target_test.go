@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/forwardauth"
-	"github.com/gatehouse-auth/gatehouse/internal/logscan"
+	"github.com/gatehouse-auth/gatehouse/internal/testkit/logscan"
 )
 
 func TestCanonicalTarget(t *testing.T) {

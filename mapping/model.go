@@ -3,40 +3,30 @@ package mapping
 import (
 	"slices"
 	"time"
+
+	"github.com/gatehouse-auth/gatehouse/mapping/record"
 )
 
-// Kind says what sort of principal a user record stands for.
-type Kind string
+// The record types readers name live in package record (no AWS SDK), so
+// that the decision core can name them; these are the same types.
+type (
+	// Kind says what sort of principal a user record stands for.
+	Kind = record.Kind
+	// User is the mapping between an internal user id and a Cognito user
+	// name.
+	User = record.User
+	// Client is an app client (Cognito client id) that acts for a user.
+	Client = record.Client
+)
 
 const (
-	// KindUser is a person (or a person's own programs, through clients).
-	KindUser Kind = "user"
-	// KindPartner is a B2B partner: a user-like principal with its own
-	// internal id and partner credentials.
-	KindPartner Kind = "partner"
+	KindUser    = record.KindUser    // a person
+	KindPartner = record.KindPartner // a B2B partner
 )
 
-func (k Kind) valid() bool { return k == KindUser || k == KindPartner }
+func validKind(k Kind) bool { return k == KindUser || k == KindPartner }
 
-// User is the mapping between an internal user id and a Cognito user name.
-// Both are fixed for the record's lifetime.
-type User struct {
-	InternalID string    `json:"internalId"`
-	Username   string    `json:"username"`
-	Kind       Kind      `json:"kind"`
-	Created    time.Time `json:"created"`
-}
-
-// Client is an app client (Cognito client id) that acts for a user.
-type Client struct {
-	ClientID   string    `json:"clientId"`
-	InternalID string    `json:"internalId"`
-	Label      string    `json:"label,omitempty"`
-	Scopes     []string  `json:"scopes,omitempty"`
-	Created    time.Time `json:"created"`
-}
-
-func (c Client) clone() Client {
+func cloneClient(c Client) Client {
 	c.Scopes = slices.Clone(c.Scopes)
 	return c
 }

@@ -142,7 +142,7 @@ func (s *Store) ClientByID(ctx context.Context, clientID string) (Client, error)
 		return Client{}, err
 	}
 	// The cached value is shared: the caller gets its own scopes slice.
-	return c.clone(), nil
+	return cloneClient(c), nil
 }
 
 func (s *Store) fetchClient(ctx context.Context, clientID string) (Client, error) {
@@ -271,7 +271,7 @@ func decodeUser(it item) (User, error) {
 		return User{}, err
 	}
 	u.Kind = Kind(k)
-	if !u.Kind.valid() {
+	if !validKind(u.Kind) {
 		return User{}, fmt.Errorf("mapping: malformed item: unknown kind %q", k)
 	}
 	if u.Created, err = getTime(it, attrCreated); err != nil {
@@ -315,7 +315,7 @@ func (s *Store) CreateUser(ctx context.Context, internalID, username string, kin
 	if err := checkName("username", username); err != nil {
 		return User{}, err
 	}
-	if !kind.valid() {
+	if !validKind(kind) {
 		return User{}, invalidf("kind %q is neither %q nor %q", kind, KindUser, KindPartner)
 	}
 	u := User{InternalID: internalID, Username: username, Kind: kind, Created: s.nowUTC()}

@@ -14,7 +14,7 @@ import (
 // token to the person's internal id; after a reset the old id is refused
 // and the new one accepted; after a delete nothing is. Tokens come from
 // cognito-local (people) and, since no local service implements Cognito's
-// /oauth2/token, from internal/clientcredentials, which mints under
+// /oauth2/token, from internal/demo/clientcredentials, which mints under
 // cognito-local's issuer and key only for a client id and secret the pool
 // still has. The whole log is scanned for secrets and tokens at the end.
 func TestEndToEnd(t *testing.T) {

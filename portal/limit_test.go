@@ -13,7 +13,7 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/gatehouse-auth/gatehouse/internal/localservices"
+	"github.com/gatehouse-auth/gatehouse/internal/testkit/localservices"
 	"github.com/gatehouse-auth/gatehouse/mapping"
 	"github.com/gatehouse-auth/gatehouse/portal"
 )

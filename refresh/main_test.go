@@ -22,9 +22,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
 	"github.com/gatehouse-auth/gatehouse/cognitoauth"
-	"github.com/gatehouse-auth/gatehouse/internal/localservices"
-	"github.com/gatehouse-auth/gatehouse/internal/logscan"
-	"github.com/gatehouse-auth/gatehouse/internal/userpool"
+	"github.com/gatehouse-auth/gatehouse/internal/testkit/localservices"
+	"github.com/gatehouse-auth/gatehouse/internal/testkit/logscan"
+	"github.com/gatehouse-auth/gatehouse/internal/testkit/userpool"
 	"github.com/gatehouse-auth/gatehouse/jwtverify"
 	"github.com/gatehouse-auth/gatehouse/jwtverify/cognitotest"
 	"github.com/gatehouse-auth/gatehouse/mapping"

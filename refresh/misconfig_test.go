@@ -11,7 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
-	"github.com/gatehouse-auth/gatehouse/internal/localservices"
+	"github.com/gatehouse-auth/gatehouse/internal/testkit/localservices"
 	"github.com/gatehouse-auth/gatehouse/mapping"
 	"github.com/gatehouse-auth/gatehouse/refresh"
 )

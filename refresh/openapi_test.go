@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gatehouse-auth/gatehouse/internal/openapicheck"
+	"github.com/gatehouse-auth/gatehouse/internal/testkit/openapicheck"
 	"github.com/gatehouse-auth/gatehouse/jwtverify/cognitotest"
 )
 

@@ -1,5 +1,5 @@
 // Command authorizer is the API Gateway Lambda authorizer: it reads its
-// configuration from the environment (see package authorizer), builds the
+// configuration from the environment (see package authorizer/awsenv), builds the
 // authorizer once per cold start, and answers TOKEN, REQUEST and HTTP API
 // (payload 2.0) events. Build it for provided.al2023 on arm64 with
 // -tags lambda.norpc (make build).
@@ -13,14 +13,15 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
-	"github.com/gatehouse-auth/gatehouse/authorizer"
+	"github.com/gatehouse-auth/gatehouse/authorizer/apigateway"
+	"github.com/gatehouse-auth/gatehouse/authorizer/awsenv"
 	"github.com/gatehouse-auth/gatehouse/internal/version"
 )
 
 func main() {
 	logger := slog.New(lambdacontext.NewLogHandler())
 	logger.Info("authorizer cold start", "build", version.Get())
-	cfg, err := authorizer.ConfigFromEnv(os.Getenv)
+	cfg, err := awsenv.ConfigFromEnv(os.Getenv)
 	if err != nil {
 		// A clear line naming the variable, then a failed init: Lambda
 		// reports it and retries the cold start.
@@ -33,5 +34,10 @@ func main() {
 		logger.Error("authorizer start failed", "error", err.Error())
 		os.Exit(1)
 	}
-	lambda.Start(a.HandleEvent)
+	h, err := apigateway.New(a, cfg.HTTPAPIResponse)
+	if err != nil {
+		logger.Error("authorizer start failed", "error", err.Error())
+		os.Exit(1)
+	}
+	lambda.Start(h.HandleEvent)
 }

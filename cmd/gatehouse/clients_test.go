@@ -14,8 +14,8 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/gatehouse-auth/gatehouse/internal/localservices"
-	"github.com/gatehouse-auth/gatehouse/internal/userpool"
+	"github.com/gatehouse-auth/gatehouse/internal/testkit/localservices"
+	"github.com/gatehouse-auth/gatehouse/internal/testkit/userpool"
 	"github.com/gatehouse-auth/gatehouse/mapping"
 	"github.com/gatehouse-auth/gatehouse/portal"
 )

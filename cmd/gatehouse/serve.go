@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/authorizer"
+	"github.com/gatehouse-auth/gatehouse/authorizer/awsenv"
 	"github.com/gatehouse-auth/gatehouse/forwardauth"
 )
 
@@ -88,12 +89,12 @@ func newServeFlagSet(stderr io.Writer) (fs *flag.FlagSet, f *serveFlags, authFla
 	// environment through f.getenv, not applyFlagEnv.
 	authFlags = map[string]bool{}
 	for _, o := range []struct{ flag, env, usage string }{
-		{"user-pool-id", authorizer.EnvUserPoolID, "Cognito user pool `id`"},
-		{"client-ids", authorizer.EnvClientIDs, "comma-separated app client `ids` whose tokens are accepted"},
-		{"issuer", authorizer.EnvIssuer, "token issuer `URL` (default: Cognito's for the pool)"},
-		{"jwks-url", authorizer.EnvJWKSURL, "JWKS `URL` (default: the issuer's)"},
-		{"table", authorizer.EnvTable, "DynamoDB mapping `table`"},
-		{"routes-file", authorizer.EnvRoutesFile, "JSON route rules `file`"},
+		{"user-pool-id", awsenv.EnvUserPoolID, "Cognito user pool `id`"},
+		{"client-ids", awsenv.EnvClientIDs, "comma-separated app client `ids` whose tokens are accepted"},
+		{"issuer", awsenv.EnvIssuer, "token issuer `URL` (default: Cognito's for the pool)"},
+		{"jwks-url", awsenv.EnvJWKSURL, "JWKS `URL` (default: the issuer's)"},
+		{"table", awsenv.EnvTable, "DynamoDB mapping `table`"},
+		{"routes-file", awsenv.EnvRoutesFile, "JSON route rules `file`"},
 	} {
 		authFlags[o.flag] = true
 		fs.Func(o.flag, o.usage+" (overrides "+o.env+")", func(v string) error {
@@ -147,7 +148,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		logger.Error("gatehouse serve: cannot start", slog.String("error", err.Error()))
 		return 2
 	}
-	env, err := authorizer.ConfigFromEnv(f.getenv(getenv))
+	env, err := awsenv.ConfigFromEnv(f.getenv(getenv))
 	if err != nil {
 		logger.Error("gatehouse serve: cannot start", slog.String("error", err.Error()))
 		return 2
@@ -191,10 +192,10 @@ func (f *serveFlags) getenv(getenv func(string) string) func(string) string {
 		}
 		// --routes-file replaces inline GATEHOUSE_ROUTES rather than
 		// conflicting with it.
-		if name == authorizer.EnvRoutes && f.env[authorizer.EnvRoutesFile] != nil {
+		if name == awsenv.EnvRoutes && f.env[awsenv.EnvRoutesFile] != nil {
 			return ""
 		}
-		if name == authorizer.EnvMetrics && getenv(name) == "" {
+		if name == awsenv.EnvMetrics && getenv(name) == "" {
 			// CloudWatch embedded metrics on stdout are for Lambda; serve
 			// has /metrics. GATEHOUSE_METRICS=true still turns them on.
 			return "false"
@@ -265,7 +266,7 @@ func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 // good keys are held, even when later fetches fail (see /readyz in
 // forwardauth/doc.go). A background loop keeps trying until the first fetch
 // succeeds (requests meanwhile fail closed).
-func buildAuthorizer(ctx context.Context, env authorizer.EnvConfig, logger *slog.Logger, stdout io.Writer) (*authorizer.Authorizer, func(context.Context) error, error) {
+func buildAuthorizer(ctx context.Context, env awsenv.EnvConfig, logger *slog.Logger, stdout io.Writer) (*authorizer.Authorizer, func(context.Context) error, error) {
 	env.Logger, env.Metrics = logger, stdout
 	az, err := env.Build(ctx)
 	if err != nil {

@@ -16,14 +16,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gatehouse-auth/gatehouse/authorizer"
-	"github.com/gatehouse-auth/gatehouse/internal/logscan"
+	"github.com/gatehouse-auth/gatehouse/authorizer/awsenv"
+	"github.com/gatehouse-auth/gatehouse/internal/testkit/logscan"
 	"github.com/gatehouse-auth/gatehouse/jwtverify/cognitotest"
 )
 
 func TestServeUsageErrors(t *testing.T) {
 	okEnv := map[string]string{
-		authorizer.EnvUserPoolID: "us-east-1_Abc", authorizer.EnvClientIDs: "web", authorizer.EnvTable: "gatehouse-table",
+		awsenv.EnvUserPoolID: "us-east-1_Abc", awsenv.EnvClientIDs: "web", awsenv.EnvTable: "gatehouse-table",
 	}
 	tests := []struct {
 		name     string
@@ -35,7 +35,7 @@ func TestServeUsageErrors(t *testing.T) {
 		{"help", []string{"-h"}, okEnv, 0, "Usage: gatehouse serve"},
 		{"unknown flag", []string{"--nope"}, okEnv, 2, "flag provided but not defined"},
 		{"argument", []string{"extra"}, okEnv, 2, `unexpected argument "extra"`},
-		{"no configuration", []string{"--request-headers", "original"}, nil, 2, authorizer.EnvUserPoolID},
+		{"no configuration", []string{"--request-headers", "original"}, nil, 2, awsenv.EnvUserPoolID},
 		{"bad convention", []string{"--request-headers", "nginx"}, okEnv, 2, "unknown request-headers convention"},
 		// Issue 10 case 4: no guessing about the proxy.
 		{"auto is gone", []string{"--request-headers", "auto"}, okEnv, 2, "auto is gone"},
@@ -54,7 +54,7 @@ func TestServeUsageErrors(t *testing.T) {
 		// The flag wins: the bad variable is never read, so the error is
 		// the next one (no convention).
 		{"flag wins over the environment", []string{"--log-level", "info"}, with(okEnv, "GATEHOUSE_LOG_LEVEL", "loud"), 2, "--request-headers (or GATEHOUSE_REQUEST_HEADERS): forwardauth: say where"},
-		{"bad routes file", []string{"--routes-file", "/nonexistent/routes.json", "--request-headers", "original"}, okEnv, 2, authorizer.EnvRoutesFile},
+		{"bad routes file", []string{"--routes-file", "/nonexistent/routes.json", "--request-headers", "original"}, okEnv, 2, awsenv.EnvRoutesFile},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -102,7 +102,7 @@ func TestApplyFlagEnv(t *testing.T) {
 	env := map[string]string{
 		"GATEHOUSE_ADDR": "0.0.0.0:8080", "GATEHOUSE_METRICS_ADDR": "0.0.0.0:9090",
 		"GATEHOUSE_DECISION_TIMEOUT": "2s", "GATEHOUSE_LOG_FORMAT": "text",
-		authorizer.EnvTable: "from-env", // read by the authorizer's configuration, not here
+		awsenv.EnvTable: "from-env", // read by the authorizer's configuration, not here
 	}
 	if err := applyFlagEnv(fs, func(k string) string { return env[k] }, authFlags); err != nil {
 		t.Fatal(err)
@@ -110,7 +110,7 @@ func TestApplyFlagEnv(t *testing.T) {
 	if f.addr != "127.0.0.1:1" || f.metricsAddr != "0.0.0.0:9090" || f.decisionTimeout != 2*time.Second || f.logFormat != "text" {
 		t.Errorf("flags after the environment: %+v", f)
 	}
-	if _, ok := f.env[authorizer.EnvTable]; ok {
+	if _, ok := f.env[awsenv.EnvTable]; ok {
 		t.Error("GATEHOUSE_TABLE was turned into a flag override")
 	}
 }
@@ -186,14 +186,14 @@ func TestServeRuns(t *testing.T) {
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
 
 	env := map[string]string{
-		authorizer.EnvUserPoolID:      "overridden-by-the-flag",
-		authorizer.EnvClientIDs:       "web",
-		authorizer.EnvInsecureHTTP:    "true",
-		authorizer.EnvMappingTimeout:  "500ms",
-		authorizer.EnvRoutes:          "[]",
-		authorizer.EnvTokenCacheSize:  "10",
-		authorizer.EnvMappingCacheTTL: "1s",
-		authorizer.EnvJWKSTimeout:     "300ms",
+		awsenv.EnvUserPoolID:      "overridden-by-the-flag",
+		awsenv.EnvClientIDs:       "web",
+		awsenv.EnvInsecureHTTP:    "true",
+		awsenv.EnvMappingTimeout:  "500ms",
+		awsenv.EnvRoutes:          "[]",
+		awsenv.EnvTokenCacheSize:  "10",
+		awsenv.EnvMappingCacheTTL: "1s",
+		awsenv.EnvJWKSTimeout:     "300ms",
 	}
 	args := []string{
 		"--addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0", "--request-headers", "forwarded",

@@ -1,8 +1,8 @@
 // What the Go code says about itself, so that infra agrees with it by
-// construction: internal/infrafacts derives gatehouse-facts.json by running
+// construction: internal/testkit/infrafacts derives gatehouse-facts.json by running
 // the Go code (each function's ConfigFromEnv, the mapping store's lookups
 // and sealing), and its test fails when the checked-in file is stale.
-// Regenerate with: go test ./internal/infrafacts -run TestFactsFile -update
+// Regenerate with: go test ./internal/testkit/infrafacts -run TestFactsFile -update
 import facts from './gatehouse-facts.json';
 
 export const GATEHOUSE_FACTS = facts;

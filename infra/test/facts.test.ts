@@ -1,6 +1,6 @@
 // Infra and Go agree by construction: every GATEHOUSE_* variable the stack
 // sets is one its function reads, and gatehouse-facts.json is what the Go
-// side derives (internal/infrafacts; its test fails when the file is stale).
+// side derives (internal/testkit/infrafacts; its test fails when the file is stale).
 // The IAM conditions and table keys are asserted against the same file in
 // stack.test.ts.
 import assert from 'node:assert/strict';
@@ -70,7 +70,7 @@ describe('environment variables', () => {
 
 describe('gatehouse-facts.json', () => {
   test('names the command that writes it', () => {
-    assert.match(facts.generatedBy, /^go test \.\/internal\/infrafacts .*-update$/);
+    assert.match(facts.generatedBy, /^go test \.\/internal\/testkit\/infrafacts .*-update$/);
   });
 
   test('the README\'s table of role permissions names the authorizer\'s prefixes', () => {

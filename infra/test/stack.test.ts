@@ -156,7 +156,7 @@ describe('IAM least privilege', () => {
       assert.ok(viaDynamoDB || sealing, `${policy}: unconditioned KMS statement`);
       if (viaDynamoDB) assert.deepEqual(k.sort(), ['kms:Decrypt', 'kms:DescribeKey']);
       if (sealing) {
-        // What the Go sealer sends (internal/infrafacts), not a copy.
+        // What the Go sealer sends (internal/testkit/infrafacts), not a copy.
         assert.equal(sealing, facts.seal.partnerRefreshTokenPurpose);
         assert.deepEqual(k.sort(), [...facts.seal.kmsActions].sort());
         assert.deepEqual(s.Condition?.['ForAllValues:StringEquals'], { 'kms:EncryptionContextKeys': facts.seal.encryptionContextKeys });
@@ -168,7 +168,7 @@ describe('IAM least privilege', () => {
     const st = statementsOfRole(syn.template, 'AuthorizerRole');
     const ddb = st.filter((s) => actions(s).some((a) => a.startsWith('dynamodb:')));
     assert.equal(ddb.length, 1);
-    // internal/infrafacts observes the lookups of authorizer.Directory on a
+    // internal/testkit/infrafacts observes the lookups of authorizer.Directory on a
     // mapping.Store: their actions and partition-key prefixes.
     assert.deepEqual(actions(ddb[0]).sort(), facts.authorizer.dynamoDBActions);
     const patterns = facts.authorizer.leadingKeyPrefixes.map((p) => `${p}*`);

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gatehouse-auth/gatehouse/internal/localservices"
-	"github.com/gatehouse-auth/gatehouse/internal/logscan"
+	"github.com/gatehouse-auth/gatehouse/internal/testkit/localservices"
+	"github.com/gatehouse-auth/gatehouse/internal/testkit/logscan"
 )
 
 func TestMain(m *testing.M) {

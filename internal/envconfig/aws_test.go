@@ -9,7 +9,7 @@ import (
 
 	"github.com/aws/smithy-go/logging"
 
-	"github.com/gatehouse-auth/gatehouse/internal/logscan"
+	"github.com/gatehouse-auth/gatehouse/internal/testkit/logscan"
 )
 
 // TestLoadAWSRoutesSDKLog checks that what the SDK logs comes out as one

@@ -15,6 +15,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/gatehouse-auth/gatehouse/authorizer"
+	"github.com/gatehouse-auth/gatehouse/authorizer/awsenv"
 	"github.com/gatehouse-auth/gatehouse/forwardauth"
 )
 
@@ -108,7 +109,7 @@ func TestKubernetesExample(t *testing.T) {
 	if _, err := forwardauth.ParseRequestHeaders(env["GATEHOUSE_REQUEST_HEADERS"]); err != nil {
 		t.Errorf("GATEHOUSE_REQUEST_HEADERS: %v (serve would not start)", err)
 	}
-	for _, v := range []string{authorizer.EnvUserPoolID, authorizer.EnvClientIDs, authorizer.EnvTable} {
+	for _, v := range []string{awsenv.EnvUserPoolID, awsenv.EnvClientIDs, awsenv.EnvTable} {
 		if env[v] == "" {
 			t.Errorf("%s not set", v)
 		}

@@ -27,7 +27,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/gatehouse-auth/gatehouse/authorizer"
+	"github.com/gatehouse-auth/gatehouse/authorizer/awsenv"
 	"github.com/gatehouse-auth/gatehouse/jwtverify/cognitotest"
 	"github.com/gatehouse-auth/gatehouse/mapping"
 )
@@ -102,13 +102,13 @@ func run(ctx context.Context, dir string, n int) error {
 	}
 
 	env := map[string]string{
-		authorizer.EnvUserPoolID:   iss.UserPoolID(),
-		authorizer.EnvClientIDs:    web + "," + cli,
-		authorizer.EnvIssuer:       iss.IssuerURL(),
-		authorizer.EnvJWKSURL:      iss.JWKSURL(),
-		authorizer.EnvInsecureHTTP: "true",
-		authorizer.EnvTable:        table,
-		authorizer.EnvRoutes:       routes,
+		awsenv.EnvUserPoolID:   iss.UserPoolID(),
+		awsenv.EnvClientIDs:    web + "," + cli,
+		awsenv.EnvIssuer:       iss.IssuerURL(),
+		awsenv.EnvJWKSURL:      iss.JWKSURL(),
+		awsenv.EnvInsecureHTTP: "true",
+		awsenv.EnvTable:        table,
+		awsenv.EnvRoutes:       routes,
 	}
 	var sb strings.Builder
 	for k, v := range env {

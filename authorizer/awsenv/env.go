@@ -1,9 +1,7 @@
-package authorizer
+package awsenv
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,9 +10,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/gatehouse-auth/gatehouse/authorizer"
+	"github.com/gatehouse-auth/gatehouse/authorizer/apigateway"
 	"github.com/gatehouse-auth/gatehouse/internal/envconfig"
 	"github.com/gatehouse-auth/gatehouse/jwtverify"
 	"github.com/gatehouse-auth/gatehouse/mapping"
@@ -67,7 +66,7 @@ type EnvConfig struct {
 	// size.
 	Verifier envconfig.Verifier
 	Table    string
-	Rules    []Rule
+	Rules    []authorizer.Rule
 	// RulesSource says where the rules came from, for the start-up log.
 	RulesSource      string
 	MappingCacheSize int
@@ -77,7 +76,7 @@ type EnvConfig struct {
 	// HTTPAPIResponse is how HTTP API events are answered
 	// (GATEHOUSE_HTTP_API_RESPONSE), the default resolved: policy with
 	// rules, simple without.
-	HTTPAPIResponse HTTPAPIResponse
+	HTTPAPIResponse apigateway.HTTPAPIResponse
 	// MetricsEnabled writes embedded-metric-format lines (default true).
 	MetricsEnabled bool
 
@@ -103,7 +102,7 @@ func ConfigFromEnv(getenv func(string) string) (EnvConfig, error) {
 	case strings.TrimSpace(routes) != "" && routesFile != "":
 		r.Bad(EnvRoutes, "set together with %s: choose one", EnvRoutesFile)
 	case strings.TrimSpace(routes) != "":
-		rules, err := ParseRules([]byte(routes))
+		rules, err := authorizer.ParseRules([]byte(routes))
 		if err != nil {
 			r.Bad(EnvRoutes, "%v", err)
 		}
@@ -114,7 +113,7 @@ func ConfigFromEnv(getenv func(string) string) (EnvConfig, error) {
 			r.Bad(EnvRoutesFile, "%v", err)
 			break
 		}
-		rules, err := ParseRules(data)
+		rules, err := authorizer.ParseRules(data)
 		if err != nil {
 			r.Bad(EnvRoutesFile, "%s: %v", routesFile, err)
 		}
@@ -126,8 +125,8 @@ func ConfigFromEnv(getenv func(string) string) (EnvConfig, error) {
 	e.MappingCacheSize = r.Int(EnvMappingCacheSize, 0)
 	e.MappingCacheTTL = r.Duration(EnvMappingCacheTTL, 0)
 	e.MappingTimeout = r.Duration(EnvMappingTimeout, 0)
-	e.ResponseBudget = r.Int(EnvResponseBudget, DefaultResponseBudget)
-	httpAPI, err := HTTPAPIResponse(strings.ToLower(r.String(EnvHTTPAPIResponse))).resolve(len(e.Rules) > 0)
+	e.ResponseBudget = r.Int(EnvResponseBudget, authorizer.DefaultResponseBudget)
+	httpAPI, err := apigateway.HTTPAPIResponse(strings.ToLower(r.String(EnvHTTPAPIResponse))).Resolve(len(e.Rules) > 0)
 	if err != nil {
 		r.Bad(EnvHTTPAPIResponse, "%v", err)
 	}
@@ -150,7 +149,7 @@ const hydrateTimeout = 3 * time.Second
 // Authorizer. Keys are fetched once
 // here; a failure is logged, not fatal: requests then fail closed (500)
 // until the keys can be fetched.
-func (e EnvConfig) Build(ctx context.Context) (*Authorizer, error) {
+func (e EnvConfig) Build(ctx context.Context) (*authorizer.Authorizer, error) {
 	logger := e.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -180,9 +179,9 @@ func (e EnvConfig) Build(ctx context.Context) (*Authorizer, error) {
 			metrics = os.Stdout
 		}
 	}
-	a, err := New(Config{
+	a, err := authorizer.New(authorizer.Config{
 		Verifier: v, Directory: store, Rules: e.Rules, ResponseBudget: e.ResponseBudget,
-		Logger: logger, Metrics: metrics, HTTPAPIResponse: e.HTTPAPIResponse,
+		Logger: logger, Metrics: metrics,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("authorizer: %s: %w", rulesVariable(e), err)
@@ -203,48 +202,4 @@ func rulesVariable(e EnvConfig) string {
 		return EnvRoutes
 	}
 	return EnvRoutesFile
-}
-
-// HandleEvent answers any of the authorizer events, told apart by their
-// "version" and "type": payload 2.0 → HandleHTTPAPI or HandleHTTPAPIPolicy
-// (per GATEHOUSE_HTTP_API_RESPONSE), "TOKEN" → HandleToken, "REQUEST" →
-// HandleRequest. It is what cmd/authorizer hands to lambda.Start.
-func (a *Authorizer) HandleEvent(ctx context.Context, raw json.RawMessage) (any, error) {
-	var probe struct {
-		Version string `json:"version"`
-		Type    string `json:"type"`
-	}
-	if err := json.Unmarshal(raw, &probe); err != nil {
-		return a.badEvent(ctx, err)
-	}
-	switch {
-	case probe.Version == "2.0":
-		var ev events.APIGatewayV2CustomAuthorizerV2Request
-		if err := json.Unmarshal(raw, &ev); err != nil {
-			return a.badEvent(ctx, err)
-		}
-		if a.httpAPISimple {
-			return a.HandleHTTPAPI(ctx, ev)
-		}
-		return a.HandleHTTPAPIPolicy(ctx, ev)
-	case probe.Type == "TOKEN":
-		var ev events.APIGatewayCustomAuthorizerRequest
-		if err := json.Unmarshal(raw, &ev); err != nil {
-			return a.badEvent(ctx, err)
-		}
-		return a.HandleToken(ctx, ev)
-	case probe.Type == "REQUEST":
-		var ev events.APIGatewayCustomAuthorizerRequestTypeRequest
-		if err := json.Unmarshal(raw, &ev); err != nil {
-			return a.badEvent(ctx, err)
-		}
-		return a.HandleRequest(ctx, ev)
-	default:
-		return a.badEvent(ctx, errors.New("event is neither TOKEN, REQUEST nor payload 2.0"))
-	}
-}
-
-func (a *Authorizer) badEvent(ctx context.Context, err error) (any, error) {
-	a.observe(ctx, Request{}, Decision{Outcome: OutcomeError, Reason: ReasonBadEvent}, err, a.now())
-	return nil, errInternal
 }

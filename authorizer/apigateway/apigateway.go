@@ -1,72 +1,91 @@
-package authorizer
+package apigateway
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/textproto"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/gatehouse-auth/gatehouse/authorizer"
 )
+
+// Handler answers API Gateway's Lambda authorizer events with an
+// Authorizer's decisions. It is safe for concurrent use.
+type Handler struct {
+	a *authorizer.Authorizer
+	// simple: HandleEvent answers payload 2.0 with simple responses
+	// (HTTPAPISimple or HTTPAPISimpleUnsafeWithCache).
+	simple bool
+}
+
+// New returns the Handler answering for a; httpAPI is how HandleEvent
+// answers HTTP API (payload 2.0) events (empty: HTTPAPIPolicy when a has
+// rules, HTTPAPISimple without), refused when unsafe with a's rules.
+func New(a *authorizer.Authorizer, httpAPI HTTPAPIResponse) (*Handler, error) {
+	if a == nil {
+		return nil, errors.New("apigateway: the Authorizer is nil")
+	}
+	r, err := httpAPI.Resolve(a.HasRules())
+	if err != nil {
+		return nil, fmt.Errorf("apigateway: HTTP API response: %w", err)
+	}
+	return &Handler{a: a, simple: r != HTTPAPIPolicy}, nil
+}
 
 // HandleToken answers a REST API TOKEN authorizer event. Unauthorized
 // outcomes return ErrUnauthorized (API Gateway: 401), errors a generic error
 // (500); allow and forbidden return the caller's whole policy, so the cached
 // answer is right for every route (403 where a Deny matches).
-func (a *Authorizer) HandleToken(ctx context.Context, ev events.APIGatewayCustomAuthorizerRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
-	return a.handlePolicy(ctx, ev.MethodArn, ev.AuthorizationToken)
+func (h *Handler) HandleToken(ctx context.Context, ev events.APIGatewayCustomAuthorizerRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
+	return h.handlePolicy(ctx, ev.MethodArn, ev.AuthorizationToken)
 }
 
 // HandleRequest answers a REST API REQUEST authorizer event (or an HTTP API
 // one with payload format 1.0, whose fields it shares), taking the
 // credential from the Authorization header. Answers as HandleToken.
-func (a *Authorizer) HandleRequest(ctx context.Context, ev events.APIGatewayCustomAuthorizerRequestTypeRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
+func (h *Handler) HandleRequest(ctx context.Context, ev events.APIGatewayCustomAuthorizerRequestTypeRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
 	auth, ok := authorizationHeader(ev.Headers, ev.MultiValueHeaders)
 	if !ok {
-		auth = ambiguous
+		auth = authorizer.AmbiguousAuthorization
 	}
-	return a.handlePolicy(ctx, ev.MethodArn, auth)
+	return h.handlePolicy(ctx, ev.MethodArn, auth)
 }
 
-// ambiguous stands for an Authorization header given more than once with
-// different values: it is refused (ReasonAmbiguous). The NUL byte keeps it
-// from being a value a caller could send.
-const ambiguous = "\x00ambiguous"
-
-func (a *Authorizer) handlePolicy(ctx context.Context, methodARN, auth string) (events.APIGatewayCustomAuthorizerResponse, error) {
-	arn, d, ok := a.decideARN(ctx, methodARN, auth)
+func (h *Handler) handlePolicy(ctx context.Context, methodARN, auth string) (events.APIGatewayCustomAuthorizerResponse, error) {
+	arn, d, ok := h.decideARN(ctx, methodARN, auth)
 	if !ok {
 		return events.APIGatewayCustomAuthorizerResponse{}, errInternal
 	}
 	switch d.Outcome {
-	case OutcomeAllow, OutcomeForbidden:
-	case OutcomeUnauthorized:
+	case authorizer.OutcomeAllow, authorizer.OutcomeForbidden:
+	case authorizer.OutcomeUnauthorized:
 		return events.APIGatewayCustomAuthorizerResponse{}, ErrUnauthorized
 	default:
 		return events.APIGatewayCustomAuthorizerResponse{}, errInternal
 	}
 	doc, err := Policy(arn, d.Grants)
 	if err != nil {
-		a.log.ErrorContext(ctx, "authorizer policy", "reason", ReasonBadEvent, "error", err.Error())
+		h.a.Logger().ErrorContext(ctx, "authorizer policy", "reason", authorizer.ReasonBadEvent, "error", err.Error())
 		return events.APIGatewayCustomAuthorizerResponse{}, errInternal
 	}
 	return events.APIGatewayCustomAuthorizerResponse{
 		PrincipalID:    d.Identity.InternalID,
 		PolicyDocument: doc,
-		Context:        Context(d.Identity),
+		Context:        authorizer.Context(d.Identity),
 	}, nil
 }
 
 // decideARN parses the ARN and decides; ok is false when the ARN is
 // unusable (the decision is then logged as an error).
-func (a *Authorizer) decideARN(ctx context.Context, methodARN, auth string) (MethodARN, Decision, bool) {
+func (h *Handler) decideARN(ctx context.Context, methodARN, auth string) (MethodARN, authorizer.Decision, bool) {
 	arn, err := ParseMethodARN(methodARN)
 	if err != nil {
-		start := a.now()
-		d := Decision{Outcome: OutcomeError, Reason: ReasonBadEvent}
-		a.observe(ctx, Request{}, d, err, start)
-		return arn, d, false
+		return arn, h.a.Fail(ctx, authorizer.ReasonBadEvent, err), false
 	}
-	d := a.Decide(ctx, Request{Authorization: auth, Method: arn.Method, Path: arn.Path})
+	d := h.a.Decide(ctx, authorizer.Request{Authorization: auth, Method: arn.Method, Path: arn.Path})
 	return arn, d, true
 }
 
@@ -79,15 +98,15 @@ func (a *Authorizer) decideARN(ctx context.Context, methodARN, auth string) (Met
 // cached one on the token's other routes: with rules, HandleEvent uses it
 // only when chosen as HTTPAPISimpleUnsafeWithCache (see the package
 // documentation).
-func (a *Authorizer) HandleHTTPAPI(ctx context.Context, ev events.APIGatewayV2CustomAuthorizerV2Request) (events.APIGatewayV2CustomAuthorizerSimpleResponse, error) {
-	_, d, ok := a.decideARN(ctx, ev.RouteArn, httpAPIAuthorization(ev))
+func (h *Handler) HandleHTTPAPI(ctx context.Context, ev events.APIGatewayV2CustomAuthorizerV2Request) (events.APIGatewayV2CustomAuthorizerSimpleResponse, error) {
+	_, d, ok := h.decideARN(ctx, ev.RouteArn, httpAPIAuthorization(ev))
 	if !ok {
 		return events.APIGatewayV2CustomAuthorizerSimpleResponse{}, errInternal
 	}
 	switch d.Outcome {
-	case OutcomeAllow:
-		return events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: true, Context: Context(d.Identity)}, nil
-	case OutcomeUnauthorized, OutcomeForbidden:
+	case authorizer.OutcomeAllow:
+		return events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: true, Context: authorizer.Context(d.Identity)}, nil
+	case authorizer.OutcomeUnauthorized, authorizer.OutcomeForbidden:
 		return events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: false}, nil
 	default:
 		return events.APIGatewayV2CustomAuthorizerSimpleResponse{}, errInternal
@@ -98,8 +117,8 @@ func (a *Authorizer) HandleHTTPAPI(ctx context.Context, ev events.APIGatewayV2Cu
 // format 2.0, simple responses off) with an IAM policy covering every
 // route, like HandleToken, so caching per token is safe. Unauthorized
 // returns ErrUnauthorized as for REST APIs.
-func (a *Authorizer) HandleHTTPAPIPolicy(ctx context.Context, ev events.APIGatewayV2CustomAuthorizerV2Request) (events.APIGatewayV2CustomAuthorizerIAMPolicyResponse, error) {
-	r, err := a.handlePolicy(ctx, ev.RouteArn, httpAPIAuthorization(ev))
+func (h *Handler) HandleHTTPAPIPolicy(ctx context.Context, ev events.APIGatewayV2CustomAuthorizerV2Request) (events.APIGatewayV2CustomAuthorizerIAMPolicyResponse, error) {
+	r, err := h.handlePolicy(ctx, ev.RouteArn, httpAPIAuthorization(ev))
 	if err != nil {
 		return events.APIGatewayV2CustomAuthorizerIAMPolicyResponse{}, err
 	}
@@ -112,7 +131,7 @@ func httpAPIAuthorization(ev events.APIGatewayV2CustomAuthorizerV2Request) strin
 	auth, ok := authorizationHeader(ev.Headers, nil)
 	switch {
 	case !ok:
-		return ambiguous
+		return authorizer.AmbiguousAuthorization
 	case auth == "" && len(ev.IdentitySource) == 1:
 		// The identity source is the credential when it is configured as
 		// $request.header.Authorization.

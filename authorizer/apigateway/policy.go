@@ -1,4 +1,4 @@
-package authorizer
+package apigateway
 
 import (
 	"errors"
@@ -6,29 +6,8 @@ import (
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
-)
 
-// DefaultResponseBudget is the default Config.ResponseBudget: the largest
-// authorizer response, in bytes, a rule set may lead to; New refuses rules
-// whose worst case exceeds it. 8 KiB is the
-// only published figure for authorizer responses (WebSocket APIs); REST and
-// HTTP APIs document none, so staying under it keeps one authorizer usable
-// on every kind of API.
-const DefaultResponseBudget = 8 << 10
-
-// Worst-case sizes assumed when checking rules against the response budget and
-// the 512-character ARN limit.
-const (
-	// maxARNPrefixLen bounds "arn:<partition>:execute-api:<region>:<account>:<api>/<stage>/"
-	// with a 128-character stage name (API Gateway's limit).
-	maxARNPrefixLen = 220
-	// budgetARNPrefixLen is the prefix length assumed for the size budget:
-	// a long region, 10-character API id and a stage of up to 16 characters.
-	budgetARNPrefixLen = 80
-	// budgetIdentityBytes is what principalId and the context may take.
-	budgetIdentityBytes = 2 << 10
-	// maxARNLen is API Gateway's limit on a policy resource.
-	maxARNLen = 512
+	"github.com/gatehouse-auth/gatehouse/authorizer"
 )
 
 // ErrUnauthorized is what the API Gateway handlers return for a 401: API
@@ -67,14 +46,14 @@ func ParseMethodARN(arn string) (MethodARN, error) {
 }
 
 // Resource returns the ARN of route under the prefix.
-func (m MethodARN) Resource(r Route) string { return m.Prefix + r.Method + r.Path }
+func (m MethodARN) Resource(r authorizer.Route) string { return m.Prefix + r.Method + r.Path }
 
 // Policy builds the IAM policy for grants under arn's API and stage: one
 // Allow statement with the allowed routes and, when some are denied, one
 // Deny statement with the denied routes. IAM lets an explicit Deny win, so the
-// policy says the same thing for every route as Decide would, which is what
+// policy says the same thing for every route as authorizer.Decide would, which is what
 // makes it safe to cache per token.
-func Policy(arn MethodARN, g *Grants) (events.APIGatewayCustomAuthorizerPolicy, error) {
+func Policy(arn MethodARN, g *authorizer.Grants) (events.APIGatewayCustomAuthorizerPolicy, error) {
 	doc := events.APIGatewayCustomAuthorizerPolicy{Version: "2012-10-17"}
 	if g == nil || len(g.Allowed) == 0 {
 		return doc, errors.New("authorizer: no grants to build a policy from")
@@ -97,8 +76,8 @@ func Policy(arn MethodARN, g *Grants) (events.APIGatewayCustomAuthorizerPolicy, 
 	}
 	for _, st := range doc.Statement {
 		for _, r := range st.Resource {
-			if len(r) > maxARNLen {
-				return doc, fmt.Errorf("authorizer: policy resource is %d characters, over API Gateway's %d", len(r), maxARNLen)
+			if len(r) > authorizer.MaxARNLen {
+				return doc, fmt.Errorf("authorizer: policy resource is %d characters, over API Gateway's %d", len(r), authorizer.MaxARNLen)
 			}
 		}
 	}

@@ -16,7 +16,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gatehouse-auth/gatehouse/authorizer"
+	"github.com/gatehouse-auth/gatehouse/authorizer/awsenv"
 	"github.com/gatehouse-auth/gatehouse/internal/envconfig"
 	"github.com/gatehouse-auth/gatehouse/mapping"
 	"github.com/gatehouse-auth/gatehouse/portal"
@@ -26,7 +26,7 @@ import (
 var update = flag.Bool("update", false, "rewrite infra/lib/gatehouse-facts.json from the Go code")
 
 // factsFile is the JSON the CDK app imports (infra/lib/facts.ts).
-var factsFile = filepath.Join("..", "..", "infra", "lib", "gatehouse-facts.json")
+var factsFile = filepath.Join("..", "..", "..", "infra", "lib", "gatehouse-facts.json")
 
 // TestFactsFile fails when the checked-in JSON is not what the Go code says
 // now: infra would deploy with stale key prefixes, variables or conditions.
@@ -87,7 +87,7 @@ func TestDeriveSeesKnownFacts(t *testing.T) {
 		t.Fatal(err)
 	}
 	for fn, names := range map[string][]string{
-		"authorizer": {authorizer.EnvUserPoolID, authorizer.EnvTable, authorizer.EnvRoutes, authorizer.EnvMappingCacheTTL, envconfig.JWKSTimeout},
+		"authorizer": {awsenv.EnvUserPoolID, awsenv.EnvTable, awsenv.EnvRoutes, awsenv.EnvMappingCacheTTL, envconfig.JWKSTimeout},
 		"portal":     {portal.EnvAPIClientsGroup, portal.EnvTokenEndpoint, portal.EnvBasePath, envconfig.ClientIDs},
 		"refresh":    {refresh.EnvKMSKeyID, refresh.EnvPartnerClientSecretID, refresh.EnvAdminGroup, envconfig.ClientIDs},
 	} {
@@ -118,7 +118,7 @@ func TestDeriveSeesKnownFacts(t *testing.T) {
 // lambda.norpc, as make build makes it).
 func TestEnvironmentOnlyThroughConfigFromEnv(t *testing.T) {
 	const module = "github.com/gatehouse-auth/gatehouse"
-	entries, err := os.ReadDir(filepath.Join("..", "..", "cmd"))
+	entries, err := os.ReadDir(filepath.Join("..", "..", "..", "cmd"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +136,7 @@ func TestEnvironmentOnlyThroughConfigFromEnv(t *testing.T) {
 		configPkg := reflect.TypeOf(cfg).PkgPath()
 		list := exec.Command("go", "list", "-deps", "-tags", "lambda.norpc",
 			"-f", "{{if not .Standard}}{{.ImportPath}}\t{{.Dir}}\t{{join .GoFiles \"\\t\"}}{{end}}", "./cmd/"+fn)
-		list.Dir = filepath.Join("..", "..")
+		list.Dir = filepath.Join("..", "..", "..")
 		list.Env = append(os.Environ(), "GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0")
 		out, err := list.Output()
 		if err != nil {

@@ -1,4 +1,4 @@
-package authorizer
+package awsenv
 
 import (
 	"context"
@@ -9,8 +9,28 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/gatehouse-auth/gatehouse/jwtverify"
-	"github.com/gatehouse-auth/gatehouse/mapping"
+	"github.com/gatehouse-auth/gatehouse/authorizer"
+	"github.com/gatehouse-auth/gatehouse/authorizer/apigateway"
+	"github.com/gatehouse-auth/gatehouse/authorizer/internal/authtest"
+	"github.com/gatehouse-auth/gatehouse/internal/testkit/localservices"
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(localservices.Run(m, localservices.DynamoDB))
+}
+
+// The fixtures shared with the decision core's tests.
+const (
+	webClient = authtest.WebClient
+	m2mClient = authtest.M2MClient
+)
+
+var (
+	newStore      = authtest.NewStore
+	populate      = authtest.Populate
+	newIssuer     = authtest.NewIssuer
+	jsonLines     = authtest.JSONLines
+	newTestLogger = authtest.NewTestLogger
 )
 
 func envOf(m map[string]string) func(string) string {
@@ -34,7 +54,7 @@ func TestConfigFromEnv(t *testing.T) {
 	if pool.UserPoolID != "eu-west-1_AbCdEf123" || strings.Join(pool.ClientIDs, ",") != "web-client,m2m-client" ||
 		len(pool.TokenUses) != 2 || !pool.AnyClientForClientCredentials || len(e.Verifier.Pools) != 1 ||
 		e.Table != "gatehouse" || e.Verifier.TokenCacheSize != DefaultTokenCacheSize ||
-		!e.MetricsEnabled || e.HTTPAPIResponse != HTTPAPISimple || e.ResponseBudget != DefaultResponseBudget || len(e.Rules) != 0 {
+		!e.MetricsEnabled || e.HTTPAPIResponse != apigateway.HTTPAPISimple || e.ResponseBudget != authorizer.DefaultResponseBudget || len(e.Rules) != 0 {
 		t.Fatalf("defaults: %+v", e)
 	}
 
@@ -47,7 +67,7 @@ func TestConfigFromEnv(t *testing.T) {
 		name    string
 		set     map[string]string
 		wantErr string // the variable the message must name; "" for success
-		httpAPI HTTPAPIResponse
+		httpAPI apigateway.HTTPAPIResponse
 	}{
 		{"no pool", map[string]string{EnvUserPoolID: ""}, EnvUserPoolID, ""},
 		{"no clients", map[string]string{EnvClientIDs: ""}, EnvClientIDs, ""},
@@ -66,17 +86,17 @@ func TestConfigFromEnv(t *testing.T) {
 		{"bad ttl", map[string]string{EnvMappingCacheTTL: "a minute"}, EnvMappingCacheTTL, ""},
 		{"bad skew", map[string]string{EnvClockSkew: "-5s"}, EnvClockSkew, ""},
 		{"bad http api response", map[string]string{EnvHTTPAPIResponse: "fancy"}, EnvHTTPAPIResponse, ""},
-		{"policy http api response", map[string]string{EnvHTTPAPIResponse: "policy"}, "", HTTPAPIPolicy},
-		{"simple http api response", map[string]string{EnvHTTPAPIResponse: "simple"}, "", HTTPAPISimple},
+		{"policy http api response", map[string]string{EnvHTTPAPIResponse: "policy"}, "", apigateway.HTTPAPIPolicy},
+		{"simple http api response", map[string]string{EnvHTTPAPIResponse: "simple"}, "", apigateway.HTTPAPISimple},
 		// With rules, policy is the default and plain simple is refused:
 		// a cached simple answer would be reused on routes the rules deny.
-		{"rules: default http api response", map[string]string{EnvRoutes: rules}, "", HTTPAPIPolicy},
-		{"rules file: default http api response", map[string]string{EnvRoutesFile: rulesFile}, "", HTTPAPIPolicy},
+		{"rules: default http api response", map[string]string{EnvRoutes: rules}, "", apigateway.HTTPAPIPolicy},
+		{"rules file: default http api response", map[string]string{EnvRoutesFile: rulesFile}, "", apigateway.HTTPAPIPolicy},
 		{"rules: simple", map[string]string{EnvRoutes: rules, EnvHTTPAPIResponse: "simple"}, EnvHTTPAPIResponse, ""},
 		{"rules file: simple", map[string]string{EnvRoutesFile: rulesFile, EnvHTTPAPIResponse: "Simple"}, EnvHTTPAPIResponse, ""},
-		{"rules: simple, unsafe", map[string]string{EnvRoutes: rules, EnvHTTPAPIResponse: "simple-unsafe-with-cache"}, "", HTTPAPISimpleUnsafeWithCache},
-		{"rules: policy", map[string]string{EnvRoutes: rules, EnvHTTPAPIResponse: "policy"}, "", HTTPAPIPolicy},
-		{"empty rules: simple", map[string]string{EnvRoutes: `[]`, EnvHTTPAPIResponse: "simple"}, "", HTTPAPISimple},
+		{"rules: simple, unsafe", map[string]string{EnvRoutes: rules, EnvHTTPAPIResponse: "simple-unsafe-with-cache"}, "", apigateway.HTTPAPISimpleUnsafeWithCache},
+		{"rules: policy", map[string]string{EnvRoutes: rules, EnvHTTPAPIResponse: "policy"}, "", apigateway.HTTPAPIPolicy},
+		{"empty rules: simple", map[string]string{EnvRoutes: `[]`, EnvHTTPAPIResponse: "simple"}, "", apigateway.HTTPAPISimple},
 		{"bad budget", map[string]string{EnvResponseBudget: "lots"}, EnvResponseBudget, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -119,7 +139,7 @@ func TestBuild(t *testing.T) {
 		t.Fatal(err)
 	}
 	logger, logs := newTestLogger()
-	metrics := &logBuffer{}
+	metrics := &authtest.LogBuffer{}
 	cfg.Logger, cfg.Metrics = logger, metrics
 	a, err := cfg.Build(ctx)
 	if err != nil {
@@ -127,23 +147,27 @@ func TestBuild(t *testing.T) {
 	}
 	raw := `{"version":"2.0","type":"REQUEST","routeArn":"arn:aws:execute-api:eu-west-1:123456789012:abc/$default/GET/admin/x",` +
 		`"headers":{"authorization":"Bearer ` + is.IDToken("alice", webClient) + `"}}`
-	resp, err := a.HandleEvent(ctx, []byte(raw))
+	h, err := apigateway.New(a, cfg.HTTPAPIResponse)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := h.HandleEvent(ctx, []byte(raw))
 	if err != nil {
 		t.Fatal(err)
 	}
 	pr, ok := resp.(events.APIGatewayV2CustomAuthorizerIAMPolicyResponse)
-	if !ok || pr.PrincipalID != "u-alice" || iamAllows(pr.PolicyDocument, "arn:aws:execute-api:eu-west-1:123456789012:abc/$default/GET/admin/x") {
+	if !ok || pr.PrincipalID != "u-alice" || authtest.IAMAllows(pr.PolicyDocument, "arn:aws:execute-api:eu-west-1:123456789012:abc/$default/GET/admin/x") {
 		t.Fatalf("HandleEvent = %#v", resp)
 	}
 	// Client-credentials clients are not listed in GATEHOUSE_CLIENT_IDS
 	// (people create them at run time): the mapping admits or refuses them.
-	if d := a.Decide(ctx, Request{Authorization: "Bearer " + is.ClientCredentialsToken(m2mClient, nil)}); d.Outcome != OutcomeAllow || d.Identity.InternalID != "u-alice" {
+	if d := a.Decide(ctx, authorizer.Request{Authorization: "Bearer " + is.ClientCredentialsToken(m2mClient, nil)}); d.Outcome != authorizer.OutcomeAllow || d.Identity.InternalID != "u-alice" {
 		t.Errorf("mapped client: %v %s", d.Outcome, d.Reason)
 	}
-	if d := a.Decide(ctx, Request{Authorization: "Bearer " + is.ClientCredentialsToken("unmapped-client", nil)}); d.Outcome != OutcomeUnauthorized || d.Reason != ReasonUnmapped {
+	if d := a.Decide(ctx, authorizer.Request{Authorization: "Bearer " + is.ClientCredentialsToken("unmapped-client", nil)}); d.Outcome != authorizer.OutcomeUnauthorized || d.Reason != authorizer.ReasonUnmapped {
 		t.Errorf("unmapped client: %v %s", d.Outcome, d.Reason)
 	}
-	if d := a.Decide(ctx, Request{Authorization: "Bearer " + is.IDToken("alice", m2mClient)}); d.Outcome != OutcomeUnauthorized || d.Reason != "client_id" {
+	if d := a.Decide(ctx, authorizer.Request{Authorization: "Bearer " + is.IDToken("alice", m2mClient)}); d.Outcome != authorizer.OutcomeUnauthorized || d.Reason != "client_id" {
 		t.Errorf("a user token of an unlisted client: %v %s", d.Outcome, d.Reason)
 	}
 	if !strings.Contains(logs.String(), `"authorizer start"`) || len(jsonLines(t, metrics)) != 4 {
@@ -185,9 +209,3 @@ func BenchmarkColdStartBuild(b *testing.B) {
 		cancel()
 	}
 }
-
-// The types Build wires together satisfy the interfaces.
-var (
-	_ TokenVerifier = (*jwtverify.Verifier)(nil)
-	_ Directory     = (*mapping.Store)(nil)
-)

@@ -12,7 +12,7 @@
 // from what Derive returns now, and when a Lambda function reads its
 // environment other than through its ConfigFromEnv. Regenerate it with
 //
-//	go test ./internal/infrafacts -run TestFactsFile -update
+//	go test ./internal/testkit/infrafacts -run TestFactsFile -update
 package infrafacts
 
 import (
@@ -31,6 +31,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
 	"github.com/gatehouse-auth/gatehouse/authorizer"
+	"github.com/gatehouse-auth/gatehouse/authorizer/awsenv"
 	"github.com/gatehouse-auth/gatehouse/mapping"
 	"github.com/gatehouse-auth/gatehouse/portal"
 	"github.com/gatehouse-auth/gatehouse/refresh"
@@ -79,7 +80,7 @@ type Seal struct {
 }
 
 // Regenerate is the command that rewrites the JSON file.
-const Regenerate = "go test ./internal/infrafacts -run TestFactsFile -update"
+const Regenerate = "go test ./internal/testkit/infrafacts -run TestFactsFile -update"
 
 // errStop ends a recorded call once its request has been seen.
 var errStop = errors.New("infrafacts: recorded, not answered")
@@ -122,9 +123,9 @@ func (f Facts) JSON() ([]byte, error) {
 // examples, not facts about the deployment.
 var sampleEnvironment = map[string]map[string]string{
 	"authorizer": {
-		authorizer.EnvUserPoolID: "eu-west-1_AbCdEf123",
-		authorizer.EnvClientIDs:  "client1",
-		authorizer.EnvTable:      "gatehouse",
+		awsenv.EnvUserPoolID: "eu-west-1_AbCdEf123",
+		awsenv.EnvClientIDs:  "client1",
+		awsenv.EnvTable:      "gatehouse",
 	},
 	"portal": {
 		portal.EnvUserPoolID:      "eu-west-1_AbCdEf123",
@@ -148,7 +149,7 @@ var sampleEnvironment = map[string]map[string]string{
 // configFromEnv is what each function's main calls (cmd/<function>); the
 // configuration's type tells which package's ConfigFromEnv that is.
 var configFromEnv = map[string]func(func(string) string) (any, error){
-	"authorizer": func(g func(string) string) (any, error) { return authorizer.ConfigFromEnv(g) },
+	"authorizer": func(g func(string) string) (any, error) { return awsenv.ConfigFromEnv(g) },
 	"portal":     func(g func(string) string) (any, error) { return portal.ConfigFromEnv(g) },
 	"refresh":    func(g func(string) string) (any, error) { return refresh.ConfigFromEnv(g) },
 }

@@ -16,8 +16,8 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
-	"github.com/gatehouse-auth/gatehouse/internal/localservices"
-	"github.com/gatehouse-auth/gatehouse/internal/userpool"
+	"github.com/gatehouse-auth/gatehouse/internal/testkit/localservices"
+	"github.com/gatehouse-auth/gatehouse/internal/testkit/userpool"
 	"github.com/gatehouse-auth/gatehouse/jwtverify"
 )
 

@@ -1,27 +1,30 @@
-package authorizer
+package apigateway
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
-	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/gatehouse-auth/gatehouse/jwtverify/cognitotest"
+
+	"github.com/gatehouse-auth/gatehouse/authorizer"
+	"github.com/gatehouse-auth/gatehouse/authorizer/internal/authtest"
 )
 
-// fixture is one authorizer over a populated table and the test rules.
+// fixture is one authorizer over a populated table and the test rules,
+// and its Handler.
 type fixture struct {
 	is *cognitotest.Issuer
-	a  *Authorizer
+	a  *authorizer.Authorizer
+	h  *Handler
 }
 
 func newFixture(t *testing.T) fixture {
@@ -29,24 +32,20 @@ func newFixture(t *testing.T) fixture {
 	is := newIssuer(t)
 	store := newStore(t, 0)
 	populate(t, store)
-	a, err := New(Config{Verifier: newVerifier(t, is, 100), Directory: store, Rules: testRules})
+	a, err := authorizer.New(authorizer.Config{Verifier: newVerifier(t, is, 100), Directory: store, Rules: testRules})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return fixture{is, a}
+	return fixture{is, a, newHandler(t, a, "")}
 }
 
-// with returns an authorizer like f's, over the same issuer and table,
-// with cfg changed by change.
-func (f fixture) with(t *testing.T, change func(*Config)) *Authorizer {
+func newHandler(t *testing.T, a *authorizer.Authorizer, httpAPI HTTPAPIResponse) *Handler {
 	t.Helper()
-	cfg := Config{Verifier: f.a.verifier, Directory: f.a.directory, Rules: testRules}
-	change(&cfg)
-	a, err := New(cfg)
+	h, err := New(a, httpAPI)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return a
+	return h
 }
 
 func readTestdata(t *testing.T, name, token string) []byte {
@@ -65,14 +64,14 @@ func TestEventsFromTestdata(t *testing.T) {
 	ctx := context.Background()
 	// With rules, HandleEvent answers HTTP API events with policies unless
 	// simple answers were chosen as unsafe.
-	simple := f.with(t, func(c *Config) { c.HTTPAPIResponse = HTTPAPISimpleUnsafeWithCache })
+	simple := newHandler(t, f.a, HTTPAPISimpleUnsafeWithCache)
 	bob := f.is.AccessToken("partner-bob", partnerClient, cognitotest.WithScopes("reports/read"), cognitotest.WithGroups("analysts"))
 	for _, tc := range []struct {
 		event, response string
 		token           string
 		typed           func(raw []byte) (any, error)
 		decodeInto      any
-		eventHandler    *Authorizer // for HandleEvent; default f.a
+		eventHandler    *Handler // for HandleEvent; default f.h
 	}{
 		{
 			event: "token-event.json", response: "token-response.json",
@@ -80,7 +79,7 @@ func TestEventsFromTestdata(t *testing.T) {
 			typed: func(raw []byte) (any, error) {
 				var ev events.APIGatewayCustomAuthorizerRequest
 				mustUnmarshal(t, raw, &ev)
-				return f.a.HandleToken(ctx, ev)
+				return f.h.HandleToken(ctx, ev)
 			},
 			decodeInto: &events.APIGatewayCustomAuthorizerRequest{},
 		},
@@ -90,7 +89,7 @@ func TestEventsFromTestdata(t *testing.T) {
 			typed: func(raw []byte) (any, error) {
 				var ev events.APIGatewayCustomAuthorizerRequestTypeRequest
 				mustUnmarshal(t, raw, &ev)
-				return f.a.HandleRequest(ctx, ev)
+				return f.h.HandleRequest(ctx, ev)
 			},
 			decodeInto: &events.APIGatewayCustomAuthorizerRequestTypeRequest{},
 		},
@@ -100,7 +99,7 @@ func TestEventsFromTestdata(t *testing.T) {
 			typed: func(raw []byte) (any, error) {
 				var ev events.APIGatewayV2CustomAuthorizerV2Request
 				mustUnmarshal(t, raw, &ev)
-				return f.a.HandleHTTPAPI(ctx, ev)
+				return f.h.HandleHTTPAPI(ctx, ev)
 			},
 			decodeInto:   &events.APIGatewayV2CustomAuthorizerV2Request{},
 			eventHandler: simple,
@@ -111,14 +110,14 @@ func TestEventsFromTestdata(t *testing.T) {
 			typed: func(raw []byte) (any, error) {
 				var ev events.APIGatewayV2CustomAuthorizerV2Request
 				mustUnmarshal(t, raw, &ev)
-				return f.a.HandleHTTPAPIPolicy(ctx, ev)
+				return f.h.HandleHTTPAPIPolicy(ctx, ev)
 			},
 			decodeInto: &events.APIGatewayV2CustomAuthorizerV2Request{},
 		},
 	} {
 		eventHandler := tc.eventHandler
 		if eventHandler == nil {
-			eventHandler = f.a
+			eventHandler = f.h
 		}
 		t.Run(tc.response, func(t *testing.T) {
 			raw := readTestdata(t, tc.event, tc.token)
@@ -196,19 +195,19 @@ func TestHandlerOutcomes(t *testing.T) {
 	ctx := context.Background()
 	arn := "arn:aws:execute-api:eu-west-1:123456789012:abcdef1234/prod/GET/admin/users"
 
-	_, err := f.a.HandleToken(ctx, events.APIGatewayCustomAuthorizerRequest{Type: "TOKEN", AuthorizationToken: "Bearer junk", MethodArn: arn})
+	_, err := f.h.HandleToken(ctx, events.APIGatewayCustomAuthorizerRequest{Type: "TOKEN", AuthorizationToken: "Bearer junk", MethodArn: arn})
 	if err == nil || err.Error() != "Unauthorized" {
 		t.Fatalf("401: err = %v, want exactly Unauthorized", err)
 	}
-	_, err = f.a.HandleToken(ctx, events.APIGatewayCustomAuthorizerRequest{Type: "TOKEN", AuthorizationToken: "Bearer " + f.is.IDToken("alice", webClient), MethodArn: "not-an-arn"})
+	_, err = f.h.HandleToken(ctx, events.APIGatewayCustomAuthorizerRequest{Type: "TOKEN", AuthorizationToken: "Bearer " + f.is.IDToken("alice", webClient), MethodArn: "not-an-arn"})
 	if err == nil || err.Error() == "Unauthorized" || strings.Contains(err.Error(), "arn") {
 		t.Fatalf("bad ARN: err = %v, want a generic error", err)
 	}
-	resp, err := f.a.HandleToken(ctx, events.APIGatewayCustomAuthorizerRequest{Type: "TOKEN", AuthorizationToken: "Bearer " + f.is.IDToken("alice", webClient), MethodArn: arn})
+	resp, err := f.h.HandleToken(ctx, events.APIGatewayCustomAuthorizerRequest{Type: "TOKEN", AuthorizationToken: "Bearer " + f.is.IDToken("alice", webClient), MethodArn: arn})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if iamAllows(resp.PolicyDocument, arn) {
+	if authtest.IAMAllows(resp.PolicyDocument, arn) {
 		t.Fatalf("403 expected, policy allows %s: %+v", arn, resp.PolicyDocument)
 	}
 	if resp.PrincipalID != "u-alice" {
@@ -222,7 +221,7 @@ func TestHandlerOutcomes(t *testing.T) {
 
 	// HTTP API simple: false for 401 and 403.
 	for _, auth := range []string{"Bearer junk", "Bearer " + f.is.IDToken("alice", webClient)} {
-		r, err := f.a.HandleHTTPAPI(ctx, events.APIGatewayV2CustomAuthorizerV2Request{
+		r, err := f.h.HandleHTTPAPI(ctx, events.APIGatewayV2CustomAuthorizerV2Request{
 			Version: "2.0", Type: "REQUEST", RouteArn: arn, Headers: map[string]string{"authorization": auth},
 		})
 		if err != nil || r.IsAuthorized || r.Context != nil {
@@ -230,15 +229,15 @@ func TestHandlerOutcomes(t *testing.T) {
 		}
 	}
 	// HTTP API IAM format: the same policy as REST.
-	pr, err := f.a.HandleHTTPAPIPolicy(ctx, events.APIGatewayV2CustomAuthorizerV2Request{
+	pr, err := f.h.HandleHTTPAPIPolicy(ctx, events.APIGatewayV2CustomAuthorizerV2Request{
 		Version: "2.0", Type: "REQUEST", RouteArn: arn, Headers: map[string]string{"authorization": "Bearer " + f.is.IDToken("alice", webClient, cognitotest.WithGroups("admins"))},
 	})
-	if err != nil || !iamAllows(pr.PolicyDocument, arn) {
+	if err != nil || !authtest.IAMAllows(pr.PolicyDocument, arn) {
 		t.Fatalf("HTTP API policy: %+v, %v", pr, err)
 	}
 
 	// REQUEST with two different Authorization headers: refused.
-	_, err = f.a.HandleRequest(ctx, events.APIGatewayCustomAuthorizerRequestTypeRequest{
+	_, err = f.h.HandleRequest(ctx, events.APIGatewayCustomAuthorizerRequestTypeRequest{
 		Type: "REQUEST", MethodArn: arn,
 		Headers:           map[string]string{"Authorization": "Bearer " + f.is.IDToken("alice", webClient)},
 		MultiValueHeaders: map[string][]string{"authorization": {"Bearer " + f.is.IDToken("alice", webClient), "Bearer other"}},
@@ -247,63 +246,12 @@ func TestHandlerOutcomes(t *testing.T) {
 		t.Fatalf("ambiguous header: err = %v", err)
 	}
 	// Unknown event kinds are errors.
-	if _, err := f.a.HandleEvent(ctx, json.RawMessage(`{"type":"WEBSOCKET"}`)); err == nil || errors.Is(err, ErrUnauthorized) {
+	if _, err := f.h.HandleEvent(ctx, json.RawMessage(`{"type":"WEBSOCKET"}`)); err == nil || errors.Is(err, ErrUnauthorized) {
 		t.Fatalf("unknown event: err = %v", err)
 	}
-	if _, err := f.a.HandleEvent(ctx, json.RawMessage(`[1,2`)); err == nil {
+	if _, err := f.h.HandleEvent(ctx, json.RawMessage(`[1,2`)); err == nil {
 		t.Fatal("broken JSON: no error")
 	}
-}
-
-// iamAllows evaluates a policy for an execute-api:Invoke on arn the way
-// IAM does: an explicit Deny wins, otherwise an Allow is needed. Resource
-// patterns use "*" (any run) and "?" (one character). It is written
-// independently of the package's matcher on purpose.
-func iamAllows(doc events.APIGatewayCustomAuthorizerPolicy, arn string) bool {
-	allowed := false
-	for _, st := range doc.Statement {
-		if !slicesContainsAction(st.Action) {
-			continue
-		}
-		for _, r := range st.Resource {
-			if !iamMatch(r, arn) {
-				continue
-			}
-			if st.Effect == "Deny" {
-				return false
-			}
-			if st.Effect == "Allow" {
-				allowed = true
-			}
-		}
-	}
-	return allowed
-}
-
-func slicesContainsAction(actions []string) bool {
-	for _, a := range actions {
-		if a == "execute-api:Invoke" || a == "execute-api:*" || a == "*" {
-			return true
-		}
-	}
-	return false
-}
-
-func iamMatch(pattern, s string) bool {
-	var b strings.Builder
-	b.WriteString("^")
-	for _, c := range pattern {
-		switch c {
-		case '*':
-			b.WriteString(".*")
-		case '?':
-			b.WriteString(".")
-		default:
-			b.WriteString(regexp.QuoteMeta(string(c)))
-		}
-	}
-	b.WriteString("$")
-	return regexp.MustCompile(b.String()).MatchString(s)
 }
 
 // TestCacheTrap: API Gateway caches the answer to one token and applies it
@@ -336,21 +284,21 @@ func TestCacheTrap(t *testing.T) {
 	for who, token := range tokens {
 		direct := map[int]bool{}
 		for j, r := range routes {
-			d := f.a.Decide(ctx, Request{Authorization: "Bearer " + token, Method: r.method, Path: r.path})
-			if d.Outcome != OutcomeAllow && d.Outcome != OutcomeForbidden {
+			d := f.a.Decide(ctx, authorizer.Request{Authorization: "Bearer " + token, Method: r.method, Path: r.path})
+			if d.Outcome != authorizer.OutcomeAllow && d.Outcome != authorizer.OutcomeForbidden {
 				t.Fatalf("%s %s %s: %v/%s", who, r.method, r.path, d.Outcome, d.Reason)
 			}
-			direct[j] = d.Outcome == OutcomeAllow
+			direct[j] = d.Outcome == authorizer.OutcomeAllow
 		}
 		for i, a := range routes {
-			resp, err := f.a.HandleToken(ctx, events.APIGatewayCustomAuthorizerRequest{
+			resp, err := f.h.HandleToken(ctx, events.APIGatewayCustomAuthorizerRequest{
 				Type: "TOKEN", AuthorizationToken: "Bearer " + token, MethodArn: prefix + a.method + a.path,
 			})
 			if err != nil {
 				t.Fatalf("%s on %s %s: %v", who, a.method, a.path, err)
 			}
 			for j, b := range routes {
-				if got := iamAllows(resp.PolicyDocument, prefix+b.method+b.path); got != direct[j] {
+				if got := authtest.IAMAllows(resp.PolicyDocument, prefix+b.method+b.path); got != direct[j] {
 					t.Errorf("%s: answer cached for %s %s says %v for %s %s; deciding directly says %v",
 						who, a.method, a.path, got, b.method, b.path, direct[j])
 				}
@@ -372,26 +320,26 @@ func TestHeadUnderGetRule(t *testing.T) {
 	analyst := f.is.AccessToken("alice", webClient, cognitotest.WithScopes("reports/read"), cognitotest.WithGroups("analysts"))
 	for _, tc := range []struct {
 		who, token, method, path string
-		want                     Outcome
+		want                     authorizer.Outcome
 		reason                   string
 	}{
 		// GET /reports/* needs reports/read and analysts.
-		{"reader", reader, "HEAD", "/reports/q3", OutcomeForbidden, ReasonMissingScope},
-		{"reader", reader, "head", "/reports/q3", OutcomeForbidden, ReasonMissingScope},
-		{"reader", reader, "GET", "/reports/q3", OutcomeForbidden, ReasonMissingScope},
-		{"analyst", analyst, "HEAD", "/reports/q3", OutcomeAllow, ReasonOK},
+		{"reader", reader, "HEAD", "/reports/q3", authorizer.OutcomeForbidden, authorizer.ReasonMissingScope},
+		{"reader", reader, "head", "/reports/q3", authorizer.OutcomeForbidden, authorizer.ReasonMissingScope},
+		{"reader", reader, "GET", "/reports/q3", authorizer.OutcomeForbidden, authorizer.ReasonMissingScope},
+		{"analyst", analyst, "HEAD", "/reports/q3", authorizer.OutcomeAllow, authorizer.ReasonOK},
 		// GET /orders* needs orders/read or orders/write.
-		{"analyst", analyst, "HEAD", "/orders/42", OutcomeForbidden, ReasonMissingScope},
-		{"reader", reader, "HEAD", "/orders/42", OutcomeAllow, ReasonOK},
+		{"analyst", analyst, "HEAD", "/orders/42", authorizer.OutcomeForbidden, authorizer.ReasonMissingScope},
+		{"reader", reader, "HEAD", "/orders/42", authorizer.OutcomeAllow, authorizer.ReasonOK},
 		// A GET rule says nothing about other methods.
-		{"reader", reader, "OPTIONS", "/reports/q3", OutcomeAllow, ReasonOK},
-		{"reader", reader, "POST", "/reports/q3", OutcomeAllow, ReasonOK},
+		{"reader", reader, "OPTIONS", "/reports/q3", authorizer.OutcomeAllow, authorizer.ReasonOK},
+		{"reader", reader, "POST", "/reports/q3", authorizer.OutcomeAllow, authorizer.ReasonOK},
 		// "*" covers every method, HEAD and OPTIONS included.
-		{"reader", reader, "HEAD", "/admin/users", OutcomeForbidden, ReasonMissingGroup},
-		{"reader", reader, "OPTIONS", "/admin/users", OutcomeForbidden, ReasonMissingGroup},
+		{"reader", reader, "HEAD", "/admin/users", authorizer.OutcomeForbidden, authorizer.ReasonMissingGroup},
+		{"reader", reader, "OPTIONS", "/admin/users", authorizer.OutcomeForbidden, authorizer.ReasonMissingGroup},
 	} {
 		name := tc.who + " " + tc.method + " " + tc.path
-		d := f.a.Decide(ctx, Request{Authorization: "Bearer " + tc.token, Method: tc.method, Path: tc.path})
+		d := f.a.Decide(ctx, authorizer.Request{Authorization: "Bearer " + tc.token, Method: tc.method, Path: tc.path})
 		if d.Outcome != tc.want || d.Reason != tc.reason {
 			t.Errorf("%s: Decide = %v/%s, want %v/%s", name, d.Outcome, d.Reason, tc.want, tc.reason)
 		}
@@ -399,162 +347,52 @@ func TestHeadUnderGetRule(t *testing.T) {
 		// The policy answered for this very route, and the one answered
 		// for a GET elsewhere and then cached, say the same.
 		for _, asked := range []string{arn, prefix + "GET/profile"} {
-			resp, err := f.a.HandleToken(ctx, events.APIGatewayCustomAuthorizerRequest{
+			resp, err := f.h.HandleToken(ctx, events.APIGatewayCustomAuthorizerRequest{
 				Type: "TOKEN", AuthorizationToken: "Bearer " + tc.token, MethodArn: asked,
 			})
 			if err != nil {
 				t.Fatalf("%s: %v", name, err)
 			}
-			if got := iamAllows(resp.PolicyDocument, arn); got != (tc.want == OutcomeAllow) {
+			if got := authtest.IAMAllows(resp.PolicyDocument, arn); got != (tc.want == authorizer.OutcomeAllow) {
 				t.Errorf("%s: the policy answered for %s allows %s: %v, want %v\n%+v",
-					name, asked, arn, got, tc.want == OutcomeAllow, resp.PolicyDocument)
+					name, asked, arn, got, tc.want == authorizer.OutcomeAllow, resp.PolicyDocument)
 			}
 		}
 	}
 }
 
-// TestHeadCountsAgainstBudget: the HEAD entries a GET rule adds to the Deny
-// list count against the response budget, so as many GET patterns as POST
-// patterns that just fit are refused at start.
-func TestHeadCountsAgainstBudget(t *testing.T) {
+// TestNewFailsClosed: simple answers with rules (unless chosen as unsafe),
+// unknown answer kinds and no Authorizer are refused.
+func TestNewFailsClosed(t *testing.T) {
 	is := newIssuer(t)
 	v := newVerifier(t, is, 0)
 	store := newStore(t, 0)
-	rules := func(method string) []Rule {
-		var out []Rule
-		for i := range 40 {
-			out = append(out, Rule{Method: method, Path: fmt.Sprintf("/resource-%03d/*", i), Scopes: []string{"s"}})
-		}
-		return out
-	}
-	posts, err := compileRules(rules("POST"))
+	withRules, err := authorizer.New(authorizer.Config{Verifier: v, Directory: store, Rules: testRules})
 	if err != nil {
 		t.Fatal(err)
 	}
-	budget := posts.worstResponseSize()
-	if _, err := New(Config{Verifier: v, Directory: store, Rules: rules("POST"), ResponseBudget: budget}); err != nil {
-		t.Fatalf("POST rules at their own worst case: %v", err)
-	}
-	if _, err := New(Config{Verifier: v, Directory: store, Rules: rules("GET"), ResponseBudget: budget}); err == nil || !strings.Contains(err.Error(), "budget") {
-		t.Fatalf("as many GET rules: err = %v, want a budget error", err)
-	}
-	gets, err := compileRules(rules("GET"))
+	noRules, err := authorizer.New(authorizer.Config{Verifier: v, Directory: store})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(gets.patterns) != 80 {
-		t.Fatalf("40 GET rules compile to %d patterns, want 80 (GET and HEAD)", len(gets.patterns))
-	}
-}
-
-// TestLargeRuleSet: 300 rules stay within API Gateway's limits, and a rule
-// set that could not is refused when the Authorizer is made.
-func TestLargeRuleSet(t *testing.T) {
-	is := newIssuer(t)
-	v := newVerifier(t, is, 0)
-	store := newStore(t, 0)
-	populate(t, store)
-
-	// 300 rules: 15 areas × (GET, POST) = 30 route patterns, each with ten
-	// rules (scope and group requirements stacked on it); the GET ones also
-	// cover HEAD, so the policy may deny 45 patterns.
-	var rules []Rule
-	for area := range 15 {
-		for _, m := range []string{"GET", "POST"} {
-			path := fmt.Sprintf("/area%02d/*", area)
-			for k := range 10 {
-				r := Rule{Method: m, Path: path}
-				if k%2 == 0 {
-					r.Scopes = []string{fmt.Sprintf("area%02d/%s%d", area, strings.ToLower(m), k)}
-				} else {
-					r.Groups = []string{fmt.Sprintf("team%02d-%d", area, k)}
-				}
-				rules = append(rules, r)
-			}
-		}
-	}
-	if len(rules) != 300 {
-		t.Fatalf("%d rules", len(rules))
-	}
-	a, err := New(Config{Verifier: v, Directory: store, Rules: rules})
-	if err != nil {
-		t.Fatalf("300 rules refused: %v", err)
-	}
-	// The caller who meets nothing gets the largest policy. A long stage
-	// name and many groups stand for the worst realistic case.
-	arn := "arn:aws:execute-api:ap-southeast-2:123456789012:abcdefghij/production/GET/area07/x"
-	groups := make([]string, 20)
-	for i := range groups {
-		groups[i] = fmt.Sprintf("some-rather-long-group-name-%02d", i)
-	}
-	resp, err := a.HandleToken(context.Background(), events.APIGatewayCustomAuthorizerRequest{
-		Type: "TOKEN", AuthorizationToken: "Bearer " + is.IDToken("alice", webClient, cognitotest.WithGroups(groups...)), MethodArn: arn,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := json.Marshal(resp)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(out) > DefaultResponseBudget {
-		t.Fatalf("response is %d bytes, over the %d-byte budget", len(out), DefaultResponseBudget)
-	}
-	denied := 0
-	for _, st := range resp.PolicyDocument.Statement {
-		for _, r := range st.Resource {
-			if len(r) > maxARNLen {
-				t.Fatalf("resource of %d characters", len(r))
-			}
-			if st.Effect == "Deny" {
-				denied++
-			}
-		}
-	}
-	if denied != 45 {
-		t.Fatalf("%d denied resources, want 45", denied)
-	}
-	t.Logf("300 rules: worst-case response %d bytes (budget %d)", len(out), DefaultResponseBudget)
-
-	// 300 distinct route patterns cannot fit: refused up front, never at
-	// request time.
-	var distinct []Rule
-	for i := range 300 {
-		distinct = append(distinct, Rule{Method: "GET", Path: fmt.Sprintf("/resource-%03d/*", i), Scopes: []string{"s"}})
-	}
-	if _, err := New(Config{Verifier: v, Directory: store, Rules: distinct}); err == nil || !strings.Contains(err.Error(), "budget") {
-		t.Fatalf("300 distinct patterns: err = %v, want a budget error", err)
-	}
-	// A larger budget, chosen knowingly, lets them through.
-	if _, err := New(Config{Verifier: v, Directory: store, Rules: distinct, ResponseBudget: 64 << 10}); err != nil {
-		t.Fatalf("with a 64 KiB budget: %v", err)
-	}
-}
-
-func TestParseMethodARN(t *testing.T) {
 	for _, tc := range []struct {
-		in     string
-		ok     bool
-		prefix string
-		method string
-		path   string
+		name    string
+		a       *authorizer.Authorizer
+		httpAPI HTTPAPIResponse
+		wantErr bool
 	}{
-		{"arn:aws:execute-api:eu-west-1:123456789012:abc/prod/GET/orders/42", true, "arn:aws:execute-api:eu-west-1:123456789012:abc/prod/", "GET", "/orders/42"},
-		{"arn:aws:execute-api:eu-west-1:123456789012:abc/prod/GET/", true, "arn:aws:execute-api:eu-west-1:123456789012:abc/prod/", "GET", "/"},
-		{"arn:aws:execute-api:eu-west-1:123456789012:abc/prod/GET", true, "arn:aws:execute-api:eu-west-1:123456789012:abc/prod/", "GET", "/"},
-		{"arn:aws-cn:execute-api:cn-north-1:123456789012:abc/$default/POST/a:b", true, "arn:aws-cn:execute-api:cn-north-1:123456789012:abc/$default/", "POST", "/a:b"},
-		{"arn:aws:execute-api:eu-west-1:123456789012:abc/prod", false, "", "", ""},
-		{"arn:aws:lambda:eu-west-1:123456789012:function:f", false, "", "", ""},
-		{"arn:aws:execute-api:eu-west-1:123456789012:*/prod/GET/x", false, "", "", ""},
-		{"", false, "", "", ""},
+		{"no authorizer", nil, "", true},
+		{"simple HTTP API answers with rules", withRules, HTTPAPISimple, true},
+		{"unknown HTTP API answer", noRules, "Simple", true},
+		{"default with rules", withRules, "", false},
+		{"simple, unsafe with cache, with rules", withRules, HTTPAPISimpleUnsafeWithCache, false},
+		{"simple without rules", noRules, HTTPAPISimple, false},
 	} {
-		m, err := ParseMethodARN(tc.in)
-		if (err == nil) != tc.ok {
-			t.Errorf("ParseMethodARN(%q) err = %v", tc.in, err)
-			continue
-		}
-		if tc.ok && (m.Prefix != tc.prefix || m.Method != tc.method || m.Path != tc.path) {
-			t.Errorf("ParseMethodARN(%q) = %+v", tc.in, m)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			h, err := New(tc.a, tc.httpAPI)
+			if (err != nil) != tc.wantErr || (h == nil) != tc.wantErr {
+				t.Fatalf("New = %v, %v; want an error: %v", h, err, tc.wantErr)
+			}
+		})
 	}
 }

@@ -1,0 +1,74 @@
+// Package record holds the mapping's record types that its readers name
+// (User, Client, Kind) and its error sentinels, with nothing but the
+// standard library: the decision core (package authorizer) declares the
+// Directory it consumes in these terms without linking the AWS SDK that
+// package mapping's DynamoDB store needs. Package mapping re-exports every
+// name here; use those names unless you must stay clear of the SDK.
+package record
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Kind says what sort of principal a user record stands for.
+type Kind string
+
+const (
+	// KindUser is a person (or a person's own programs, through clients).
+	KindUser Kind = "user"
+	// KindPartner is a B2B partner: a user-like principal with its own
+	// internal id and partner credentials.
+	KindPartner Kind = "partner"
+)
+
+// User is the mapping between an internal user id and a Cognito user name.
+// Both are fixed for the record's lifetime.
+type User struct {
+	InternalID string    `json:"internalId"`
+	Username   string    `json:"username"`
+	Kind       Kind      `json:"kind"`
+	Created    time.Time `json:"created"`
+}
+
+// Client is an app client (Cognito client id) that acts for a user.
+type Client struct {
+	ClientID   string    `json:"clientId"`
+	InternalID string    `json:"internalId"`
+	Label      string    `json:"label,omitempty"`
+	Scopes     []string  `json:"scopes,omitempty"`
+	Created    time.Time `json:"created"`
+}
+
+// The reasons a mapping operation fails. Callers decide with errors.Is.
+var (
+	// ErrNotFound: no such user, client or partner. For the authorizer this
+	// means "not authenticated".
+	ErrNotFound = errors.New("mapping: not found")
+	// ErrConflict: a conditional write lost (the name or id is taken, or the
+	// record changed since it was read). Nothing was written.
+	ErrConflict = errors.New("mapping: conflict")
+	// ErrUnavailable: DynamoDB or KMS could not answer (throttling, timeout,
+	// 5xx) within the bounded retries. The answer is unknown: fail closed.
+	ErrUnavailable = errors.New("mapping: store unavailable")
+	// ErrMisconfigured: AWS answered that the deployment is wrong — the
+	// table does not exist, the KMS key is missing, disabled or pending
+	// deletion, access is denied. No retry cures it (so it is not
+	// ErrUnavailable); the error names the table or key. Fail closed and
+	// tell an operator.
+	ErrMisconfigured = errors.New("mapping: misconfigured")
+
+	// ErrLimit: the write would exceed a per-user limit (the caller's client
+	// limit in ReserveClient, MaxClientsPerUser, MaxPartnersPerUser, or the
+	// 100 items of one transaction). It is also
+	// an ErrConflict: nothing was written.
+	ErrLimit = fmt.Errorf("%w: limit reached", ErrConflict)
+	// ErrInvalid: an argument is malformed (empty or over-long id, control
+	// characters, unknown kind, bad fingerprint). Nothing was sent anywhere.
+	ErrInvalid = errors.New("mapping: invalid argument")
+	// ErrSealBroken: a sealed value does not open with the binding it was
+	// offered: it was sealed for another record or purpose or under another
+	// key, or it was altered. Never retry; treat it as an attack or a bug.
+	ErrSealBroken = errors.New("mapping: sealed value does not open")
+)
