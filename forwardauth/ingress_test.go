@@ -1,7 +1,11 @@
 package forwardauth_test
 
 import (
+	"fmt"
 	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -127,4 +131,98 @@ func TestOriginalURLRefusedOutsideIngressNginx(t *testing.T) {
 			t.Errorf("%v: status %d %q, want 400 %s", conv, w.Code, w.Body.String(), forwardauth.ReasonClientHeader)
 		}
 	}
+}
+
+// ingressAnnotations reads the nginx.ingress.kubernetes.io annotations of
+// examples/kubernetes/gatehouse.yaml (plain and "|" block values; no YAML
+// library here, the file's layout is simple and the test fails if a key it
+// needs is missing).
+func ingressAnnotations(t *testing.T) map[string]string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "examples", "kubernetes", "gatehouse.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const prefix = "nginx.ingress.kubernetes.io/"
+	ann := map[string]string{}
+	lines := strings.Split(string(data), "\n")
+	for i := 0; i < len(lines); i++ {
+		trimmed := strings.TrimLeft(lines[i], " ")
+		if !strings.HasPrefix(trimmed, prefix) {
+			continue
+		}
+		indent := len(lines[i]) - len(trimmed)
+		key, value, _ := strings.Cut(strings.TrimPrefix(trimmed, prefix), ":")
+		value = strings.TrimSpace(value)
+		if value == "|" {
+			var block []string
+			for i+1 < len(lines) && (strings.TrimSpace(lines[i+1]) == "" || len(lines[i+1])-len(strings.TrimLeft(lines[i+1], " ")) > indent) {
+				i++
+				block = append(block, strings.TrimSpace(lines[i]))
+			}
+			value = strings.TrimSpace(strings.Join(block, "\n"))
+		}
+		ann[key] = strings.Trim(value, `"`)
+	}
+	return ann
+}
+
+// renderIngressNginx reproduces, for plain nginx, what ingress-nginx's
+// controller template (rootfs/etc/nginx/template/nginx.tmpl) generates for
+// the example Ingress: the external-auth location with the template's
+// proxy_set_header lines (X-Original-URI and proxy_method only with
+// auth-method, as there), and the protected location with
+// buildAuthResponseHeaders' lines, the template's request headers and the
+// Ingress's configuration-snippet. Lua, TLS and the balancer are left out:
+// they do not touch the headers or the target.
+func renderIngressNginx(t *testing.T, gatehouse, upstream, proxy string) []byte {
+	t.Helper()
+	ann := ingressAnnotations(t)
+	u, err := url.Parse(ann["auth-url"])
+	if err != nil || ann["auth-response-headers"] == "" || ann["configuration-snippet"] == "" {
+		t.Fatalf("the example Ingress lacks auth-url, auth-response-headers or configuration-snippet: %v", ann)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "server {\n    listen %s;\n", proxy)
+	b.WriteString("    location = /_external-auth {\n        internal;\n")
+	b.WriteString("        proxy_pass_request_body off;\n        proxy_set_header Content-Length \"\";\n")
+	b.WriteString("        proxy_set_header X-Forwarded-Proto \"\";\n        proxy_set_header X-Request-ID $request_id;\n")
+	if m := ann["auth-method"]; m != "" {
+		fmt.Fprintf(&b, "        proxy_method %s;\n        proxy_set_header X-Original-URI $request_uri;\n        proxy_set_header X-Scheme $scheme;\n", m)
+	}
+	fmt.Fprintf(&b, "        proxy_set_header Host %s;\n", gatehouse)
+	b.WriteString(`        proxy_set_header X-Original-URL $scheme://$http_host$request_uri;
+        proxy_set_header X-Original-Method $request_method;
+        proxy_set_header X-Sent-From "nginx-ingress-controller";
+        proxy_set_header X-Real-IP $remote_addr;
+        proxy_set_header X-Forwarded-For $remote_addr;
+        proxy_set_header X-Auth-Request-Redirect $request_uri;
+        proxy_pass_request_headers on;
+        proxy_http_version 1.1;
+`)
+	fmt.Fprintf(&b, "        set $target http://%s%s;\n        proxy_pass $target;\n    }\n", gatehouse, u.Path)
+	b.WriteString("    location / {\n        auth_request /_external-auth;\n")
+	b.WriteString("        auth_request_set $auth_cookie $upstream_http_set_cookie;\n        add_header Set-Cookie $auth_cookie;\n")
+	for i, h := range strings.Split(ann["auth-response-headers"], ",") {
+		fmt.Fprintf(&b, "        auth_request_set $authHeader%d $upstream_http_%s;\n", i, strings.ReplaceAll(strings.ToLower(h), "-", "_"))
+		fmt.Fprintf(&b, "        proxy_set_header '%s' $authHeader%d;\n", h, i)
+	}
+	b.WriteString(`        proxy_set_header Host $http_host;
+        proxy_set_header Upgrade $http_upgrade;
+        proxy_set_header Connection "";
+        proxy_set_header X-Request-ID $request_id;
+        proxy_set_header X-Real-IP $remote_addr;
+        proxy_set_header X-Forwarded-For $remote_addr;
+        proxy_set_header X-Forwarded-Host $http_host;
+        proxy_set_header X-Forwarded-Port $server_port;
+        proxy_set_header X-Forwarded-Proto $scheme;
+        proxy_set_header X-Forwarded-Scheme $scheme;
+        proxy_set_header X-Scheme $scheme;
+        proxy_set_header X-Original-Forwarded-For $http_x_forwarded_for;
+        proxy_set_header Proxy "";
+        proxy_http_version 1.1;
+`)
+	b.WriteString("        " + strings.ReplaceAll(ann["configuration-snippet"], "\n", "\n        ") + "\n")
+	fmt.Fprintf(&b, "        proxy_pass http://%s;\n    }\n}\n", upstream)
+	return []byte(b.String())
 }
