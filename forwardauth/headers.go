@@ -102,12 +102,12 @@ var ErrNoRequestHeaders = errors.New("forwardauth: say where the proxy puts the 
 // "none".
 func ParseRequestHeaders(s string) (RequestHeaders, error) {
 	switch s {
-	case "ingress-nginx":
-		return HeadersIngressNginx, nil
 	case "original":
 		return HeadersOriginal, nil
 	case "forwarded":
 		return HeadersForwarded, nil
+	case "ingress-nginx":
+		return HeadersIngressNginx, nil
 	case "none":
 		return HeadersNone, nil
 	case "":
