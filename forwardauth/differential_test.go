@@ -266,7 +266,7 @@ func TestDifferential(t *testing.T) {
 				t.Fatal(err)
 			}
 			proxy := freeAddr(t)
-			runNginx(t, proxy, "underscores_in_headers on;", renderIngressNginx(t, serveHandler(t, h), upstream, proxy))
+			runNginx(t, proxy, "underscores_in_headers on;", renderIngressNginx(t, ingressAnnotations(t), serveHandler(t, h), upstream, proxy))
 			return proxy
 		}},
 		{"proxy", func(t *testing.T, d forwardauth.Decider, upstream string) string {

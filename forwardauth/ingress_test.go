@@ -175,9 +175,8 @@ func ingressAnnotations(t *testing.T) map[string]string {
 // buildAuthResponseHeaders' lines, the template's request headers and the
 // Ingress's configuration-snippet. Lua, TLS and the balancer are left out:
 // they do not touch the headers or the target.
-func renderIngressNginx(t *testing.T, gatehouse, upstream, proxy string) []byte {
+func renderIngressNginx(t *testing.T, ann map[string]string, gatehouse, upstream, proxy string) []byte {
 	t.Helper()
-	ann := ingressAnnotations(t)
 	u, err := url.Parse(ann["auth-url"])
 	if err != nil || ann["auth-response-headers"] == "" || ann["configuration-snippet"] == "" {
 		t.Fatalf("the example Ingress lacks auth-url, auth-response-headers or configuration-snippet: %v", ann)
@@ -225,4 +224,62 @@ func renderIngressNginx(t *testing.T, gatehouse, upstream, proxy string) []byte 
 	b.WriteString("        " + strings.ReplaceAll(ann["configuration-snippet"], "\n", "\n        ") + "\n")
 	fmt.Fprintf(&b, "        proxy_pass http://%s;\n    }\n}\n", upstream)
 	return []byte(b.String())
+}
+
+// TestIngressNginxWithoutAuthMethod: without the auth-method annotation
+// ingress-nginx sends no X-Original-URI and makes the subrequest with the
+// client's method; gatehouse decides on X-Original-URL alone, and a
+// client's own X-Original-URI (then passed to gatehouse) can only get the
+// client's request refused. Real nginx, the example's other annotations.
+func TestIngressNginxWithoutAuthMethod(t *testing.T) {
+	ann := ingressAnnotations(t)
+	if ann["auth-method"] == "" {
+		t.Fatal("the example no longer sets auth-method: the case with X-Original-URI, which TestDifferential ran through it, needs a test of its own")
+	}
+	delete(ann, "auth-method")
+	fd := &fakeDecider{}
+	h, err := forwardauth.New(forwardauth.Config{Decider: fd, RequestHeaders: forwardauth.HeadersIngressNginx})
+	if err != nil {
+		t.Fatal(err)
+	}
+	upstream, _ := startEchoUpstream(t)
+	proxy := freeAddr(t)
+	runNginx(t, proxy, "", renderIngressNginx(t, ann, serveHandler(t, h), upstream, proxy))
+	tests := []struct {
+		name, method, target string
+		header               map[string]string
+		wantCode             int
+		wantPath             string // decided on and routed; "" when refused
+	}{
+		{"allowed POST", "POST", "/orders/7?x=1", nil, 200, "/orders/7"},
+		{"allowed DELETE", "DELETE", "/orders/7", nil, 200, "/orders/7"},
+		{"client's X-Original-URL is neither read nor passed on", "GET", "/orders", map[string]string{"X-Original-URL": "http://h/public"}, 200, "/orders"},
+		{"client's X-Original-URI disagrees: refused", "GET", "/admin", map[string]string{"X-Original-URI": "/public"}, 500, ""},
+		{"dot-segment refused", "GET", "/public/../admin", nil, 500, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := fd.calls()
+			res := callProxy(t, tt.method, "http://"+proxy+tt.target, "Bearer allow", tt.header)
+			if res.code != tt.wantCode {
+				t.Fatalf("status %d, want %d", res.code, tt.wantCode)
+			}
+			if tt.wantPath == "" {
+				if res.seen != nil || fd.calls() != before {
+					t.Fatal("a refused request was decided on or reached the upstream")
+				}
+				return
+			}
+			got := fd.last()
+			if res.seen == nil || got.Method != tt.method || got.Path != tt.wantPath || res.seen.Method != tt.method || res.seen.URI != tt.target {
+				t.Fatalf("decided on %s %s, upstream saw %+v", got.Method, got.Path, res.seen)
+			}
+			if v := res.seen.Header.Values("X-Original-Url"); len(v) != 0 {
+				t.Errorf("the upstream got X-Original-URL %q", v)
+			}
+			if v := res.seen.Header.Get(forwardauth.HeaderUserID); v != person.InternalID {
+				t.Errorf("upstream %s = %q", forwardauth.HeaderUserID, v)
+			}
+		})
+	}
 }
