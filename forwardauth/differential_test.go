@@ -6,6 +6,9 @@ package forwardauth_test
 //	nginx    examples/nginx/gatehouse.conf, with underscores_in_headers on
 //	         (an operator's choice the example must survive)
 //	caddy    examples/caddy/Caddyfile
+//	ingress-nginx  nginx with ingress-nginx's external-auth location and
+//	         examples/kubernetes's annotations (renderIngressNginx),
+//	         underscores_in_headers on
 //	proxy    gatehouse's proxy mode: the Handler that gatehouse serve
 //	         --upstream runs, served by forwardauth.Serve in process
 //
@@ -161,6 +164,15 @@ func differentialCorpus() []diffCase {
 		add("GET", "/admin/users", [2]string{"Connection", v})
 		add("DELETE", "/reports/q1", [2]string{"Connection", v})
 	}
+	// A client's own copy of the headers that tell gatehouse which request
+	// it judges (nginx, ingress-nginx and Caddy set theirs over it).
+	for _, h := range [][2]string{
+		{"X-Original-URI", "/public"}, {"X-Original-URL", "http://127.0.0.1/public"}, {"X-Forwarded-Uri", "/public"},
+		{"X_Original_URI", "/public"}, {"X_Original_URL", "http://127.0.0.1/public"},
+	} {
+		add("GET", "/admin/users", h)
+	}
+	add("DELETE", "/reports/q1", [2]string{"X-Original-Method", "GET"}, [2]string{"X-Forwarded-Method", "GET"})
 	// Methods in lower case: some upstreams (Werkzeug) upper-case them.
 	for _, tg := range []string{"/public", "/admin/users", "/reports/q1"} {
 		add("get", tg)
@@ -247,6 +259,15 @@ func TestDifferential(t *testing.T) {
 				t.Fatal(err)
 			}
 			return strings.TrimPrefix(startCaddy(t, serveHandler(t, h), upstream), "http://")
+		}},
+		{"ingress-nginx", func(t *testing.T, d forwardauth.Decider, upstream string) string {
+			h, err := forwardauth.New(forwardauth.Config{Decider: d, RequestHeaders: forwardauth.HeadersIngressNginx})
+			if err != nil {
+				t.Fatal(err)
+			}
+			proxy := freeAddr(t)
+			runNginx(t, proxy, "underscores_in_headers on;", renderIngressNginx(t, ingressAnnotations(t), serveHandler(t, h), upstream, proxy))
+			return proxy
 		}},
 		{"proxy", func(t *testing.T, d forwardauth.Decider, upstream string) string {
 			h, err := forwardauth.New(forwardauth.Config{Decider: d, Upstream: &url.URL{Scheme: "http", Host: upstream}})

@@ -12,15 +12,34 @@
 // Config.RequestHeaders (--request-headers or GATEHOUSE_REQUEST_HEADERS,
 // required in this mode), from
 //
-//	original   X-Original-Method, X-Original-URI     nginx (set them in the auth location)
-//	forwarded  X-Forwarded-Method, X-Forwarded-Uri   Caddy forward_auth, Traefik ForwardAuth
-//	none       the request's own method and URI      Envoy ext_authz (HTTP)
+//	original       X-Original-Method, X-Original-URI     nginx (set them in the auth location)
+//	forwarded      X-Forwarded-Method, X-Forwarded-Uri   Caddy forward_auth, Traefik ForwardAuth
+//	ingress-nginx  X-Original-Method, X-Original-URL     Kubernetes ingress-nginx (auth-url annotation)
+//	none           the request's own method and URI      Envoy ext_authz (HTTP)
 //
-// With original or forwarded, both headers must be present once each
-// (400 request_headers otherwise): a proxy that did not say which request
-// it asks about is misconfigured, and the auth request's own method and
-// path (GET /_gatehouse) are not the client's. The other convention's
-// headers are ignored. Nothing is guessed: a header
+// With original, forwarded or ingress-nginx, both headers must be present
+// once each (400 request_headers otherwise): a proxy that did not say which
+// request it asks about is misconfigured, and the auth request's own method
+// and path (GET /_gatehouse) are not the client's. The other conventions'
+// headers are ignored.
+//
+// ingress-nginx's external-auth location (controller template nginx.tmpl)
+// always sets X-Original-URL to $scheme://$http_host$request_uri and
+// X-Original-URI to $request_uri only when the auth-method annotation is
+// set. With ingress-nginx the target is X-Original-URL's request target:
+// everything from the first '/' after "http://" or "https://", exactly as
+// sent (nginx refuses a Host header with '/'), judged by CanonicalTarget
+// like any other. The host part must consist of RFC 3986 host and port
+// characters (it may be empty): a Host header with '?', '#', '@' or '\',
+// which nginx accepts, would make URL parsers split the URL elsewhere, and
+// is refused. An X-Original-URI that is present must be sent once and be
+// byte for byte that target. X-Original-URL is then the proxy's header,
+// not a client's override (below); the client's own X-Original-URL never
+// reaches gatehouse (ingress-nginx sets its own over it) but does reach the
+// upstream on the main request, so the example clears it there
+// (examples/README.md).
+//
+// Nothing is guessed: a header
 // the proxy does not set is one the client can (there used to be an "auto"
 // that read whichever was present; a client's X-Original-URI then decided
 // the route behind Envoy). These headers are trusted: the service must be
@@ -32,7 +51,9 @@
 // an identity header or a method or path override — any name that,
 // lower-cased and with '_' read as '-', starts with x-gatehouse- or is one
 // of OverrideHeaders (X-HTTP-Method-Override, X-Method-Override,
-// X-HTTP-Method, X-Original-URL, X-Rewrite-URL) — is refused (400, client_header): a proxy can only
+// X-HTTP-Method, X-Original-URL, X-Rewrite-URL; with ingress-nginx, not
+// X-Original-URL itself, in any case, but still X_Original_URL) — is
+// refused (400, client_header): a proxy can only
 // replace headers by exact name, and WSGI/CGI upstreams fold
 // X_Gatehouse_User_Id into X-Gatehouse-User-Id. (A service that propagates
 // the identity headers it received to the services it calls must drop them
@@ -187,7 +208,8 @@
 //	--metrics-addr         127.0.0.1:9090   /healthz, /readyz, /metrics address; "" for none
 //	--upstream             (none)           proxy mode: proxy allowed requests to this http(s) URL
 //	--request-headers      (required)       forward-auth mode: original (nginx), forwarded (Caddy, Traefik),
-//	                                        none (Envoy); or $GATEHOUSE_REQUEST_HEADERS. Not with --upstream.
+//	                                        ingress-nginx, none (Envoy); or $GATEHOUSE_REQUEST_HEADERS.
+//	                                        Not with --upstream.
 //	--decision-timeout     5s               bound on one decision; past it 503
 //	--upstream-timeout     30s              proxy mode: bound on the upstream's response headers
 //	--read-header-timeout  5s               bound on reading request headers

@@ -66,15 +66,20 @@ func FuzzCanonicalTarget(f *testing.F) {
 }
 
 func FuzzOriginalRequest(f *testing.F) {
-	f.Add("GET", "/a?b", "", "", 1)
-	f.Add("", "", "POST", "/x", 2)
-	f.Add("GET", "/a", "GET", "/b", 3)
-	f.Fuzz(func(t *testing.T, om, ou, fm, fu string, conv int) {
-		c := forwardauth.RequestHeaders(1 + uint(conv)%3)
+	f.Add("GET", "/a?b", "", "", "", 1)
+	f.Add("", "", "POST", "/x", "", 2)
+	f.Add("GET", "/a", "GET", "/b", "", 3)
+	f.Add("GET", "", "", "", "http://h/a?b", 4)
+	f.Add("GET", "/a?b", "", "", "https://h:8443/a?b", 4)
+	f.Add("GET", "/admin", "", "", "http://h?/public/admin", 4)
+	f.Add("GET", "", "", "", "http:///a", 4)
+	f.Fuzz(func(t *testing.T, om, ou, fm, fu, ol string, conv int) {
+		c := forwardauth.RequestHeaders(1 + uint(conv)%4)
 		r := httptest.NewRequest("GET", "/_gatehouse", nil)
 		for name, v := range map[string]string{
 			forwardauth.HeaderOriginalMethod: om, forwardauth.HeaderOriginalURI: ou,
 			forwardauth.HeaderForwardedMethod: fm, forwardauth.HeaderForwardedURI: fu,
+			forwardauth.HeaderOriginalURL: ol,
 		} {
 			if v != "" {
 				r.Header.Set(name, v)
@@ -86,6 +91,10 @@ func FuzzOriginalRequest(f *testing.F) {
 		}
 		if m == "" || !strings.HasPrefix(tg.Path, "/") {
 			t.Fatalf("accepted method %q path %q", m, tg.Path)
+		}
+		if c == forwardauth.HeadersIngressNginx {
+			checkIngressNginx(t, om, ou, ol, m, tg)
+			return
 		}
 		// Only the configured convention's headers are read, and with
 		// original or forwarded both must be there.
@@ -99,4 +108,26 @@ func FuzzOriginalRequest(f *testing.F) {
 			t.Fatalf("convention %v: decided on %+v, want the reading of %q", c, tg, want)
 		}
 	})
+}
+
+// checkIngressNginx: an accepted ingress-nginx request was decided on
+// X-Original-Method and on X-Original-URL's target, which X-Original-URI
+// (when sent) equals byte for byte, and which net/url reads the same way
+// from the whole URL.
+func checkIngressNginx(t *testing.T, om, ou, ol, m string, tg forwardauth.Target) {
+	t.Helper()
+	if m != om || !strings.HasPrefix(ol, "http://") && !strings.HasPrefix(ol, "https://") {
+		t.Fatalf("ingress-nginx: decided on method %q of %q, URL %q", m, om, ol)
+	}
+	_, after, _ := strings.Cut(ol, "://")
+	target := after[strings.IndexByte(after, '/'):]
+	if ou != "" && ou != target {
+		t.Fatalf("ingress-nginx: X-Original-URI %q accepted beside X-Original-URL %q", ou, ol)
+	}
+	if exp, err := forwardauth.CanonicalTarget(target); err != nil || exp != tg {
+		t.Fatalf("ingress-nginx: decided on %+v, want the reading of %q", tg, target)
+	}
+	if u, err := url.Parse(ol); err == nil && (u.Path != tg.Path || u.RawQuery != tg.RawQuery || u.Fragment != "" || u.User != nil) {
+		t.Fatalf("ingress-nginx: decided on %+v, net/url reads %q as path %q query %q", tg, ol, u.Path, u.RawQuery)
+	}
 }

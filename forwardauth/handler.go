@@ -114,7 +114,7 @@ func New(cfg Config) (*Handler, error) {
 	switch {
 	case cfg.RequestHeaders == 0 && cfg.Upstream == nil:
 		return nil, ErrNoRequestHeaders
-	case cfg.RequestHeaders < 0 || cfg.RequestHeaders > HeadersNone:
+	case cfg.RequestHeaders < 0 || cfg.RequestHeaders > HeadersIngressNginx:
 		return nil, fmt.Errorf("forwardauth: unknown RequestHeaders %d", cfg.RequestHeaders)
 	}
 	for name, d := range map[string]time.Duration{
@@ -257,7 +257,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	method, target, err := OriginalRequest(r, h.conv)
 	if err == nil && h.proxy == nil {
-		err = checkGuardedHeaders(r.Header)
+		err = checkGuardedHeaders(r.Header, h.conv)
 	}
 	if err != nil {
 		// One line, with the reason code only: the target may carry a

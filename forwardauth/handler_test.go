@@ -366,16 +366,16 @@ func TestNewRejectsBadConfig(t *testing.T) {
 }
 
 func TestParseRequestHeaders(t *testing.T) {
-	for _, s := range []string{"original", "forwarded", "none"} {
+	for _, s := range []string{"original", "forwarded", "ingress-nginx", "none"} {
 		c, err := forwardauth.ParseRequestHeaders(s)
-		if err != nil || c.String() != s {
-			t.Errorf("%q: %v, %v", s, c, err)
+		if err != nil || c.String() != s || !strings.Contains(forwardauth.RequestHeadersChoices, s+" (") {
+			t.Errorf("%q: %v, %v (or not among the choices named)", s, c, err)
 		}
 	}
 	// Issue 10 case 4: no guessing. "auto" is refused, and so is no choice.
 	for _, s := range []string{"auto", "", "nginx", "Original"} {
 		_, err := forwardauth.ParseRequestHeaders(s)
-		if err == nil || !strings.Contains(err.Error(), "original (nginx), forwarded (Caddy, Traefik) or none (Envoy)") {
+		if err == nil || !strings.Contains(err.Error(), forwardauth.RequestHeadersChoices) {
 			t.Errorf("%q: %v, want an error naming the choices", s, err)
 		}
 	}

@@ -47,7 +47,8 @@ var IdentityHeaders = func() []string {
 // they are deciding on.
 const (
 	HeaderOriginalMethod  = "X-Original-Method"  // nginx auth_request (set in the config)
-	HeaderOriginalURI     = "X-Original-URI"     // nginx auth_request (set in the config)
+	HeaderOriginalURI     = "X-Original-URI"     // nginx auth_request (set in the config); ingress-nginx with auth-method
+	HeaderOriginalURL     = "X-Original-URL"     // ingress-nginx external auth: $scheme://$http_host$request_uri
 	HeaderForwardedMethod = "X-Forwarded-Method" // Caddy forward_auth, Traefik ForwardAuth
 	HeaderForwardedURI    = "X-Forwarded-Uri"    // Caddy forward_auth, Traefik ForwardAuth
 )
@@ -69,10 +70,16 @@ const (
 	// HeadersNone uses the request's own method and URI (Envoy ext_authz
 	// HTTP, and proxy mode, where these headers are always ignored).
 	HeadersNone
+	// HeadersIngressNginx reads X-Original-Method and the request target of
+	// X-Original-URL, which ingress-nginx's external-auth location always
+	// sets; X-Original-URI, which it sets only with auth-method, must agree
+	// when present. X-Original-URL is then this convention's header, not a
+	// refused client header.
+	HeadersIngressNginx
 )
 
 // RequestHeadersChoices names the valid --request-headers values.
-const RequestHeadersChoices = "original (nginx), forwarded (Caddy, Traefik) or none (Envoy)"
+const RequestHeadersChoices = "original (nginx), forwarded (Caddy, Traefik), ingress-nginx (Kubernetes ingress-nginx auth-url) or none (Envoy)"
 
 func (h RequestHeaders) String() string {
 	switch h {
@@ -82,6 +89,8 @@ func (h RequestHeaders) String() string {
 		return "forwarded"
 	case HeadersNone:
 		return "none"
+	case HeadersIngressNginx:
+		return "ingress-nginx"
 	}
 	return "unset"
 }
@@ -89,13 +98,16 @@ func (h RequestHeaders) String() string {
 // ErrNoRequestHeaders: forward-auth mode without a RequestHeaders choice.
 var ErrNoRequestHeaders = errors.New("forwardauth: say where the proxy puts the original method and URI: " + RequestHeadersChoices)
 
-// ParseRequestHeaders parses "original", "forwarded" or "none".
+// ParseRequestHeaders parses "original", "forwarded", "ingress-nginx" or
+// "none".
 func ParseRequestHeaders(s string) (RequestHeaders, error) {
 	switch s {
 	case "original":
 		return HeadersOriginal, nil
 	case "forwarded":
 		return HeadersForwarded, nil
+	case "ingress-nginx":
+		return HeadersIngressNginx, nil
 	case "none":
 		return HeadersNone, nil
 	case "":
@@ -111,11 +123,11 @@ const maxMethodLen = 32
 // being decided on, read from r according to conv (HeadersNone in proxy
 // mode). In proxy mode the target is r.RequestURI, the request line as
 // received: the same string the upstream's path is built from. With
-// HeadersOriginal or HeadersForwarded both of the convention's headers
-// must be present once each: the auth request's own method and URI are
-// the proxy's, not the client's, and a proxy that did not set them is
-// misconfigured, so the request is refused rather than judged as
-// "GET /_gatehouse".
+// HeadersOriginal, HeadersForwarded or HeadersIngressNginx both of the
+// convention's headers must be present once each: the auth request's own
+// method and URI are the proxy's, not the client's, and a proxy that did
+// not set them is misconfigured, so the request is refused rather than
+// judged as "GET /_gatehouse".
 func OriginalRequest(r *http.Request, conv RequestHeaders) (method string, t Target, err error) {
 	var uri string
 	switch conv {
@@ -123,6 +135,8 @@ func OriginalRequest(r *http.Request, conv RequestHeaders) (method string, t Tar
 		method, uri, err = headerPair(r.Header, HeaderOriginalMethod, HeaderOriginalURI)
 	case HeadersForwarded:
 		method, uri, err = headerPair(r.Header, HeaderForwardedMethod, HeaderForwardedURI)
+	case HeadersIngressNginx:
+		method, uri, err = ingressNginxHeaders(r.Header)
 	default:
 		method, uri = r.Method, r.RequestURI
 		if uri == "" { // a request built in-process rather than read from the wire
@@ -150,6 +164,59 @@ func headerPair(h http.Header, methodName, uriName string) (method, uri string, 
 		return "", "", badRequest(ReasonRequestHeaders, "want exactly one %s and one %s", methodName, uriName)
 	}
 	return ms[0], us[0], nil
+}
+
+// ingressNginxHeaders reads ingress-nginx's external-auth subrequest. Its
+// controller template (rootfs/etc/nginx/template/nginx.tmpl, the auth
+// location) always sets X-Original-Method to $request_method and
+// X-Original-URL to $scheme://$http_host$request_uri, and X-Original-URI to
+// $request_uri only when the auth-method annotation is set. The target is
+// X-Original-URL's $request_uri part, exactly as sent (originalURLTarget);
+// an X-Original-URI that is repeated or says otherwise is refused.
+func ingressNginxHeaders(h http.Header) (method, uri string, err error) {
+	method, full, err := headerPair(h, HeaderOriginalMethod, HeaderOriginalURL)
+	if err != nil {
+		return "", "", err
+	}
+	uri, ok := originalURLTarget(full)
+	if !ok {
+		return "", "", badRequest(ReasonRequestHeaders, "malformed %s", HeaderOriginalURL)
+	}
+	switch us := h.Values(HeaderOriginalURI); {
+	case len(us) > 1:
+		return "", "", badRequest(ReasonRequestHeaders, "repeated %s", HeaderOriginalURI)
+	case len(us) == 1 && us[0] != uri:
+		return "", "", badRequest(ReasonRequestHeaders, "%s and %s disagree", HeaderOriginalURL, HeaderOriginalURI)
+	}
+	return method, uri, nil
+}
+
+// originalURLTarget returns the request target of X-Original-URL as
+// ingress-nginx builds it, "http://" or "https://" ($scheme), the Host
+// header ($http_host), then $request_uri: everything from the first '/'
+// after "://", as sent, for CanonicalTarget to judge. nginx refuses a Host
+// header holding '/' (ngx_http_validate_host), so that '/' starts
+// $request_uri; the host part must moreover be made of RFC 3986 host and
+// port characters only, so that a Host with '?', '#', '@' or '\' (which
+// nginx lets through) is refused rather than read by two URL parsers two
+// ways. It may be empty: a request without a Host header.
+func originalURLTarget(u string) (string, bool) {
+	rest, ok := strings.CutPrefix(u, "http://")
+	if !ok {
+		if rest, ok = strings.CutPrefix(u, "https://"); !ok {
+			return "", false
+		}
+	}
+	i := strings.IndexByte(rest, '/')
+	if i < 0 {
+		return "", false
+	}
+	for j := 0; j < i; j++ {
+		if c := rest[j]; c == '@' || !(isPathChar(c) || c == '[' || c == ']') {
+			return "", false
+		}
+	}
+	return rest[i:], true
 }
 
 // validMethod: an RFC 9110 token of reasonable length.
@@ -229,7 +296,14 @@ func safeValue(s string) bool {
 // In proxy mode they are removed, in any spelling; in forward-auth mode a
 // request carrying one is refused: the proxy would pass it on, and the
 // upstream might act on another method or path than the one judged.
-var OverrideHeaders = []string{"X-HTTP-Method-Override", "X-Method-Override", "X-HTTP-Method", "X-Original-URL", "X-Rewrite-URL"}
+//
+// With HeadersIngressNginx, X-Original-URL under exactly that name (in any
+// case: net/http canonicalizes it to one key) is the convention's own
+// header, set by ingress-nginx over the client's; other spellings
+// (X_Original_URL) are still refused. ingress-nginx passes the client's
+// own X-Original-URL on the main request to the upstream untouched, which
+// gatehouse never sees: examples/README.md says how to clear it.
+var OverrideHeaders = []string{"X-HTTP-Method-Override", "X-Method-Override", "X-HTTP-Method", HeaderOriginalURL, "X-Rewrite-URL"}
 
 // isGuardedHeader reports whether a client-sent header named name could be
 // read as an identity header (any name starting with IdentityHeaderPrefix)
@@ -274,6 +348,8 @@ func foldByte(c byte) byte {
 	return c
 }
 
+var canonicalOriginalURL = http.CanonicalHeaderKey(HeaderOriginalURL)
+
 // stripGuardedHeaders removes every header isGuardedHeader matches.
 func stripGuardedHeaders(h http.Header) {
 	for name := range h {
@@ -288,9 +364,13 @@ func stripGuardedHeaders(h http.Header) {
 // gatehouse (nginx auth_request, Caddy forward_auth and Traefik ForwardAuth
 // do by default) and then on to the upstream: a spelling the proxy's
 // configuration does not replace (X_Gatehouse_User_Id with nginx's
-// underscores_in_headers on) would reach the upstream.
-func checkGuardedHeaders(h http.Header) error {
+// underscores_in_headers on) would reach the upstream. With
+// HeadersIngressNginx, the canonical X-Original-URL is the proxy's.
+func checkGuardedHeaders(h http.Header, conv RequestHeaders) error {
 	for name := range h {
+		if conv == HeadersIngressNginx && name == canonicalOriginalURL {
+			continue
+		}
 		if isGuardedHeader(name) {
 			return badRequest(ReasonClientHeader, "identity or override header from the client")
 		}

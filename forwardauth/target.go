@@ -28,7 +28,7 @@ const (
 	ReasonTargetEmptySegment  = "target_empty_segment" // "//" in the path
 	ReasonTargetPathParameter = "target_path_param"    // ';' in the path
 	ReasonMethod              = "method_invalid"       // not an RFC 9110 token of at most 32 bytes
-	ReasonRequestHeaders      = "request_headers"      // X-Original-*/X-Forwarded-* missing, repeated or incomplete
+	ReasonRequestHeaders      = "request_headers"      // X-Original-*/X-Forwarded-* missing, repeated, incomplete, malformed or disagreeing
 	ReasonClientHeader        = "client_header"        // the client sent an identity or override header (OverrideHeaders)
 )
 

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/authorizer/awsenv"
+	"github.com/gatehouse-auth/gatehouse/forwardauth"
 	"github.com/gatehouse-auth/gatehouse/internal/testkit/logscan"
 	"github.com/gatehouse-auth/gatehouse/jwtverify/cognitotest"
 )
@@ -39,7 +40,7 @@ func TestServeUsageErrors(t *testing.T) {
 		{"bad convention", []string{"--request-headers", "nginx"}, okEnv, 2, "unknown request-headers convention"},
 		// Issue 10 case 4: no guessing about the proxy.
 		{"auto is gone", []string{"--request-headers", "auto"}, okEnv, 2, "auto is gone"},
-		{"forward-auth without a convention", nil, okEnv, 2, "--request-headers (or GATEHOUSE_REQUEST_HEADERS): forwardauth: say where the proxy puts the original method and URI: original (nginx), forwarded (Caddy, Traefik) or none (Envoy)"},
+		{"forward-auth without a convention", nil, okEnv, 2, "--request-headers (or GATEHOUSE_REQUEST_HEADERS): forwardauth: say where the proxy puts the original method and URI: " + forwardauth.RequestHeadersChoices},
 		{"bad convention in the environment", nil, with(okEnv, EnvRequestHeaders, "auto"), 2, "auto is gone"},
 		{"convention with upstream", []string{"--upstream", "http://127.0.0.1:1", "--request-headers", "original"}, okEnv, 2, "does not apply with --upstream"},
 		{"convention from the environment with upstream", []string{"--upstream", "http://127.0.0.1:1"}, with(okEnv, EnvRequestHeaders, "none"), 2, "does not apply with --upstream"},
