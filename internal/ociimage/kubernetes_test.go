@@ -106,8 +106,10 @@ func TestKubernetesExample(t *testing.T) {
 	for _, e := range c.Env {
 		env[e.Name] = e.Value
 	}
-	if _, err := forwardauth.ParseRequestHeaders(env["GATEHOUSE_REQUEST_HEADERS"]); err != nil {
-		t.Errorf("GATEHOUSE_REQUEST_HEADERS: %v (serve would not start)", err)
+	// The example sits behind ingress-nginx's auth-url: only that
+	// convention reads what its auth location sends.
+	if conv, err := forwardauth.ParseRequestHeaders(env["GATEHOUSE_REQUEST_HEADERS"]); err != nil || conv != forwardauth.HeadersIngressNginx {
+		t.Errorf("GATEHOUSE_REQUEST_HEADERS = %q (%v), want the ingress-nginx convention", env["GATEHOUSE_REQUEST_HEADERS"], err)
 	}
 	for _, v := range []string{awsenv.EnvUserPoolID, awsenv.EnvClientIDs, awsenv.EnvTable} {
 		if env[v] == "" {
