@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/gatehouse-auth/gatehouse/mapping"
+	"github.com/gatehouse-auth/gatehouse/mapping/record"
 )
 
 // MetricNamespace is the CloudWatch namespace of the decision metrics.
@@ -14,10 +14,10 @@ const MetricNamespace = "Gatehouse"
 
 // MappingCacheStats reports the mapping lookup caches' hits and misses
 // (mapping.Store.CacheStats); ok is false when the directory keeps none.
-func (a *Authorizer) MappingCacheStats() (st mapping.CacheStats, ok bool) {
-	s, ok := a.directory.(interface{ CacheStats() mapping.CacheStats })
+func (a *Authorizer) MappingCacheStats() (st record.CacheStats, ok bool) {
+	s, ok := a.directory.(interface{ CacheStats() record.CacheStats })
 	if !ok {
-		return mapping.CacheStats{}, false
+		return record.CacheStats{}, false
 	}
 	return s.CacheStats(), true
 }

@@ -15,7 +15,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/version"
 	"github.com/gatehouse-auth/gatehouse/jwtverify"
-	"github.com/gatehouse-auth/gatehouse/mapping"
+	"github.com/gatehouse-auth/gatehouse/mapping/record"
 )
 
 // Result labels of gatehouse_serve_requests_total: the four decision
@@ -59,7 +59,7 @@ type Metrics struct {
 	reasons map[resultReason]prometheus.Counter
 
 	keySets    atomic.Pointer[func() []jwtverify.PoolKeySetStats]
-	cacheStats atomic.Pointer[func() (mapping.CacheStats, bool)]
+	cacheStats atomic.Pointer[func() (record.CacheStats, bool)]
 }
 
 type resultReason struct{ result, reason string }
@@ -120,7 +120,7 @@ func (m *Metrics) SetKeySetStats(f func() []jwtverify.PoolKeySetStats) { m.keySe
 // caches' hits and misses (gatehouse_serve_mapping_cache_*_total) that f
 // reports (authorizer.Authorizer.MappingCacheStats); f is called on every
 // scrape and must not touch the network.
-func (m *Metrics) SetMappingCacheStats(f func() (mapping.CacheStats, bool)) { m.cacheStats.Store(&f) }
+func (m *Metrics) SetMappingCacheStats(f func() (record.CacheStats, bool)) { m.cacheStats.Store(&f) }
 
 // counter returns the (result, reason) counter, creating it under the
 // bound: the lookup of a known pair takes only a read lock.

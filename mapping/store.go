@@ -9,6 +9,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
+
+	"github.com/gatehouse-auth/gatehouse/mapping/record"
 )
 
 // Store keeps the mappings in one DynamoDB table. It is safe for concurrent
@@ -433,13 +435,9 @@ func checkTableName(t string) error {
 	return nil
 }
 
-// CacheStats counts the lookups answered from the lookup caches (hits) and
-// those that read DynamoDB or waited for a read under way (misses). All
-// zero when caching is off.
-type CacheStats struct {
-	UserHits, UserMisses     uint64
-	ClientHits, ClientMisses uint64
-}
+// CacheStats counts the lookups answered from the lookup caches (see
+// record.CacheStats).
+type CacheStats = record.CacheStats
 
 // CacheStats returns the lookup caches' counts so far. It does not touch
 // the network.

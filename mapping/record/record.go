@@ -72,3 +72,11 @@ var (
 	// key, or it was altered. Never retry; treat it as an attack or a bug.
 	ErrSealBroken = errors.New("mapping: sealed value does not open")
 )
+
+// CacheStats counts the lookups answered from the mapping's lookup caches
+// (hits) and those that read DynamoDB or waited for a read under way
+// (misses). All zero when caching is off.
+type CacheStats struct {
+	UserHits, UserMisses     uint64
+	ClientHits, ClientMisses uint64
+}
