@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -404,7 +403,7 @@ func (r *RemoteKeySet) refreshLoop(every time.Duration) {
 // remoteCheckURL accepts an absolute http or https URL without credentials and
 // returns it as shown in messages.
 func remoteCheckURL(raw string) (string, error) {
-	u, err := url.Parse(raw)
+	u, err := parseURL(raw)
 	if err != nil {
 		return "", fmt.Errorf("jwtverify: invalid JWKS URL: %w", err)
 	}
@@ -415,7 +414,7 @@ func remoteCheckURL(raw string) (string, error) {
 		return "", fmt.Errorf("jwtverify: JWKS URL %q has no host", u.Redacted())
 	}
 	if u.User != nil {
-		return "", fmt.Errorf("jwtverify: JWKS URL %q must not carry credentials", u.Redacted())
+		return "", fmt.Errorf("jwtverify: JWKS URL %q must not carry credentials", withoutUser(u))
 	}
 	return u.String(), nil
 }

@@ -202,7 +202,7 @@ func newPool(pc PoolConfig) (*pool, string, error) {
 // checkURL requires an absolute https URL with a host, or http when insecure
 // is set.
 func checkURL(field, raw string, insecure bool) error {
-	u, err := url.Parse(raw)
+	u, err := parseURL(raw)
 	if err != nil {
 		return fmt.Errorf("%s is not a URL: %w", field, err)
 	}
@@ -210,7 +210,7 @@ func checkURL(field, raw string, insecure bool) error {
 	case u.Host == "" || u.Opaque != "":
 		return fmt.Errorf("%s %q has no host", field, u.Redacted())
 	case u.User != nil:
-		return fmt.Errorf("%s %q must not carry credentials", field, u.Redacted())
+		return fmt.Errorf("%s %q must not carry credentials", field, withoutUser(u))
 	case u.Scheme == "https":
 		return nil
 	case u.Scheme == "http" && insecure:
@@ -220,6 +220,24 @@ func checkURL(field, raw string, insecure bool) error {
 	default:
 		return fmt.Errorf("%s %q is not an https URL", field, u.Redacted())
 	}
+}
+
+// parseURL is url.Parse without the URL in its error: *url.Error quotes the
+// whole URL, password included.
+func parseURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if ue := (*url.Error)(nil); errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return u, err
+}
+
+// withoutUser shows u without its user info: Redacted keeps the user name,
+// which may be a token.
+func withoutUser(u *url.URL) string {
+	c := *u
+	c.User = nil
+	return c.String()
 }
 
 // hydrater is a KeySet that can load its keys eagerly (RemoteKeySet).
