@@ -175,9 +175,10 @@ func ParseUpstream(raw string) (*url.URL, error) {
 
 func checkUpstream(u *url.URL) error {
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		// Shown without user info, query or fragment: any of them may
-		// carry a credential (Redacted keeps the user name and query).
-		shown := url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath, Opaque: u.Opaque}
+		// Shown without user info, query, fragment or opaque part: any of
+		// them may carry a credential (Redacted keeps the user name, the
+		// query and "http:user:pass@host" whole).
+		shown := url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath}
 		return fmt.Errorf("forwardauth: upstream %q must be an absolute http(s) URL without user info, query or fragment", shown.String())
 	}
 	return nil

@@ -408,13 +408,13 @@ func remoteCheckURL(raw string) (string, error) {
 		return "", fmt.Errorf("jwtverify: invalid JWKS URL: %w", err)
 	}
 	if u.Scheme != "https" && u.Scheme != "http" {
-		return "", fmt.Errorf("jwtverify: JWKS URL %q is not an absolute http or https URL", u.Redacted())
+		return "", fmt.Errorf("jwtverify: JWKS URL %q is not an absolute http or https URL", shown(u))
 	}
 	if u.Host == "" || u.Opaque != "" {
-		return "", fmt.Errorf("jwtverify: JWKS URL %q has no host", u.Redacted())
+		return "", fmt.Errorf("jwtverify: JWKS URL %q has no host", shown(u))
 	}
 	if u.User != nil {
-		return "", fmt.Errorf("jwtverify: JWKS URL %q must not carry credentials", withoutUser(u))
+		return "", fmt.Errorf("jwtverify: JWKS URL %q must not carry credentials", shown(u))
 	}
 	return u.String(), nil
 }

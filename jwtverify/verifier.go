@@ -208,17 +208,17 @@ func checkURL(field, raw string, insecure bool) error {
 	}
 	switch {
 	case u.Host == "" || u.Opaque != "":
-		return fmt.Errorf("%s %q has no host", field, u.Redacted())
+		return fmt.Errorf("%s %q has no host", field, shown(u))
 	case u.User != nil:
-		return fmt.Errorf("%s %q must not carry credentials", field, withoutUser(u))
+		return fmt.Errorf("%s %q must not carry credentials", field, shown(u))
 	case u.Scheme == "https":
 		return nil
 	case u.Scheme == "http" && insecure:
 		return nil
 	case u.Scheme == "http":
-		return fmt.Errorf("%s %q is plain http (set InsecureHTTP for local development)", field, u.Redacted())
+		return fmt.Errorf("%s %q is plain http (set InsecureHTTP for local development)", field, shown(u))
 	default:
-		return fmt.Errorf("%s %q is not an https URL", field, u.Redacted())
+		return fmt.Errorf("%s %q is not an https URL", field, shown(u))
 	}
 }
 
@@ -232,11 +232,12 @@ func parseURL(raw string) (*url.URL, error) {
 	return u, err
 }
 
-// withoutUser shows u without its user info: Redacted keeps the user name,
-// which may be a token.
-func withoutUser(u *url.URL) string {
+// shown is u for messages, without its user info or opaque part: Redacted
+// keeps the user name, which may be a token, and "https:user:pass@host"
+// whole (an opaque URL).
+func shown(u *url.URL) string {
 	c := *u
-	c.User = nil
+	c.User, c.Opaque = nil, ""
 	return c.String()
 }
 
