@@ -160,6 +160,11 @@ func or[T comparable](v, def T) T { return cmp.Or(v, def) }
 func ParseUpstream(raw string) (*url.URL, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
+		// *url.Error quotes the whole URL, password included: keep only
+		// what is wrong with it.
+		if ue := (*url.Error)(nil); errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return nil, fmt.Errorf("forwardauth: upstream: %w", err)
 	}
 	if err := checkUpstream(u); err != nil {
@@ -170,7 +175,11 @@ func ParseUpstream(raw string) (*url.URL, error) {
 
 func checkUpstream(u *url.URL) error {
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return fmt.Errorf("forwardauth: upstream %q must be an absolute http(s) URL without user info, query or fragment", u.Redacted())
+		// Shown without user info, query, fragment or opaque part: any of
+		// them may carry a credential (Redacted keeps the user name, the
+		// query and "http:user:pass@host" whole).
+		shown := url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath}
+		return fmt.Errorf("forwardauth: upstream %q must be an absolute http(s) URL without user info, query or fragment", shown.String())
 	}
 	return nil
 }

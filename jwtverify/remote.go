@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -404,18 +403,18 @@ func (r *RemoteKeySet) refreshLoop(every time.Duration) {
 // remoteCheckURL accepts an absolute http or https URL without credentials and
 // returns it as shown in messages.
 func remoteCheckURL(raw string) (string, error) {
-	u, err := url.Parse(raw)
+	u, err := parseURL(raw)
 	if err != nil {
 		return "", fmt.Errorf("jwtverify: invalid JWKS URL: %w", err)
 	}
 	if u.Scheme != "https" && u.Scheme != "http" {
-		return "", fmt.Errorf("jwtverify: JWKS URL %q is not an absolute http or https URL", u.Redacted())
+		return "", fmt.Errorf("jwtverify: JWKS URL %q is not an absolute http or https URL", shown(u))
 	}
 	if u.Host == "" || u.Opaque != "" {
-		return "", fmt.Errorf("jwtverify: JWKS URL %q has no host", u.Redacted())
+		return "", fmt.Errorf("jwtverify: JWKS URL %q has no host", shown(u))
 	}
 	if u.User != nil {
-		return "", fmt.Errorf("jwtverify: JWKS URL %q must not carry credentials", u.Redacted())
+		return "", fmt.Errorf("jwtverify: JWKS URL %q must not carry credentials", shown(u))
 	}
 	return u.String(), nil
 }

@@ -202,24 +202,43 @@ func newPool(pc PoolConfig) (*pool, string, error) {
 // checkURL requires an absolute https URL with a host, or http when insecure
 // is set.
 func checkURL(field, raw string, insecure bool) error {
-	u, err := url.Parse(raw)
+	u, err := parseURL(raw)
 	if err != nil {
 		return fmt.Errorf("%s is not a URL: %w", field, err)
 	}
 	switch {
 	case u.Host == "" || u.Opaque != "":
-		return fmt.Errorf("%s %q has no host", field, u.Redacted())
+		return fmt.Errorf("%s %q has no host", field, shown(u))
 	case u.User != nil:
-		return fmt.Errorf("%s %q must not carry credentials", field, u.Redacted())
+		return fmt.Errorf("%s %q must not carry credentials", field, shown(u))
 	case u.Scheme == "https":
 		return nil
 	case u.Scheme == "http" && insecure:
 		return nil
 	case u.Scheme == "http":
-		return fmt.Errorf("%s %q is plain http (set InsecureHTTP for local development)", field, u.Redacted())
+		return fmt.Errorf("%s %q is plain http (set InsecureHTTP for local development)", field, shown(u))
 	default:
-		return fmt.Errorf("%s %q is not an https URL", field, u.Redacted())
+		return fmt.Errorf("%s %q is not an https URL", field, shown(u))
 	}
+}
+
+// parseURL is url.Parse without the URL in its error: *url.Error quotes the
+// whole URL, password included.
+func parseURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if ue := (*url.Error)(nil); errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return u, err
+}
+
+// shown is u for messages, without its user info or opaque part: Redacted
+// keeps the user name, which may be a token, and "https:user:pass@host"
+// whole (an opaque URL).
+func shown(u *url.URL) string {
+	c := *u
+	c.User, c.Opaque = nil, ""
+	return c.String()
 }
 
 // hydrater is a KeySet that can load its keys eagerly (RemoteKeySet).

@@ -348,3 +348,44 @@ func TestServeRuns(t *testing.T) {
 		t.Errorf("%d JWKS warnings and %d decision lines, want 1 and 5:\n%s", jwksWarnings, decisions, stderr.String())
 	}
 }
+
+// TestServeURLErrorsKeepSecrets: a bad URL in a GATEHOUSE_* variable (or its
+// flag) is named in the error without its password, user name (a token in
+// some URL forms) or query. url.Parse's own error quotes the whole URL.
+func TestServeURLErrorsKeepSecrets(t *testing.T) {
+	const secret = "S3CRETpw"
+	okEnv := map[string]string{
+		awsenv.EnvUserPoolID: "us-east-1_Abc", awsenv.EnvClientIDs: "web", awsenv.EnvTable: "gatehouse-table",
+	}
+	fwd := []string{"--request-headers", "original"}
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+	}{
+		{"upstream, bad port", nil, with(okEnv, "GATEHOUSE_UPSTREAM", "http://u:"+secret+"@host:x/")},
+		{"upstream, bad escape", nil, with(okEnv, "GATEHOUSE_UPSTREAM", "http://u:"+secret+"@host/%zz")},
+		{"upstream flag, bad host", []string{"--upstream", "http://u:" + secret + "@[::1/"}, okEnv},
+		{"upstream, token as user", nil, with(okEnv, "GATEHOUSE_UPSTREAM", "https://"+secret+"@host/")},
+		{"upstream, key in query", nil, with(okEnv, "GATEHOUSE_UPSTREAM", "https://host/?api_key="+secret)},
+		{"upstream, opaque", nil, with(okEnv, "GATEHOUSE_UPSTREAM", "http:u:"+secret+"@host/")},
+		{"issuer, opaque", fwd, with(okEnv, awsenv.EnvIssuer, "https:u:"+secret+"@host/")},
+		{"jwks, opaque", fwd, with(okEnv, awsenv.EnvJWKSURL, "https:u:"+secret+"@host/jwks.json")},
+		{"issuer, bad port", fwd, with(okEnv, awsenv.EnvIssuer, "https://u:"+secret+"@host:x/")},
+		{"issuer, token as user", fwd, with(okEnv, awsenv.EnvIssuer, "https://"+secret+"@host/")},
+		{"jwks, bad escape", fwd, with(okEnv, awsenv.EnvJWKSURL, "https://u:"+secret+"@host/%zz")},
+		{"jwks, token as user", fwd, with(okEnv, awsenv.EnvJWKSURL, "https://"+secret+"@host/jwks.json")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := serve(context.Background(), tt.args, func(k string) string { return tt.env[k] }, &stdout, &stderr)
+			if code != 2 {
+				t.Errorf("exit %d, want 2; stderr:\n%s", code, stderr.String())
+			}
+			if out := stdout.String() + stderr.String(); strings.Contains(out, secret) {
+				t.Errorf("output shows the secret:\n%s", out)
+			}
+		})
+	}
+}
