@@ -29,7 +29,7 @@ func RequireAnyScope(scopes ...string) MiddlewareOption {
 			return errors.New("jwtverify: RequireAnyScope without scopes")
 		}
 		for _, s := range scopes {
-			if got, err := ParseScope(s); err != nil || len(got) != 1 {
+			if !IsScopeToken(s) {
 				return fmt.Errorf("jwtverify: RequireAnyScope: %q is not one RFC 6749 scope-token", s)
 			}
 		}

@@ -56,8 +56,8 @@ type RemoteKeySetOptions struct {
 	// decompression; a larger one is a failed fetch. Default: 1 MiB.
 	MaxResponseSize int64
 
-	// Now returns the current time for the miss penalty and the refetch
-	// limit. Default: time.Now.
+	// Now returns the current time for the miss and failure penalties, the
+	// refetch limit and Stats' fetch times. Default: time.Now.
 	Now func() time.Time
 
 	// ErrorHandler receives every failed fetch (wrapping ErrKeysUnavailable)

@@ -77,7 +77,13 @@ func (k Key) CheckAlgorithm(alg string) error {
 	if !ok {
 		return fmt.Errorf("%w: header alg is not a supported asymmetric algorithm", ErrAlgorithmNotAllowed)
 	}
-	if k.Algorithm != "" && k.Algorithm != alg {
+	return k.fits(a)
+}
+
+// fits is CheckAlgorithm for an alg already looked up in algorithms (Verify's,
+// per request).
+func (k Key) fits(a *algorithm) error {
+	if k.Algorithm != "" && k.Algorithm != a.name {
 		return fmt.Errorf("%w: header alg differs from the key's alg", ErrAlgorithmNotAllowed)
 	}
 	if k.Public == nil {

@@ -310,7 +310,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := key.CheckAlgorithm(alg.name); err != nil {
+	if err := key.fits(alg); err != nil {
 		return nil, err
 	}
 	if !alg.verify(key.Public, jws.signingInput, jws.signature) {

@@ -16,8 +16,8 @@
 // default; never "none" or HMAC), requires a non-empty string "kid" and
 // refuses "crit"; it looks up that kid only (a token without kid is refused,
 // never tried against every key), and requires the header "alg" to equal the
-// JWK's "alg" when it has one and to fit the key (RSA of at least 2048 bits,
-// the ECDSA curve of the alg, Ed25519). ParserOptions allow the same
+// JWK's "alg" when it has one and to fit the key (RSA of 2048 to 8192 bits
+// with an odd exponent, the ECDSA curve of the alg, Ed25519). ParserOptions allow the same
 // algorithms, require "exp", apply the pool's Grace and strict base64.
 // Claims.Validate requires "exp" and "sub", an issuer of the pool (both
 // Cognito forms, or PoolConfig.Issuer), a "scope" by jwtverify.ParseScope,
