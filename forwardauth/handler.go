@@ -127,9 +127,9 @@ func New(cfg Config) (*Handler, error) {
 	h := &Handler{
 		decider: cfg.Decider,
 		conv:    cfg.RequestHeaders,
-		timeout: or(cfg.DecisionTimeout, DefaultDecisionTimeout),
+		timeout: cmp.Or(cfg.DecisionTimeout, DefaultDecisionTimeout),
 		ready:   cfg.Ready,
-		readyTO: or(cfg.ReadyTimeout, DefaultReadyTimeout),
+		readyTO: cmp.Or(cfg.ReadyTimeout, DefaultReadyTimeout),
 		metrics: cfg.Metrics,
 		log:     cfg.Logger,
 		now:     cfg.Now,
@@ -148,12 +148,10 @@ func New(cfg Config) (*Handler, error) {
 			return nil, err
 		}
 		h.conv = HeadersNone
-		h.proxy = h.newProxy(cfg.Upstream, cfg.Transport, or(cfg.UpstreamTimeout, DefaultUpstreamTimeout))
+		h.proxy = h.newProxy(cfg.Upstream, cfg.Transport, cmp.Or(cfg.UpstreamTimeout, DefaultUpstreamTimeout))
 	}
 	return h, nil
 }
-
-func or[T comparable](v, def T) T { return cmp.Or(v, def) }
 
 // ParseUpstream parses a proxy-mode upstream: an absolute http or https URL
 // without user info, query or fragment.

@@ -3,7 +3,6 @@ package forwardauth
 import (
 	"io"
 	"net/http"
-	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -222,13 +221,9 @@ func (c keySetCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(jwksFailure, prometheus.GaugeValue, unixSeconds(s.LastFailure), s.Pool, s.Issuer)
 		ch <- prometheus.MustNewConstMetric(jwksFailing, prometheus.GaugeValue, float64(boolInt(s.Failing)), s.Pool, s.Issuer)
 		ch <- prometheus.MustNewConstMetric(jwksKeys, prometheus.GaugeValue, float64(s.Keys), s.Pool, s.Issuer)
-		causes := make([]string, 0, len(s.FetchFailures))
-		for cause := range s.FetchFailures {
-			causes = append(causes, cause)
-		}
-		sort.Strings(causes)
-		for _, cause := range causes {
-			ch <- prometheus.MustNewConstMetric(jwksFetchFailures, prometheus.CounterValue, float64(s.FetchFailures[cause]), s.Pool, s.Issuer, cause)
+		// In map order: Gather sorts each family's series by label.
+		for cause, n := range s.FetchFailures {
+			ch <- prometheus.MustNewConstMetric(jwksFetchFailures, prometheus.CounterValue, float64(n), s.Pool, s.Issuer, cause)
 		}
 	}
 }

@@ -259,7 +259,7 @@ func callProxy(t *testing.T, method, url, authorization string, header map[strin
 // identitySeen returns the identity headers the upstream got, "<absent>"
 // for a header it did not get. Any other X-Gatehouse-* header is an error
 // unless namedOnly: nginx can only replace headers by name, so with nginx
-// the upstream must trust the seven named headers and nothing else.
+// the upstream must trust the named ones (IdentityHeaders) and nothing else.
 func identitySeen(t *testing.T, s *upstreamSeen, namedOnly bool) map[string]string {
 	t.Helper()
 	got := map[string]string{}

@@ -1,6 +1,7 @@
 package forwardauth
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -71,13 +72,13 @@ func (sc ServerConfig) withDefaults() (ServerConfig, error) {
 	if sc.MaxHeaderBytes < 0 {
 		return sc, errors.New("forwardauth: ServerConfig.MaxHeaderBytes is negative")
 	}
-	sc.Addr = or(sc.Addr, DefaultAddr)
-	sc.ReadHeaderTimeout = or(sc.ReadHeaderTimeout, DefaultReadHeaderTimeout)
-	sc.ReadTimeout = or(sc.ReadTimeout, DefaultReadTimeout)
-	sc.WriteTimeout = or(sc.WriteTimeout, DefaultWriteTimeout)
-	sc.IdleTimeout = or(sc.IdleTimeout, DefaultIdleTimeout)
-	sc.ShutdownTimeout = or(sc.ShutdownTimeout, DefaultShutdownTimeout)
-	sc.MaxHeaderBytes = or(sc.MaxHeaderBytes, DefaultMaxHeaderBytes)
+	sc.Addr = cmp.Or(sc.Addr, DefaultAddr)
+	sc.ReadHeaderTimeout = cmp.Or(sc.ReadHeaderTimeout, DefaultReadHeaderTimeout)
+	sc.ReadTimeout = cmp.Or(sc.ReadTimeout, DefaultReadTimeout)
+	sc.WriteTimeout = cmp.Or(sc.WriteTimeout, DefaultWriteTimeout)
+	sc.IdleTimeout = cmp.Or(sc.IdleTimeout, DefaultIdleTimeout)
+	sc.ShutdownTimeout = cmp.Or(sc.ShutdownTimeout, DefaultShutdownTimeout)
+	sc.MaxHeaderBytes = cmp.Or(sc.MaxHeaderBytes, DefaultMaxHeaderBytes)
 	if sc.Logger == nil {
 		sc.Logger = slog.New(slog.DiscardHandler)
 	}

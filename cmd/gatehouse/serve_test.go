@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"flag"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -118,12 +119,8 @@ func TestApplyFlagEnv(t *testing.T) {
 
 // with returns a copy of env with k set to v.
 func with(env map[string]string, k, v string) map[string]string {
-	out := map[string]string{k: v}
-	for kk, vv := range env {
-		if kk != k {
-			out[kk] = vv
-		}
-	}
+	out := maps.Clone(env)
+	out[k] = v
 	return out
 }
 
