@@ -212,7 +212,10 @@ func (h *Handler) newProxy(upstream *url.URL, rt http.RoundTripper, upstreamTime
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			a, _ := pr.In.Context().Value(allowedKey{}).(*allowed)
 			if a == nil {
-				a = &allowed{identity: make([]string, len(identityFields))} // unreachable: only allowed requests get here
+				// Unreachable: only allowed requests get here. Were it
+				// reached, nothing decided on this request: abort it (the
+				// server drops the connection quietly) rather than send it on.
+				panic(http.ErrAbortHandler)
 			}
 			pr.SetURL(upstream)
 			// The path sent is the path judged: built from the canonical
