@@ -211,23 +211,9 @@ func (h *Handler) createUser(ctx context.Context, username string) (mapping.User
 	return u, err
 }
 
-// mappingError turns a mapping failure into an answer without detail.
-func mappingError(err error) *apiError {
-	switch {
-	case errors.Is(err, mapping.ErrLimit):
-		return errLimit
-	case errors.Is(err, mapping.ErrNotFound):
-		return errClientNotFound
-	case errors.Is(err, mapping.ErrConflict):
-		return errConflict
-	case errors.Is(err, mapping.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
-		return errUnavailable
-	case errors.Is(err, mapping.ErrMisconfigured):
-		return errMisconfigured
-	default:
-		return errInternal
-	}
-}
+// mappingError turns a mapping failure into an answer without detail: the
+// ClientService's translation, so that both paths answer alike.
+func mappingError(err error) *apiError { return clientsError(storeError(err)) }
 
 // tokensResponse is what sign-in and refresh return.
 type tokensResponse struct {

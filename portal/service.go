@@ -201,7 +201,7 @@ func (s *ClientService) owned(ctx context.Context, internalID, clientID string) 
 func (s *ClientService) createRecorded(ctx context.Context, slot mapping.PendingClient) (mapping.PendingClient, string, error) {
 	id, secret, err := s.createCognitoClient(ctx, slot.InternalID)
 	if err != nil {
-		s.log.ErrorContext(ctx, "portal: creating the Cognito client failed", "internal_id", slot.InternalID, "error", safeAWSError(err))
+		s.log.ErrorContext(ctx, "portal: creating the Cognito client failed", "internal_id", slot.InternalID, "error", awserr.Code(err))
 		s.cleaner().release(ctx, slot)
 		return mapping.PendingClient{}, "", cognitoAdminError(err)
 	}
@@ -355,7 +355,3 @@ func cognitoAdminError(err error) error {
 	}
 	return fmt.Errorf("portal: cognito: %w", err)
 }
-
-// safeAWSError is an AWS error for the logs: its code only, since messages
-// can echo request values.
-func safeAWSError(err error) string { return awserr.Code(err) }
