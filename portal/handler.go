@@ -17,8 +17,9 @@ import (
 // Handler is the portal's HTTP API (see the package documentation and
 // openapi.json). It is safe for concurrent use.
 type Handler struct {
-	cfg Config
-	log *slog.Logger
+	cfg     Config
+	log     *slog.Logger
+	clients *ClientService
 }
 
 var _ http.Handler = (*Handler)(nil)
@@ -29,7 +30,7 @@ func New(cfg Config) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Handler{cfg: cfg, log: cfg.Logger}, nil
+	return &Handler{cfg: cfg, log: cfg.Logger, clients: newClientService(cfg)}, nil
 }
 
 // clientIDPattern is Cognito's app client id syntax.
