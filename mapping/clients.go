@@ -116,7 +116,7 @@ func (s *Store) newClient(internalID string, c Client) (Client, error) {
 
 // bumpProfile is the profile's part in a membership change: the user must
 // exist; count (attrClients or attrPartners) moves by delta and must stay
-// below limit when growing; rev always grows, so that DeleteUser's read is
+// below limit when growing (limit 0: no limit); rev always grows, so that DeleteUser's read is
 // invalidated by any change it did not see.
 func (s *Store) bumpProfile(internalID, count string, delta int64, limit int) write {
 	e := expr{
@@ -124,7 +124,7 @@ func (s *Store) bumpProfile(internalID, count string, delta int64, limit int) wr
 		values: item{":one": num(1), ":d": num(delta)},
 	}
 	cond := "attribute_exists(#pk)"
-	if delta > 0 {
+	if delta > 0 && limit > 0 {
 		cond += " AND #n < :max"
 		e.values[":max"] = num(int64(limit))
 	}
@@ -212,11 +212,8 @@ func (s *Store) ReserveReplacement(ctx context.Context, internalID, oldClientID 
 	if err := checkName("old client id", oldClientID); err != nil {
 		return PendingClient{}, err
 	}
-	bump := s.update(userKey(internalID), "SET #rev = #rev + :one, #n = #n + :one", "attribute_exists(#pk)", expr{
-		names:  map[string]string{"#pk": attrPK, "#rev": attrRev, "#n": attrClients},
-		values: item{":one": num(1)},
-	}, always(notFoundf("no user with internal id %q", internalID)))
-	return s.reserve(ctx, "ReserveReplacement", internalID, replacementReservation+oldClientID, oldClientID, bump,
+	return s.reserve(ctx, "ReserveReplacement", internalID, replacementReservation+oldClientID, oldClientID,
+		s.bumpProfile(internalID, attrClients, 1, 0),
 		s.check(userClientKey(internalID, oldClientID), "attribute_exists(#pk)", expr{names: map[string]string{"#pk": attrPK}},
 			always(notFoundf("user %q has no client %q", internalID, oldClientID))))
 }

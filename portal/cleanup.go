@@ -12,6 +12,7 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
+	"github.com/gatehouse-auth/gatehouse/internal/awserr"
 	"github.com/gatehouse-auth/gatehouse/mapping"
 )
 
@@ -187,7 +188,7 @@ func (c *Cleaner) deleteCognitoClient(ctx context.Context, id string) bool {
 		if err == nil || errors.As(err, &notFound) {
 			return true
 		}
-		c.log.WarnContext(ctx, "portal: deleting a Cognito client failed", "client_id", id, "attempt", attempt+1, "error", safeAWSError(err))
+		c.log.WarnContext(ctx, "portal: deleting a Cognito client failed", "client_id", id, "attempt", attempt+1, "error", awserr.Code(err))
 	}
 	return false
 }

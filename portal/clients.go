@@ -114,7 +114,7 @@ func (h *Handler) newClientView(nc NewClient) newClientView {
 // Clients is the Handler's ClientService, for callers without HTTP (the
 // configuration it needs was checked by New).
 func (h *Handler) Clients() *ClientService {
-	return &ClientService{cfg: h.cfg, log: h.log}
+	return h.clients
 }
 
 // clientsError translates a ClientService error into an answer without

@@ -9,7 +9,8 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/httpjson"
 )
 
-// Request bodies. Field limits are checked by validate after decoding.
+// Request bodies. Field limits are checked by the decodeXxx functions
+// after decoding.
 type (
 	createClientRequest struct {
 		Name string `json:"name"`

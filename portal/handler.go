@@ -17,8 +17,9 @@ import (
 // Handler is the portal's HTTP API (see the package documentation and
 // openapi.json). It is safe for concurrent use.
 type Handler struct {
-	cfg Config
-	log *slog.Logger
+	cfg     Config
+	log     *slog.Logger
+	clients *ClientService
 }
 
 var _ http.Handler = (*Handler)(nil)
@@ -29,7 +30,7 @@ func New(cfg Config) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Handler{cfg: cfg, log: cfg.Logger}, nil
+	return &Handler{cfg: cfg, log: cfg.Logger, clients: newClientService(cfg)}, nil
 }
 
 // clientIDPattern is Cognito's app client id syntax.
@@ -211,23 +212,9 @@ func (h *Handler) createUser(ctx context.Context, username string) (mapping.User
 	return u, err
 }
 
-// mappingError turns a mapping failure into an answer without detail.
-func mappingError(err error) *apiError {
-	switch {
-	case errors.Is(err, mapping.ErrLimit):
-		return errLimit
-	case errors.Is(err, mapping.ErrNotFound):
-		return errClientNotFound
-	case errors.Is(err, mapping.ErrConflict):
-		return errConflict
-	case errors.Is(err, mapping.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
-		return errUnavailable
-	case errors.Is(err, mapping.ErrMisconfigured):
-		return errMisconfigured
-	default:
-		return errInternal
-	}
-}
+// mappingError turns a mapping failure into an answer without detail: the
+// ClientService's translation, so that both paths answer alike.
+func mappingError(err error) *apiError { return clientsError(storeError(err)) }
 
 // tokensResponse is what sign-in and refresh return.
 type tokensResponse struct {

@@ -42,8 +42,17 @@ var (
 // compensation when one fails (see the package documentation). The
 // Handler's client routes only translate to and from it.
 type ClientService struct {
-	cfg Config
-	log *slog.Logger
+	cfg   Config
+	log   *slog.Logger
+	clean *Cleaner // the same Cognito, pool, Directory, timeouts and logger
+}
+
+// newClientService is the ClientService of a checked Config.
+func newClientService(cfg Config) *ClientService {
+	return &ClientService{cfg: cfg, log: cfg.Logger, clean: &Cleaner{cfg: CleanerConfig{
+		Cognito: cfg.Cognito, UserPoolID: cfg.UserPoolID, Directory: cfg.Directory,
+		CognitoTimeout: cfg.CognitoTimeout, CompensationTimeout: cfg.CompensationTimeout, Logger: cfg.Logger,
+	}, log: cfg.Logger}}
 }
 
 // NewClient is a client just created or reset, with its secret (shown
@@ -138,7 +147,7 @@ func (s *ClientService) Reset(ctx context.Context, internalID, oldID string) (Ne
 	// The slot now records the old client, unbound.
 	orphan := slot
 	orphan.ClientID, orphan.State, orphan.Replaces = oldID, mapping.PendingOrphan, ""
-	deleted := s.cleaner().finish(ctx, orphan)
+	deleted := s.clean.finish(ctx, orphan)
 	s.log.InfoContext(ctx, "portal: client reset", "internal_id", internalID, "client_id", oldID, "new_client_id", newID)
 	return NewClient{Client: bound, Secret: secret, ReplacedClientID: oldID, ReplacedClientDeleted: deleted}, nil
 }
@@ -157,7 +166,7 @@ func (s *ClientService) Delete(ctx context.Context, internalID, clientID string)
 		s.log.ErrorContext(ctx, "portal: unbinding the client failed", "internal_id", internalID, "client_id", clientID, "error", err.Error())
 		return false, storeError(err)
 	}
-	cognitoDeleted = s.cleaner().finish(ctx, orphan)
+	cognitoDeleted = s.clean.finish(ctx, orphan)
 	s.log.InfoContext(ctx, "portal: client deleted", "internal_id", internalID, "client_id", clientID)
 	return cognitoDeleted, nil
 }
@@ -175,7 +184,7 @@ func (s *ClientService) slots(ctx context.Context, internalID string) (mapping.S
 		return mapping.Slots{}, storeError(err)
 	}
 	if len(slots.Pending) > 0 {
-		s.cleaner().sweep(ctx, slots.Pending)
+		s.clean.sweep(ctx, slots.Pending)
 	}
 	return slots, nil
 }
@@ -201,8 +210,8 @@ func (s *ClientService) owned(ctx context.Context, internalID, clientID string) 
 func (s *ClientService) createRecorded(ctx context.Context, slot mapping.PendingClient) (mapping.PendingClient, string, error) {
 	id, secret, err := s.createCognitoClient(ctx, slot.InternalID)
 	if err != nil {
-		s.log.ErrorContext(ctx, "portal: creating the Cognito client failed", "internal_id", slot.InternalID, "error", safeAWSError(err))
-		s.cleaner().release(ctx, slot)
+		s.log.ErrorContext(ctx, "portal: creating the Cognito client failed", "internal_id", slot.InternalID, "error", awserr.Code(err))
+		s.clean.release(ctx, slot)
 		return mapping.PendingClient{}, "", cognitoAdminError(err)
 	}
 	recorded, err := s.cfg.Directory.RecordPendingClient(ctx, slot, id)
@@ -213,8 +222,8 @@ func (s *ClientService) createRecorded(ctx context.Context, slot mapping.Pending
 	// Not recorded means not bound either: deleting it is safe.
 	cctx, cancel := cleanupContext(ctx, s.cfg.CompensationTimeout)
 	defer cancel()
-	if s.cleaner().deleteCognitoClient(ctx, id) {
-		s.cleaner().release(ctx, slot)
+	if s.clean.deleteCognitoClient(ctx, id) {
+		s.clean.release(ctx, slot)
 	} else if _, cerr := s.cfg.Directory.ClaimPending(cctx, withClient(slot, id)); cerr != nil {
 		// Both services failing at once: the one case with only a log line
 		// (doc.go, "What can be left behind").
@@ -234,7 +243,7 @@ func (s *ClientService) undo(ctx context.Context, slot mapping.PendingClient) (b
 	defer cancel()
 	claimed, err := s.cfg.Directory.ClaimPending(cctx, slot)
 	if err == nil {
-		s.cleaner().finish(ctx, claimed)
+		s.clean.finish(ctx, claimed)
 		return mapping.Client{}, false
 	}
 	if definite(err) {
@@ -249,15 +258,6 @@ func (s *ClientService) undo(ctx context.Context, slot mapping.PendingClient) (b
 	s.log.WarnContext(ctx, "portal: compensation deferred to the next clean-up", "internal_id", slot.InternalID,
 		"client_id", slot.ClientID, "error", err.Error())
 	return mapping.Client{}, false
-}
-
-// cleaner is the service's Cleaner: the same Cognito, pool, Directory,
-// timeouts and logger.
-func (s *ClientService) cleaner() *Cleaner {
-	return &Cleaner{cfg: CleanerConfig{
-		Cognito: s.cfg.Cognito, UserPoolID: s.cfg.UserPoolID, Directory: s.cfg.Directory,
-		CognitoTimeout: s.cfg.CognitoTimeout, CompensationTimeout: s.cfg.CompensationTimeout, Logger: s.log,
-	}, log: s.log}
 }
 
 func withClient(p mapping.PendingClient, clientID string) mapping.PendingClient {
@@ -294,7 +294,7 @@ func (s *ClientService) createCognitoClient(ctx context.Context, internalID stri
 	if uc == nil || aws.ToString(uc.ClientId) == "" || aws.ToString(uc.ClientSecret) == "" {
 		// Whatever was created must not linger.
 		if uc != nil && aws.ToString(uc.ClientId) != "" {
-			s.cleaner().deleteCognitoClient(ctx, aws.ToString(uc.ClientId))
+			s.clean.deleteCognitoClient(ctx, aws.ToString(uc.ClientId))
 		}
 		return "", "", errors.New("CreateUserPoolClient returned no client id or secret")
 	}
@@ -355,7 +355,3 @@ func cognitoAdminError(err error) error {
 	}
 	return fmt.Errorf("portal: cognito: %w", err)
 }
-
-// safeAWSError is an AWS error for the logs: its code only, since messages
-// can echo request values.
-func safeAWSError(err error) string { return awserr.Code(err) }
