@@ -53,7 +53,7 @@ func (a *Authorizer) observe(ctx context.Context, r Request, d Decision, err err
 	latency := end.Sub(start)
 	level := decisionLevel(ctx, d.Outcome)
 	if a.log.Enabled(ctx, level) {
-		attrs := make([]slog.Attr, 0, 9)
+		attrs := make([]slog.Attr, 0, 10) // every attribute below
 		attrs = append(attrs,
 			slog.String("outcome", d.Outcome.String()),
 			slog.String("reason", d.Reason),
@@ -83,7 +83,7 @@ func (a *Authorizer) observe(ctx context.Context, r Request, d Decision, err err
 		a.log.LogAttrs(ctx, level, "authorizer decision", attrs...)
 	}
 	if a.metrics != nil {
-		line := appendEMF(make([]byte, 0, 512), end, d, latency)
+		line := appendEMF(make([]byte, 0, 640), end, d, latency) // a line is 540–570 bytes
 		a.metricsMu.Lock()
 		_, _ = a.metrics.Write(line)
 		a.metricsMu.Unlock()

@@ -69,8 +69,8 @@ func TestLogsAndMetrics(t *testing.T) {
 		}
 	}
 	// Allows at Debug, denials at Info, errors at Error; and the size of
-	// each line, for the volume figures in BENCHMARKS.md (go test -v -run
-	// TestLogsAndMetrics ./authorizer/).
+	// each line (and of each EMF line below), for the volume figures in
+	// BENCHMARKS.md (go test -v -run TestLogsAndMetrics ./authorizer/).
 	wantLevel := map[string]string{"allow": "DEBUG", "unauthorized": "INFO", "forbidden": "INFO", "error": "ERROR"}
 	for i, raw := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
 		if lines[i]["level"] != wantLevel[outcomes[i]] {
@@ -85,6 +85,9 @@ func TestLogsAndMetrics(t *testing.T) {
 	mlines := jsonLines(t, metrics)
 	if len(mlines) != len(outcomes) {
 		t.Fatalf("%d metric lines for %d decisions", len(mlines), len(outcomes))
+	}
+	for i, raw := range strings.Split(strings.TrimSpace(metrics.String()), "\n") {
+		t.Logf("%-12s EMF line %3d bytes", outcomes[i], len(raw)+1)
 	}
 	for i, m := range mlines {
 		aws, ok := m["_aws"].(map[string]any)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/textproto"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -158,7 +157,7 @@ func authorizationHeader(single map[string]string, multi map[string][]string) (s
 		}
 	}
 	for k, vs := range multi {
-		if textproto.CanonicalMIMEHeaderKey(k) != "Authorization" {
+		if !strings.EqualFold(k, "Authorization") {
 			continue
 		}
 		for _, v := range vs {

@@ -149,12 +149,12 @@ func runVerify(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		}
 	})
 	if _, ok := given[envconfig.TokenUses]; ok || os.Getenv(envconfig.TokenUses) == "" {
-		uses, err := parseTokenUse(*tokenUse)
+		uses, err := tokenUsesVar(*tokenUse)
 		if err != nil {
 			fmt.Fprintln(stderr, "gatehouse verify:", err)
 			return 2
 		}
-		given[envconfig.TokenUses] = joinUses(uses)
+		given[envconfig.TokenUses] = uses
 	}
 	_, clientsGiven := given[envconfig.ClientIDs]
 	if _, skipGiven := given[envconfig.SkipClientIDCheck]; clientsGiven || skipGiven {
@@ -264,27 +264,19 @@ func tokenArgument(arg string, stdin io.Reader) (string, error) {
 	return s, nil
 }
 
-func parseTokenUse(s string) ([]jwtverify.TokenUse, error) {
+// tokenUsesVar reads --token-use and returns it in GATEHOUSE_TOKEN_USES's
+// syntax.
+func tokenUsesVar(s string) (string, error) {
 	switch s {
-	case "id":
-		return []jwtverify.TokenUse{jwtverify.TokenUseID}, nil
-	case "access":
-		return []jwtverify.TokenUse{jwtverify.TokenUseAccess}, nil
+	case "id", "access":
+		return s, nil
 	case "any":
-		return []jwtverify.TokenUse{jwtverify.TokenUseID, jwtverify.TokenUseAccess}, nil
+		return string(jwtverify.TokenUseID) + "," + string(jwtverify.TokenUseAccess), nil
 	case "":
-		return nil, fmt.Errorf("--token-use is required: id, access or any (or $%s)", envconfig.TokenUses)
+		return "", fmt.Errorf("--token-use is required: id, access or any (or $%s)", envconfig.TokenUses)
 	default:
-		return nil, fmt.Errorf("--token-use %q: want id, access or any", s)
+		return "", fmt.Errorf("--token-use %q: want id, access or any", s)
 	}
-}
-
-func joinUses(uses []jwtverify.TokenUse) string {
-	s := make([]string, len(uses))
-	for i, u := range uses {
-		s[i] = string(u)
-	}
-	return strings.Join(s, ",")
 }
 
 // parseMoment reads RFC 3339 or unix seconds.

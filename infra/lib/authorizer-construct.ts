@@ -121,7 +121,7 @@ export interface GatehouseAuthorizerProps {
 export type HttpApiResponse = 'policy' | 'simple' | 'simple-unsafe-with-cache';
 
 /**
- * httpApiResponseFor mirrors the function's rule (authorizer/env.go): with
+ * httpApiResponseFor mirrors the function's rule (HTTPAPIResponse.Resolve in authorizer/apigateway/event.go): with
  * rules, simple answers only without the result cache, unless marked unsafe.
  * It returns the value for GATEHOUSE_HTTP_API_RESPONSE.
  */
