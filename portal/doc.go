@@ -14,6 +14,14 @@
 //	DELETE /clients/{id}         204
 //	POST   /clients/{id}/reset   200 with the new client_id and client_secret
 //
+// Routes lists these as a table (the CDK app's facts file carries it).
+// Behind API Gateway each must be a resource of its own, not {proxy+}: the
+// handler serves a request only when requestContext.resourcePath and the
+// method name a route (apigwproxy.Table.Match), so a spelling of a path
+// that API Gateway matched to another resource — past that resource's
+// throttle — never reaches the operation; anything else is 404. Served
+// locally, the same table is a ServeMux over the canonical path.
+//
 // # Who the caller is
 //
 // /clients verifies the bearer token itself (Config.Verifier, for the web

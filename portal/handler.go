@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/cognitoauth"
+	"github.com/gatehouse-auth/gatehouse/internal/apigwproxy"
 	"github.com/gatehouse-auth/gatehouse/jwtverify"
 	"github.com/gatehouse-auth/gatehouse/mapping"
 )
@@ -20,6 +21,7 @@ type Handler struct {
 	cfg     Config
 	log     *slog.Logger
 	clients *ClientService
+	routes  *apigwproxy.Table
 }
 
 var _ http.Handler = (*Handler)(nil)
@@ -30,99 +32,80 @@ func New(cfg Config) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Handler{cfg: cfg, log: cfg.Logger, clients: newClientService(cfg)}, nil
+	routes, err := apigwproxy.NewTable(Routes, cfg.BasePath)
+	if err != nil {
+		return nil, err
+	}
+	return &Handler{cfg: cfg, log: cfg.Logger, clients: newClientService(cfg), routes: routes}, nil
 }
 
 // clientIDPattern is Cognito's app client id syntax.
 var clientIDPattern = regexp.MustCompile(`^[\w+]{1,128}$`)
 
-// route is one documented operation.
-type route struct {
-	method, pattern string
+// Routes are the portal's operations, relative to Config.BasePath. Behind
+// API Gateway each must be a resource of its own (not {proxy+}): the
+// handler serves a request only when API Gateway's
+// requestContext.resourcePath and httpMethod name one of them (see
+// apigwproxy.Table.Match).
+var Routes = []apigwproxy.Route{
+	routeSignIn, routeRefresh,
+	routeListClients, routeCreateClient, routeDeleteClient, routeResetClient,
 }
 
-// ServeHTTP routes a request. The routes, relative to Config.BasePath:
-//
-//	POST   /auth/sign-in
-//	POST   /auth/refresh
-//	GET    /clients
-//	POST   /clients
-//	DELETE /clients/{id}
-//	POST   /clients/{id}/reset
+var (
+	routeSignIn       = apigwproxy.Route{Method: http.MethodPost, Resource: "/auth/sign-in"}
+	routeRefresh      = apigwproxy.Route{Method: http.MethodPost, Resource: "/auth/refresh"}
+	routeListClients  = apigwproxy.Route{Method: http.MethodGet, Resource: "/clients"}
+	routeCreateClient = apigwproxy.Route{Method: http.MethodPost, Resource: "/clients"}
+	routeDeleteClient = apigwproxy.Route{Method: http.MethodDelete, Resource: "/clients/{id}"}
+	routeResetClient  = apigwproxy.Route{Method: http.MethodPost, Resource: "/clients/{id}/reset"}
+)
+
+// ServeHTTP serves Routes.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &statusRecorder{ResponseWriter: w}
-	op, status := h.serve(rec, r)
-	if status == 0 {
-		status = rec.status
-	}
+	route := h.serve(rec, r)
 	h.log.LogAttrs(r.Context(), slog.LevelInfo, "portal request",
-		slog.String("method", r.Method), slog.String("route", op.pattern),
-		slog.Int("status", status), slog.Duration("latency", time.Since(start)))
+		slog.String("method", r.Method), slog.String("route", route),
+		slog.Int("status", rec.status), slog.Duration("latency", time.Since(start)))
 }
 
-func (h *Handler) serve(w *statusRecorder, r *http.Request) (route, int) {
-	path, ok := strings.CutPrefix(r.URL.Path, h.cfg.BasePath)
-	if !ok || (path != "" && path[0] != '/') {
-		writeError(w, errRouteNotFound)
-		return route{r.Method, "unknown"}, 0
-	}
-	segs := strings.Split(strings.Trim(path, "/"), "/")
-	if strings.HasSuffix(path, "/") && path != "/" {
-		segs = append(segs, "") // "/clients/" is not "/clients"
-	}
-	allow := func(methods ...string) bool {
-		for _, m := range methods {
-			if r.Method == m {
-				return true
-			}
-		}
-		w.Header().Set("Allow", strings.Join(methods, ", "))
-		writeError(w, &apiError{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed", Message: "method not allowed"})
-		return false
-	}
+// serve dispatches and returns the route's resource for the log.
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request) string {
+	rt, err := h.routes.Match(r)
+	var mna *apigwproxy.MethodNotAllowedError
 	switch {
-	case len(segs) == 2 && segs[0] == "auth" && segs[1] == "sign-in":
-		op := route{r.Method, "/auth/sign-in"}
+	case errors.As(err, &mna):
+		w.Header().Set("Allow", strings.Join(mna.Allow, ", "))
+		writeError(w, &apiError{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed", Message: "method not allowed"})
+		return "unknown"
+	case err != nil:
+		writeError(w, errRouteNotFound)
+		return "unknown"
+	}
+	switch rt {
+	case routeSignIn, routeRefresh:
 		if h.cfg.Auth == nil {
 			writeError(w, errRouteNotFound)
-		} else if allow(http.MethodPost) {
+		} else if rt == routeSignIn {
 			h.signIn(w, r)
-		}
-		return op, 0
-	case len(segs) == 2 && segs[0] == "auth" && segs[1] == "refresh":
-		op := route{r.Method, "/auth/refresh"}
-		if h.cfg.Auth == nil {
-			writeError(w, errRouteNotFound)
-		} else if allow(http.MethodPost) {
+		} else {
 			h.refresh(w, r)
 		}
-		return op, 0
-	case len(segs) == 1 && segs[0] == "clients":
-		op := route{r.Method, "/clients"}
-		if allow(http.MethodGet, http.MethodPost) {
-			if r.Method == http.MethodGet {
-				h.withCaller(w, r, h.listClients)
-			} else {
-				h.withCaller(w, r, h.createClient)
-			}
-		}
-		return op, 0
-	case len(segs) == 2 && segs[0] == "clients":
-		op := route{r.Method, "/clients/{id}"}
-		if allow(http.MethodDelete) {
-			h.withClientID(w, r, segs[1], h.deleteClient)
-		}
-		return op, 0
-	case len(segs) == 3 && segs[0] == "clients" && segs[2] == "reset":
-		op := route{r.Method, "/clients/{id}/reset"}
-		if allow(http.MethodPost) {
-			h.withClientID(w, r, segs[1], h.resetClient)
-		}
-		return op, 0
+	case routeListClients:
+		h.withCaller(w, r, h.listClients)
+	case routeCreateClient:
+		h.withCaller(w, r, h.createClient)
+	case routeDeleteClient:
+		h.withClientID(w, r, r.PathValue("id"), h.deleteClient)
+	case routeResetClient:
+		h.withClientID(w, r, r.PathValue("id"), h.resetClient)
+	default:
+		writeError(w, errRouteNotFound)
+		return "unknown"
 	}
-	writeError(w, errRouteNotFound)
-	return route{r.Method, "unknown"}, 0
+	return rt.Resource
 }
 
 // caller is an authenticated person allowed to manage API clients.

@@ -7,9 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-lambda-go/events"
-
 	"github.com/gatehouse-auth/gatehouse/internal/apigwproxy"
+	"github.com/gatehouse-auth/gatehouse/internal/testkit/apigwevent"
 )
 
 // TestOpenAPI drives every documented operation through the handler
@@ -52,16 +51,16 @@ func TestOpenAPI(t *testing.T) {
 }
 
 // TestThroughAPIGateway runs the handler behind the proxy adapter, as
-// cmd/portal does, and checks the answer against the document.
+// cmd/portal does, with a REST API proxy event from testdata, and checks
+// the answer against the document.
 func TestThroughAPIGateway(t *testing.T) {
 	f := newFixture(t)
 	f.person("dana", group)
 	lambda := apigwproxy.Handler(f.handler(nil))
 	tok := f.signIn("dana").AccessToken
-	resp, err := lambda(context.Background(), events.APIGatewayProxyRequest{
-		HTTPMethod: "POST", Path: "/clients", Body: `{"name":"via gateway"}`,
-		MultiValueHeaders: map[string][]string{"Authorization": {"Bearer " + tok}, "Content-Type": {"application/json"}},
-	})
+	ev := apigwevent.Load(t, "create-client")
+	ev.MultiValueHeaders["Authorization"] = []string{"Bearer " + tok}
+	resp, err := lambda(context.Background(), ev)
 	if err != nil || resp.StatusCode != http.StatusCreated {
 		t.Fatalf("%v %d %s", err, resp.StatusCode, resp.Body)
 	}
@@ -73,9 +72,47 @@ func TestThroughAPIGateway(t *testing.T) {
 	if body["client_secret"] == "" || resp.MultiValueHeaders["Cache-Control"][0] != "no-store" {
 		t.Fatalf("%v", resp)
 	}
-	resp, _ = lambda(context.Background(), events.APIGatewayProxyRequest{HTTPMethod: "POST", Path: "/clients",
-		Body: strings.Repeat("x", 2<<20)})
+	ev = apigwevent.Load(t, "create-client")
+	ev.Body = strings.Repeat("x", 2<<20)
+	resp, _ = lambda(context.Background(), ev)
 	if resp.StatusCode != http.StatusRequestEntityTooLarge {
 		t.Fatalf("oversized event body: %d", resp.StatusCode)
+	}
+}
+
+// Behind API Gateway the portal serves a route only when
+// requestContext.resourcePath names it. Each event is one API Gateway
+// could send for a spelling of /auth/sign-in it did not match to that
+// resource (so the resource's throttle and web ACL rule did not apply):
+// none reaches sign-in, whatever its path says. Nothing here emulates API
+// Gateway's routing: the events state what it matched.
+func TestEncodedVariantsDoNotReachSignIn(t *testing.T) {
+	f := newFixture(t)
+	lambda := apigwproxy.Handler(f.handler(nil))
+	tests := []struct {
+		event  string
+		status int
+		route  string
+	}{
+		{"sign-in", http.StatusUnauthorized, `"route":"/auth/sign-in"`}, // the control
+		{"sign-in-encoded-proxy", http.StatusNotFound, `"route":"unknown"`},
+		{"sign-in-case-proxy", http.StatusNotFound, `"route":"unknown"`},
+		{"sign-in-trailing-slash-proxy", http.StatusNotFound, `"route":"unknown"`},
+		{"unknown-resource", http.StatusNotFound, `"route":"unknown"`},
+		// The path of sign-in under another resource runs that resource's
+		// operation (here: "sign-in" is no client id), never sign-in.
+		{"sign-in-as-reset", http.StatusBadRequest, `"route":"/clients/{id}/reset"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.event, func(t *testing.T) {
+			before := len(f.logs.String())
+			resp, err := lambda(context.Background(), apigwevent.Load(t, tt.event))
+			if err != nil || resp.StatusCode != tt.status {
+				t.Fatalf("%v %d %s, want %d", err, resp.StatusCode, resp.Body, tt.status)
+			}
+			if logs := f.logs.String()[before:]; !strings.Contains(logs, tt.route) {
+				t.Errorf("log %q, want %s", logs, tt.route)
+			}
+		})
 	}
 }
