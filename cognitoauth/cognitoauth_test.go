@@ -3,7 +3,6 @@ package cognitoauth_test
 import (
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/cognitoauth"
 	"github.com/gatehouse-auth/gatehouse/internal/testkit/localservices"
+	"github.com/gatehouse-auth/gatehouse/internal/testkit/mfacognito"
 	"github.com/gatehouse-auth/gatehouse/internal/testkit/userpool"
 )
 
@@ -314,67 +314,29 @@ func TestNewPasswordRequiredOnMoto(t *testing.T) {
 	}
 }
 
-// MFA is not exercised on a local service: neither sends SMS or e-mail
-// codes, and TOTP on them was not tried here. This in-process stand-in
-// speaks Cognito's wire protocol for SOFTWARE_TOKEN_MFA: it checks what
-// Respond sends (exactly USERNAME, the code and SECRET_HASH, and the
-// session) and answers as Cognito does.
+// MFA against the in-process protocol stand-in (internal/testkit/mfacognito):
+// no local service here issues an MFA challenge.
 func TestMFAChallengeProtocol(t *testing.T) {
-	const session = "session-mfa-0123456789"
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-		var in struct {
-			ChallengeName      string
-			Session            string
-			ChallengeResponses map[string]string
-		}
-		if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		switch r.Header.Get("X-Amz-Target") {
-		case "AWSCognitoIdentityProviderService.AdminInitiateAuth":
-			fmt.Fprintf(w, `{"ChallengeName":"SOFTWARE_TOKEN_MFA","Session":%q,"ChallengeParameters":{"USER_ID_FOR_SRP":"frank","userAttributes":"{\"email\":\"frank@example.com\"}","FRIENDLY_DEVICE_NAME":"phone"}}`, session)
-		case "AWSCognitoIdentityProviderService.AdminRespondToAuthChallenge":
-			want := map[string]string{"USERNAME": "frank", "SOFTWARE_TOKEN_MFA_CODE": in.ChallengeResponses["SOFTWARE_TOKEN_MFA_CODE"],
-				"SECRET_HASH": cognitoauth.SecretHash("secret", "frank", "client")}
-			switch {
-			case in.ChallengeName != "SOFTWARE_TOKEN_MFA" || !maps.Equal(in.ChallengeResponses, want):
-				w.WriteHeader(http.StatusBadRequest)
-				fmt.Fprint(w, `{"__type":"InvalidParameterException","message":"unexpected request"}`)
-			case in.Session != session:
-				w.WriteHeader(http.StatusBadRequest)
-				fmt.Fprint(w, `{"__type":"NotAuthorizedException","message":"Invalid session for the user, session is expired."}`)
-			case in.ChallengeResponses["SOFTWARE_TOKEN_MFA_CODE"] != "123456":
-				w.WriteHeader(http.StatusBadRequest)
-				fmt.Fprint(w, `{"__type":"CodeMismatchException","message":"Invalid code received for user"}`)
-			default:
-				fmt.Fprint(w, `{"AuthenticationResult":{"IdToken":"id","AccessToken":"access","RefreshToken":"refresh","ExpiresIn":3600,"TokenType":"Bearer"}}`)
-			}
-		default:
-			http.Error(w, "unexpected call", http.StatusBadRequest)
-		}
-	}))
-	defer srv.Close()
-	c := newClient(t, srv.URL)
+	c := mfacognito.New(t).Auth(t)
 	ctx := context.Background()
-	_, ch, err := c.SignIn(ctx, "frank", "password")
-	if err != nil || ch == nil || ch.Name != "SOFTWARE_TOKEN_MFA" || ch.Session != session {
+	_, ch, err := c.SignIn(ctx, mfacognito.Username, mfacognito.Password)
+	if err != nil || ch == nil || ch.Name != "SOFTWARE_TOKEN_MFA" || ch.Session == "" {
 		t.Fatalf("SignIn: %v %+v", err, ch)
 	}
-	if !maps.Equal(ch.Parameters, map[string]string{"USER_ID_FOR_SRP": "frank"}) {
+	if !maps.Equal(ch.Parameters, map[string]string{"USER_ID_FOR_SRP": mfacognito.Username}) {
 		t.Errorf("challenge parameters %v: only the public ones may reach a client", ch.Parameters)
 	}
 	tests := []struct {
 		name, session, code string
 		want                error
 	}{
-		{"wrong code", session, "000000", cognitoauth.ErrWrongCode},
-		{"expired session", "session-expired-000000", "123456", cognitoauth.ErrNotAuthorized},
-		{"right code", session, "123456", nil},
+		{"wrong code", ch.Session, "000000", cognitoauth.ErrWrongCode},
+		{"unknown session", "mfa-session-forged", mfacognito.Code, cognitoauth.ErrNotAuthorized},
+		{"right code", ch.Session, mfacognito.Code, nil},
+		{"session used", ch.Session, mfacognito.Code, cognitoauth.ErrNotAuthorized},
 	}
 	for _, tt := range tests {
-		tokens, next, err := c.Respond(ctx, "frank", "SOFTWARE_TOKEN_MFA", tt.session, map[string]string{"SOFTWARE_TOKEN_MFA_CODE": tt.code})
+		tokens, next, err := c.Respond(ctx, mfacognito.Username, "SOFTWARE_TOKEN_MFA", tt.session, map[string]string{"SOFTWARE_TOKEN_MFA_CODE": tt.code})
 		if !errors.Is(err, tt.want) || (tt.want == nil && (tokens == nil || next != nil)) {
 			t.Errorf("%s: %v tokens %v next %+v, want %v", tt.name, err, tokens != nil, next, tt.want)
 		}
@@ -382,7 +344,7 @@ func TestMFAChallengeProtocol(t *testing.T) {
 			t.Errorf("%s: the error carries the code or session: %v", tt.name, err)
 		}
 	}
-	if _, _, err := c.Respond(ctx, "frank", "SELECT_MFA_TYPE", session, map[string]string{"ANSWER": "PASSWORD"}); !errors.Is(err, cognitoauth.ErrBadResponses) {
+	if _, _, err := c.Respond(ctx, mfacognito.Username, "SELECT_MFA_TYPE", ch.Session, map[string]string{"ANSWER": "PASSWORD"}); !errors.Is(err, cognitoauth.ErrBadResponses) {
 		t.Errorf("SELECT_MFA_TYPE with an unknown answer: %v", err)
 	}
 }

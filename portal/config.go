@@ -51,6 +51,7 @@ type Directory interface {
 type Authenticator interface {
 	SignIn(ctx context.Context, username, password string) (*cognitoauth.Tokens, *cognitoauth.Challenge, error)
 	Refresh(ctx context.Context, username, refreshToken string) (*cognitoauth.Tokens, error)
+	Respond(ctx context.Context, username, challenge, session string, responses map[string]string) (*cognitoauth.Tokens, *cognitoauth.Challenge, error)
 }
 
 var (
@@ -89,7 +90,7 @@ type Config struct {
 	UserPoolID string
 	// Directory binds clients to internal user ids. Required.
 	Directory Directory
-	// Auth serves POST /auth/sign-in and /auth/refresh. nil: those routes
+	// Auth serves POST /auth/sign-in, /auth/respond and /auth/refresh. nil: those routes
 	// answer 404.
 	Auth Authenticator
 	// SignInVerifier, when set, verifies the ID token a sign-in returns, to

@@ -48,12 +48,13 @@ var clientIDPattern = regexp.MustCompile(`^[\w+]{1,128}$`)
 // requestContext.resourcePath and httpMethod name one of them (see
 // apigwproxy.Table.Match).
 var Routes = []apigwproxy.Route{
-	routeSignIn, routeRefresh,
+	routeSignIn, routeRespond, routeRefresh,
 	routeListClients, routeCreateClient, routeDeleteClient, routeResetClient,
 }
 
 var (
 	routeSignIn       = apigwproxy.Route{Method: http.MethodPost, Resource: "/auth/sign-in"}
+	routeRespond      = apigwproxy.Route{Method: http.MethodPost, Resource: "/auth/respond"}
 	routeRefresh      = apigwproxy.Route{Method: http.MethodPost, Resource: "/auth/refresh"}
 	routeListClients  = apigwproxy.Route{Method: http.MethodGet, Resource: "/clients"}
 	routeCreateClient = apigwproxy.Route{Method: http.MethodPost, Resource: "/clients"}
@@ -85,12 +86,15 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) string {
 		return "unknown"
 	}
 	switch rt {
-	case routeSignIn, routeRefresh:
-		if h.cfg.Auth == nil {
+	case routeSignIn, routeRespond, routeRefresh:
+		switch {
+		case h.cfg.Auth == nil:
 			writeError(w, errRouteNotFound)
-		} else if rt == routeSignIn {
+		case rt == routeSignIn:
 			h.signIn(w, r)
-		} else {
+		case rt == routeRespond:
+			h.respond(w, r)
+		default:
 			h.refresh(w, r)
 		}
 	case routeListClients:
@@ -209,12 +213,25 @@ type tokensResponse struct {
 	Username     string `json:"username,omitempty"`
 }
 
+// challengeResponse hands a challenge back. Username is the Cognito user
+// name to send to /auth/respond (USER_ID_FOR_SRP when Cognito gives it).
 type challengeResponse struct {
 	Challenge struct {
 		Name       string            `json:"name"`
 		Session    string            `json:"session"`
+		Username   string            `json:"username"`
 		Parameters map[string]string `json:"parameters,omitempty"`
 	} `json:"challenge"`
+}
+
+func newChallengeResponse(ch *cognitoauth.Challenge, username string) challengeResponse {
+	var resp challengeResponse
+	resp.Challenge.Name, resp.Challenge.Session, resp.Challenge.Parameters = ch.Name, ch.Session, ch.Parameters
+	resp.Challenge.Username = username
+	if u := ch.Parameters["USER_ID_FOR_SRP"]; u != "" {
+		resp.Challenge.Username = u
+	}
+	return resp
 }
 
 func (h *Handler) signIn(w http.ResponseWriter, r *http.Request) {
@@ -241,19 +258,66 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request) {
 		h.log.ErrorContext(ctx, "portal: sign-in failed", "error", err.Error())
 		writeError(w, cognitoError(err))
 		return
+	}
+	h.answerSignIn(ctx, w, "sign-in", req.Username, tokens, challenge)
+}
+
+// respond answers a challenge handed back by sign-in (or by an earlier
+// respond): tokens, or the next challenge.
+func (h *Handler) respond(w http.ResponseWriter, r *http.Request) {
+	body, aerr := readBody(w, r, h.cfg.MaxBodyBytes)
+	if aerr != nil {
+		writeError(w, aerr)
+		return
+	}
+	req, aerr := decodeRespond(body)
+	if aerr != nil {
+		writeError(w, aerr)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.CognitoTimeout)
+	defer cancel()
+	tokens, challenge, err := h.cfg.Auth.Respond(ctx, req.Username, req.Challenge, req.Session, req.Responses)
+	var refused *apiError
+	switch {
+	case errors.Is(err, cognitoauth.ErrWrongCode):
+		refused = errWrongCode
+	case errors.Is(err, cognitoauth.ErrNotAuthorized):
+		refused = errSessionRefused
+	case errors.Is(err, cognitoauth.ErrPasswordRejected):
+		refused = errPasswordPolicy
+	case errors.Is(err, cognitoauth.ErrUnknownChallenge):
+		refused = errUnknownChallenge
+	case errors.Is(err, cognitoauth.ErrBadResponses):
+		refused = invalid("responses", "the responses do not fit the challenge")
+	case err != nil:
+		h.log.ErrorContext(ctx, "portal: challenge response failed", "challenge", req.Challenge, "error", err.Error())
+		writeError(w, cognitoError(err))
+		return
+	}
+	if refused != nil {
+		// Only the challenge's name and the code: never the session or a response.
+		h.log.InfoContext(ctx, "portal: challenge response refused", "challenge", req.Challenge, "code", refused.Code)
+		writeError(w, refused)
+		return
+	}
+	h.answerSignIn(ctx, w, "respond", req.Username, tokens, challenge)
+}
+
+// answerSignIn writes the tokens, or hands the challenge back.
+func (h *Handler) answerSignIn(ctx context.Context, w http.ResponseWriter, op, username string, tokens *cognitoauth.Tokens, challenge *cognitoauth.Challenge) {
+	switch {
 	case challenge != nil:
-		var resp challengeResponse
-		resp.Challenge.Name, resp.Challenge.Session, resp.Challenge.Parameters = challenge.Name, challenge.Session, challenge.Parameters
-		h.log.InfoContext(ctx, "portal: sign-in challenge", "challenge", challenge.Name)
-		writeJSON(w, http.StatusOK, resp)
+		h.log.InfoContext(ctx, "portal: "+op+" challenge", "challenge", challenge.Name)
+		writeJSON(w, http.StatusOK, newChallengeResponse(challenge, username))
 		return
 	case tokens == nil:
-		h.log.ErrorContext(ctx, "portal: sign-in returned neither tokens nor a challenge")
+		h.log.ErrorContext(ctx, "portal: "+op+" returned neither tokens nor a challenge")
 		writeError(w, errInternal)
 		return
 	}
 	resp := newTokensResponse(tokens)
-	resp.Username = req.Username
+	resp.Username = username
 	// Refresh needs the Cognito-assigned user name; read it from the
 	// verified ID token when the verifier accepts the sign-in client.
 	if c, err := h.cfg.SignInVerifier.Verify(ctx, tokens.IDToken); err == nil && c.Username != "" {

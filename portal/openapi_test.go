@@ -21,6 +21,10 @@ func TestOpenAPI(t *testing.T) {
 	h := f.handler(nil)
 	r := f.do(h, "POST", "/auth/sign-in", "", `{"username":"dana","password":"`+password+`"}`)
 	tok := r.str("id_token")
+	// dana has no challenge to answer: an unknown one gets 400 (cognito-local
+	// lacks AdminRespondToAuthChallenge; challenge_test.go completes
+	// challenges on moto and on the MFA stand-in).
+	f.do(h, "POST", "/auth/respond", "", `{"username":"dana","challenge":"CUSTOM_CHALLENGE","session":"s","responses":{}}`)
 	f.do(h, "POST", "/auth/refresh", "", `{"username":"dana","refresh_token":"`+r.str("refresh_token")+`"}`)
 	f.do(h, "GET", "/clients", tok, "")
 	r = f.do(h, "POST", "/clients", tok, `{"name":"x"}`)
@@ -36,7 +40,7 @@ func TestOpenAPI(t *testing.T) {
 	}
 	// Routed operations: whatever answers other than 404 "no such route"
 	// and 405 must be documented.
-	for _, path := range []string{"/auth/sign-in", "/auth/refresh", "/auth", "/clients", "/clients/abc", "/clients/abc/reset", "/clients/abc/x", "/"} {
+	for _, path := range []string{"/auth/sign-in", "/auth/respond", "/auth/refresh", "/auth", "/clients", "/clients/abc", "/clients/abc/reset", "/clients/abc/x", "/"} {
 		for _, m := range []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"} {
 			resp := f.do(h, m, path, tok, "")
 			e, _ := resp.json["error"].(map[string]any)
