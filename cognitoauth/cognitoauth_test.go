@@ -254,15 +254,11 @@ func motoClient(t *testing.T) *cip.Client {
 	m := localservices.StartMoto(t)
 	return cip.New(cip.Options{
 		Region: "us-east-1", BaseEndpoint: aws.String(m.URL), RetryMaxAttempts: 1,
-		Credentials: aws.NewCredentialsCache(credentialsFunc(func() (aws.Credentials, error) {
+		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
 			return aws.Credentials{AccessKeyID: "test", SecretAccessKey: "test"}, nil
-		})),
+		}),
 	})
 }
-
-type credentialsFunc func() (aws.Credentials, error)
-
-func (f credentialsFunc) Retrieve(context.Context) (aws.Credentials, error) { return f() }
 
 // An invited user (temporary password) signs in, gets NEW_PASSWORD_REQUIRED,
 // and completes it with AdminRespondToAuthChallenge on moto_server.

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -188,6 +190,39 @@ func FuzzMatchEvent(f *testing.F) {
 		}
 		if want := ev.PathParameters["id"]; strings.Contains(resource, "{id}") && id != want {
 			t.Fatalf("id %q, want %q", id, want)
+		}
+	})
+}
+
+// The two forms agree: a route's canonical path, served by net/http,
+// matches the same route and path values as an event naming that route's
+// resource with those pathParameters. (Values equal to a literal segment of
+// the table, or dot segments, name another resource in both API Gateway
+// and ServeMux, and are skipped.)
+func FuzzLocalAgreesWithEvent(f *testing.F) {
+	f.Add(uint8(2), "p1")
+	f.Add(uint8(4), "a b")
+	f.Add(uint8(3), "%74oken")
+	f.Add(uint8(2), "é?#")
+	tbl, err := apigwproxy.NewTable(testRoutes, "")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, i uint8, v string) {
+		rt := testRoutes[int(i)%len(testRoutes)]
+		if v == "" || v == "." || v == ".." || strings.ContainsAny(v, "/\x00") || !utf8.ValidString(v) || v == "token" || v == "partners" || v == "rotate" {
+			t.Skip()
+		}
+		target := strings.ReplaceAll(rt.Resource, "{id}", url.PathEscape(v))
+		ev := &events.APIGatewayProxyRequest{HTTPMethod: rt.Method, Path: target, Resource: rt.Resource,
+			RequestContext: events.APIGatewayProxyRequestContext{ResourcePath: rt.Resource}}
+		if strings.Contains(rt.Resource, "{id}") {
+			ev.PathParameters = map[string]string{"id": v}
+		}
+		localRoute, localID, localErr := match(t, tbl, rt.Method, target, nil)
+		eventRoute, eventID, eventErr := match(t, tbl, "", "", ev)
+		if localErr != nil || eventErr != nil || localRoute != rt || eventRoute != rt || localID != eventID {
+			t.Fatalf("%s with %q: local %v %q %v, event %v %q %v", rt, v, localRoute, localID, localErr, eventRoute, eventID, eventErr)
 		}
 	})
 }
