@@ -131,9 +131,11 @@ type Config struct {
 	// with `gatehouse users add` first.
 	CreateUsers bool
 
-	// BasePath is a prefix every route is under (for an API Gateway custom
-	// domain mapped with a base path, whose events carry it). "" means
-	// none.
+	// BasePath is the parent API Gateway resource every route is under
+	// (the CDK app's /portal, so sign-in is the resource
+	// /portal/auth/sign-in): it prefixes requestContext.resourcePath behind
+	// API Gateway and the path served locally. A custom domain's base path
+	// mapping is not a resource and is not set here. "" means none.
 	BasePath string
 	// MaxBodyBytes bounds request bodies; larger ones get 413. 0 means
 	// DefaultMaxBodyBytes (16 KiB).

@@ -15,7 +15,9 @@
 //	DELETE /clients/{id}         204
 //	POST   /clients/{id}/reset   200 with the new client_id and client_secret
 //
-// Routes lists these as a table (the CDK app's facts file carries it).
+// Routes lists these as a table (the CDK app's facts file carries it),
+// relative to Config.BasePath (GATEHOUSE_BASE_PATH, the parent resource:
+// /portal in the CDK app, so the resources are /portal/auth/sign-in...).
 // Behind API Gateway each must be a resource of its own, not {proxy+}: the
 // handler serves a request only when requestContext.resourcePath and the
 // method name a route (apigwproxy.Table.Match), so a spelling of a path

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/apigwproxy"
 	"github.com/gatehouse-auth/gatehouse/internal/testkit/apigwevent"
+	"github.com/gatehouse-auth/gatehouse/portal"
 )
 
 // TestOpenAPI drives every documented operation through the handler
@@ -106,6 +107,14 @@ func TestEncodedVariantsDoNotReachSignIn(t *testing.T) {
 		// The path of sign-in under another resource runs that resource's
 		// operation (here: "sign-in" is no client id), never sign-in.
 		{"sign-in-as-reset", http.StatusBadRequest, `"route":"/clients/{id}/reset"`},
+	}
+	// Under a parent resource (GATEHOUSE_BASE_PATH=/portal, as the CDK app
+	// deploys it) resourcePath carries it; without it the route is unknown.
+	underPortal := apigwproxy.Handler(f.handler(func(c *portal.Config) { c.BasePath = "/portal" }))
+	for event, status := range map[string]int{"portal-sign-in": http.StatusUnauthorized, "sign-in": http.StatusNotFound} {
+		if resp, err := underPortal(context.Background(), apigwevent.Load(t, event)); err != nil || resp.StatusCode != status {
+			t.Errorf("%s under /portal: %v %d %s, want %d", event, err, resp.StatusCode, resp.Body, status)
+		}
 	}
 	for _, tt := range tests {
 		t.Run(tt.event, func(t *testing.T) {

@@ -36,6 +36,7 @@ func (e *MethodNotAllowedError) Error() string {
 // Table is a fixed set of routes and the one place that says which request
 // is which route, behind API Gateway and in a local net/http server alike.
 type Table struct {
+	prefix  string
 	routes  map[Route]bool
 	methods map[string][]string // resource -> methods
 	params  map[string][]string // resource -> parameter names
@@ -47,15 +48,18 @@ var (
 	methodPattern  = regexp.MustCompile(`^[A-Z]+$`)
 )
 
-// NewTable checks routes. localPrefix is a path prefix every route is under
-// when served by net/http (a base path); it plays no part behind API
-// Gateway, whose resourcePath never carries the stage or a base path
-// mapping.
-func NewTable(routes []Route, localPrefix string) (*Table, error) {
-	if localPrefix != "" && (!strings.HasPrefix(localPrefix, "/") || strings.HasSuffix(localPrefix, "/")) {
-		return nil, fmt.Errorf("apigwproxy: prefix %q must start with / and not end with /", localPrefix)
+// NewTable checks routes. prefix is the parent resource every route is
+// under ("/portal" puts /clients at the resource /portal/clients): it
+// prefixes requestContext.resourcePath behind API Gateway and the path
+// served by net/http alike. A custom domain's base path mapping is not a
+// resource (API Gateway leaves it out of resourcePath): it is no prefix.
+func NewTable(routes []Route, prefix string) (*Table, error) {
+	if prefix != "" {
+		if names, err := resourceParams(prefix); err != nil || len(names) > 0 {
+			return nil, fmt.Errorf("apigwproxy: prefix %q must be /segment/... of letters, digits and ._~- only", prefix)
+		}
 	}
-	t := &Table{routes: map[Route]bool{}, methods: map[string][]string{}, params: map[string][]string{}, mux: http.NewServeMux()}
+	t := &Table{prefix: prefix, routes: map[Route]bool{}, methods: map[string][]string{}, params: map[string][]string{}, mux: http.NewServeMux()}
 	for _, rt := range routes {
 		if !methodPattern.MatchString(rt.Method) || rt.Method == http.MethodHead {
 			return nil, fmt.Errorf("apigwproxy: route %s: bad method", rt)
@@ -73,7 +77,7 @@ func NewTable(routes []Route, localPrefix string) (*Table, error) {
 			// method: GET /partners/token is the resource /partners/token
 			// (405), not GET /partners/{id}.
 			resource := rt.Resource
-			t.mux.HandleFunc(localPrefix+resource, func(_ http.ResponseWriter, r *http.Request) {
+			t.mux.HandleFunc(prefix+resource, func(_ http.ResponseWriter, r *http.Request) {
 				if m, ok := r.Context().Value(matchKey{}).(*localMatch); ok {
 					m.resource, m.req = resource, r
 				}
@@ -87,11 +91,8 @@ func NewTable(routes []Route, localPrefix string) (*Table, error) {
 }
 
 func resourceParams(resource string) ([]string, error) {
-	if resource == "/" {
-		return nil, nil
-	}
-	if !strings.HasPrefix(resource, "/") {
-		return nil, errors.New("resource must start with /")
+	if !strings.HasPrefix(resource, "/") || resource == "/" {
+		return nil, errors.New("resource must start with / and name a segment")
 	}
 	var names []string
 	for seg := range strings.SplitSeq(resource[1:], "/") {
@@ -124,7 +125,8 @@ func (t *Table) Routes() []Route {
 // Match returns the route r names and sets r's path values (r.PathValue).
 //
 // Behind API Gateway (r built by this package's adapter) the route is the
-// event's httpMethod and requestContext.resourcePath — the resource API
+// event's httpMethod and requestContext.resourcePath (under the prefix) —
+// the resource API
 // Gateway matched, whose method settings (throttles) applied — and path
 // values come from pathParameters. The request path is not read: a path
 // that API Gateway routed elsewhere (to {proxy+}, say) never becomes
@@ -136,7 +138,11 @@ func (t *Table) Routes() []Route {
 // The error is ErrNoRoute or a *MethodNotAllowedError.
 func (t *Table) Match(r *http.Request) (Route, error) {
 	if ev := eventOf(r.Context()); ev != nil {
-		return t.matchResource(r, r.Method, ev.RequestContext.ResourcePath, ev.PathParameters)
+		resource, ok := strings.CutPrefix(ev.RequestContext.ResourcePath, t.prefix)
+		if !ok {
+			return Route{}, ErrNoRoute
+		}
+		return t.matchResource(r, r.Method, resource, ev.PathParameters)
 	}
 	m := &localMatch{}
 	probe := r.WithContext(context.WithValue(r.Context(), matchKey{}, m))

@@ -29,6 +29,7 @@ func TestNewTableRejects(t *testing.T) {
 		{{Method: "get", Resource: "/a"}},
 		{{Method: "HEAD", Resource: "/a"}},
 		{{Method: "GET", Resource: "a"}},
+		{{Method: "GET", Resource: "/"}},
 		{{Method: "GET", Resource: "/a/"}},
 		{{Method: "GET", Resource: "/{proxy+}"}},
 		{{Method: "GET", Resource: "/a//b"}},
@@ -39,8 +40,10 @@ func TestNewTableRejects(t *testing.T) {
 			t.Errorf("NewTable(%v) accepted", routes)
 		}
 	}
-	if _, err := apigwproxy.NewTable(testRoutes, "/base/"); err == nil {
-		t.Error("prefix with a trailing slash accepted")
+	for _, prefix := range []string{"/base/", "base", "/", "/a b", "/{id}", "/a//b"} {
+		if _, err := apigwproxy.NewTable(testRoutes, prefix); err == nil {
+			t.Errorf("prefix %q accepted", prefix)
+		}
 	}
 }
 
@@ -124,7 +127,11 @@ func TestMatchEvent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The table is under the parent resource /base: resourcePath carries it.
 	ev := func(method, path, resource string, params map[string]string) *events.APIGatewayProxyRequest {
+		if resource != "" {
+			resource = "/base" + resource
+		}
 		return &events.APIGatewayProxyRequest{HTTPMethod: method, Path: path, Resource: resource, PathParameters: params,
 			RequestContext: events.APIGatewayProxyRequestContext{ResourcePath: resource, HTTPMethod: method}}
 	}
@@ -137,7 +144,9 @@ func TestMatchEvent(t *testing.T) {
 		allow []string
 	}{
 		{"exchange", ev("POST", "/partners/token", "/partners/token", nil), testRoutes[1], "", nil, nil},
-		{"base path not needed", ev("POST", "/base/partners/token", "/partners/token", nil), testRoutes[1], "", nil, nil},
+		{"not under the prefix", &events.APIGatewayProxyRequest{HTTPMethod: "POST", Path: "/base/partners/token", Resource: "/partners/token",
+			RequestContext: events.APIGatewayProxyRequestContext{ResourcePath: "/partners/token"}}, apigwproxy.Route{}, "", apigwproxy.ErrNoRoute, nil},
+		{"prefix alone", ev("POST", "/base", "/", nil), apigwproxy.Route{}, "", apigwproxy.ErrNoRoute, nil},
 		{"encoded, to proxy", ev("POST", "/partners/%74oken", "/{proxy+}", map[string]string{"proxy": "partners/%74oken"}), apigwproxy.Route{}, "", apigwproxy.ErrNoRoute, nil},
 		{"exact path, to proxy", ev("POST", "/partners/token", "/{proxy+}", map[string]string{"proxy": "partners/token"}), apigwproxy.Route{}, "", apigwproxy.ErrNoRoute, nil},
 		{"no resourcePath", ev("POST", "/partners/token", "", nil), apigwproxy.Route{}, "", apigwproxy.ErrNoRoute, nil},
