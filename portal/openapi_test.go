@@ -9,6 +9,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/apigwproxy"
 	"github.com/gatehouse-auth/gatehouse/internal/testkit/apigwevent"
+	"github.com/gatehouse-auth/gatehouse/internal/testkit/openapicheck"
 	"github.com/gatehouse-auth/gatehouse/portal"
 )
 
@@ -127,5 +128,14 @@ func TestEncodedVariantsDoNotReachSignIn(t *testing.T) {
 				t.Errorf("log %q, want %s", logs, tt.route)
 			}
 		})
+	}
+}
+
+// Routes and openapi.json name the same operations (parameter names
+// aside): the API Gateway resources deployed from Routes are the
+// documented API.
+func TestRoutesAreTheDocumentedOperations(t *testing.T) {
+	if diff := openapicheck.CompareRoutes(openAPI(t), portal.Routes); diff != "" {
+		t.Error(diff)
 	}
 }
