@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -23,6 +24,7 @@ import (
 // *cognitoidentityprovider.Client satisfies it.
 type API interface {
 	AdminInitiateAuth(ctx context.Context, in *cip.AdminInitiateAuthInput, optFns ...func(*cip.Options)) (*cip.AdminInitiateAuthOutput, error)
+	AdminRespondToAuthChallenge(ctx context.Context, in *cip.AdminRespondToAuthChallengeInput, optFns ...func(*cip.Options)) (*cip.AdminRespondToAuthChallengeOutput, error)
 	GetTokensFromRefreshToken(ctx context.Context, in *cip.GetTokensFromRefreshTokenInput, optFns ...func(*cip.Options)) (*cip.GetTokensFromRefreshTokenOutput, error)
 	RevokeToken(ctx context.Context, in *cip.RevokeTokenInput, optFns ...func(*cip.Options)) (*cip.RevokeTokenOutput, error)
 }
@@ -45,7 +47,53 @@ var (
 	// user pool or app client does not exist, access is denied). No retry
 	// cures it, so it is not ErrUnavailable.
 	ErrMisconfigured = errors.New("cognitoauth: misconfigured")
+	// ErrWrongCode: a challenge's code is wrong or expired
+	// (CodeMismatchException, ExpiredCodeException). The session may still
+	// be good for another try.
+	ErrWrongCode = errors.New("cognitoauth: wrong or expired code")
+	// ErrPasswordRejected: the new password of NEW_PASSWORD_REQUIRED does
+	// not meet the pool's policy (InvalidPasswordException).
+	ErrPasswordRejected = errors.New("cognitoauth: new password rejected")
+	// ErrUnknownChallenge: Respond was asked to answer a challenge that is
+	// not in ChallengeResponses.
+	ErrUnknownChallenge = errors.New("cognitoauth: challenge not supported")
+	// ErrBadResponses: the answers are not exactly the challenge's keys
+	// (ChallengeResponses), or one is empty or not allowed.
+	ErrBadResponses = errors.New("cognitoauth: bad challenge responses")
 )
+
+// ChallengeResponses lists, per challenge Respond answers, the response
+// keys a client gives — all of them, and nothing else: USERNAME and
+// SECRET_HASH are added here, and no other key reaches Cognito. MFA_SETUP
+// takes none: the client first registers its authenticator app with
+// Cognito's AssociateSoftwareToken and VerifySoftwareToken (public calls,
+// no client secret), passing the session along, then answers MFA_SETUP
+// with the session VerifySoftwareToken returned. Challenges not listed
+// (custom, SRP, device, passkey) are handed back by SignIn but cannot be
+// answered.
+var ChallengeResponses = map[string][]string{
+	"NEW_PASSWORD_REQUIRED": {"NEW_PASSWORD"},
+	"SOFTWARE_TOKEN_MFA":    {"SOFTWARE_TOKEN_MFA_CODE"},
+	"SMS_MFA":               {"SMS_MFA_CODE"},
+	"EMAIL_OTP":             {"EMAIL_OTP_CODE"},
+	"SMS_OTP":               {"SMS_OTP_CODE"},
+	"SELECT_MFA_TYPE":       {"ANSWER"},
+	"MFA_SETUP":             {},
+}
+
+// selectableMFA are the answers SELECT_MFA_TYPE takes.
+var selectableMFA = []string{"SMS_MFA", "SOFTWARE_TOKEN_MFA", "EMAIL_OTP"}
+
+// publicChallengeParameters are the challenge parameters a client may see
+// and needs: who is signing in (USER_ID_FOR_SRP, the Cognito user name
+// SECRET_HASH is computed over), where a code went, which MFA it may set
+// up or choose, which attributes a new password needs. Others (such as
+// userAttributes, the user's profile) are dropped.
+var publicChallengeParameters = []string{
+	"USER_ID_FOR_SRP", "requiredAttributes",
+	"CODE_DELIVERY_DELIVERY_MEDIUM", "CODE_DELIVERY_DESTINATION",
+	"MFAS_CAN_SETUP", "MFAS_CAN_CHOOSE",
+}
 
 // Config configures a Client. Every field is required except ClientSecret,
 // which is empty for an app client without a secret.
@@ -94,7 +142,9 @@ type Tokens struct {
 }
 
 // Challenge is Cognito asking for more before it issues tokens (for example
-// NEW_PASSWORD_REQUIRED). Session continues the flow.
+// NEW_PASSWORD_REQUIRED or SOFTWARE_TOKEN_MFA). Session continues the flow
+// (Respond); it is a credential for that one sign-in, to be handed to the
+// client and never logged. Parameters are the public ones only.
 type Challenge struct {
 	Name       string
 	Session    string
@@ -115,14 +165,83 @@ func (c *Client) SignIn(ctx context.Context, username, password string) (*Tokens
 	if err != nil {
 		return nil, nil, classify("sign in", err)
 	}
-	if out.AuthenticationResult == nil {
-		if out.ChallengeName == "" {
-			return nil, nil, fmt.Errorf("%w: sign in returned neither tokens nor a challenge", ErrUnavailable)
-		}
-		return nil, &Challenge{Name: string(out.ChallengeName), Session: aws.ToString(out.Session), Parameters: out.ChallengeParameters}, nil
+	return outcome("sign in", out.AuthenticationResult, out.ChallengeName, out.Session, out.ChallengeParameters)
+}
+
+// Respond answers a challenge from SignIn (or from an earlier Respond)
+// with AdminRespondToAuthChallenge, the admin call that goes with SignIn's
+// AdminInitiateAuth. username is the Cognito user name the challenge is
+// for (its USER_ID_FOR_SRP parameter); responses holds exactly the keys
+// ChallengeResponses lists for challenge. Like SignIn, it returns tokens
+// or the next challenge.
+func (c *Client) Respond(ctx context.Context, username, challenge, session string, responses map[string]string) (*Tokens, *Challenge, error) {
+	keys, ok := ChallengeResponses[challenge]
+	if !ok {
+		return nil, nil, ErrUnknownChallenge
 	}
-	t, err := tokens("sign in", out.AuthenticationResult, true)
-	return t, nil, err
+	if err := checkResponses(challenge, keys, responses); err != nil {
+		return nil, nil, err
+	}
+	params := make(map[string]string, len(keys)+2)
+	for _, k := range keys {
+		params[k] = responses[k]
+	}
+	params["USERNAME"] = username
+	c.addSecretHash(params, username)
+	out, err := c.cfg.API.AdminRespondToAuthChallenge(ctx, &cip.AdminRespondToAuthChallengeInput{
+		UserPoolId:         aws.String(c.cfg.UserPoolID),
+		ClientId:           aws.String(c.cfg.ClientID),
+		ChallengeName:      types.ChallengeNameType(challenge),
+		Session:            aws.String(session),
+		ChallengeResponses: params,
+	})
+	if err != nil {
+		var api smithy.APIError
+		if errors.As(err, &api) {
+			switch api.ErrorCode() {
+			case "CodeMismatchException", "ExpiredCodeException":
+				return nil, nil, fmt.Errorf("%w: %s", ErrWrongCode, api.ErrorCode())
+			case "InvalidPasswordException":
+				return nil, nil, fmt.Errorf("%w: %s", ErrPasswordRejected, api.ErrorCode())
+			}
+		}
+		return nil, nil, classify("respond", err)
+	}
+	return outcome("respond", out.AuthenticationResult, out.ChallengeName, out.Session, out.ChallengeParameters)
+}
+
+func checkResponses(challenge string, keys []string, responses map[string]string) error {
+	if len(responses) != len(keys) {
+		return fmt.Errorf("%w: %s takes %d responses", ErrBadResponses, challenge, len(keys))
+	}
+	for _, k := range keys {
+		v, ok := responses[k]
+		if !ok || v == "" {
+			return fmt.Errorf("%w: %s needs %s", ErrBadResponses, challenge, k)
+		}
+	}
+	if challenge == "SELECT_MFA_TYPE" && !slices.Contains(selectableMFA, responses["ANSWER"]) {
+		return fmt.Errorf("%w: ANSWER must be one of %s", ErrBadResponses, strings.Join(selectableMFA, ", "))
+	}
+	return nil
+}
+
+// outcome is tokens, or the challenge with only its public parameters.
+func outcome(op string, r *types.AuthenticationResultType, name types.ChallengeNameType, session *string, params map[string]string) (*Tokens, *Challenge, error) {
+	if r != nil {
+		t, err := tokens(op, r, true)
+		return t, nil, err
+	}
+	if name == "" || aws.ToString(session) == "" {
+		return nil, nil, fmt.Errorf("%w: %s returned neither tokens nor a challenge", ErrUnavailable, op)
+	}
+	ch := &Challenge{Name: string(name), Session: aws.ToString(session), Parameters: map[string]string{}}
+	for _, k := range publicChallengeParameters {
+		if v, ok := params[k]; ok {
+			ch.Parameters[k] = v
+		}
+	}
+	return nil, ch, nil
 }
 
 // Refresh exchanges refreshToken for new ID and access tokens

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/cognitoauth"
 	"github.com/gatehouse-auth/gatehouse/internal/testkit/localservices"
+	"github.com/gatehouse-auth/gatehouse/internal/testkit/mfacognito"
 	"github.com/gatehouse-auth/gatehouse/internal/testkit/userpool"
 )
 
@@ -240,5 +242,105 @@ func TestMisconfigured(t *testing.T) {
 		if !errors.Is(err, cognitoauth.ErrMisconfigured) || errors.Is(err, cognitoauth.ErrUnavailable) {
 			t.Errorf("%s: SignIn: %v, want ErrMisconfigured", name, err)
 		}
+	}
+}
+
+// motoClient is a Cognito client on a moto_server of the test's own:
+// cognito-local 5.3.0 has no AdminRespondToAuthChallenge, moto 5.2.1 has
+// it, and answers a FORCE_CHANGE_PASSWORD user's AdminInitiateAuth with
+// NEW_PASSWORD_REQUIRED (it does not check SECRET_HASH).
+func motoClient(t *testing.T) *cip.Client {
+	t.Helper()
+	m := localservices.StartMoto(t)
+	return cip.New(cip.Options{
+		Region: "us-east-1", BaseEndpoint: aws.String(m.URL), RetryMaxAttempts: 1,
+		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+			return aws.Credentials{AccessKeyID: "test", SecretAccessKey: "test"}, nil
+		}),
+	})
+}
+
+// An invited user (temporary password) signs in, gets NEW_PASSWORD_REQUIRED,
+// and completes it with AdminRespondToAuthChallenge on moto_server.
+func TestNewPasswordRequiredOnMoto(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	idp := motoClient(t)
+	pool, err := userpool.Create(ctx, idp, "cognitoauth-challenge")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clientID, clientSecret, err := pool.Client(ctx, "confidential", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	temporary, permanent := "Tmp-"+rand.Text()+"1!", "Pw-"+rand.Text()+"1!"
+	if err := pool.InvitedUser(ctx, "erin", temporary); err != nil {
+		t.Fatal(err)
+	}
+	c, err := cognitoauth.New(cognitoauth.Config{API: idp, UserPoolID: pool.ID, ClientID: clientID, ClientSecret: clientSecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens, ch, err := c.SignIn(ctx, "erin", temporary)
+	if err != nil || tokens != nil || ch == nil || ch.Name != "NEW_PASSWORD_REQUIRED" || ch.Session == "" {
+		t.Fatalf("SignIn: %v tokens %v challenge %+v", err, tokens != nil, ch)
+	}
+	for name, tc := range map[string]struct {
+		challenge string
+		responses map[string]string
+		want      error
+	}{
+		"unknown challenge": {"CUSTOM_CHALLENGE", map[string]string{"ANSWER": "x"}, cognitoauth.ErrUnknownChallenge},
+		"missing key":       {"NEW_PASSWORD_REQUIRED", map[string]string{}, cognitoauth.ErrBadResponses},
+		"extra key":         {"NEW_PASSWORD_REQUIRED", map[string]string{"NEW_PASSWORD": permanent, "userAttributes.email": "x@example.com"}, cognitoauth.ErrBadResponses},
+		"other key":         {"NEW_PASSWORD_REQUIRED", map[string]string{"USERNAME": "admin"}, cognitoauth.ErrBadResponses},
+		"empty value":       {"NEW_PASSWORD_REQUIRED", map[string]string{"NEW_PASSWORD": ""}, cognitoauth.ErrBadResponses},
+	} {
+		if _, _, err := c.Respond(ctx, "erin", tc.challenge, ch.Session, tc.responses); !errors.Is(err, tc.want) {
+			t.Errorf("%s: %v, want %v", name, err, tc.want)
+		}
+	}
+	tokens, next, err := c.Respond(ctx, "erin", ch.Name, ch.Session, map[string]string{"NEW_PASSWORD": permanent})
+	if err != nil || next != nil || tokens == nil || tokens.IDToken == "" || tokens.RefreshToken == "" {
+		t.Fatalf("Respond: %v next %+v", err, next)
+	}
+	if tokens, ch, err := c.SignIn(ctx, "erin", permanent); err != nil || ch != nil || tokens == nil {
+		t.Fatalf("SignIn with the new password: %v %+v", err, ch)
+	}
+}
+
+// MFA against the in-process protocol stand-in (internal/testkit/mfacognito):
+// no local service here issues an MFA challenge.
+func TestMFAChallengeProtocol(t *testing.T) {
+	c := mfacognito.New(t).Auth(t)
+	ctx := context.Background()
+	_, ch, err := c.SignIn(ctx, mfacognito.Username, mfacognito.Password)
+	if err != nil || ch == nil || ch.Name != "SOFTWARE_TOKEN_MFA" || ch.Session == "" {
+		t.Fatalf("SignIn: %v %+v", err, ch)
+	}
+	if !maps.Equal(ch.Parameters, map[string]string{"USER_ID_FOR_SRP": mfacognito.Username}) {
+		t.Errorf("challenge parameters %v: only the public ones may reach a client", ch.Parameters)
+	}
+	tests := []struct {
+		name, session, code string
+		want                error
+	}{
+		{"wrong code", ch.Session, "000000", cognitoauth.ErrWrongCode},
+		{"unknown session", "mfa-session-forged", mfacognito.Code, cognitoauth.ErrNotAuthorized},
+		{"right code", ch.Session, mfacognito.Code, nil},
+		{"session used", ch.Session, mfacognito.Code, cognitoauth.ErrNotAuthorized},
+	}
+	for _, tt := range tests {
+		tokens, next, err := c.Respond(ctx, mfacognito.Username, "SOFTWARE_TOKEN_MFA", tt.session, map[string]string{"SOFTWARE_TOKEN_MFA_CODE": tt.code})
+		if !errors.Is(err, tt.want) || (tt.want == nil && (tokens == nil || next != nil)) {
+			t.Errorf("%s: %v tokens %v next %+v, want %v", tt.name, err, tokens != nil, next, tt.want)
+		}
+		if err != nil && (strings.Contains(err.Error(), tt.code) || strings.Contains(err.Error(), tt.session)) {
+			t.Errorf("%s: the error carries the code or session: %v", tt.name, err)
+		}
+	}
+	if _, _, err := c.Respond(ctx, mfacognito.Username, "SELECT_MFA_TYPE", ch.Session, map[string]string{"ANSWER": "PASSWORD"}); !errors.Is(err, cognitoauth.ErrBadResponses) {
+		t.Errorf("SELECT_MFA_TYPE with an unknown answer: %v", err)
 	}
 }

@@ -4,6 +4,15 @@
 // answers to a few sentinel errors, and never puts a password, secret or
 // token in an error.
 //
+// A sign-in that Cognito answers with a challenge (NEW_PASSWORD_REQUIRED
+// for an invited user, an MFA challenge where the pool requires MFA) is
+// handed back with its name, session and public parameters; Respond
+// answers it with AdminRespondToAuthChallenge (the admin pair of SignIn's
+// AdminInitiateAuth), sending only the allow-listed keys of
+// ChallengeResponses plus USERNAME and SECRET_HASH. Locally, moto_server
+// answers both calls; cognito-local 5.3.0 has no
+// AdminRespondToAuthChallenge.
+//
 // The portal uses it for people's sign-in and refresh; the refresh service
 // uses it for B2B partners' credential exchange.
 package cognitoauth

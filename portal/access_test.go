@@ -135,37 +135,32 @@ func TestSignIn(t *testing.T) {
 	}
 }
 
-// challengeAuth stands in for Cognito where cognito-local cannot: its
-// AdminInitiateAuth never answers with a challenge.
-type challengeAuth struct{ err error }
+// downAuth is Cognito failing: every call answers err.
+type downAuth struct{ err error }
 
-func (c challengeAuth) SignIn(context.Context, string, string) (*cognitoauth.Tokens, *cognitoauth.Challenge, error) {
-	if c.err != nil {
-		return nil, nil, c.err
-	}
-	return nil, &cognitoauth.Challenge{Name: "NEW_PASSWORD_REQUIRED", Session: "sess", Parameters: map[string]string{"requiredAttributes": "[]"}}, nil
+func (c downAuth) SignIn(context.Context, string, string) (*cognitoauth.Tokens, *cognitoauth.Challenge, error) {
+	return nil, nil, c.err
 }
 
-func (c challengeAuth) Refresh(context.Context, string, string) (*cognitoauth.Tokens, error) {
+func (c downAuth) Refresh(context.Context, string, string) (*cognitoauth.Tokens, error) {
 	return nil, c.err
 }
 
-func TestSignInChallengeAndOutage(t *testing.T) {
+func (c downAuth) Respond(context.Context, string, string, string, map[string]string) (*cognitoauth.Tokens, *cognitoauth.Challenge, error) {
+	return nil, nil, c.err
+}
+
+func TestSignInOutage(t *testing.T) {
 	f := newFixture(t)
-	h := f.handler(func(c *portal.Config) { c.Auth = challengeAuth{} })
-	r := f.do(h, "POST", "/auth/sign-in", "", `{"username":"dana","password":"x"}`)
-	ch, _ := r.json["challenge"].(map[string]any)
-	if r.status != http.StatusOK || ch["name"] != "NEW_PASSWORD_REQUIRED" || ch["session"] != "sess" || r.json["id_token"] != nil {
-		t.Fatalf("challenge: %d %s", r.status, r.body)
-	}
 	down := f.handler(func(c *portal.Config) {
-		c.Auth = challengeAuth{err: errors.Join(cognitoauth.ErrUnavailable, errors.New("InternalErrorException: secret detail"))}
+		c.Auth = downAuth{err: errors.Join(cognitoauth.ErrUnavailable, errors.New("InternalErrorException: secret detail"))}
 	})
-	for _, path := range []string{"/auth/sign-in", "/auth/refresh"} {
-		r := f.do(down, "POST", path, "", `{"username":"dana","password":"x"}`)
-		if path == "/auth/refresh" {
-			r = f.do(down, "POST", path, "", `{"username":"dana","refresh_token":"x"}`)
-		}
+	for path, body := range map[string]string{
+		"/auth/sign-in": `{"username":"dana","password":"x"}`,
+		"/auth/refresh": `{"username":"dana","refresh_token":"x"}`,
+		"/auth/respond": `{"username":"dana","challenge":"SOFTWARE_TOKEN_MFA","session":"s","responses":{"SOFTWARE_TOKEN_MFA_CODE":"123456"}}`,
+	} {
+		r := f.do(down, "POST", path, "", body)
 		if r.status != http.StatusServiceUnavailable || strings.Contains(string(r.body), "secret detail") {
 			t.Fatalf("%s with Cognito down: %d %s", path, r.status, r.body)
 		}

@@ -51,6 +51,7 @@ type Directory interface {
 type Authenticator interface {
 	SignIn(ctx context.Context, username, password string) (*cognitoauth.Tokens, *cognitoauth.Challenge, error)
 	Refresh(ctx context.Context, username, refreshToken string) (*cognitoauth.Tokens, error)
+	Respond(ctx context.Context, username, challenge, session string, responses map[string]string) (*cognitoauth.Tokens, *cognitoauth.Challenge, error)
 }
 
 var (
@@ -89,7 +90,7 @@ type Config struct {
 	UserPoolID string
 	// Directory binds clients to internal user ids. Required.
 	Directory Directory
-	// Auth serves POST /auth/sign-in and /auth/refresh. nil: those routes
+	// Auth serves POST /auth/sign-in, /auth/respond and /auth/refresh. nil: those routes
 	// answer 404.
 	Auth Authenticator
 	// SignInVerifier, when set, verifies the ID token a sign-in returns, to
@@ -130,9 +131,11 @@ type Config struct {
 	// with `gatehouse users add` first.
 	CreateUsers bool
 
-	// BasePath is a prefix every route is under (for an API Gateway custom
-	// domain mapped with a base path, whose events carry it). "" means
-	// none.
+	// BasePath is the parent API Gateway resource every route is under
+	// (the CDK app's /portal, so sign-in is the resource
+	// /portal/auth/sign-in): it prefixes requestContext.resourcePath behind
+	// API Gateway and the path served locally. A custom domain's base path
+	// mapping is not a resource and is not set here. "" means none.
 	BasePath string
 	// MaxBodyBytes bounds request bodies; larger ones get 413. 0 means
 	// DefaultMaxBodyBytes (16 KiB).

@@ -3,9 +3,11 @@ package portal
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"unicode"
 
+	"github.com/gatehouse-auth/gatehouse/cognitoauth"
 	"github.com/gatehouse-auth/gatehouse/internal/httpjson"
 )
 
@@ -23,6 +25,12 @@ type (
 		Username     string `json:"username"`
 		RefreshToken string `json:"refresh_token"`
 	}
+	respondRequest struct {
+		Username  string            `json:"username"`
+		Challenge string            `json:"challenge"`
+		Session   string            `json:"session"`
+		Responses map[string]string `json:"responses"`
+	}
 )
 
 // Field limits (bytes).
@@ -31,6 +39,8 @@ const (
 	maxUsernameLen     = 128 // Cognito's limit
 	maxPasswordLen     = 256 // Cognito's limit
 	maxRefreshTokenLen = 8 << 10
+	maxSessionLen      = 2048 // Cognito's limit
+	maxResponseLen     = 256  // the longest answer is a password
 )
 
 // readBody reads a bounded body (httpjson.ReadBody: a present body must be
@@ -122,6 +132,45 @@ func decodeRefresh(body []byte) (refreshRequest, *apiError) {
 	}
 	if err := checkText("refresh_token", req.RefreshToken, true, maxRefreshTokenLen); err != nil {
 		return req, err
+	}
+	return req, nil
+}
+
+// decodeRespond checks the body of /auth/respond. The challenge must be
+// one cognitoauth answers and the responses exactly its keys
+// (cognitoauth.ChallengeResponses): nothing else reaches Cognito.
+func decodeRespond(body []byte) (respondRequest, *apiError) {
+	var req respondRequest
+	if err := decodeJSON(body, &req); err != nil {
+		return req, err
+	}
+	if err := checkText("username", req.Username, true, maxUsernameLen); err != nil {
+		return req, err
+	}
+	if err := checkText("challenge", req.Challenge, true, 64); err != nil {
+		return req, err
+	}
+	keys, ok := cognitoauth.ChallengeResponses[req.Challenge]
+	if !ok {
+		return req, errUnknownChallenge
+	}
+	if err := checkText("session", req.Session, true, maxSessionLen); err != nil {
+		return req, err
+	}
+	for k := range req.Responses {
+		if !slices.Contains(keys, k) {
+			return req, invalid("responses", fmt.Sprintf("%s takes only %s", req.Challenge, strings.Join(keys, ", ")))
+		}
+	}
+	for _, k := range keys {
+		// Values are not echoed: a response may be a password or a code.
+		v, ok := req.Responses[k]
+		if !ok || v == "" {
+			return req, invalid("responses", fmt.Sprintf("responses.%s is required", k))
+		}
+		if len(v) > maxResponseLen || strings.ContainsFunc(v, unicode.IsControl) {
+			return req, invalid("responses", fmt.Sprintf("responses.%s is longer than %d bytes or has a control character", k, maxResponseLen))
+		}
 	}
 	return req, nil
 }

@@ -8,11 +8,22 @@
 // Routes (see openapi.json, which a test checks the handlers against):
 //
 //	POST   /auth/sign-in         {username,password} → tokens, or {"challenge":{...}}
+//	POST   /auth/respond         {username,challenge,session,responses} → tokens, or the next challenge
 //	POST   /auth/refresh         {username,refresh_token} → new ID and access tokens
 //	GET    /clients              the caller's clients, never a secret
 //	POST   /clients              {name?} → 201 with client_id, client_secret (once), token_endpoint
 //	DELETE /clients/{id}         204
 //	POST   /clients/{id}/reset   200 with the new client_id and client_secret
+//
+// Routes lists these as a table (the CDK app's facts file carries it),
+// relative to Config.BasePath (GATEHOUSE_BASE_PATH, the parent resource:
+// /portal in the CDK app, so the resources are /portal/auth/sign-in...).
+// Behind API Gateway each must be a resource of its own, not {proxy+}: the
+// handler serves a request only when requestContext.resourcePath and the
+// method name a route (apigwproxy.Table.Match), so a spelling of a path
+// that API Gateway matched to another resource — past that resource's
+// throttle — never reaches the operation; anything else is 404. Served
+// locally, the same table is a ServeMux over the canonical path.
 //
 // # Who the caller is
 //
@@ -105,9 +116,38 @@
 // deployment AWS says is wrong (missing table or user pool, access denied)
 // gives 500 configuration_error, since no retry cures it, and one error log
 // line naming the table (internal/awserr classifies, with no extra call).
-// Sign-in answers an unknown user and a wrong password with the same 401;
-// Cognito challenges come back as 200 {"challenge":{name,session,parameters}}
-// (a respond-to-challenge endpoint is not implemented).
+// Sign-in answers an unknown user and a wrong password with the same 401.
+//
+// # Challenges and MFA
+//
+// When Cognito asks for more before it issues tokens, sign-in answers 200
+// {"challenge":{name,session,username,parameters}}: any challenge, with
+// only its public parameters (cognitoauth drops others, such as the user's
+// attributes). POST /auth/respond answers it with
+// AdminRespondToAuthChallenge and SECRET_HASH, the admin call that goes
+// with sign-in's AdminInitiateAuth; it takes exactly the response keys
+// cognitoauth.ChallengeResponses lists for the challenge
+// (NEW_PASSWORD_REQUIRED: NEW_PASSWORD; SOFTWARE_TOKEN_MFA:
+// SOFTWARE_TOKEN_MFA_CODE; SMS_MFA, EMAIL_OTP, SMS_OTP: their code;
+// SELECT_MFA_TYPE: ANSWER; MFA_SETUP: none, after the client registered its
+// app with Cognito's AssociateSoftwareToken and VerifySoftwareToken) and
+// answers tokens or the next challenge. An unknown challenge is 400
+// unknown_challenge, other keys 400 invalid_request, a new password the
+// pool's policy refuses 400 password_rejected, a wrong or expired code 401
+// wrong_code (the session may be retried), an expired, used or forged
+// session 401 session_expired. Sessions, codes and passwords are never
+// logged; only the challenge's name is.
+//
+// MFA is the deployer's choice (the CDK context gatehouse:mfa=optional, the
+// default, or required, TOTP only). Required MFA costs every person an
+// authenticator app and a second step at each sign-in, and makes lost
+// devices an operator's task (AdminSetUserMFAPreference to reset); it has
+// no per-user AWS price for TOTP (SMS would). Without challenge support a
+// pool with required MFA would lock everyone out of this sign-in, and an
+// invited person (NEW_PASSWORD_REQUIRED) could never sign in at all. With
+// it, the only requirement left is that partners' machine users are not in
+// the people's pool: they sign in without a second factor, which is why
+// issue 13 moves them to a pool of their own.
 //
 // Two answers are not JSON: when `gatehouse portal` serves the portal,
 // headers over 32 KiB (forwardauth.DefaultMaxHeaderBytes) get Go's own
@@ -117,8 +157,8 @@
 // Gateway's own limits answer instead, in its JSON.
 //
 // Logs (Config.Logger) carry ids, routes, statuses and error codes; never a
-// password, token, refresh token or client secret, nor the user name typed
-// at sign-in.
+// password, token, refresh token, client secret, challenge session or code,
+// nor the user name typed at sign-in.
 //
 // The client routes' work — the steps above and their compensation — is
 // done by a ClientService (Handler.Clients), which knows no HTTP and

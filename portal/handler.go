@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/cognitoauth"
+	"github.com/gatehouse-auth/gatehouse/internal/apigwproxy"
 	"github.com/gatehouse-auth/gatehouse/jwtverify"
 	"github.com/gatehouse-auth/gatehouse/mapping"
 )
@@ -20,6 +21,7 @@ type Handler struct {
 	cfg     Config
 	log     *slog.Logger
 	clients *ClientService
+	routes  *apigwproxy.Table
 }
 
 var _ http.Handler = (*Handler)(nil)
@@ -30,99 +32,84 @@ func New(cfg Config) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Handler{cfg: cfg, log: cfg.Logger, clients: newClientService(cfg)}, nil
+	routes, err := apigwproxy.NewTable(Routes, cfg.BasePath)
+	if err != nil {
+		return nil, err
+	}
+	return &Handler{cfg: cfg, log: cfg.Logger, clients: newClientService(cfg), routes: routes}, nil
 }
 
 // clientIDPattern is Cognito's app client id syntax.
 var clientIDPattern = regexp.MustCompile(`^[\w+]{1,128}$`)
 
-// route is one documented operation.
-type route struct {
-	method, pattern string
+// Routes are the portal's operations, relative to Config.BasePath. Behind
+// API Gateway each must be a resource of its own (not {proxy+}): the
+// handler serves a request only when API Gateway's
+// requestContext.resourcePath and httpMethod name one of them (see
+// apigwproxy.Table.Match).
+var Routes = []apigwproxy.Route{
+	routeSignIn, routeRespond, routeRefresh,
+	routeListClients, routeCreateClient, routeDeleteClient, routeResetClient,
 }
 
-// ServeHTTP routes a request. The routes, relative to Config.BasePath:
-//
-//	POST   /auth/sign-in
-//	POST   /auth/refresh
-//	GET    /clients
-//	POST   /clients
-//	DELETE /clients/{id}
-//	POST   /clients/{id}/reset
+var (
+	routeSignIn       = apigwproxy.Route{Method: http.MethodPost, Resource: "/auth/sign-in"}
+	routeRespond      = apigwproxy.Route{Method: http.MethodPost, Resource: "/auth/respond"}
+	routeRefresh      = apigwproxy.Route{Method: http.MethodPost, Resource: "/auth/refresh"}
+	routeListClients  = apigwproxy.Route{Method: http.MethodGet, Resource: "/clients"}
+	routeCreateClient = apigwproxy.Route{Method: http.MethodPost, Resource: "/clients"}
+	routeDeleteClient = apigwproxy.Route{Method: http.MethodDelete, Resource: "/clients/{id}"}
+	routeResetClient  = apigwproxy.Route{Method: http.MethodPost, Resource: "/clients/{id}/reset"}
+)
+
+// ServeHTTP serves Routes.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &statusRecorder{ResponseWriter: w}
-	op, status := h.serve(rec, r)
-	if status == 0 {
-		status = rec.status
-	}
+	route := h.serve(rec, r)
 	h.log.LogAttrs(r.Context(), slog.LevelInfo, "portal request",
-		slog.String("method", r.Method), slog.String("route", op.pattern),
-		slog.Int("status", status), slog.Duration("latency", time.Since(start)))
+		slog.String("method", r.Method), slog.String("route", route),
+		slog.Int("status", rec.status), slog.Duration("latency", time.Since(start)))
 }
 
-func (h *Handler) serve(w *statusRecorder, r *http.Request) (route, int) {
-	path, ok := strings.CutPrefix(r.URL.Path, h.cfg.BasePath)
-	if !ok || (path != "" && path[0] != '/') {
-		writeError(w, errRouteNotFound)
-		return route{r.Method, "unknown"}, 0
-	}
-	segs := strings.Split(strings.Trim(path, "/"), "/")
-	if strings.HasSuffix(path, "/") && path != "/" {
-		segs = append(segs, "") // "/clients/" is not "/clients"
-	}
-	allow := func(methods ...string) bool {
-		for _, m := range methods {
-			if r.Method == m {
-				return true
-			}
-		}
-		w.Header().Set("Allow", strings.Join(methods, ", "))
-		writeError(w, &apiError{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed", Message: "method not allowed"})
-		return false
-	}
+// serve dispatches and returns the route's resource for the log.
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request) string {
+	rt, err := h.routes.Match(r)
+	var mna *apigwproxy.MethodNotAllowedError
 	switch {
-	case len(segs) == 2 && segs[0] == "auth" && segs[1] == "sign-in":
-		op := route{r.Method, "/auth/sign-in"}
-		if h.cfg.Auth == nil {
+	case errors.As(err, &mna):
+		w.Header().Set("Allow", strings.Join(mna.Allow, ", "))
+		writeError(w, &apiError{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed", Message: "method not allowed"})
+		return "unknown"
+	case err != nil:
+		writeError(w, errRouteNotFound)
+		return "unknown"
+	}
+	switch rt {
+	case routeSignIn, routeRespond, routeRefresh:
+		switch {
+		case h.cfg.Auth == nil:
 			writeError(w, errRouteNotFound)
-		} else if allow(http.MethodPost) {
+		case rt == routeSignIn:
 			h.signIn(w, r)
-		}
-		return op, 0
-	case len(segs) == 2 && segs[0] == "auth" && segs[1] == "refresh":
-		op := route{r.Method, "/auth/refresh"}
-		if h.cfg.Auth == nil {
-			writeError(w, errRouteNotFound)
-		} else if allow(http.MethodPost) {
+		case rt == routeRespond:
+			h.respond(w, r)
+		default:
 			h.refresh(w, r)
 		}
-		return op, 0
-	case len(segs) == 1 && segs[0] == "clients":
-		op := route{r.Method, "/clients"}
-		if allow(http.MethodGet, http.MethodPost) {
-			if r.Method == http.MethodGet {
-				h.withCaller(w, r, h.listClients)
-			} else {
-				h.withCaller(w, r, h.createClient)
-			}
-		}
-		return op, 0
-	case len(segs) == 2 && segs[0] == "clients":
-		op := route{r.Method, "/clients/{id}"}
-		if allow(http.MethodDelete) {
-			h.withClientID(w, r, segs[1], h.deleteClient)
-		}
-		return op, 0
-	case len(segs) == 3 && segs[0] == "clients" && segs[2] == "reset":
-		op := route{r.Method, "/clients/{id}/reset"}
-		if allow(http.MethodPost) {
-			h.withClientID(w, r, segs[1], h.resetClient)
-		}
-		return op, 0
+	case routeListClients:
+		h.withCaller(w, r, h.listClients)
+	case routeCreateClient:
+		h.withCaller(w, r, h.createClient)
+	case routeDeleteClient:
+		h.withClientID(w, r, r.PathValue("id"), h.deleteClient)
+	case routeResetClient:
+		h.withClientID(w, r, r.PathValue("id"), h.resetClient)
+	default:
+		writeError(w, errRouteNotFound)
+		return "unknown"
 	}
-	writeError(w, errRouteNotFound)
-	return route{r.Method, "unknown"}, 0
+	return rt.Resource
 }
 
 // caller is an authenticated person allowed to manage API clients.
@@ -226,12 +213,25 @@ type tokensResponse struct {
 	Username     string `json:"username,omitempty"`
 }
 
+// challengeResponse hands a challenge back. Username is the Cognito user
+// name to send to /auth/respond (USER_ID_FOR_SRP when Cognito gives it).
 type challengeResponse struct {
 	Challenge struct {
 		Name       string            `json:"name"`
 		Session    string            `json:"session"`
+		Username   string            `json:"username"`
 		Parameters map[string]string `json:"parameters,omitempty"`
 	} `json:"challenge"`
+}
+
+func newChallengeResponse(ch *cognitoauth.Challenge, username string) challengeResponse {
+	var resp challengeResponse
+	resp.Challenge.Name, resp.Challenge.Session, resp.Challenge.Parameters = ch.Name, ch.Session, ch.Parameters
+	resp.Challenge.Username = username
+	if u := ch.Parameters["USER_ID_FOR_SRP"]; u != "" {
+		resp.Challenge.Username = u
+	}
+	return resp
 }
 
 func (h *Handler) signIn(w http.ResponseWriter, r *http.Request) {
@@ -258,19 +258,66 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request) {
 		h.log.ErrorContext(ctx, "portal: sign-in failed", "error", err.Error())
 		writeError(w, cognitoError(err))
 		return
+	}
+	h.answerSignIn(ctx, w, "sign-in", req.Username, tokens, challenge)
+}
+
+// respond answers a challenge handed back by sign-in (or by an earlier
+// respond): tokens, or the next challenge.
+func (h *Handler) respond(w http.ResponseWriter, r *http.Request) {
+	body, aerr := readBody(w, r, h.cfg.MaxBodyBytes)
+	if aerr != nil {
+		writeError(w, aerr)
+		return
+	}
+	req, aerr := decodeRespond(body)
+	if aerr != nil {
+		writeError(w, aerr)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.CognitoTimeout)
+	defer cancel()
+	tokens, challenge, err := h.cfg.Auth.Respond(ctx, req.Username, req.Challenge, req.Session, req.Responses)
+	var refused *apiError
+	switch {
+	case errors.Is(err, cognitoauth.ErrWrongCode):
+		refused = errWrongCode
+	case errors.Is(err, cognitoauth.ErrNotAuthorized):
+		refused = errSessionRefused
+	case errors.Is(err, cognitoauth.ErrPasswordRejected):
+		refused = errPasswordPolicy
+	case errors.Is(err, cognitoauth.ErrUnknownChallenge):
+		refused = errUnknownChallenge
+	case errors.Is(err, cognitoauth.ErrBadResponses):
+		refused = invalid("responses", "the responses do not fit the challenge")
+	case err != nil:
+		h.log.ErrorContext(ctx, "portal: challenge response failed", "challenge", req.Challenge, "error", err.Error())
+		writeError(w, cognitoError(err))
+		return
+	}
+	if refused != nil {
+		// Only the challenge's name and the code: never the session or a response.
+		h.log.InfoContext(ctx, "portal: challenge response refused", "challenge", req.Challenge, "code", refused.Code)
+		writeError(w, refused)
+		return
+	}
+	h.answerSignIn(ctx, w, "respond", req.Username, tokens, challenge)
+}
+
+// answerSignIn writes the tokens, or hands the challenge back.
+func (h *Handler) answerSignIn(ctx context.Context, w http.ResponseWriter, op, username string, tokens *cognitoauth.Tokens, challenge *cognitoauth.Challenge) {
+	switch {
 	case challenge != nil:
-		var resp challengeResponse
-		resp.Challenge.Name, resp.Challenge.Session, resp.Challenge.Parameters = challenge.Name, challenge.Session, challenge.Parameters
-		h.log.InfoContext(ctx, "portal: sign-in challenge", "challenge", challenge.Name)
-		writeJSON(w, http.StatusOK, resp)
+		h.log.InfoContext(ctx, "portal: "+op+" challenge", "challenge", challenge.Name)
+		writeJSON(w, http.StatusOK, newChallengeResponse(challenge, username))
 		return
 	case tokens == nil:
-		h.log.ErrorContext(ctx, "portal: sign-in returned neither tokens nor a challenge")
+		h.log.ErrorContext(ctx, "portal: "+op+" returned neither tokens nor a challenge")
 		writeError(w, errInternal)
 		return
 	}
 	resp := newTokensResponse(tokens)
-	resp.Username = req.Username
+	resp.Username = username
 	// Refresh needs the Cognito-assigned user name; read it from the
 	// verified ID token when the verifier accepts the sign-in client.
 	if c, err := h.cfg.SignInVerifier.Verify(ctx, tokens.IDToken); err == nil && c.Username != "" {

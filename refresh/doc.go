@@ -21,6 +21,14 @@
 //	DELETE /partners/{id}         revoke; administrators; 200 with the revoked record
 //	POST   /partners/{id}/rotate  new refresh token, the old one revoked; administrators
 //
+// Routes lists these as a table (the CDK app's facts file carries it).
+// Behind API Gateway each must be a resource of its own, not {proxy+}: the
+// handler serves a request only when requestContext.resourcePath and the
+// method name a route (apigwproxy.Table.Match), so a spelling of a path
+// that API Gateway matched to another resource — past that resource's
+// throttle — never reaches the operation; anything else is 404. Served
+// locally, the same table is a ServeMux over the canonical path.
+//
 // The exchange takes the refresh token in the JSON body, never in a header
 // or the URL, so it does not end up in access logs or caches.
 // Administrators send a person's Cognito token (ID or access, not

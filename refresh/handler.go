@@ -5,10 +5,10 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
+	"github.com/gatehouse-auth/gatehouse/internal/apigwproxy"
 	"github.com/gatehouse-auth/gatehouse/internal/httpjson"
 	"github.com/gatehouse-auth/gatehouse/jwtverify"
 	"github.com/gatehouse-auth/gatehouse/mapping"
@@ -159,13 +159,36 @@ type TokenResponse struct {
 	RefreshToken string `json:"refresh_token,omitempty"`
 }
 
-// ServeHTTP routes:
-//
-//	POST   /partners              register (administrators)
-//	POST   /partners/token        exchange (the refresh token authenticates)
-//	GET    /partners/{id}         show (administrators)
-//	DELETE /partners/{id}         revoke (administrators)
-//	POST   /partners/{id}/rotate  rotate (administrators)
+// Routes are the partner service's operations. Behind API Gateway each must
+// be a resource of its own (not {proxy+}): the handler serves a request
+// only when API Gateway's requestContext.resourcePath and httpMethod name
+// one of them (see apigwproxy.Table.Match).
+var Routes = []apigwproxy.Route{
+	routeRegister, // administrators
+	routeExchange, // the refresh token authenticates
+	routeShow,     // administrators
+	routeRevoke,   // administrators
+	routeRotate,   // administrators
+}
+
+var (
+	routeRegister = apigwproxy.Route{Method: http.MethodPost, Resource: "/partners"}
+	routeExchange = apigwproxy.Route{Method: http.MethodPost, Resource: "/partners/token"}
+	routeShow     = apigwproxy.Route{Method: http.MethodGet, Resource: "/partners/{id}"}
+	routeRevoke   = apigwproxy.Route{Method: http.MethodDelete, Resource: "/partners/{id}"}
+	routeRotate   = apigwproxy.Route{Method: http.MethodPost, Resource: "/partners/{id}/rotate"}
+
+	routes = mustTable(apigwproxy.NewTable(Routes, ""))
+)
+
+func mustTable(t *apigwproxy.Table, err error) *apigwproxy.Table {
+	if err != nil {
+		panic(err) // Routes is a constant table; its test builds it
+	}
+	return t
+}
+
+// ServeHTTP serves Routes.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	op, status, partnerID, aerr := h.route(w, r)
@@ -195,48 +218,31 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // route dispatches; it returns the operation's name for the log, the
 // status written on success, and the partner id when known.
 func (h *Handler) route(w http.ResponseWriter, r *http.Request) (op string, status int, partnerID string, aerr *apiError) {
-	segs := strings.Split(strings.TrimPrefix(r.URL.Path, "/"), "/")
-	if len(segs) == 0 || segs[0] != "partners" || len(segs) > 3 {
+	rt, err := routes.Match(r)
+	var mna *apigwproxy.MethodNotAllowedError
+	switch {
+	case errors.As(err, &mna):
+		w.Header().Set("Allow", strings.Join(mna.Allow, ", "))
+		return "unknown", 0, "", &apiError{status: http.StatusMethodNotAllowed, code: CodeMethodNotAllowed, message: "method not allowed; allowed: " + strings.Join(mna.Allow, ", ")}
+	case err != nil:
 		return "unknown", 0, "", notFound()
 	}
-	switch {
-	case len(segs) == 1:
-		if aerr := allow(w, r, http.MethodPost); aerr != nil {
-			return "register", 0, "", aerr
-		}
+	id := r.PathValue("id")
+	switch rt {
+	case routeRegister:
 		id, aerr := h.register(w, r)
 		return "register", http.StatusCreated, id, aerr
-	case len(segs) == 2 && segs[1] == "token":
-		if aerr := allow(w, r, http.MethodPost); aerr != nil {
-			return "exchange", 0, "", aerr
-		}
+	case routeExchange:
 		id, aerr := h.exchange(w, r)
 		return "exchange", http.StatusOK, id, aerr
-	case len(segs) == 2:
-		id := segs[1]
-		if aerr := allow(w, r, http.MethodGet, http.MethodDelete); aerr != nil {
-			return "partner", 0, "", aerr
-		}
-		if r.Method == http.MethodGet {
-			return "show", http.StatusOK, id, h.show(w, r, id)
-		}
+	case routeShow:
+		return "show", http.StatusOK, id, h.show(w, r, id)
+	case routeRevoke:
 		return "revoke", http.StatusOK, id, h.revoke(w, r, id)
-	case len(segs) == 3 && segs[2] == "rotate":
-		id := segs[1]
-		if aerr := allow(w, r, http.MethodPost); aerr != nil {
-			return "rotate", 0, id, aerr
-		}
+	case routeRotate:
 		return "rotate", http.StatusOK, id, h.rotate(w, r, id)
 	}
 	return "unknown", 0, "", notFound()
-}
-
-func allow(w http.ResponseWriter, r *http.Request, methods ...string) *apiError {
-	if slices.Contains(methods, r.Method) {
-		return nil
-	}
-	w.Header().Set("Allow", strings.Join(methods, ", "))
-	return &apiError{status: http.StatusMethodNotAllowed, code: CodeMethodNotAllowed, message: "method not allowed; allowed: " + strings.Join(methods, ", ")}
 }
 
 func notFound() *apiError {

@@ -285,6 +285,12 @@ var _ http.ResponseWriter = (*responseWriter)(nil)
 // eventKey is the context key for the proxy event.
 type eventKey struct{}
 
+// eventOf returns the event r was built from, nil when none.
+func eventOf(ctx context.Context) *events.APIGatewayProxyRequest {
+	ev, _ := ctx.Value(eventKey{}).(*events.APIGatewayProxyRequest)
+	return ev
+}
+
 func withEvent(ctx context.Context, ev *events.APIGatewayProxyRequest) context.Context {
 	return context.WithValue(ctx, eventKey{}, ev)
 }
@@ -293,8 +299,8 @@ func withEvent(ctx context.Context, ev *events.APIGatewayProxyRequest) context.C
 // served, and false when ctx is not from a request built by this package
 // (for example, when the handler is served directly by net/http).
 func RequestContext(ctx context.Context) (events.APIGatewayProxyRequestContext, bool) {
-	ev, ok := ctx.Value(eventKey{}).(*events.APIGatewayProxyRequest)
-	if !ok || ev == nil {
+	ev := eventOf(ctx)
+	if ev == nil {
 		return events.APIGatewayProxyRequestContext{}, false
 	}
 	return ev.RequestContext, true

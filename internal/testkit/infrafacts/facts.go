@@ -2,7 +2,8 @@
 // the Go code: the environment variables each Lambda function reads, the
 // mapping table's key attributes, the partition-key prefixes and DynamoDB
 // actions of the authorizer's lookups (its IAM dynamodb:LeadingKeys
-// condition), and the KMS encryption context of sealed partner tokens.
+// condition), the KMS encryption context of sealed partner tokens, and the
+// API Gateway resources and methods the portal and partner functions serve.
 //
 // Nothing here is a second copy of a fact: every value is observed by
 // running the real Go code (each service's ConfigFromEnv, mapping.Store,
@@ -32,6 +33,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/authorizer"
 	"github.com/gatehouse-auth/gatehouse/authorizer/awsenv"
+	"github.com/gatehouse-auth/gatehouse/internal/apigwproxy"
 	"github.com/gatehouse-auth/gatehouse/mapping"
 	"github.com/gatehouse-auth/gatehouse/portal"
 	"github.com/gatehouse-auth/gatehouse/refresh"
@@ -46,6 +48,11 @@ type Facts struct {
 	Environment map[string][]string `json:"environment"`
 	Authorizer  Lookups             `json:"authorizer"`
 	Seal        Seal                `json:"seal"`
+	// Routes are the API Gateway resources and methods each proxy
+	// function serves (portal.Routes, refresh.Routes), sorted: each must
+	// be a resource of its own, since the handlers route by
+	// requestContext.resourcePath and refuse {proxy+}.
+	Routes map[string][]apigwproxy.Route `json:"routes"`
 }
 
 // Table is the mapping table's key schema (mapping.CreateTable).
@@ -103,6 +110,14 @@ func Derive() (Facts, error) {
 	}
 	if f.Seal, err = deriveSeal(); err != nil {
 		return Facts{}, err
+	}
+	f.Routes = map[string][]apigwproxy.Route{}
+	for name, routes := range map[string][]apigwproxy.Route{"portal": portal.Routes, "refresh": refresh.Routes} {
+		t, err := apigwproxy.NewTable(routes, "")
+		if err != nil {
+			return Facts{}, err
+		}
+		f.Routes[name] = t.Routes()
 	}
 	return f, nil
 }

@@ -43,4 +43,15 @@
 //
 // Servers are started with a parent-death signal, so they do not outlive a
 // test binary that crashes.
+//
+// Which stand-in answers a Cognito flow: cognito-local 5.3.0 serves the
+// people's pools (sign-in, refresh, RevokeToken, JWKS under its own
+// issuer) but has no AdminRespondToAuthChallenge, GlobalSignOut or
+// AdminUserGlobalSignOut; moto_server 5.2.1 has those three (and answers a
+// FORCE_CHANGE_PASSWORD user's AdminInitiateAuth with
+// NEW_PASSWORD_REQUIRED) but no RevokeToken, and issues tokens under
+// Cognito's real issuer. So challenge completion is tested on a moto of
+// the test's own (StartMoto), e.g. cognitoauth's and portal's
+// TestNewPasswordRequiredOnMoto. MFA challenges are not issued by either
+// here: internal/testkit/mfacognito stands in for them in process.
 package localservices

@@ -368,8 +368,10 @@ func tail(b []byte, n int) []byte {
 }
 
 // Moto is a moto_server of one test's own, for tests that pause, resume or
-// restart it (outage tests); the package's shared stand-in, which other
-// tests use at the same time, is never touched. Its URL is for the test to
+// restart it (outage tests), or that need moto's Cognito where the
+// package's CognitoIDP is cognito-local (challenge completion); the
+// package's shared stand-in, which other tests use at the same time, is
+// never touched. Its URL is for the test to
 // put in the SDK's endpoint variables (t.Setenv).
 type Moto struct {
 	URL  string

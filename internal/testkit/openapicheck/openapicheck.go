@@ -8,9 +8,12 @@ import (
 	"mime"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/gatehouse-auth/gatehouse/internal/apigwproxy"
 )
 
 // Doc is a parsed OpenAPI 3 document. It is safe for concurrent use.
@@ -397,4 +400,29 @@ func (d *Doc) lintSchema(s any, where string, depth int) error {
 		}
 	}
 	return nil
+}
+
+// CompareRoutes lists the operations only in doc and the routes only in
+// routes, "" when they name the same (method, path) pairs; path parameter
+// names are ignored ({id} and {partner_id} are the same segment).
+func CompareRoutes(doc *Doc, routes []apigwproxy.Route) string {
+	param := regexp.MustCompile(`\{[^}]*\}`)
+	norm := func(method, path string) string { return method + " " + param.ReplaceAllString(path, "{}") }
+	documented := map[string]bool{}
+	for _, op := range doc.Operations() {
+		documented[norm(op.Method, op.Path)] = true
+	}
+	var diff []string
+	for _, rt := range routes {
+		k := norm(rt.Method, rt.Resource)
+		if !documented[k] {
+			diff = append(diff, "route not documented: "+rt.String())
+		}
+		delete(documented, k)
+	}
+	for k := range documented {
+		diff = append(diff, "documented, not a route: "+k)
+	}
+	slices.Sort(diff)
+	return strings.Join(diff, "; ")
 }

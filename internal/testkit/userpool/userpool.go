@@ -86,6 +86,26 @@ func (p Pool) User(ctx context.Context, username, password string, groups ...str
 	return nil
 }
 
+// InvitedUser makes a user as an invitation does: with a temporary
+// password and no permanent one, so it is in FORCE_CHANGE_PASSWORD and its
+// first sign-in answers NEW_PASSWORD_REQUIRED.
+func (p Pool) InvitedUser(ctx context.Context, username, temporaryPassword string, groups ...string) error {
+	if _, err := p.API.AdminCreateUser(ctx, &cip.AdminCreateUserInput{
+		UserPoolId: aws.String(p.ID), Username: aws.String(username), MessageAction: types.MessageActionTypeSuppress,
+		TemporaryPassword: aws.String(temporaryPassword),
+	}); err != nil {
+		return fmt.Errorf("create user %s: %w", username, err)
+	}
+	for _, g := range groups {
+		if _, err := p.API.AdminAddUserToGroup(ctx, &cip.AdminAddUserToGroupInput{
+			UserPoolId: aws.String(p.ID), Username: aws.String(username), GroupName: aws.String(g),
+		}); err != nil {
+			return fmt.Errorf("add %s to %s: %w", username, g, err)
+		}
+	}
+	return nil
+}
+
 // SignIn signs username in through app client clientID (one without a
 // secret) with ADMIN_USER_PASSWORD_AUTH.
 func (p Pool) SignIn(ctx context.Context, clientID, username, password string) (*types.AuthenticationResultType, error) {
