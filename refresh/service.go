@@ -48,7 +48,7 @@ var (
 // Store is the part of the mapping store the Service uses. A *mapping.Store
 // built with a KMS key satisfies it.
 type Store interface {
-	CreateUser(ctx context.Context, internalID, username string, kind mapping.Kind) (mapping.User, error)
+	CreateUser(ctx context.Context, internalID, pool, username string, kind mapping.Kind) (mapping.User, error)
 	DeleteUser(ctx context.Context, internalID string) error
 	PutPartner(ctx context.Context, p mapping.Partner) (mapping.Partner, error)
 	Partner(ctx context.Context, partnerID string) (mapping.Partner, error)
@@ -113,7 +113,9 @@ type Config struct {
 	Tokens TokenService
 	// UserPool creates partner users and sets their passwords. Required.
 	UserPool UserPool
-	// UserPoolID is the pool the partner users live in. Required.
+	// UserPoolID is the partners' pool, the one the partner users live in
+	// and the only one the Service's Admin* calls name; partner users are
+	// mapped under it. Required.
 	UserPoolID string
 	// PartnerClientID is the partner app client (with a secret) that Tokens
 	// uses; it is recorded with each partner, and a record of another

@@ -58,6 +58,21 @@ func TestConfigFromEnv(t *testing.T) {
 		t.Fatalf("defaults: %+v", e)
 	}
 
+	two := validEnv()
+	two["GATEHOUSE_PARTNER_USER_POOL_ID"], two["GATEHOUSE_PARTNER_CLIENT_IDS"] = "eu-west-1_Partners", "partner-client"
+	e, err = ConfigFromEnv(envOf(two))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := e.Verifier.Pools; len(p) != 2 || p[1].UserPoolID != "eu-west-1_Partners" || len(p[1].TokenUses) != 1 ||
+		p[1].TokenUses[0] != "id" || p[1].AnyClientForClientCredentials || len(p[0].TokenUses) != 2 {
+		t.Fatalf("two pools: %+v", p)
+	}
+	delete(two, "GATEHOUSE_PARTNER_CLIENT_IDS")
+	if _, err := ConfigFromEnv(envOf(two)); err == nil || !strings.Contains(err.Error(), "GATEHOUSE_PARTNER_CLIENT_IDS") {
+		t.Errorf("partners' pool without clients: %v", err)
+	}
+
 	rulesFile := filepath.Join(t.TempDir(), "routes.json")
 	if err := os.WriteFile(rulesFile, []byte(`[{"method":"GET","path":"/a/*","scopes":["s"]}]`), 0o600); err != nil {
 		t.Fatal(err)

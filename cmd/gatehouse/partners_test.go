@@ -23,8 +23,9 @@ import (
 	"github.com/gatehouse-auth/gatehouse/refresh"
 )
 
-// partnersEnv points the refresh configuration at a fresh cognito-local
-// pool, a fresh table and a KMS key on moto_server.
+// partnersEnv points the refresh configuration at fresh cognito-local
+// pools (the partners' and the administrators'), a fresh table and a KMS
+// key on moto_server.
 func partnersEnv(t *testing.T) {
 	t.Helper()
 	localservices.Require(t, localservices.DynamoDB, localservices.KMS, localservices.CognitoIDP)
@@ -35,6 +36,10 @@ func partnersEnv(t *testing.T) {
 	}
 	idp, ddb, k := cip.NewFromConfig(cfg), dynamodb.NewFromConfig(cfg), kms.NewFromConfig(cfg)
 	pool, err := userpool.Create(ctx, idp, "cli-partners")
+	if err != nil {
+		t.Fatal(err)
+	}
+	people, err := userpool.Create(ctx, idp, "cli-people")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,9 +57,9 @@ func partnersEnv(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ddb.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: &table}) })
-	issuer := pool.LocalIssuer()
+	issuer := people.LocalIssuer()
 	for k, v := range map[string]string{
-		refresh.EnvUserPoolID: poolID, refresh.EnvTable: table, refresh.EnvKMSKeyID: *key.KeyMetadata.KeyId,
+		refresh.EnvPartnerUserPoolID: poolID, refresh.EnvUserPoolID: people.ID, refresh.EnvTable: table, refresh.EnvKMSKeyID: *key.KeyMetadata.KeyId,
 		refresh.EnvPartnerClientID: partnerClient, refresh.EnvPartnerClientSecret: partnerSecret,
 		refresh.EnvClientIDs: "admin-web", refresh.EnvAdminGroup: "admins", refresh.EnvIssuer: issuer, refresh.EnvInsecureHTTP: "true",
 	} {
