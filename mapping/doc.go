@@ -85,6 +85,7 @@
 //	Partner          GetItem PARTNER#p (ConsistentRead)
 //	PartnerByFingerprint  GetItem FINGERPRINT#f, then GetItem PARTNER#p (both ConsistentRead)
 //	every write      one TransactWriteItems, every item conditional
+//	MigrateUsernames, Partners   Scan (ConsistentRead), an operator's upgrade tools only
 //
 // # Invariants
 //
@@ -98,6 +99,12 @@
 //   - MigrateUsernames, per legacy user: the qualified USERNAME# item
 //     (attribute_not_exists), the legacy one deleted (still this user's, no
 //     userPool), PROFILE's userPool set (still this user, none set yet).
+//   - MovePartner (re-issuing a partner into the partners' pool): the
+//     partner record (version as read, active: new user name, token,
+//     fingerprint, version up), the old FINGERPRINT# deleted and the new
+//     one put, the old USERNAME# item deleted (still this user's) and the
+//     new one put in the new pool (attribute_not_exists), PROFILE's
+//     userPool and username set (still as read).
 //   - AddClient: PROFILE (exists, clients < MaxClientsPerUser, count and rev
 //     up), CLIENT# (attribute_not_exists) and the membership item.
 //   - ReplaceClient (a reset): PROFILE (exists, rev up), delete the old

@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
 // legacyUsernameKey is a user name item's key from before user names were
@@ -127,4 +128,120 @@ func (s *Store) migrateUser(ctx context.Context, pool string, u User) error {
 	})
 	s.users.invalidate(n)
 	return err
+}
+
+// Partners returns every partner record, through strongly consistent
+// Scans by scan (an operator's credentials: gatehouse partners reissue).
+func (s *Store) Partners(ctx context.Context, scan ScanAPI) ([]Partner, error) {
+	in := &dynamodb.ScanInput{
+		TableName:                 aws.String(s.table),
+		ConsistentRead:            aws.Bool(true),
+		FilterExpression:          aws.String("begins_with(#pk, :prefix) AND #sk = :sk"),
+		ExpressionAttributeNames:  map[string]string{"#pk": attrPK, "#sk": attrSK},
+		ExpressionAttributeValues: item{":prefix": str(prefixPartner), ":sk": str(skPartner)},
+	}
+	var out []Partner
+	for p := dynamodb.NewScanPaginator(scan, in); p.HasMorePages(); {
+		sctx, cancel := s.withTimeout(ctx)
+		page, err := p.NextPage(sctx, s.ddbOpts...)
+		cancel()
+		if err != nil {
+			return nil, classify("DynamoDB", s.table, "Scan (partners)", err)
+		}
+		for _, it := range page.Items {
+			pt, err := decodePartner(it)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, pt)
+		}
+	}
+	return out, nil
+}
+
+// MovePartner moves an active partner credential and its user into user
+// pool pool, where the partner now signs in as cognitoUsername with a new
+// refresh token (sealed for this partner; its fingerprint unused). In one
+// transaction, conditional on the partner's version being expectedVersion
+// and on the user being as read: the partner record takes the new user
+// name, token and fingerprint (version up; the old fingerprint stops
+// finding it), the user's user name item moves from its old key (legacy,
+// or another pool's) to pool, and the profile records pool and the name.
+// A user already in pool is ErrConflict.
+func (s *Store) MovePartner(ctx context.Context, partnerID string, expectedVersion int64, pool, cognitoUsername string, newSealed Sealed, newFingerprint string) (Partner, error) {
+	n := poolName{pool, cognitoUsername}
+	if err := checkPoolName(n); err != nil {
+		return Partner{}, err
+	}
+	if err := checkFingerprint(newFingerprint); err != nil {
+		return Partner{}, err
+	}
+	if _, err := parseSealed(newSealed); err != nil {
+		return Partner{}, err
+	}
+	p, err := s.Partner(ctx, partnerID)
+	if err != nil {
+		return Partner{}, err
+	}
+	switch {
+	case p.Version != expectedVersion:
+		return Partner{}, conflictf("partner %q is at version %d, not %d", partnerID, p.Version, expectedVersion)
+	case p.Status != PartnerActive:
+		return Partner{}, conflictf("partner %q is %s", partnerID, p.Status)
+	}
+	u, err := s.User(ctx, p.InternalID)
+	if err != nil {
+		return Partner{}, err
+	}
+	switch {
+	case u.Pool == pool:
+		return Partner{}, conflictf("partner %q's user is already in pool %s", partnerID, pool)
+	case p.CredentialFingerprint == newFingerprint:
+		return Partner{}, invalidf("the new credential is the old one")
+	}
+	now := s.nowUTC()
+	moved := u
+	moved.Pool, moved.Username = pool, cognitoUsername
+	byName := userAttrs(usernameKey(n), moved)
+	byName[attrType] = str("username")
+	userIs := expr{
+		names:  map[string]string{"#iid": attrInternalID, "#un": attrUsername, "#up": attrUserPool},
+		values: item{":iid": str(u.InternalID), ":un": str(u.Username), ":pool": str(pool), ":new": str(cognitoUsername)},
+	}
+	samePool := "attribute_not_exists(#up)"
+	if u.Pool != "" {
+		samePool = "#up = :old"
+		userIs.values[":old"] = str(u.Pool)
+	}
+	changed := always(conflictf("partner %q or its user changed; read it again", partnerID))
+	oldName := expr{names: map[string]string{"#iid": attrInternalID}, values: item{":iid": str(u.InternalID)}}
+	notExists := expr{names: map[string]string{"#pk": attrPK}}
+	err = s.transact(ctx, "MovePartner", []write{
+		s.update(partnerKey(partnerID), "SET #tok = :tok, #fp = :fp, #ver = :next, #rot = :now, #cu = :cu",
+			"#ver = :ver AND #st = :active", expr{
+				names: map[string]string{"#tok": attrSealedToken, "#fp": attrFingerprint, "#ver": attrVersion,
+					"#rot": attrRotated, "#st": attrStatus, "#cu": attrCognitoUsername},
+				values: item{":tok": &types.AttributeValueMemberB{Value: newSealed}, ":fp": str(newFingerprint),
+					":next": num(expectedVersion + 1), ":ver": num(expectedVersion), ":now": timeAttr(now),
+					":active": str(string(PartnerActive)), ":cu": str(cognitoUsername)},
+			}, s.partnerChanged(partnerID)),
+		s.del(fingerprintKey(p.CredentialFingerprint), "#pid = :pid", expr{
+			names: map[string]string{"#pid": attrPartnerID}, values: item{":pid": str(partnerID)},
+		}, changed),
+		s.put(fingerprintItem(newFingerprint, partnerID), "attribute_not_exists(#pk)", notExists,
+			always(conflictf("the new credential fingerprint is already in use"))),
+		s.del(usernameItemKey(u), "#iid = :iid", oldName, changed),
+		s.put(byName, "attribute_not_exists(#pk)", notExists,
+			always(conflictf("user name %q is already recorded in pool %s", cognitoUsername, pool))),
+		s.update(userKey(u.InternalID), "SET #up = :pool, #un = :new",
+			"#iid = :iid AND #un = :un AND "+samePool, userIs, changed),
+	})
+	s.users.invalidate(poolName{u.Pool, u.Username}, n)
+	if err != nil {
+		return Partner{}, err
+	}
+	p.CognitoUsername = cognitoUsername
+	p.SealedRefreshToken, p.CredentialFingerprint = newSealed, newFingerprint
+	p.Version, p.Rotated = expectedVersion+1, now
+	return p, nil
 }

@@ -170,3 +170,66 @@ func TestMigrateUsernames(t *testing.T) {
 	}
 	checkTable(t, table)
 }
+
+// TestMovePartner moves a partner credential and its user from a legacy
+// user name item into the partners' pool: the old credential and the old
+// name stop working, the new ones work, the partner list sees it, and a
+// second move is refused.
+func TestMovePartner(t *testing.T) {
+	t.Parallel()
+	st, table := newStore(t, nil)
+	ctx := ctxT(t)
+	e := testEnv(t)
+	putLegacyUser(t, table, "p-acme", "partner-acme")
+	// A legacy profile of kind partner: the helper writes kind user.
+	if _, err := e.ddb.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &table, Key: map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: "USER#p-acme"}, "SK": &types.AttributeValueMemberS{Value: "PROFILE"}},
+		UpdateExpression: ptr("SET #k = :k"), ExpressionAttributeNames: map[string]string{"#k": "kind"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":k": &types.AttributeValueMemberS{Value: "partner"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	old := putPartner(t, st, "p-acme", "acme", "old-token")
+	sealed, err := st.SealPartnerToken(ctx, "acme", []byte("new-token"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fp := mapping.Fingerprint([]byte("new-token"))
+
+	tests := []struct {
+		name    string
+		version int64
+		pool    string
+		wantErr error
+	}{
+		{"stale version", old.Version + 1, otherPool, mapping.ErrConflict},
+		{"bad pool", old.Version, "partners", mapping.ErrInvalid},
+		{"moved", old.Version, otherPool, nil},
+		{"again", old.Version + 1, otherPool, mapping.ErrConflict},
+	}
+	for _, tt := range tests {
+		if _, err := st.MovePartner(ctx, "acme", tt.version, tt.pool, "partner-acme", sealed, fp); !errors.Is(err, tt.wantErr) {
+			t.Fatalf("%s: MovePartner = %v, want %v", tt.name, err, tt.wantErr)
+		}
+	}
+	if _, err := st.PartnerByFingerprint(ctx, old.CredentialFingerprint); !errors.Is(err, mapping.ErrNotFound) {
+		t.Errorf("old credential: %v", err)
+	}
+	if p, err := st.PartnerByFingerprint(ctx, fp); err != nil || p.Version != old.Version+1 {
+		t.Errorf("new credential: %+v, %v", p, err)
+	}
+	if u, err := st.UserByUsername(ctx, otherPool, "partner-acme"); err != nil || u.InternalID != "p-acme" || u.Kind != mapping.KindPartner {
+		t.Errorf("partner in its pool: %+v, %v", u, err)
+	}
+	if u, err := st.User(ctx, "p-acme"); err != nil || u.Pool != otherPool {
+		t.Errorf("profile: %+v, %v", u, err)
+	}
+	all, err := st.Partners(ctx, e.ddb)
+	if err != nil || len(all) != 1 || all[0].PartnerID != "acme" {
+		t.Errorf("Partners = %+v, %v", all, err)
+	}
+	if m, err := st.MigrateUsernames(ctx, e.ddb, testPool, false); err != nil || m.Found != 0 {
+		t.Errorf("a moved partner left a legacy item: %+v, %v", m, err)
+	}
+	checkTable(t, table)
+}
