@@ -159,18 +159,32 @@ func (s *Store) Partners(ctx context.Context, scan ScanAPI) ([]Partner, error) {
 	return out, nil
 }
 
+// PartnerMove is where MovePartner moves a partner credential: the user
+// pool, the user name the partner signs in with there, the app client its
+// refresh token belongs to, and that token, sealed for this partner, with
+// its (unused) fingerprint.
+type PartnerMove struct {
+	Pool, CognitoUsername, AppClientID string
+	SealedRefreshToken                 Sealed
+	CredentialFingerprint              string
+}
+
 // MovePartner moves an active partner credential and its user into user
-// pool pool, where the partner now signs in as cognitoUsername with a new
-// refresh token (sealed for this partner; its fingerprint unused). In one
+// pool to.Pool, where the partner now signs in as to.CognitoUsername through
+// to.AppClientID with a new refresh token. In one
 // transaction, conditional on the partner's version being expectedVersion
 // and on the user being as read: the partner record takes the new user
-// name, token and fingerprint (version up; the old fingerprint stops
+// name, app client, token and fingerprint (version up; the old fingerprint stops
 // finding it), the user's user name item moves from its old key (legacy,
 // or another pool's) to pool, and the profile records pool and the name.
 // A user already in pool is ErrConflict.
-func (s *Store) MovePartner(ctx context.Context, partnerID string, expectedVersion int64, pool, cognitoUsername string, newSealed Sealed, newFingerprint string) (Partner, error) {
+func (s *Store) MovePartner(ctx context.Context, partnerID string, expectedVersion int64, to PartnerMove) (Partner, error) {
+	pool, cognitoUsername, newSealed, newFingerprint := to.Pool, to.CognitoUsername, to.SealedRefreshToken, to.CredentialFingerprint
 	n := poolName{pool, cognitoUsername}
 	if err := checkPoolName(n); err != nil {
+		return Partner{}, err
+	}
+	if err := checkName("app client id", to.AppClientID); err != nil {
 		return Partner{}, err
 	}
 	if err := checkFingerprint(newFingerprint); err != nil {
@@ -217,13 +231,13 @@ func (s *Store) MovePartner(ctx context.Context, partnerID string, expectedVersi
 	oldName := expr{names: map[string]string{"#iid": attrInternalID}, values: item{":iid": str(u.InternalID)}}
 	notExists := expr{names: map[string]string{"#pk": attrPK}}
 	err = s.transact(ctx, "MovePartner", []write{
-		s.update(partnerKey(partnerID), "SET #tok = :tok, #fp = :fp, #ver = :next, #rot = :now, #cu = :cu",
+		s.update(partnerKey(partnerID), "SET #tok = :tok, #fp = :fp, #ver = :next, #rot = :now, #cu = :cu, #ac = :ac",
 			"#ver = :ver AND #st = :active", expr{
 				names: map[string]string{"#tok": attrSealedToken, "#fp": attrFingerprint, "#ver": attrVersion,
-					"#rot": attrRotated, "#st": attrStatus, "#cu": attrCognitoUsername},
+					"#rot": attrRotated, "#st": attrStatus, "#cu": attrCognitoUsername, "#ac": attrAppClientID},
 				values: item{":tok": &types.AttributeValueMemberB{Value: newSealed}, ":fp": str(newFingerprint),
 					":next": num(expectedVersion + 1), ":ver": num(expectedVersion), ":now": timeAttr(now),
-					":active": str(string(PartnerActive)), ":cu": str(cognitoUsername)},
+					":active": str(string(PartnerActive)), ":cu": str(cognitoUsername), ":ac": str(to.AppClientID)},
 			}, s.partnerChanged(partnerID)),
 		s.del(fingerprintKey(p.CredentialFingerprint), "#pid = :pid", expr{
 			names: map[string]string{"#pid": attrPartnerID}, values: item{":pid": str(partnerID)},
@@ -240,7 +254,7 @@ func (s *Store) MovePartner(ctx context.Context, partnerID string, expectedVersi
 	if err != nil {
 		return Partner{}, err
 	}
-	p.CognitoUsername = cognitoUsername
+	p.CognitoUsername, p.AppClientID = cognitoUsername, to.AppClientID
 	p.SealedRefreshToken, p.CredentialFingerprint = newSealed, newFingerprint
 	p.Version, p.Rotated = expectedVersion+1, now
 	return p, nil

@@ -208,14 +208,16 @@ func TestMovePartner(t *testing.T) {
 		{"again", old.Version + 1, otherPool, mapping.ErrConflict},
 	}
 	for _, tt := range tests {
-		if _, err := st.MovePartner(ctx, "acme", tt.version, tt.pool, "partner-acme", sealed, fp); !errors.Is(err, tt.wantErr) {
+		if _, err := st.MovePartner(ctx, "acme", tt.version, mapping.PartnerMove{
+			Pool: tt.pool, CognitoUsername: "partner-acme", AppClientID: "new-client", SealedRefreshToken: sealed, CredentialFingerprint: fp,
+		}); !errors.Is(err, tt.wantErr) {
 			t.Fatalf("%s: MovePartner = %v, want %v", tt.name, err, tt.wantErr)
 		}
 	}
 	if _, err := st.PartnerByFingerprint(ctx, old.CredentialFingerprint); !errors.Is(err, mapping.ErrNotFound) {
 		t.Errorf("old credential: %v", err)
 	}
-	if p, err := st.PartnerByFingerprint(ctx, fp); err != nil || p.Version != old.Version+1 {
+	if p, err := st.PartnerByFingerprint(ctx, fp); err != nil || p.Version != old.Version+1 || p.AppClientID != "new-client" {
 		t.Errorf("new credential: %+v, %v", p, err)
 	}
 	if u, err := st.UserByUsername(ctx, otherPool, "partner-acme"); err != nil || u.InternalID != "p-acme" || u.Kind != mapping.KindPartner {
