@@ -86,7 +86,7 @@ func BenchmarkBareGetItem(b *testing.B) {
 	in := &dynamodb.GetItemInput{
 		TableName: &table,
 		Key: map[string]types.AttributeValue{
-			"PK": &types.AttributeValueMemberS{Value: "USERNAME#alice"},
+			"PK": &types.AttributeValueMemberS{Value: "USERNAME#" + testPool + "#alice"},
 			"SK": &types.AttributeValueMemberS{Value: "USERNAME"},
 		},
 		ConsistentRead: aws.Bool(true),
@@ -113,7 +113,7 @@ func BenchmarkLookupMissPaired(b *testing.B) {
 	in := &dynamodb.GetItemInput{
 		TableName: &table,
 		Key: map[string]types.AttributeValue{
-			"PK": &types.AttributeValueMemberS{Value: "USERNAME#alice"},
+			"PK": &types.AttributeValueMemberS{Value: "USERNAME#" + testPool + "#alice"},
 			"SK": &types.AttributeValueMemberS{Value: "USERNAME"},
 		},
 		ConsistentRead: aws.Bool(true),
