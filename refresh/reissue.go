@@ -29,8 +29,8 @@ type Reissued struct {
 // (a deployment from before partners had a pool of their own) there:
 // refresh tokens cannot move between pools, so it creates the partner's
 // user in the partners' pool (the same user name; a user of that name left
-// there by an interrupted earlier run is reused, since only this service
-// creates users in that pool), signs it in through the partner app client
+// there by an interrupted earlier run, mapped to nobody, is reused: only
+// this service creates users in that pool), signs it in through the partner app client
 // for a new refresh token, and stores it sealed with the partner record
 // moved to the new pool, conditional on the record's version
 // (mapping.MovePartner). From then on the exchange refuses the old
@@ -64,7 +64,14 @@ func (s *Service) Reissue(ctx context.Context, partnerID string) (Reissued, erro
 			username = aws.ToString(created.User.Username)
 		}
 	case apiCode(err) == "UsernameExistsException":
-		// Left by an interrupted run: signInFresh gives it a new password.
+		// Left by an interrupted run, unless the mapping says the name is
+		// someone's in the partners' pool: never take that over.
+		switch _, err := s.cfg.Store.UserByUsername(ctx, s.cfg.UserPoolID, username); {
+		case err == nil:
+			return Reissued{}, fmt.Errorf("%w: Cognito user %q of the partners' pool belongs to another partner", ErrConflict, username)
+		case !errors.Is(err, mapping.ErrNotFound):
+			return Reissued{}, storeError("reading the partners' pool's user", err)
+		}
 	default:
 		return Reissued{}, cognitoAdminError("AdminCreateUser", err)
 	}

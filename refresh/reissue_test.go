@@ -63,8 +63,23 @@ func TestReissueCognitoLocal(t *testing.T) {
 	if _, err := after.svc.Reissue(ctx, "acme"); !errors.Is(err, refresh.ErrAlreadyReissued) {
 		t.Fatalf("second re-issue: %v", err)
 	}
+	// A user of the same name in the partners' pool that is another
+	// partner's is never taken over.
+	before.register(t, lp.adminToken, "beta")
+	rec = after.call(t, "POST", "/partners", lp.adminToken, `{"partner_id":"squatter","username":"partner-beta"}`)
+	if rec.Code != http.StatusCreated {
+		t.Fatalf("register squatter: %d %s", rec.Code, rec.Body)
+	}
+	var squatter refresh.CredentialView
+	decodeBody(t, rec, &squatter)
+	if _, err := after.svc.Reissue(ctx, "beta"); !errors.Is(err, refresh.ErrConflict) || errors.Is(err, refresh.ErrAlreadyReissued) {
+		t.Fatalf("re-issue onto another partner's user: %v", err)
+	}
+	if rec := after.exchange(t, squatter.RefreshToken); rec.Code != http.StatusOK {
+		t.Fatalf("the other partner's credential after the refused re-issue: %d", rec.Code)
+	}
 	if _, err := after.svc.Reissue(ctx, "nobody"); !errors.Is(err, refresh.ErrNotFound) {
 		t.Fatalf("re-issue of an unknown partner: %v", err)
 	}
-	assertNoSecrets(t, after.logs.String(), old.RefreshToken, re.RefreshToken, tr.IDToken, tr.AccessToken)
+	assertNoSecrets(t, after.logs.String(), old.RefreshToken, re.RefreshToken, tr.IDToken, tr.AccessToken, squatter.RefreshToken)
 }

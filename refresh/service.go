@@ -51,6 +51,7 @@ type Store interface {
 	CreateUser(ctx context.Context, internalID, pool, username string, kind mapping.Kind) (mapping.User, error)
 	DeleteUser(ctx context.Context, internalID string) error
 	User(ctx context.Context, internalID string) (mapping.User, error)
+	UserByUsername(ctx context.Context, pool, username string) (mapping.User, error)
 	MovePartner(ctx context.Context, partnerID string, expectedVersion int64, to mapping.PartnerMove) (mapping.Partner, error)
 	PutPartner(ctx context.Context, p mapping.Partner) (mapping.Partner, error)
 	Partner(ctx context.Context, partnerID string) (mapping.Partner, error)
