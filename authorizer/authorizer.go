@@ -26,7 +26,10 @@ type TokenVerifier interface {
 // record, which needs no AWS SDK, so the decision core links none); its
 // errors must wrap the record sentinels.
 type Directory interface {
-	UserByUsername(ctx context.Context, username string) (record.User, error)
+	// UserByUsername gets the pool from the verified token
+	// (jwtverify.Claims.UserPoolID): a user name means a user only within
+	// the pool that issued it.
+	UserByUsername(ctx context.Context, pool, username string) (record.User, error)
 	ClientByID(ctx context.Context, clientID string) (record.Client, error)
 }
 
@@ -243,7 +246,7 @@ func (a *Authorizer) decide(ctx context.Context, r Request) (Decision, error) {
 		if claims.Username == "" {
 			return Decision{Outcome: OutcomeUnauthorized, Reason: ReasonNoUsername}, nil
 		}
-		u, err := a.directory.UserByUsername(ctx, claims.Username)
+		u, err := a.directory.UserByUsername(ctx, claims.UserPoolID, claims.Username)
 		if d, bad := mappingFailure(err); bad {
 			return d, err
 		}

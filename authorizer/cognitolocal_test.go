@@ -68,7 +68,7 @@ func TestRealCognitoLocalTokens(t *testing.T) {
 		t.Fatal(err)
 	}
 	store := newStore(t, -1)
-	if _, err := store.CreateUser(ctx, "u-dana", "dana", mapping.KindUser); err != nil {
+	if _, err := store.CreateUser(ctx, "u-dana", poolID, "dana", mapping.KindUser); err != nil {
 		t.Fatal(err)
 	}
 	a, err := New(Config{Verifier: v, Directory: store, Rules: testRules})

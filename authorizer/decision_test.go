@@ -276,3 +276,76 @@ func TestBearerToken(t *testing.T) {
 		}
 	}
 }
+
+// TestDecisionTwoPools: with the people's and the partners' pools, a user
+// name means a caller only within the pool whose token names it. The same
+// name in both pools is two internal ids; a token of one pool is never
+// mapped through the other pool's item.
+func TestDecisionTwoPools(t *testing.T) {
+	ctx := context.Background()
+	people := newIssuer(t)
+	partners, err := cognitotest.NewIssuer(cognitotest.WithUserPoolID("us-east-1_Partners"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(partners.Close)
+	pp := people.PoolConfig()
+	pp.ClientIDs = []string{webClient}
+	pc := partners.PoolConfig(jwtverify.TokenUseID)
+	pc.ClientIDs = []string{partnerClient}
+	v, err := jwtverify.New(ctx, jwtverify.Config{Pools: []jwtverify.PoolConfig{pp, pc}, TokenCacheSize: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := newStore(t, 0) // the mapping cache on: its key must carry the pool too
+	for _, u := range []struct {
+		id, pool, name string
+		kind           mapping.Kind
+	}{
+		{"u-acme", people.UserPoolID(), "acme", mapping.KindUser},
+		{"p-acme", partners.UserPoolID(), "acme", mapping.KindPartner},
+		{"u-alice", people.UserPoolID(), "alice", mapping.KindUser},
+		{"u-hash", people.UserPoolID(), partners.UserPoolID() + "#zed", mapping.KindUser},
+	} {
+		if _, err := store.CreateUser(ctx, u.id, u.pool, u.name, u.kind); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, err := New(Config{Verifier: v, Directory: store, Rules: testRules})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name       string
+		token      string
+		wantReason string
+		wantKind   CallerKind
+		wantID     string
+	}{
+		{"person", people.IDToken("acme", webClient), ReasonOK, CallerUser, "u-acme"},
+		{"partner with the same name", partners.IDToken("acme", partnerClient), ReasonOK, CallerPartner, "p-acme"},
+		// Twice each, so that the second answers come from the caches.
+		{"person again", people.AccessToken("acme", webClient), ReasonOK, CallerUser, "u-acme"},
+		{"partner again", partners.IDToken("acme", partnerClient), ReasonOK, CallerPartner, "p-acme"},
+		{"partners' token, name only in the people's pool", partners.IDToken("alice", partnerClient), ReasonUnmapped, "", ""},
+		{"partners' token, name reads like a qualified key", partners.IDToken("zed", partnerClient), ReasonUnmapped, "", ""},
+		{"partners' access token refused (token uses per pool)", partners.AccessToken("acme", partnerClient), "token_use", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := a.Decide(ctx, Request{Authorization: "Bearer " + tt.token, Method: "GET", Path: "/anything"})
+			if d.Reason != tt.wantReason {
+				t.Fatalf("Decide = %v/%q, want %q", d.Outcome, d.Reason, tt.wantReason)
+			}
+			if tt.wantID == "" {
+				if d.Identity != nil {
+					t.Fatalf("refused decision carries %+v", d.Identity)
+				}
+				return
+			}
+			if d.Identity == nil || d.Identity.InternalID != tt.wantID || d.Identity.Kind != tt.wantKind {
+				t.Fatalf("identity %+v, want %s %s", d.Identity, tt.wantKind, tt.wantID)
+			}
+		})
+	}
+}

@@ -52,7 +52,7 @@ var testRules = func() []Rule {
 // real store cannot be made to produce on demand.
 type failingDirectory struct{ err error }
 
-func (f failingDirectory) UserByUsername(context.Context, string) (record.User, error) {
+func (f failingDirectory) UserByUsername(context.Context, string, string) (record.User, error) {
 	return record.User{}, f.err
 }
 

@@ -21,6 +21,10 @@ type Claims struct {
 	TokenUse TokenUse
 	// Issuer is "iss".
 	Issuer string
+	// UserPoolID is the id of the configured pool that verified the token
+	// (PoolConfig.UserPoolID), the pool whose issuer "iss" names. Mapping a
+	// user name takes the pool from here, never from the caller.
+	UserPoolID string
 	// Groups is "cognito:groups".
 	Groups []string
 	// Scopes is "scope" read by RFC 6749 §3.3 (see ParseScope); nil when

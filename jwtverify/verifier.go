@@ -319,6 +319,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 
 	// The signature holds: from here on the claims may accompany an error.
 	c := pc.claims
+	c.UserPoolID = p.id
 	if err := p.checkTimes(pc.times, v.now()); err != nil {
 		return c, err
 	}

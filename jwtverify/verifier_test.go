@@ -177,10 +177,22 @@ func TestVerifyPicksPoolByIssuer(t *testing.T) {
 	pc.ClientIDs = []string{clientB}
 	pc.KeySet = staticSet(t, other)
 	cfg.Pools = append(cfg.Pools, pc)
+	cfg.TokenCacheSize = 4
 	v := mustNew(t, cfg)
 	ctx := context.Background()
-	if _, err := v.Verify(ctx, other.AccessToken("bob", clientB)); err != nil {
+	c, err := v.Verify(ctx, other.AccessToken("bob", clientB))
+	if err != nil {
 		t.Fatalf("second pool: %v", err)
+	}
+	if c.UserPoolID != "eu-west-1_Other" {
+		t.Errorf("second pool's token: UserPoolID %q", c.UserPoolID)
+	}
+	// Twice: the second answer comes from the token cache when there is one.
+	for range 2 {
+		c, err = v.Verify(ctx, testIss.AccessToken("bob", clientA))
+		if err != nil || c.UserPoolID != testIss.UserPoolID() {
+			t.Fatalf("first pool's token: UserPoolID %q, %v", c.UserPoolID, err)
+		}
 	}
 	if _, err := v.Verify(ctx, other.AccessToken("bob", clientA)); !errors.Is(err, jwtverify.ErrClientID) {
 		t.Fatalf("second pool's client rules: %v", err)

@@ -16,7 +16,7 @@ import (
 func BenchmarkLookupCached(b *testing.B) {
 	ctx := context.Background()
 	st, _ := newStore(b, nil)
-	u, err := st.CreateUser(ctx, "", "alice", "")
+	u, err := st.CreateUser(ctx, "", testPool, "alice", "")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -24,12 +24,12 @@ func BenchmarkLookupCached(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Run("UserByUsername", func(b *testing.B) {
-		if _, err := st.UserByUsername(ctx, "alice"); err != nil {
+		if _, err := st.UserByUsername(ctx, testPool, "alice"); err != nil {
 			b.Fatal(err)
 		}
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := st.UserByUsername(ctx, "alice"); err != nil {
+			if _, err := st.UserByUsername(ctx, testPool, "alice"); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -49,7 +49,7 @@ func BenchmarkLookupCached(b *testing.B) {
 		b.ReportAllocs()
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
-				if _, err := st.UserByUsername(ctx, "alice"); err != nil {
+				if _, err := st.UserByUsername(ctx, testPool, "alice"); err != nil {
 					b.Error(err)
 					return
 				}
@@ -64,12 +64,12 @@ func BenchmarkLookupCached(b *testing.B) {
 func BenchmarkLookupMiss(b *testing.B) {
 	ctx := context.Background()
 	st, _ := newStore(b, func(c *mapping.Config) { c.CacheSize = -1 })
-	if _, err := st.CreateUser(ctx, "", "alice", ""); err != nil {
+	if _, err := st.CreateUser(ctx, "", testPool, "alice", ""); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := st.UserByUsername(ctx, "alice"); err != nil {
+		if _, err := st.UserByUsername(ctx, testPool, "alice"); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -79,14 +79,14 @@ func BenchmarkLookupMiss(b *testing.B) {
 func BenchmarkBareGetItem(b *testing.B) {
 	ctx := context.Background()
 	st, table := newStore(b, nil)
-	if _, err := st.CreateUser(ctx, "", "alice", ""); err != nil {
+	if _, err := st.CreateUser(ctx, "", testPool, "alice", ""); err != nil {
 		b.Fatal(err)
 	}
 	ddb := testEnv(b).ddb
 	in := &dynamodb.GetItemInput{
 		TableName: &table,
 		Key: map[string]types.AttributeValue{
-			"PK": &types.AttributeValueMemberS{Value: "USERNAME#alice"},
+			"PK": &types.AttributeValueMemberS{Value: "USERNAME#" + testPool + "#alice"},
 			"SK": &types.AttributeValueMemberS{Value: "USERNAME"},
 		},
 		ConsistentRead: aws.Bool(true),
@@ -106,14 +106,14 @@ func BenchmarkBareGetItem(b *testing.B) {
 func BenchmarkLookupMissPaired(b *testing.B) {
 	ctx := context.Background()
 	st, table := newStore(b, func(c *mapping.Config) { c.CacheSize = -1 })
-	if _, err := st.CreateUser(ctx, "", "alice", ""); err != nil {
+	if _, err := st.CreateUser(ctx, "", testPool, "alice", ""); err != nil {
 		b.Fatal(err)
 	}
 	ddb := testEnv(b).ddb
 	in := &dynamodb.GetItemInput{
 		TableName: &table,
 		Key: map[string]types.AttributeValue{
-			"PK": &types.AttributeValueMemberS{Value: "USERNAME#alice"},
+			"PK": &types.AttributeValueMemberS{Value: "USERNAME#" + testPool + "#alice"},
 			"SK": &types.AttributeValueMemberS{Value: "USERNAME"},
 		},
 		ConsistentRead: aws.Bool(true),
@@ -122,7 +122,7 @@ func BenchmarkLookupMissPaired(b *testing.B) {
 	n := 0
 	for b.Loop() {
 		t0 := time.Now()
-		if _, err := st.UserByUsername(ctx, "alice"); err != nil {
+		if _, err := st.UserByUsername(ctx, testPool, "alice"); err != nil {
 			b.Fatal(err)
 		}
 		t1 := time.Now()

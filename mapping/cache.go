@@ -13,17 +13,17 @@ import (
 // expiry. Concurrent misses for one key share one fetch. Only successes and
 // ErrNotFound are kept; any other error reaches only the callers that were
 // waiting for that fetch.
-type lookupCache[V any] struct {
-	fetch  func(ctx context.Context, key string) (V, error)
+type lookupCache[K comparable, V any] struct {
+	fetch  func(ctx context.Context, key K) (V, error)
 	max    int
 	ttl    time.Duration
 	negTTL time.Duration // 0: "not found" is not cached
 	now    func() time.Time
 
 	mu      sync.Mutex
-	entries map[string]*cacheEntry[V]
-	lru     cacheEntry[V] // sentinel: lru.next is the most recently used
-	flights map[string]*flight[V]
+	entries map[K]*cacheEntry[K, V]
+	lru     cacheEntry[K, V] // sentinel: lru.next is the most recently used
+	flights map[K]*flight[V]
 	// gen grows with every invalidation; a fetch that started before one
 	// does not store its (possibly older) answer.
 	gen uint64
@@ -31,12 +31,12 @@ type lookupCache[V any] struct {
 	hits, misses atomic.Uint64
 }
 
-type cacheEntry[V any] struct {
-	key        string
+type cacheEntry[K comparable, V any] struct {
+	key        K
 	val        V
 	err        error // nil, or the ErrNotFound the fetch returned
 	expires    time.Time
-	prev, next *cacheEntry[V]
+	prev, next *cacheEntry[K, V]
 }
 
 type flight[V any] struct {
@@ -46,14 +46,14 @@ type flight[V any] struct {
 }
 
 // newLookupCache returns nil (no caching) when max or ttl is not positive.
-func newLookupCache[V any](size int, ttl, negTTL time.Duration, now func() time.Time, fetch func(context.Context, string) (V, error)) *lookupCache[V] {
+func newLookupCache[K comparable, V any](size int, ttl, negTTL time.Duration, now func() time.Time, fetch func(context.Context, K) (V, error)) *lookupCache[K, V] {
 	if size <= 0 || ttl <= 0 {
 		return nil
 	}
-	c := &lookupCache[V]{
+	c := &lookupCache[K, V]{
 		fetch: fetch, max: size, ttl: ttl, negTTL: max(negTTL, 0), now: now,
-		entries: make(map[string]*cacheEntry[V]),
-		flights: make(map[string]*flight[V]),
+		entries: make(map[K]*cacheEntry[K, V]),
+		flights: make(map[K]*flight[V]),
 	}
 	c.lru.next, c.lru.prev = &c.lru, &c.lru
 	return c
@@ -63,7 +63,7 @@ func newLookupCache[V any](size int, ttl, negTTL time.Duration, now func() time.
 // own goroutine with the caller's context values but not its cancellation,
 // so one impatient caller does not fail the others sharing the fetch; each
 // caller still returns as soon as its own context ends.
-func (c *lookupCache[V]) get(ctx context.Context, key string) (V, error) {
+func (c *lookupCache[K, V]) get(ctx context.Context, key K) (V, error) {
 	now := c.now()
 	c.mu.Lock()
 	if e := c.entries[key]; e != nil {
@@ -95,7 +95,7 @@ func (c *lookupCache[V]) get(ctx context.Context, key string) (V, error) {
 	}
 }
 
-func (c *lookupCache[V]) run(ctx context.Context, key string, f *flight[V], gen uint64) {
+func (c *lookupCache[K, V]) run(ctx context.Context, key K, f *flight[V], gen uint64) {
 	defer close(f.done)
 	f.val, f.err = c.fetch(ctx, key)
 
@@ -122,14 +122,14 @@ func (c *lookupCache[V]) run(ctx context.Context, key string, f *flight[V], gen 
 	for len(c.entries) >= c.max {
 		c.remove(c.lru.prev)
 	}
-	e := &cacheEntry[V]{key: key, val: f.val, err: f.err, expires: c.now().Add(ttl)}
+	e := &cacheEntry[K, V]{key: key, val: f.val, err: f.err, expires: c.now().Add(ttl)}
 	c.entries[key] = e
 	c.pushFront(e)
 }
 
 // invalidate forgets key and makes fetches already under way (for any key)
 // not store their answers; the next get of key reads afresh.
-func (c *lookupCache[V]) invalidate(keys ...string) {
+func (c *lookupCache[K, V]) invalidate(keys ...K) {
 	if c == nil {
 		return
 	}
@@ -144,24 +144,24 @@ func (c *lookupCache[V]) invalidate(keys ...string) {
 	}
 }
 
-func (c *lookupCache[V]) len() int {
+func (c *lookupCache[K, V]) len() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return len(c.entries)
 }
 
-func (c *lookupCache[V]) remove(e *cacheEntry[V]) {
+func (c *lookupCache[K, V]) remove(e *cacheEntry[K, V]) {
 	c.unlink(e)
 	delete(c.entries, e.key)
 }
 
-func (c *lookupCache[V]) unlink(e *cacheEntry[V]) {
+func (c *lookupCache[K, V]) unlink(e *cacheEntry[K, V]) {
 	e.prev.next = e.next
 	e.next.prev = e.prev
 	e.prev, e.next = nil, nil
 }
 
-func (c *lookupCache[V]) pushFront(e *cacheEntry[V]) {
+func (c *lookupCache[K, V]) pushFront(e *cacheEntry[K, V]) {
 	e.prev = &c.lru
 	e.next = c.lru.next
 	c.lru.next.prev = e
@@ -169,7 +169,7 @@ func (c *lookupCache[V]) pushFront(e *cacheEntry[V]) {
 }
 
 // stats returns the hits and misses so far; zero when caching is off.
-func (c *lookupCache[V]) stats() (hits, misses uint64) {
+func (c *lookupCache[K, V]) stats() (hits, misses uint64) {
 	if c == nil {
 		return 0, 0
 	}

@@ -52,7 +52,7 @@ func (s *source) set(key string, err error) {
 	s.mu.Unlock()
 }
 
-func newTestCache(size int) (*lookupCache[string], *source, *fakeClock) {
+func newTestCache(size int) (*lookupCache[string, string], *source, *fakeClock) {
 	clock := &fakeClock{t: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}
 	src := &source{answers: map[string]error{}}
 	return newLookupCache(size, time.Minute, 5*time.Second, clock.now, src.fetch), src, clock
@@ -94,7 +94,7 @@ func TestCacheExpiry(t *testing.T) {
 	if hits, misses := c.stats(); hits != uint64(len(steps))-uint64(src.calls.Load()) || misses != uint64(src.calls.Load()) {
 		t.Errorf("stats = %d hits, %d misses; want %d, %d", hits, misses, len(steps)-int(src.calls.Load()), src.calls.Load())
 	}
-	var off *lookupCache[string]
+	var off *lookupCache[string, string]
 	if h, m := off.stats(); h != 0 || m != 0 {
 		t.Error("a disabled cache counts")
 	}

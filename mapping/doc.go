@@ -12,8 +12,9 @@
 // no TTL. CreateTable makes it for local development.
 //
 //	PK                    SK                   holds
-//	USER#<internalId>     PROFILE              user: username, kind, created; counters clients, partners, rev
-//	USERNAME#<username>   USERNAME             internalId, username, kind, created
+//	USER#<internalId>     PROFILE              user: userPool, username, kind, created; counters clients, partners, rev
+//	USERNAME#<userPoolId>#<username>
+//	                      USERNAME             internalId, userPool, username, kind, created
 //	CLIENT#<clientId>     CLIENT               internalId, label, scopes, created
 //	USER#<internalId>     CLIENT#<clientId>    the same client attributes (membership)
 //	USER#<internalId>     PENDING#<resId>      reservationId (random, or reset-<clientId>), internalId, status (creating|orphan), created;
@@ -25,12 +26,23 @@
 //
 // Why each key:
 //
-//   - USERNAME#<username> serves the authorizer's lookup for people: one
-//     strongly consistent GetItem on a base-table key. It copies the whole
-//     User (both names are fixed for the record's life), so that lookup is a
-//     single read. Created with attribute_not_exists in the same transaction
-//     as the profile, it is also what makes a user name map to exactly one
-//     internal id.
+//   - USERNAME#<userPoolId>#<username> serves the authorizer's lookup for
+//     people and partners: one strongly consistent GetItem on a base-table
+//     key. It copies the whole User (pool and names are fixed for the
+//     record's life), so that lookup is a single read. Created with
+//     attribute_not_exists in the same transaction as the profile, it is
+//     also what makes a user name of one pool map to exactly one internal
+//     id. The pool is part of the key because a user name is unique only
+//     within its pool: the people's and the partners' pools may both hold
+//     "acme", and they are different callers. The lookup's pool comes from
+//     the verified token (the pool whose issuer signed it), never from the
+//     caller. A pool id (<region>_<id>, checked: A-Z a-z 0-9 _ -) never holds
+//     '#', so the first '#' after the prefix ends it and no user name, '#'
+//     or not, can produce another pool's key. The item's userPool and
+//     username attributes must match the key asked for: an item written
+//     before pools were recorded (USERNAME#<username>, no userPool) never
+//     answers a lookup, even when its name reads like a qualified key.
+//     MigrateUsernames re-keys such items (gatehouse users migrate).
 //   - CLIENT#<clientId> serves the lookup for client-credentials tokens, and
 //     is the revocation check for them: one strongly consistent GetItem.
 //     Created with attribute_not_exists, it makes a client id map to exactly
@@ -66,13 +78,14 @@
 //
 // # Access patterns
 //
-//	UserByUsername   GetItem USERNAME#u (ConsistentRead), through the cache
+//	UserByUsername   GetItem USERNAME#pool#u (ConsistentRead), through the cache
 //	ClientByID       GetItem CLIENT#c (ConsistentRead), through the cache
 //	User             GetItem USER#id / PROFILE (ConsistentRead)
 //	Clients          Query PK = USER#id (ConsistentRead)
 //	Partner          GetItem PARTNER#p (ConsistentRead)
 //	PartnerByFingerprint  GetItem FINGERPRINT#f, then GetItem PARTNER#p (both ConsistentRead)
 //	every write      one TransactWriteItems, every item conditional
+//	MigrateUsernames, Partners   Scan (ConsistentRead), an operator's upgrade tools only
 //
 // # Invariants
 //
@@ -83,6 +96,15 @@
 // gone, ErrLimit when a limit is reached):
 //
 //   - CreateUser: PROFILE and USERNAME# items, both attribute_not_exists.
+//   - MigrateUsernames, per legacy user: the qualified USERNAME# item
+//     (attribute_not_exists), the legacy one deleted (still this user's, no
+//     userPool), PROFILE's userPool set (still this user, none set yet).
+//   - MovePartner (re-issuing a partner into the partners' pool): the
+//     partner record (version as read, active: new user name, token,
+//     fingerprint, version up), the old FINGERPRINT# deleted and the new
+//     one put, the old USERNAME# item deleted (still this user's) and the
+//     new one put in the new pool (attribute_not_exists), PROFILE's
+//     userPool and username set (still as read).
 //   - AddClient: PROFILE (exists, clients < MaxClientsPerUser, count and rev
 //     up), CLIENT# (attribute_not_exists) and the membership item.
 //   - ReplaceClient (a reset): PROFILE (exists, rev up), delete the old

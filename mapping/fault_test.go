@@ -169,7 +169,7 @@ func TestFaultsOnLookups(t *testing.T) {
 			t.Parallel()
 			ctx := ctxT(t)
 			real, table := newStore(t, nil)
-			alice, _ := real.CreateUser(ctx, "", "alice", "")
+			alice, _ := real.CreateUser(ctx, "", testPool, "alice", "")
 			if _, err := real.AddClient(ctx, alice.InternalID, mapping.Client{ClientID: "c-1"}); err != nil {
 				t.Fatal(err)
 			}
@@ -191,9 +191,9 @@ func TestFaultsOnLookups(t *testing.T) {
 			proxy.set(mode, "")
 
 			lookups := []func() (string, error){
-				func() (string, error) { u, err := st.UserByUsername(ctx, "alice"); return u.InternalID, err },
+				func() (string, error) { u, err := st.UserByUsername(ctx, testPool, "alice"); return u.InternalID, err },
 				func() (string, error) { c, err := st.ClientByID(ctx, "c-1"); return c.InternalID, err },
-				func() (string, error) { u, err := st.UserByUsername(ctx, "nobody"); return u.InternalID, err },
+				func() (string, error) { u, err := st.UserByUsername(ctx, testPool, "nobody"); return u.InternalID, err },
 			}
 			for i, lookup := range lookups {
 				id, err := lookup()
@@ -214,13 +214,13 @@ func TestFaultsOnLookups(t *testing.T) {
 			}
 
 			proxy.set(pass, "")
-			if u, err := st.UserByUsername(ctx, "alice"); err != nil || u.InternalID != alice.InternalID {
+			if u, err := st.UserByUsername(ctx, testPool, "alice"); err != nil || u.InternalID != alice.InternalID {
 				t.Fatalf("after recovery: UserByUsername = %+v, %v", u, err)
 			}
 			if c, err := st.ClientByID(ctx, "c-1"); err != nil || c.InternalID != alice.InternalID {
 				t.Fatalf("after recovery: ClientByID = %+v, %v", c, err)
 			}
-			if _, err := st.UserByUsername(ctx, "nobody"); !errors.Is(err, mapping.ErrNotFound) {
+			if _, err := st.UserByUsername(ctx, testPool, "nobody"); !errors.Is(err, mapping.ErrNotFound) {
 				t.Fatalf("after recovery: unknown user: err = %v", err)
 			}
 		})
@@ -238,7 +238,7 @@ func TestFaultsOnWrites(t *testing.T) {
 			t.Parallel()
 			ctx := ctxT(t)
 			real, table := newStore(t, func(c *mapping.Config) { c.CacheSize = -1 })
-			alice, _ := real.CreateUser(ctx, "", "alice", "")
+			alice, _ := real.CreateUser(ctx, "", testPool, "alice", "")
 			if _, err := real.AddClient(ctx, alice.InternalID, mapping.Client{ClientID: "old"}); err != nil {
 				t.Fatal(err)
 			}
@@ -253,13 +253,13 @@ func TestFaultsOnWrites(t *testing.T) {
 			if _, err := st.ClientByID(ctx, "old"); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := st.UserByUsername(ctx, "bob"); !errors.Is(err, mapping.ErrNotFound) {
+			if _, err := st.UserByUsername(ctx, testPool, "bob"); !errors.Is(err, mapping.ErrNotFound) {
 				t.Fatal(err)
 			}
 			proxy.set(mode, "TransactWriteItems")
 
 			_, errReplace := st.ReplaceClient(ctx, alice.InternalID, "old", mapping.Client{ClientID: "new"})
-			_, errCreate := st.CreateUser(ctx, "", "bob", "")
+			_, errCreate := st.CreateUser(ctx, "", testPool, "bob", "")
 			for _, err := range []error{errReplace, errCreate} {
 				if !errors.Is(err, mapping.ErrUnavailable) {
 					t.Fatalf("write: err = %v, want ErrUnavailable", err)
@@ -277,7 +277,7 @@ func TestFaultsOnWrites(t *testing.T) {
 				if _, err := r.ClientByID(ctx, "new"); !errors.Is(err, want[applied]) {
 					t.Fatalf("new client after the failed reset: err = %v, want %v", err, want[applied])
 				}
-				if _, err := r.UserByUsername(ctx, "bob"); !errors.Is(err, want[applied]) {
+				if _, err := r.UserByUsername(ctx, testPool, "bob"); !errors.Is(err, want[applied]) {
 					t.Fatalf("user after the failed create: err = %v, want %v", err, want[applied])
 				}
 			}

@@ -17,7 +17,7 @@ const (
 	attrSK = "SK"
 
 	prefixUser        = "USER#"        // USER#<internalId>: the user's partition
-	prefixUsername    = "USERNAME#"    // USERNAME#<username> → internal id
+	prefixUsername    = "USERNAME#"    // USERNAME#<userPoolId>#<username> → internal id
 	prefixClient      = "CLIENT#"      // CLIENT#<clientId> → internal id; also the SK of a membership item
 	prefixPartner     = "PARTNER#"     // PARTNER#<partnerId> → partner record; also the SK of a membership item
 	prefixFingerprint = "FINGERPRINT#" // FINGERPRINT#<hex> → partner id
@@ -36,6 +36,7 @@ const (
 	attrType            = "type"
 	attrInternalID      = "internalId"
 	attrUsername        = "username"
+	attrUserPool        = "userPool" // user name item and profile: the pool that issued the user name
 	attrKind            = "kind"
 	attrCreated         = "created"
 	attrClients         = "clients"  // profile: number of clients
@@ -93,7 +94,7 @@ func key(pk, sk string) item {
 }
 
 func userKey(internalID string) item           { return key(prefixUser+internalID, skProfile) }
-func usernameKey(username string) item         { return key(prefixUsername+username, skUsername) }
+func usernameKey(n poolName) item              { return key(prefixUsername+n.pool+"#"+n.username, skUsername) }
 func clientKey(clientID string) item           { return key(prefixClient+clientID, skClient) }
 func partnerKey(partnerID string) item         { return key(prefixPartner+partnerID, skPartner) }
 func fingerprintKey(fp string) item            { return key(prefixFingerprint+fp, skFingerprint) }
@@ -206,6 +207,45 @@ func checkName(what, v string) error {
 		i += size
 	}
 	return nil
+}
+
+// maxPoolIDLen is Cognito's limit on a user pool id.
+const maxPoolIDLen = 55
+
+// checkPool accepts a user pool id's characters, <region>_<id> in Cognito's
+// form: 1..55 of A-Z a-z 0-9 _ -, with an underscore. That no '#' can occur
+// is what keeps USERNAME#<pool>#<username> unambiguous whatever the user
+// name holds. It allocates only when it fails.
+func checkPool(pool string) error {
+	if pool == "" || len(pool) > maxPoolIDLen {
+		return invalidf("user pool id must be 1 to %d characters", maxPoolIDLen)
+	}
+	underscore := false
+	for i := 0; i < len(pool); i++ {
+		c := pool[i]
+		switch {
+		case c == '_':
+			underscore = true
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-':
+		default:
+			return invalidf("user pool id may hold only A-Z a-z 0-9 _ - (<region>_<id>)")
+		}
+	}
+	if !underscore {
+		return invalidf("user pool id has no underscore (<region>_<id>)")
+	}
+	return nil
+}
+
+// poolName is a user name qualified by the pool that issued it: the lookup
+// cache's key (no allocation to build) and what usernameKey is made of.
+type poolName struct{ pool, username string }
+
+func checkPoolName(n poolName) error {
+	if err := checkPool(n.pool); err != nil {
+		return err
+	}
+	return checkName("username", n.username)
 }
 
 func checkFingerprint(fp string) error {

@@ -34,6 +34,12 @@ type env struct {
 	keyID string // an alias, as in production configuration
 }
 
+// testPool and otherPool are the user pools the tests' user names belong to.
+const (
+	testPool  = "eu-west-1_People"
+	otherPool = "eu-west-1_Partners"
+)
+
 var (
 	envOnce sync.Once
 	envVal  env
@@ -112,7 +118,7 @@ func newStore(tb testing.TB, adjust func(*mapping.Config)) (*mapping.Store, stri
 // mustCreateUser creates a user with a new internal id, or fails the test.
 func mustCreateUser(tb testing.TB, st *mapping.Store, username string, kind mapping.Kind) mapping.User {
 	tb.Helper()
-	u, err := st.CreateUser(ctxT(tb), "", username, kind)
+	u, err := st.CreateUser(ctxT(tb), "", testPool, username, kind)
 	if err != nil {
 		tb.Fatalf("CreateUser(%s): %v", username, err)
 	}
@@ -157,6 +163,15 @@ func n(it map[string]types.AttributeValue, name string) string {
 // checkTable verifies the table's invariants from a raw scan: every lookup
 // item has its membership item and the other way round, counters match,
 // and every pointer points back. Any half-written change shows up here.
+// usernamePK is the user name item's PK for a profile or user name item:
+// qualified by its pool, or the legacy key when it records none.
+func usernamePK(it map[string]types.AttributeValue) string {
+	if pool := s(it, "userPool"); pool != "" {
+		return "USERNAME#" + pool + "#" + s(it, "username")
+	}
+	return "USERNAME#" + s(it, "username")
+}
+
 func checkTable(tb testing.TB, table string) {
 	tb.Helper()
 	items := scan(tb, table)
@@ -169,11 +184,11 @@ func checkTable(tb testing.TB, table string) {
 		switch {
 		case sk == "PROFILE":
 			id := strings.TrimPrefix(pk, "USER#")
-			if u := items["USERNAME#"+s(it, "username")+"|USERNAME"]; u == nil || s(u, "internalId") != id {
+			if u := items[usernamePK(it)+"|USERNAME"]; u == nil || s(u, "internalId") != id {
 				bad("profile %s has no matching user name item", k)
 			}
 		case sk == "USERNAME":
-			if p := items["USER#"+s(it, "internalId")+"|PROFILE"]; p == nil || "USERNAME#"+s(p, "username") != pk {
+			if p := items["USER#"+s(it, "internalId")+"|PROFILE"]; p == nil || usernamePK(p) != pk || usernamePK(it) != pk {
 				bad("user name item %s has no matching profile", k)
 			}
 		case sk == "CLIENT":

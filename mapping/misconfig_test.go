@@ -33,9 +33,9 @@ func TestMisconfiguration(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = st.UserByUsername(ctx, "alice")
+		_, err = st.UserByUsername(ctx, testPool, "alice")
 		assertMisconfigured(t, err, `table "gatehouse-test-no-such-table"`)
-		_, err = st.CreateUser(ctx, "", "alice", mapping.KindUser)
+		_, err = st.CreateUser(ctx, "", testPool, "alice", mapping.KindUser)
 		assertMisconfigured(t, err, `table "gatehouse-test-no-such-table"`)
 	})
 

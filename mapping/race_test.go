@@ -115,11 +115,11 @@ func TestConcurrentWrites(t *testing.T) {
 		t.Parallel()
 		st, table := newStore(t, racing)
 		errs := race(n, func(i int) error {
-			_, err := st.CreateUser(ctx, fmt.Sprintf("id-%d", i), "alice", "")
+			_, err := st.CreateUser(ctx, fmt.Sprintf("id-%d", i), testPool, "alice", "")
 			return err
 		})
 		w := oneWins(t, errs, mapping.ErrConflict)
-		if u, err := st.UserByUsername(ctx, "alice"); err != nil || u.InternalID != fmt.Sprintf("id-%d", w) {
+		if u, err := st.UserByUsername(ctx, testPool, "alice"); err != nil || u.InternalID != fmt.Sprintf("id-%d", w) {
 			t.Fatalf("UserByUsername = %+v, %v; want the winner id-%d", u, err, w)
 		}
 		checkTable(t, table)
@@ -130,7 +130,7 @@ func TestConcurrentWrites(t *testing.T) {
 		st, table := newStore(t, racing)
 		ids := make([]string, n)
 		for i := range ids {
-			u, err := st.CreateUser(ctx, "", fmt.Sprintf("user-%d", i), "")
+			u, err := st.CreateUser(ctx, "", testPool, fmt.Sprintf("user-%d", i), "")
 			if err != nil {
 				t.Fatal(err)
 			}

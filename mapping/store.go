@@ -23,8 +23,8 @@ type Store struct {
 	timeout time.Duration
 	ddbOpts []func(*dynamodb.Options)
 
-	users   *lookupCache[User]   // by username; nil when caching is off
-	clients *lookupCache[Client] // by client id
+	users   *lookupCache[poolName, User] // by pool and user name; nil when caching is off
+	clients *lookupCache[string, Client] // by client id
 }
 
 // New checks cfg and returns a Store. It does no I/O.
@@ -94,33 +94,38 @@ func (s *Store) withTimeout(ctx context.Context) (context.Context, context.Cance
 
 func (s *Store) nowUTC() time.Time { return s.now().UTC().Truncate(time.Millisecond) }
 
-// UserByUsername returns the user a Cognito user name maps to. It is one of
-// the authorizer's two hot lookups: served from the cache when fresh,
-// otherwise one strongly consistent GetItem.
-func (s *Store) UserByUsername(ctx context.Context, username string) (User, error) {
-	if err := checkName("username", username); err != nil {
+// UserByUsername returns the user a Cognito user name of user pool pool
+// maps to. Take pool from the verified token (jwtverify.Claims.UserPoolID),
+// never from the caller: the same name in another pool is another user. It
+// is one of the authorizer's two hot lookups: served from the cache when
+// fresh, otherwise one strongly consistent GetItem.
+func (s *Store) UserByUsername(ctx context.Context, pool, username string) (User, error) {
+	n := poolName{pool, username}
+	if err := checkPoolName(n); err != nil {
 		return User{}, err
 	}
 	if s.users == nil {
-		return s.fetchUserByUsername(ctx, username)
+		return s.fetchUserByUsername(ctx, n)
 	}
-	return s.users.get(ctx, username)
+	return s.users.get(ctx, n)
 }
 
-func (s *Store) fetchUserByUsername(ctx context.Context, username string) (User, error) {
-	it, err := s.getItem(ctx, "GetItem (user by username)", usernameKey(username))
+func (s *Store) fetchUserByUsername(ctx context.Context, n poolName) (User, error) {
+	it, err := s.getItem(ctx, "GetItem (user by username)", usernameKey(n))
 	if err != nil {
 		return User{}, err
 	}
 	if it == nil {
-		return User{}, notFoundf("no user with user name %q", username)
+		return User{}, notFoundf("no user with user name %q in pool %s", n.username, n.pool)
 	}
 	u, err := decodeUser(it)
 	if err != nil {
 		return User{}, err
 	}
-	if u.Username != username {
-		return User{}, fmt.Errorf("mapping: malformed item: user name item %q holds user name %q", username, u.Username)
+	// The key alone is not trusted: an item written before pools were
+	// recorded has no pool, and must never answer for one.
+	if u.Pool != n.pool || u.Username != n.username {
+		return User{}, fmt.Errorf("mapping: malformed item: user name item for %q in pool %s holds user name %q in pool %q", n.username, n.pool, u.Username, u.Pool)
 	}
 	return u, nil
 }
@@ -268,6 +273,7 @@ func decodeUser(it item) (User, error) {
 	if u.Username, err = getS(it, attrUsername); err != nil {
 		return User{}, err
 	}
+	u.Pool = getOptS(it, attrUserPool) // fetchUserByUsername requires it
 	k, err := getS(it, attrKind)
 	if err != nil {
 		return User{}, err
@@ -301,10 +307,11 @@ func decodeClient(it item) (Client, error) {
 	return c, nil
 }
 
-// CreateUser records a user: internal id ↔ user name, both unique. An empty
-// internalID gets a random one (NewID); an empty kind means KindUser. If
-// either is taken, nothing is written and the error is ErrConflict.
-func (s *Store) CreateUser(ctx context.Context, internalID, username string, kind Kind) (User, error) {
+// CreateUser records a user: internal id ↔ user name of user pool pool,
+// both unique (the name within its pool). An empty internalID gets a random
+// one (NewID); an empty kind means KindUser. If either is taken, nothing is
+// written and the error is ErrConflict.
+func (s *Store) CreateUser(ctx context.Context, internalID, pool, username string, kind Kind) (User, error) {
 	if internalID == "" {
 		internalID = NewID()
 	}
@@ -314,30 +321,23 @@ func (s *Store) CreateUser(ctx context.Context, internalID, username string, kin
 	if err := checkName("internal id", internalID); err != nil {
 		return User{}, err
 	}
-	if err := checkName("username", username); err != nil {
+	n := poolName{pool, username}
+	if err := checkPoolName(n); err != nil {
 		return User{}, err
 	}
 	if !validKind(kind) {
 		return User{}, invalidf("kind %q is neither %q nor %q", kind, KindUser, KindPartner)
 	}
-	u := User{InternalID: internalID, Username: username, Kind: kind, Created: s.nowUTC()}
-	profile := userKey(internalID)
+	u := User{InternalID: internalID, Pool: pool, Username: username, Kind: kind, Created: s.nowUTC()}
+	profile := userAttrs(userKey(internalID), u)
 	profile[attrType] = str("user")
-	profile[attrInternalID] = str(internalID)
-	profile[attrUsername] = str(username)
-	profile[attrKind] = str(string(kind))
-	profile[attrCreated] = timeAttr(u.Created)
 	profile[attrClients] = num(0)
 	profile[attrPartners] = num(0)
 	profile[attrRev] = num(0)
 	// The user name item carries the whole User, so the hot lookup is one
 	// GetItem. It never changes: a user name is never reassigned in place.
-	byName := usernameKey(username)
+	byName := userAttrs(usernameKey(n), u)
 	byName[attrType] = str("username")
-	byName[attrInternalID] = str(internalID)
-	byName[attrUsername] = str(username)
-	byName[attrKind] = str(string(kind))
-	byName[attrCreated] = timeAttr(u.Created)
 
 	notExists := expr{names: map[string]string{"#pk": attrPK}}
 	err := s.transact(ctx, "CreateUser", []write{
@@ -346,11 +346,21 @@ func (s *Store) CreateUser(ctx context.Context, internalID, username string, kin
 	})
 	// Whatever the outcome (a timeout may hide a success), drop a cached
 	// "not found" for this name.
-	s.users.invalidate(username)
+	s.users.invalidate(n)
 	if err != nil {
 		return User{}, err
 	}
 	return u, nil
+}
+
+// userAttrs adds u's attributes, those decodeUser reads, to the key k.
+func userAttrs(k item, u User) item {
+	k[attrInternalID] = str(u.InternalID)
+	k[attrUserPool] = str(u.Pool)
+	k[attrUsername] = str(u.Username)
+	k[attrKind] = str(string(u.Kind))
+	k[attrCreated] = timeAttr(u.Created)
+	return k
 }
 
 // DeleteUser removes the user and everything of theirs — user name, clients,
@@ -393,7 +403,7 @@ func (s *Store) DeleteUser(ctx context.Context, internalID string) error {
 			}
 			return conflictf("user %q changed while being deleted; retry", internalID)
 		}),
-		s.del(usernameKey(p.user.Username), "#iid = :iid", idIs, changed),
+		s.del(usernameItemKey(p.user), "#iid = :iid", idIs, changed),
 	}
 	for _, c := range p.clients {
 		writes = append(writes,
@@ -414,7 +424,7 @@ func (s *Store) DeleteUser(ctx context.Context, internalID string) error {
 		}
 	}
 	err = s.transact(ctx, "DeleteUser", writes)
-	s.users.invalidate(p.user.Username)
+	s.users.invalidate(poolName{p.user.Pool, p.user.Username})
 	ids := make([]string, len(p.clients))
 	for i, c := range p.clients {
 		ids[i] = c.ClientID

@@ -42,14 +42,14 @@ func TestUsers(t *testing.T) {
 	st, table := newStore(t, nil)
 	ctx := ctxT(t)
 
-	u, err := st.CreateUser(ctx, "", "alice", "")
+	u, err := st.CreateUser(ctx, "", testPool, "alice", "")
 	if err != nil {
 		t.Fatalf("CreateUser: %v", err)
 	}
 	if u.InternalID == "" || u.Kind != mapping.KindUser || u.Username != "alice" || u.Created.IsZero() {
 		t.Fatalf("CreateUser returned %+v", u)
 	}
-	got, err := st.UserByUsername(ctx, "alice")
+	got, err := st.UserByUsername(ctx, testPool, "alice")
 	if err != nil || got.InternalID != u.InternalID || got.Kind != u.Kind || !got.Created.Equal(u.Created) {
 		t.Fatalf("UserByUsername = %+v, %v; want %+v", got, err, u)
 	}
@@ -61,7 +61,7 @@ func TestUsers(t *testing.T) {
 	if err != nil || len(cs) != 0 {
 		t.Fatalf("Clients = %v, %v; want none", cs, err)
 	}
-	if _, err := st.CreateUser(ctx, "fixed-id", "bob", mapping.KindPartner); err != nil {
+	if _, err := st.CreateUser(ctx, "fixed-id", testPool, "bob", mapping.KindPartner); err != nil {
 		t.Fatalf("CreateUser with id: %v", err)
 	}
 
@@ -81,7 +81,7 @@ func TestUsers(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := st.CreateUser(ctx, tt.id, tt.user, tt.kind); !errors.Is(err, tt.wantErr) {
+			if _, err := st.CreateUser(ctx, tt.id, testPool, tt.user, tt.kind); !errors.Is(err, tt.wantErr) {
 				t.Fatalf("CreateUser: err = %v, want %v", err, tt.wantErr)
 			}
 		})
@@ -92,11 +92,11 @@ func TestUsers(t *testing.T) {
 		do      func() error
 		wantErr error
 	}{
-		{"unknown user name", func() error { _, err := st.UserByUsername(ctx, "nobody"); return err }, mapping.ErrNotFound},
+		{"unknown user name", func() error { _, err := st.UserByUsername(ctx, testPool, "nobody"); return err }, mapping.ErrNotFound},
 		{"unknown internal id", func() error { _, err := st.User(ctx, "nobody"); return err }, mapping.ErrNotFound},
 		{"clients of unknown user", func() error { _, err := st.Clients(ctx, "nobody"); return err }, mapping.ErrNotFound},
 		{"unknown client", func() error { _, err := st.ClientByID(ctx, "nobody"); return err }, mapping.ErrNotFound},
-		{"empty user name", func() error { _, err := st.UserByUsername(ctx, ""); return err }, mapping.ErrInvalid},
+		{"empty user name", func() error { _, err := st.UserByUsername(ctx, testPool, ""); return err }, mapping.ErrInvalid},
 		{"empty client id", func() error { _, err := st.ClientByID(ctx, ""); return err }, mapping.ErrInvalid},
 	}
 	for _, tt := range lookups {
@@ -274,7 +274,7 @@ func TestDeleteUser(t *testing.T) {
 			t.Errorf("item %s survived DeleteUser", key)
 		}
 	}
-	if _, err := st.UserByUsername(ctx, "alice"); !errors.Is(err, mapping.ErrNotFound) {
+	if _, err := st.UserByUsername(ctx, testPool, "alice"); !errors.Is(err, mapping.ErrNotFound) {
 		t.Errorf("UserByUsername after delete: %v", err)
 	}
 	if _, err := st.ClientByID(ctx, "a-1"); !errors.Is(err, mapping.ErrNotFound) {
@@ -287,7 +287,7 @@ func TestDeleteUser(t *testing.T) {
 		t.Errorf("second DeleteUser: err = %v, want ErrNotFound", err)
 	}
 	// The name is free again, for a new internal id.
-	if u, err := st.CreateUser(ctx, "", "alice", ""); err != nil || u.InternalID == alice.InternalID {
+	if u, err := st.CreateUser(ctx, "", testPool, "alice", ""); err != nil || u.InternalID == alice.InternalID {
 		t.Errorf("CreateUser after delete = %+v, %v", u, err)
 	}
 	checkTable(t, table)
@@ -321,21 +321,21 @@ func TestCacheDelayForOtherWriters(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	alice, _ := writer.CreateUser(ctx, "", "alice", "")
+	alice, _ := writer.CreateUser(ctx, "", testPool, "alice", "")
 	if _, err := writer.AddClient(ctx, alice.InternalID, mapping.Client{ClientID: "c-1"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := reader.ClientByID(ctx, "c-1"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := reader.UserByUsername(ctx, "bob"); !errors.Is(err, mapping.ErrNotFound) {
+	if _, err := reader.UserByUsername(ctx, testPool, "bob"); !errors.Is(err, mapping.ErrNotFound) {
 		t.Fatal(err)
 	}
 
 	if err := writer.RemoveClient(ctx, alice.InternalID, "c-1"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := writer.CreateUser(ctx, "", "bob", ""); err != nil {
+	if _, err := writer.CreateUser(ctx, "", testPool, "bob", ""); err != nil {
 		t.Fatal(err)
 	}
 
@@ -343,11 +343,11 @@ func TestCacheDelayForOtherWriters(t *testing.T) {
 	if _, err := reader.ClientByID(ctx, "c-1"); err != nil {
 		t.Fatalf("within CacheTTL the reader still serves its entry: err = %v", err)
 	}
-	if _, err := reader.UserByUsername(ctx, "bob"); !errors.Is(err, mapping.ErrNotFound) {
+	if _, err := reader.UserByUsername(ctx, testPool, "bob"); !errors.Is(err, mapping.ErrNotFound) {
 		t.Fatalf("within NegativeCacheTTL the reader still serves not found: err = %v", err)
 	}
 	clock.Add(2 * time.Second)
-	if _, err := reader.UserByUsername(ctx, "bob"); err != nil {
+	if _, err := reader.UserByUsername(ctx, testPool, "bob"); err != nil {
 		t.Fatalf("after NegativeCacheTTL: err = %v", err)
 	}
 	clock.Add(55 * time.Second)

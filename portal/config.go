@@ -33,8 +33,9 @@ type CognitoAdmin interface {
 // *mapping.Store satisfies it; its errors must wrap mapping's sentinels.
 // Clients are created through slots (ReserveClient, see doc.go).
 type Directory interface {
-	UserByUsername(ctx context.Context, username string) (mapping.User, error)
-	CreateUser(ctx context.Context, internalID, username string, kind mapping.Kind) (mapping.User, error)
+	// UserByUsername and CreateUser take the pool of the verified token.
+	UserByUsername(ctx context.Context, pool, username string) (mapping.User, error)
+	CreateUser(ctx context.Context, internalID, pool, username string, kind mapping.Kind) (mapping.User, error)
 	ClientSlots(ctx context.Context, internalID string) (mapping.Slots, error)
 	ReserveClient(ctx context.Context, internalID string, limit int) (mapping.PendingClient, error)
 	ReserveReplacement(ctx context.Context, internalID, oldClientID string) (mapping.PendingClient, error)

@@ -167,7 +167,7 @@ func TestFailurePoints(t *testing.T) {
 	if r := f.do(f.handler(nil), "GET", "/clients", token, ""); r.status != http.StatusOK {
 		t.Fatalf("list: %d %s", r.status, r.body)
 	}
-	dana, err := f.store.UserByUsername(f.ctx, "dana")
+	dana, err := f.store.UserByUsername(f.ctx, f.poolID, "dana")
 	must(t, err)
 
 	for _, tc := range tests {
@@ -296,7 +296,7 @@ func TestCompensationOutlivesTheRequest(t *testing.T) {
 	if ids := f.cognitoClients(); len(ids) != 0 {
 		t.Fatalf("Cognito still has %v after a cancelled request", ids)
 	}
-	dana, err := f.store.UserByUsername(f.ctx, "dana")
+	dana, err := f.store.UserByUsername(f.ctx, f.poolID, "dana")
 	must(t, err)
 	if slots, err := f.store.ClientSlots(f.ctx, dana.InternalID); err != nil || len(slots.Pending)+len(slots.Clients) != 0 {
 		t.Fatalf("slots after a cancelled request: %+v, %v", slots, err)

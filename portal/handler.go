@@ -168,9 +168,11 @@ func (h *Handler) authenticate(r *http.Request) (caller, *apiError) {
 		h.log.InfoContext(ctx, "portal: caller not in the clients group", "username", claims.Username)
 		return caller{}, errNotInGroup
 	}
-	u, err := h.cfg.Directory.UserByUsername(ctx, claims.Username)
+	// The pool is the one that verified the token: the portal verifies
+	// only the people's pool, so first-use binding records people there.
+	u, err := h.cfg.Directory.UserByUsername(ctx, claims.UserPoolID, claims.Username)
 	if errors.Is(err, mapping.ErrNotFound) && h.cfg.CreateUsers {
-		u, err = h.createUser(ctx, claims.Username)
+		u, err = h.createUser(ctx, claims.UserPoolID, claims.Username)
 	}
 	switch {
 	case errors.Is(err, mapping.ErrNotFound):
@@ -188,10 +190,10 @@ func (h *Handler) authenticate(r *http.Request) (caller, *apiError) {
 
 // createUser records a person on first use. A concurrent first call may
 // win the race: then its record is read back.
-func (h *Handler) createUser(ctx context.Context, username string) (mapping.User, error) {
-	u, err := h.cfg.Directory.CreateUser(ctx, "", username, mapping.KindUser)
+func (h *Handler) createUser(ctx context.Context, pool, username string) (mapping.User, error) {
+	u, err := h.cfg.Directory.CreateUser(ctx, "", pool, username, mapping.KindUser)
 	if errors.Is(err, mapping.ErrConflict) {
-		return h.cfg.Directory.UserByUsername(ctx, username)
+		return h.cfg.Directory.UserByUsername(ctx, pool, username)
 	}
 	if err == nil {
 		h.log.InfoContext(ctx, "portal: person recorded", "internal_id", u.InternalID)

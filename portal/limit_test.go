@@ -53,7 +53,7 @@ func TestClientLimitUnderConcurrency(t *testing.T) {
 	if r := f.do(h, "GET", "/clients", token, ""); r.status != http.StatusOK {
 		t.Fatalf("list: %d %s", r.status, r.body)
 	}
-	erin, err := f.store.UserByUsername(f.ctx, "erin")
+	erin, err := f.store.UserByUsername(f.ctx, f.poolID, "erin")
 	must(t, err)
 
 	// send is f.do without the bookkeeping that is not safe for

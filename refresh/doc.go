@@ -130,15 +130,20 @@
 // fault; BuildService and BuildHandler make the service.
 //
 //	variable                             default      meaning
-//	GATEHOUSE_USER_POOL_ID               (required)   pool of the partner users and of administrators
+//	GATEHOUSE_PARTNER_USER_POOL_ID       (required)   the partners' pool: partner users are created there, and every
+//	                                                  Admin* call names it and no other (not the people's pool)
+//	GATEHOUSE_USER_POOL_ID               (required)   the people's pool, of administrators' tokens
 //	GATEHOUSE_TABLE                      (required)   DynamoDB mapping table
 //	GATEHOUSE_KMS_KEY_ID                 (required)   KMS key sealing refresh tokens (id, ARN, alias/…)
-//	GATEHOUSE_PARTNER_CLIENT_ID          (required)   partner app client (with a secret; ADMIN_USER_PASSWORD_AUTH and REFRESH_TOKEN_AUTH flows)
+//	GATEHOUSE_PARTNER_CLIENT_ID          (required)   partner app client of the partners' pool (with a secret;
+//	                                                  ADMIN_USER_PASSWORD_AUTH and REFRESH_TOKEN_AUTH flows): one id.
+//	                                                  Not GATEHOUSE_PARTNER_CLIENT_IDS, the authorizer's list of
+//	                                                  the partners' pool's accepted clients, which names this one
 //	GATEHOUSE_PARTNER_CLIENT_SECRET      (one of the two) the client secret
 //	GATEHOUSE_PARTNER_CLIENT_SECRET_ARN  (one of the two) Secrets Manager secret holding it (string, or JSON {"client_secret": …})
 //	GATEHOUSE_PARTNER_REFRESH_ROTATION   false        the partner client rotates refresh tokens (GetTokensFromRefreshToken)
 //	GATEHOUSE_ADMIN_GROUP                (required)   Cognito group of administrators
-//	GATEHOUSE_CLIENT_IDS                 (required)   app clients of administrators' tokens (not the partner client)
+//	GATEHOUSE_CLIENT_IDS                 (required)   app clients of administrators' tokens, in the people's pool
 //	GATEHOUSE_TOKEN_USES                 id,access    accepted administrator token uses
 //	GATEHOUSE_ISSUER, GATEHOUSE_JWKS_URL Cognito's    for local stand-ins, as for the authorizer
 //	GATEHOUSE_INSECURE_HTTP              false        allow http issuer and JWKS URLs (local only)
@@ -147,7 +152,15 @@
 //	GATEHOUSE_MAPPING_TIMEOUT            3s           per DynamoDB/KMS call, retries included
 //
 // The exchange's ID token has "cognito:username" = the partner's Cognito
-// user name and "aud" = the partner client: add the partner client to the
-// authorizer's GATEHOUSE_CLIENT_IDS, and the authorizer resolves it to the
-// partner's internal id, kind "partner".
+// user name, "iss" = the partners' pool and "aud" = the partner client: give
+// the authorizer the partners' pool (GATEHOUSE_PARTNER_USER_POOL_ID, and
+// GATEHOUSE_PARTNER_CLIENT_IDS naming the partner client), and it resolves
+// the token to the partner's internal id, kind "partner" — through the
+// user name item of the partners' pool only (package mapping), so a
+// partner user name equal to a person's is another caller.
+//
+// A deployment from before partners had their own pool keeps partner users
+// in the people's pool; refresh tokens cannot move between pools, so
+// Service.Reissue (gatehouse partners reissue --all) gives each a new user
+// and refresh token in the partners' pool.
 package refresh

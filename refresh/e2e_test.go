@@ -7,28 +7,44 @@ import (
 	"testing"
 
 	"github.com/gatehouse-auth/gatehouse/authorizer"
+	"github.com/gatehouse-auth/gatehouse/mapping"
 	"github.com/gatehouse-auth/gatehouse/refresh"
 )
 
 // TestPartnerLifecycleCognitoLocal runs the whole partner story against
-// cognito-local (pool, secret app client, users, REFRESH_TOKEN_AUTH,
-// RevokeToken) and moto_server (DynamoDB, KMS): register → exchange → the
-// authorizer accepts the ID token as the partner's internal id → rotate →
-// revoke → the exchange refuses. Then the captured logs are scanned for
-// every secret that went by.
+// cognito-local (two pools, the people's and the partners', a secret app
+// client, users, REFRESH_TOKEN_AUTH, RevokeToken) and moto_server
+// (DynamoDB, KMS): register → exchange → the authorizer accepts the ID
+// token as the partner's internal id, and a person of the same user name
+// as another → rotate → revoke → the exchange refuses. Then the captured
+// logs are scanned for every secret that went by.
 func TestPartnerLifecycleCognitoLocal(t *testing.T) {
 	ctx := context.Background()
 	lp := newLocalPool(t)
 	f := newFixture(t, fixtureOptions{
 		poolID: lp.id, partnerClient: lp.partnerClient, secret: lp.partnerSecret,
-		admins: newVerifier(t, lp.poolConfig(lp.adminClient)),
+		admins: newVerifier(t, lp.peopleConfig(lp.adminClient)),
 	})
+	// A client of the partners' pool without a secret, for a user the
+	// service did not register (signed in directly below).
+	probeClient, _, err := lp.partners.Client(ctx, "probe", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The authorizer as deployed: both pools, ID tokens only from the
+	// partners' pool.
 	authz, err := authorizer.New(authorizer.Config{
-		Verifier:  newVerifier(t, lp.poolConfig(lp.adminClient, lp.partnerClient)),
+		Verifier:  newVerifier(t, lp.peopleConfig(lp.adminClient), lp.partnersConfig(lp.partnerClient, probeClient)),
 		Directory: f.store,
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// peter-person and olga-admin are people, mapped in the people's pool.
+	for _, n := range []string{"peter-person", "olga-admin"} {
+		if _, err := f.store.CreateUser(ctx, "u-"+n, lp.people.ID, n, mapping.KindUser); err != nil {
+			t.Fatal(err)
+		}
 	}
 	var seen []string // every token that went by, for the log scan
 	seen = append(seen, lp.adminToken, lp.plainTok, lp.partnerSecret)
@@ -49,9 +65,54 @@ func TestPartnerLifecycleCognitoLocal(t *testing.T) {
 	if rec := f.call(t, "POST", "/partners", lp.adminToken, `{"partner_id":"acme"}`); rec.Code != http.StatusConflict {
 		t.Fatalf("second registration of acme: %d %s", rec.Code, rec.Body)
 	}
-	// An existing Cognito user is never taken over.
-	if rec := f.call(t, "POST", "/partners", lp.adminToken, `{"partner_id":"peter","username":"peter-person"}`); rec.Code != http.StatusConflict {
+	// An existing Cognito user of the partners' pool is never taken over.
+	probePassword := refresh.RandomPassword()
+	if err := lp.partners.User(ctx, "olga-admin", probePassword); err != nil {
+		t.Fatal(err)
+	}
+	if rec := f.call(t, "POST", "/partners", lp.adminToken, `{"partner_id":"olga","username":"olga-admin"}`); rec.Code != http.StatusConflict {
 		t.Fatalf("registration over an existing user: %d %s", rec.Code, rec.Body)
+	}
+	// A partners' pool token whose user name is mapped only in the
+	// people's pool is refused: the name means nobody in the partners' pool.
+	probe, err := lp.partners.SignIn(ctx, probeClient, "olga-admin", probePassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen = append(seen, *probe.IdToken, probePassword)
+	if d := authz.Decide(ctx, authorizer.Request{Authorization: "Bearer " + *probe.IdToken, Method: "GET", Path: "/orders"}); d.Reason != authorizer.ReasonUnmapped || d.Identity != nil {
+		t.Fatalf("partners' token of a people's name: %v/%s", d.Outcome, d.Reason)
+	}
+	if d := authz.Decide(ctx, authorizer.Request{Authorization: "Bearer " + lp.adminToken, Method: "GET", Path: "/orders"}); d.Outcome != authorizer.OutcomeAllow || d.Identity.InternalID != "u-olga-admin" {
+		t.Fatalf("the people's olga-admin: %v/%s %+v", d.Outcome, d.Reason, d.Identity)
+	}
+
+	// A partner and a person of the same user name are two callers.
+	rec := f.call(t, "POST", "/partners", lp.adminToken, `{"partner_id":"peter","username":"peter-person"}`)
+	if rec.Code != http.StatusCreated {
+		t.Fatalf("register peter-person in the partners' pool: %d %s", rec.Code, rec.Body)
+	}
+	var same refresh.CredentialView
+	decodeBody(t, rec, &same)
+	seen = append(seen, same.RefreshToken)
+	sameTokens := f.exchange(t, same.RefreshToken)
+	if sameTokens.Code != http.StatusOK {
+		t.Fatalf("exchange for peter: %d %s", sameTokens.Code, sameTokens.Body)
+	}
+	var st refresh.TokenResponse
+	decodeBody(t, sameTokens, &st)
+	seen = append(seen, st.IDToken, st.AccessToken)
+	for _, c := range []struct {
+		token, id string
+		kind      authorizer.CallerKind
+	}{{st.IDToken, same.InternalID, authorizer.CallerPartner}, {lp.plainTok, "u-peter-person", authorizer.CallerUser}} {
+		d := authz.Decide(ctx, authorizer.Request{Authorization: "Bearer " + c.token, Method: "GET", Path: "/orders"})
+		if d.Outcome != authorizer.OutcomeAllow || d.Identity.Username != "peter-person" || d.Identity.InternalID != c.id || d.Identity.Kind != c.kind {
+			t.Fatalf("peter-person: %v/%s %+v, want %s %s", d.Outcome, d.Reason, d.Identity, c.kind, c.id)
+		}
+	}
+	if same.InternalID == "u-peter-person" {
+		t.Fatal("the partner got the person's internal id")
 	}
 
 	exchange := func(token string) refresh.TokenResponse {
@@ -72,14 +133,16 @@ func TestPartnerLifecycleCognitoLocal(t *testing.T) {
 		return tr
 	}
 	tr := exchange(cred.RefreshToken)
-	for _, tok := range []string{tr.IDToken, tr.AccessToken} {
-		d := authz.Decide(ctx, authorizer.Request{Authorization: "Bearer " + tok, Method: "GET", Path: "/orders"})
-		if d.Outcome != authorizer.OutcomeAllow {
-			t.Fatalf("authorizer: %v/%s", d.Outcome, d.Reason)
-		}
-		if d.Identity.InternalID != cred.InternalID || d.Identity.Kind != authorizer.CallerPartner {
-			t.Fatalf("authorizer identity %+v, want internal id %s kind partner", d.Identity, cred.InternalID)
-		}
+	d := authz.Decide(ctx, authorizer.Request{Authorization: "Bearer " + tr.IDToken, Method: "GET", Path: "/orders"})
+	if d.Outcome != authorizer.OutcomeAllow {
+		t.Fatalf("authorizer: %v/%s", d.Outcome, d.Reason)
+	}
+	if d.Identity.InternalID != cred.InternalID || d.Identity.Kind != authorizer.CallerPartner {
+		t.Fatalf("authorizer identity %+v, want internal id %s kind partner", d.Identity, cred.InternalID)
+	}
+	// Token uses are per pool: the partners' pool admits ID tokens only.
+	if d := authz.Decide(ctx, authorizer.Request{Authorization: "Bearer " + tr.AccessToken, Method: "GET", Path: "/orders"}); d.Reason != "token_use" {
+		t.Fatalf("partner's access token: %v/%s", d.Outcome, d.Reason)
 	}
 
 	// Wrong, unknown, tampered credentials: one answer.
@@ -94,7 +157,7 @@ func TestPartnerLifecycleCognitoLocal(t *testing.T) {
 	}
 
 	// Rotate: the old token stops working, the new one works.
-	rec := f.call(t, "POST", "/partners/acme/rotate", lp.adminToken, "")
+	rec = f.call(t, "POST", "/partners/acme/rotate", lp.adminToken, "")
 	if rec.Code != http.StatusOK {
 		t.Fatalf("rotate: %d %s", rec.Code, rec.Body)
 	}

@@ -34,6 +34,7 @@ const (
 	EnvInsecureHTTP          = envconfig.InsecureHTTP
 	EnvClockSkew             = envconfig.ClockSkew
 	EnvTable                 = envconfig.Table
+	EnvPartnerUserPoolID     = envconfig.PartnerUserPoolID
 	EnvKMSKeyID              = "GATEHOUSE_KMS_KEY_ID"
 	EnvPartnerClientID       = "GATEHOUSE_PARTNER_CLIENT_ID"
 	EnvPartnerClientSecret   = "GATEHOUSE_PARTNER_CLIENT_SECRET"
@@ -45,7 +46,11 @@ const (
 )
 
 // adminVerifier is what the HTTP API verifies: administrators' tokens of
-// the partners' pool, from the named app clients only.
+// the people's pool (GATEHOUSE_USER_POOL_ID, GATEHOUSE_CLIENT_IDS), from the
+// named app clients only. Partner users live in the partners' pool
+// (GATEHOUSE_PARTNER_USER_POOL_ID); the service verifies none of their
+// tokens, so GATEHOUSE_PARTNER_CLIENT_IDS, the authorizer's list, is not read
+// here: GATEHOUSE_PARTNER_CLIENT_ID (one id) is the partners' app client.
 var adminVerifier = envconfig.VerifierSpec{Pools: []envconfig.PoolSpec{{
 	SkipClientIDCheckRefused: "not supported: list the app clients administrators use in " + EnvClientIDs,
 }}}
@@ -58,10 +63,12 @@ type EnvConfig struct {
 	Admins     envconfig.Verifier
 	AdminGroup string
 
-	UserPoolID      string
-	Table           string
-	KMSKeyID        string
-	PartnerClientID string
+	// PartnerUserPoolID is the partners' pool, where partner users are
+	// created: every Admin* call of the service names it and no other.
+	PartnerUserPoolID string
+	Table             string
+	KMSKeyID          string
+	PartnerClientID   string
 	// PartnerClientSecret is the secret itself (GATEHOUSE_PARTNER_CLIENT_SECRET),
 	// or empty when PartnerClientSecretARN names a Secrets Manager secret
 	// holding it (a plain string, or JSON with a "client_secret" member).
@@ -95,7 +102,7 @@ func ServiceConfigFromEnv(getenv func(string) string) (EnvConfig, error) {
 func fromEnv(getenv func(string) string, admin bool) (EnvConfig, error) {
 	var e EnvConfig
 	r := envconfig.NewReader(getenv)
-	e.UserPoolID = r.Required(EnvUserPoolID, "the Cognito user pool id of the partner users, such as eu-west-1_AbCdEf123")
+	e.PartnerUserPoolID = r.Required(EnvPartnerUserPoolID, "the partners' Cognito user pool id, where partner users are created, such as eu-west-1_AbCdEf123")
 	e.Table = r.Required(EnvTable, "the DynamoDB mapping table")
 	e.KMSKeyID = r.Required(EnvKMSKeyID, "the KMS key that seals partner refresh tokens: id, ARN or alias/name")
 	e.PartnerClientID = r.Required(EnvPartnerClientID, "the partner app client id, a client with a secret")
@@ -119,6 +126,9 @@ func fromEnv(getenv func(string) string, admin bool) (EnvConfig, error) {
 
 	if admin {
 		e.Admins = r.Verifier(adminVerifier)
+		if e.Admins.First().UserPoolID == e.PartnerUserPoolID && e.PartnerUserPoolID != "" {
+			r.Bad(EnvPartnerUserPoolID, "is %s, the administrators' pool: partners need a pool of their own", EnvUserPoolID)
+		}
 		for _, id := range e.Admins.First().ClientIDs {
 			if id == e.PartnerClientID {
 				r.Bad(EnvClientIDs, "lists the partner app client %s: administrators must use another client", EnvPartnerClientID)
@@ -173,13 +183,13 @@ func (e EnvConfig) BuildService(ctx context.Context) (*Service, error) {
 	}
 	idp := cip.NewFromConfig(awsCfg)
 	tokens, err := cognitoauth.New(cognitoauth.Config{
-		API: idp, UserPoolID: e.UserPoolID, ClientID: e.PartnerClientID, ClientSecret: secret.Reveal(),
+		API: idp, UserPoolID: e.PartnerUserPoolID, ClientID: e.PartnerClientID, ClientSecret: secret.Reveal(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("refresh: %s: %w", EnvPartnerClientID, err)
 	}
 	return New(Config{
-		Store: store, Tokens: tokens, UserPool: idp, UserPoolID: e.UserPoolID,
+		Store: store, Tokens: tokens, UserPool: idp, UserPoolID: e.PartnerUserPoolID,
 		PartnerClientID: e.PartnerClientID, Rotation: e.Rotation, Logger: e.Logger,
 	})
 }
@@ -213,7 +223,7 @@ func (e EnvConfig) BuildHandler(ctx context.Context, svc *Service) (*Handler, er
 	if err != nil {
 		return nil, err
 	}
-	logger.InfoContext(ctx, "partners start", "user_pool", e.UserPoolID, "table", e.Table,
+	logger.InfoContext(ctx, "partners start", "partner_user_pool", e.PartnerUserPoolID, "admin_user_pool", e.Admins.First().UserPoolID, "table", e.Table,
 		"partner_client", e.PartnerClientID, "rotation", e.Rotation, "admin_group", e.AdminGroup)
 	return h, nil
 }

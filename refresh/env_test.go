@@ -24,6 +24,7 @@ func envFrom(m map[string]string) func(string) string {
 func validEnv() map[string]string {
 	return map[string]string{
 		refresh.EnvUserPoolID:          "eu-west-1_AbCdEf123",
+		refresh.EnvPartnerUserPoolID:   "eu-west-1_Partners1",
 		refresh.EnvTable:               "gatehouse",
 		refresh.EnvKMSKeyID:            "alias/gatehouse",
 		refresh.EnvPartnerClientID:     "partnerclient",
@@ -60,6 +61,8 @@ func TestConfigFromEnv(t *testing.T) {
 		bad    string
 	}{
 		{"no pool", map[string]string{refresh.EnvUserPoolID: ""}, refresh.EnvUserPoolID},
+		{"no partners' pool", map[string]string{refresh.EnvPartnerUserPoolID: ""}, refresh.EnvPartnerUserPoolID},
+		{"partners in the people's pool", map[string]string{refresh.EnvPartnerUserPoolID: "eu-west-1_AbCdEf123"}, refresh.EnvPartnerUserPoolID},
 		{"no table", map[string]string{refresh.EnvTable: " "}, refresh.EnvTable},
 		{"no key", map[string]string{refresh.EnvKMSKeyID: ""}, refresh.EnvKMSKeyID},
 		{"no partner client", map[string]string{refresh.EnvPartnerClientID: ""}, refresh.EnvPartnerClientID},
@@ -130,10 +133,10 @@ func TestBuildFromEnv(t *testing.T) {
 	}
 	store := newStore(t)
 	e, err := refresh.ConfigFromEnv(envFrom(map[string]string{
-		refresh.EnvUserPoolID: lp.id, refresh.EnvTable: store.Table(), refresh.EnvKMSKeyID: testEnv(t).keyID,
+		refresh.EnvPartnerUserPoolID: lp.id, refresh.EnvTable: store.Table(), refresh.EnvKMSKeyID: testEnv(t).keyID,
 		refresh.EnvPartnerClientID: lp.partnerClient, refresh.EnvPartnerClientSecretID: *created.ARN,
-		refresh.EnvClientIDs: lp.adminClient, refresh.EnvAdminGroup: adminGroup,
-		refresh.EnvIssuer: lp.issuer, refresh.EnvInsecureHTTP: "true",
+		refresh.EnvUserPoolID: lp.people.ID, refresh.EnvClientIDs: lp.adminClient, refresh.EnvAdminGroup: adminGroup,
+		refresh.EnvIssuer: lp.people.LocalIssuer(), refresh.EnvInsecureHTTP: "true",
 	}))
 	if err != nil {
 		t.Fatal(err)

@@ -101,13 +101,16 @@ func newStore(tb testing.TB) *mapping.Store {
 	return s
 }
 
-// localPool is a user pool on cognito-local with a partner app client
-// (secret, ADMIN_USER_PASSWORD_AUTH and REFRESH_TOKEN_AUTH) and an admin
-// web client.
+// localPool is the two user pools on cognito-local (one instance holds
+// both): the partners' pool (id, issuer) with a partner app client (secret,
+// ADMIN_USER_PASSWORD_AUTH and REFRESH_TOKEN_AUTH), and the people's pool
+// (people) with an admin web client and the administrators.
 type localPool struct {
 	id, issuer, jwksURL  string
 	partnerClient        string
 	partnerSecret        string
+	partners             userpool.Pool
+	people               userpool.Pool
 	adminClient          string
 	adminToken, plainTok string // ID tokens of an administrator and of a person outside the group
 }
@@ -116,13 +119,18 @@ func newLocalPool(t *testing.T) localPool {
 	t.Helper()
 	ctx := context.Background()
 	idp := testEnv(t).idp
-	pool, err := userpool.Create(ctx, idp, "refresh-"+rand.Text()[:6])
+	suffix := rand.Text()[:6]
+	partners, err := userpool.Create(ctx, idp, "refresh-partners-"+suffix)
 	if err != nil {
 		t.Fatal(err)
 	}
-	lp := localPool{id: pool.ID, issuer: pool.LocalIssuer()}
+	pool, err := userpool.Create(ctx, idp, "refresh-people-"+suffix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lp := localPool{id: partners.ID, issuer: partners.LocalIssuer(), partners: partners, people: pool}
 	lp.jwksURL = lp.issuer + "/.well-known/jwks.json"
-	if lp.partnerClient, lp.partnerSecret, err = pool.Client(ctx, "partners", true); err != nil {
+	if lp.partnerClient, lp.partnerSecret, err = partners.Client(ctx, "partners", true); err != nil {
 		t.Fatal(err)
 	}
 	if lp.adminClient, _, err = pool.Client(ctx, "admin-web", false); err != nil {
@@ -151,20 +159,31 @@ func newLocalPool(t *testing.T) localPool {
 	return lp
 }
 
-// poolConfig is a jwtverify pool for lp accepting clientIDs.
-func (lp localPool) poolConfig(clientIDs ...string) jwtverify.PoolConfig {
+// peopleConfig is a jwtverify pool for lp's people's pool accepting
+// clientIDs.
+func (lp localPool) peopleConfig(clientIDs ...string) jwtverify.PoolConfig {
+	issuer := lp.people.LocalIssuer()
 	return jwtverify.PoolConfig{
-		UserPoolID: lp.id, ClientIDs: clientIDs,
+		UserPoolID: lp.people.ID, ClientIDs: clientIDs,
 		TokenUses: []jwtverify.TokenUse{jwtverify.TokenUseID, jwtverify.TokenUseAccess},
-		Issuer:    lp.issuer, JWKSURL: lp.jwksURL, InsecureHTTP: true,
+		Issuer:    issuer, JWKSURL: issuer + "/.well-known/jwks.json", InsecureHTTP: true,
 	}
 }
 
-func newVerifier(t testing.TB, pc jwtverify.PoolConfig) *jwtverify.Verifier {
+// partnersConfig is a jwtverify pool for lp's partners' pool accepting ID
+// tokens (the authorizer's default there) of clientIDs.
+func (lp localPool) partnersConfig(clientIDs ...string) jwtverify.PoolConfig {
+	return jwtverify.PoolConfig{
+		UserPoolID: lp.id, ClientIDs: clientIDs, TokenUses: []jwtverify.TokenUse{jwtverify.TokenUseID},
+		Issuer: lp.issuer, JWKSURL: lp.jwksURL, InsecureHTTP: true,
+	}
+}
+
+func newVerifier(t testing.TB, pcs ...jwtverify.PoolConfig) *jwtverify.Verifier {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	v, err := jwtverify.New(ctx, jwtverify.Config{Pools: []jwtverify.PoolConfig{pc}})
+	v, err := jwtverify.New(ctx, jwtverify.Config{Pools: pcs})
 	if err != nil {
 		t.Fatal(err)
 	}

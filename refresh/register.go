@@ -67,7 +67,7 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (Credential, e
 	}
 	undo.refreshToken = tokens.RefreshToken
 
-	if _, err := s.cfg.Store.CreateUser(ctx, in.InternalID, username, mapping.KindPartner); err != nil {
+	if _, err := s.cfg.Store.CreateUser(ctx, in.InternalID, s.cfg.UserPoolID, username, mapping.KindPartner); err != nil {
 		if errors.Is(err, mapping.ErrConflict) {
 			return Credential{}, fmt.Errorf("%w: internal id %q or user name %q is taken in the mapping", ErrConflict, in.InternalID, username)
 		}

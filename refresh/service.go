@@ -48,8 +48,11 @@ var (
 // Store is the part of the mapping store the Service uses. A *mapping.Store
 // built with a KMS key satisfies it.
 type Store interface {
-	CreateUser(ctx context.Context, internalID, username string, kind mapping.Kind) (mapping.User, error)
+	CreateUser(ctx context.Context, internalID, pool, username string, kind mapping.Kind) (mapping.User, error)
 	DeleteUser(ctx context.Context, internalID string) error
+	User(ctx context.Context, internalID string) (mapping.User, error)
+	UserByUsername(ctx context.Context, pool, username string) (mapping.User, error)
+	MovePartner(ctx context.Context, partnerID string, expectedVersion int64, to mapping.PartnerMove) (mapping.Partner, error)
 	PutPartner(ctx context.Context, p mapping.Partner) (mapping.Partner, error)
 	Partner(ctx context.Context, partnerID string) (mapping.Partner, error)
 	PartnerByFingerprint(ctx context.Context, fingerprint string) (mapping.Partner, error)
@@ -113,7 +116,9 @@ type Config struct {
 	Tokens TokenService
 	// UserPool creates partner users and sets their passwords. Required.
 	UserPool UserPool
-	// UserPoolID is the pool the partner users live in. Required.
+	// UserPoolID is the partners' pool, the one the partner users live in
+	// and the only one the Service's Admin* calls name; partner users are
+	// mapped under it. Required.
 	UserPoolID string
 	// PartnerClientID is the partner app client (with a secret) that Tokens
 	// uses; it is recorded with each partner, and a record of another

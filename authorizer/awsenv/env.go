@@ -47,13 +47,16 @@ const (
 // GATEHOUSE_TOKEN_CACHE_SIZE is unset.
 const DefaultTokenCacheSize = envconfig.DefaultTokenCacheSize
 
-// verifierSpec is what the authorizer verifies: people's and programs'
-// tokens of one pool, with a token cache. People create API clients at run
-// time, so no list can name them: a client-credentials token of any app
-// client of the pool gets as far as the mapping, and the mapping
-// (ClientByID) is what admits or refuses it.
+// verifierSpec is what the authorizer verifies, with a token cache: people's
+// and programs' tokens of the people's pool and, when
+// GATEHOUSE_PARTNER_USER_POOL_ID is set, partners' tokens of the partners'
+// pool (ID tokens by default). People create API clients at run time, so
+// no list can name them: a client-credentials token of any app client of
+// the people's pool gets as far as the mapping, and the mapping
+// (ClientByID) is what admits or refuses it. The partners' pool has no such
+// clients: its tokens come from the listed clients only.
 var verifierSpec = envconfig.VerifierSpec{
-	Pools:      []envconfig.PoolSpec{{AnyClientForClientCredentials: true}},
+	Pools:      []envconfig.PoolSpec{{AnyClientForClientCredentials: true}, envconfig.PartnerPool},
 	TokenCache: true,
 }
 
@@ -62,8 +65,8 @@ var verifierSpec = envconfig.VerifierSpec{
 // HTTPClient, which the caller sets before Build (they are not
 // configuration but wiring).
 type EnvConfig struct {
-	// Verifier holds the pool, the JWKS fetch bound and the token cache
-	// size.
+	// Verifier holds the pools (the people's, then the partners' if
+	// configured), the JWKS fetch bound and the token cache size.
 	Verifier envconfig.Verifier
 	Table    string
 	Rules    []authorizer.Rule

@@ -13,6 +13,8 @@ import (
 	"github.com/gatehouse-auth/gatehouse/authorizer/apigateway"
 	"github.com/gatehouse-auth/gatehouse/authorizer/internal/authtest"
 	"github.com/gatehouse-auth/gatehouse/internal/testkit/localservices"
+	"github.com/gatehouse-auth/gatehouse/jwtverify/cognitotest"
+	"github.com/gatehouse-auth/gatehouse/mapping"
 )
 
 func TestMain(m *testing.M) {
@@ -56,6 +58,21 @@ func TestConfigFromEnv(t *testing.T) {
 		e.Table != "gatehouse" || e.Verifier.TokenCacheSize != DefaultTokenCacheSize ||
 		!e.MetricsEnabled || e.HTTPAPIResponse != apigateway.HTTPAPISimple || e.ResponseBudget != authorizer.DefaultResponseBudget || len(e.Rules) != 0 {
 		t.Fatalf("defaults: %+v", e)
+	}
+
+	two := validEnv()
+	two["GATEHOUSE_PARTNER_USER_POOL_ID"], two["GATEHOUSE_PARTNER_CLIENT_IDS"] = "eu-west-1_Partners", "partner-client"
+	e, err = ConfigFromEnv(envOf(two))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := e.Verifier.Pools; len(p) != 2 || p[1].UserPoolID != "eu-west-1_Partners" || len(p[1].TokenUses) != 1 ||
+		p[1].TokenUses[0] != "id" || p[1].AnyClientForClientCredentials || len(p[0].TokenUses) != 2 {
+		t.Fatalf("two pools: %+v", p)
+	}
+	delete(two, "GATEHOUSE_PARTNER_CLIENT_IDS")
+	if _, err := ConfigFromEnv(envOf(two)); err == nil || !strings.Contains(err.Error(), "GATEHOUSE_PARTNER_CLIENT_IDS") {
+		t.Errorf("partners' pool without clients: %v", err)
 	}
 
 	rulesFile := filepath.Join(t.TempDir(), "routes.json")
@@ -207,5 +224,53 @@ func BenchmarkColdStartBuild(b *testing.B) {
 			b.Fatal(err)
 		}
 		cancel()
+	}
+}
+
+// TestBuildTwoPools builds the authorizer as deployed with the partners'
+// pool, from the environment alone: a partner and a person of the same user
+// name get their own internal ids, a partners' token of a name mapped only
+// in the people's pool is refused, and the partners' pool takes ID tokens
+// only by default.
+func TestBuildTwoPools(t *testing.T) {
+	ctx := context.Background()
+	people := newIssuer(t)
+	partners, err := cognitotest.NewIssuer(cognitotest.WithUserPoolID("eu-west-1_Partners"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(partners.Close)
+	store := newStore(t, 0)
+	populate(t, store) // alice and the others, in the people's pool
+	if _, err := store.CreateUser(ctx, "p-alice", partners.UserPoolID(), "alice", mapping.KindPartner); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := ConfigFromEnv(envOf(map[string]string{
+		EnvUserPoolID: people.UserPoolID(), EnvClientIDs: webClient, EnvIssuer: people.IssuerURL(), EnvInsecureHTTP: "true",
+		"GATEHOUSE_PARTNER_USER_POOL_ID": partners.UserPoolID(), "GATEHOUSE_PARTNER_CLIENT_IDS": authtest.PartnerClient,
+		"GATEHOUSE_PARTNER_ISSUER": partners.IssuerURL(), "GATEHOUSE_PARTNER_INSECURE_HTTP": "true",
+		EnvTable: store.Table(),
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := cfg.Build(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, token, wantReason, wantID string
+	}{
+		{"person", people.IDToken("alice", webClient), authorizer.ReasonOK, "u-alice"},
+		{"partner of the same name", partners.IDToken("alice", authtest.PartnerClient), authorizer.ReasonOK, "p-alice"},
+		{"partners' token, name only in the people's pool", partners.IDToken("carol", authtest.PartnerClient), authorizer.ReasonUnmapped, ""},
+		{"partners' access token", partners.AccessToken("alice", authtest.PartnerClient), "token_use", ""},
+		{"people's client in the partners' pool", partners.IDToken("alice", webClient), "client_id", ""},
+	}
+	for _, tt := range tests {
+		d := a.Decide(ctx, authorizer.Request{Authorization: "Bearer " + tt.token})
+		if d.Reason != tt.wantReason || (tt.wantID != "") != (d.Identity != nil) || (d.Identity != nil && d.Identity.InternalID != tt.wantID) {
+			t.Errorf("%s: %v/%s %+v, want %s %s", tt.name, d.Outcome, d.Reason, d.Identity, tt.wantReason, tt.wantID)
+		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/gatehouse-auth/gatehouse/internal/envconfig"
 	"github.com/gatehouse-auth/gatehouse/internal/testkit/localservices"
 	"github.com/gatehouse-auth/gatehouse/mapping"
 )
@@ -34,6 +35,7 @@ func TestTableAndUsersCommands(t *testing.T) {
 	table := "gatehouse-cli-" + strings.ToLower(rand.Text()[:10])
 	t.Setenv(envMappingTable, table)
 	t.Setenv(envMappingKMSKeyID, "")
+	t.Setenv(envconfig.UserPoolID, "eu-west-1_People")
 	localservices.Require(t, localservices.DynamoDB, localservices.KMS)
 	cfg, err := config.LoadDefaultConfig(context.Background())
 	if err != nil {
@@ -59,6 +61,17 @@ func TestTableAndUsersCommands(t *testing.T) {
 	}
 	if code, _, stderr := runCLI(t, usersCmd, "add", "--username", "acme", "--internal-id", "partner-1", "--kind", "partner"); code != 0 {
 		t.Fatalf("users add partner: exit %d: %s", code, stderr)
+	}
+	// The same name in another pool is another user.
+	code, stdout, stderr = runCLI(t, usersCmd, "add", "--username", "alice", "--pool", "eu-west-1_Partners")
+	var other mapping.User
+	if code != 0 || json.Unmarshal([]byte(stdout), &other) != nil || other.InternalID == alice.InternalID || other.Pool != "eu-west-1_Partners" {
+		t.Fatalf("users add in another pool: exit %d: %s %s", code, stdout, stderr)
+	}
+	code, stdout, _ = runCLI(t, usersCmd, "show", "--username", "alice", "--pool", "eu-west-1_Partners")
+	var otherView userView
+	if code != 0 || json.Unmarshal([]byte(stdout), &otherView) != nil || otherView.User.InternalID != other.InternalID {
+		t.Fatalf("users show in another pool: exit %d: %s", code, stdout)
 	}
 
 	st, err := mapping.New(mapping.Config{Table: table, DynamoDB: ddb})
@@ -89,19 +102,23 @@ func TestTableAndUsersCommands(t *testing.T) {
 		args []string
 		want int
 	}{
-		{[]string{"add", "--username", "alice"}, 1},                  // taken
-		{[]string{"show", "--username", "nobody"}, 1},                // not found
-		{[]string{"show", "--client-id", "nobody"}, 1},               // not found
-		{[]string{"add"}, 2},                                         // --username missing
-		{[]string{"add", "--username", "x", "--kind", "robot"}, 2},   // bad kind
-		{[]string{"show"}, 2},                                        // no selector
-		{[]string{"show", "--username", "a", "--client-id", "b"}, 2}, // two selectors
-		{[]string{"remove"}, 2},                                      // --internal-id missing
-		{[]string{"frobnicate"}, 2},                                  // unknown subcommand
-		{[]string{"show", "--username", "alice", "extra"}, 2},        // stray argument
-		{[]string{"show", "--bogus"}, 2},                             // unknown flag
-		{[]string{"show", "--table", "", "--username", "alice"}, 2},  // no table
-		{[]string{"add", "--username", "bad\x01name"}, 2},            // invalid input
+		{[]string{"add", "--username", "alice"}, 1},                                // taken
+		{[]string{"show", "--username", "nobody"}, 1},                              // not found
+		{[]string{"show", "--client-id", "nobody"}, 1},                             // not found
+		{[]string{"add"}, 2},                                                       // --username missing
+		{[]string{"add", "--username", "x", "--kind", "robot"}, 2},                 // bad kind
+		{[]string{"show"}, 2},                                                      // no selector
+		{[]string{"show", "--username", "a", "--client-id", "b"}, 2},               // two selectors
+		{[]string{"remove"}, 2},                                                    // --internal-id missing
+		{[]string{"frobnicate"}, 2},                                                // unknown subcommand
+		{[]string{"show", "--username", "alice", "extra"}, 2},                      // stray argument
+		{[]string{"show", "--bogus"}, 2},                                           // unknown flag
+		{[]string{"show", "--table", "", "--username", "alice"}, 2},                // no table
+		{[]string{"add", "--username", "bad\x01name"}, 2},                          // invalid input
+		{[]string{"add", "--username", "x", "--pool", ""}, 2},                      // no pool
+		{[]string{"add", "--username", "x", "--pool", "a#b"}, 2},                   // invalid pool
+		{[]string{"show", "--username", "alice", "--pool", "eu-west-1_Nobody"}, 1}, // another pool
+		{[]string{"migrate"}, 2},                                                   // --pool missing
 	}
 	for _, tt := range exits {
 		if code, _, _ := runCLI(t, usersCmd, tt.args...); code != tt.want {
@@ -117,6 +134,11 @@ func TestTableAndUsersCommands(t *testing.T) {
 	}
 	if code, _, _ := runCLI(t, usersCmd, "show", "--client-id", "client-1"); code != 1 {
 		t.Fatalf("removed user's client still shows: exit %d", code)
+	}
+	// Nothing written before pools were recorded: migrate finds nothing.
+	code, stdout, stderr = runCLI(t, usersCmd, "migrate", "--pool", "eu-west-1_People", "--dry-run")
+	if code != 0 || !strings.Contains(stdout, `"found": 0`) || !strings.Contains(stdout, `"dryRun": true`) {
+		t.Fatalf("users migrate: exit %d: %s %s", code, stdout, stderr)
 	}
 	if code, _, _ := runCLI(t, tableCmd); code != 2 {
 		t.Fatalf("table without subcommand: exit %d, want 2", code)

@@ -20,13 +20,17 @@ const partnersUsage = `Usage:
   gatehouse partners rotate --partner-id ID
   gatehouse partners revoke --partner-id ID
   gatehouse partners show --partner-id ID
+  gatehouse partners reissue --all (--out FILE | --dry-run)
 
 B2B partner credentials (package refresh). Configuration comes from the
-environment, as for the Lambda: GATEHOUSE_USER_POOL_ID, GATEHOUSE_TABLE,
-GATEHOUSE_KMS_KEY_ID, GATEHOUSE_PARTNER_CLIENT_ID and
+environment, as for the Lambda: GATEHOUSE_PARTNER_USER_POOL_ID (the
+partners' pool, where partner users are created), GATEHOUSE_TABLE,
+GATEHOUSE_KMS_KEY_ID, GATEHOUSE_PARTNER_CLIENT_ID (the partners' app client,
+one id; the authorizer's GATEHOUSE_PARTNER_CLIENT_IDS lists it) and
 GATEHOUSE_PARTNER_CLIENT_SECRET (or _ARN); 'serve' also needs the
-administrator settings GATEHOUSE_CLIENT_IDS and GATEHOUSE_ADMIN_GROUP
-(and GATEHOUSE_ISSUER, GATEHOUSE_INSECURE_HTTP for local stand-ins).
+administrator settings of the people's pool, GATEHOUSE_USER_POOL_ID,
+GATEHOUSE_CLIENT_IDS and GATEHOUSE_ADMIN_GROUP (and GATEHOUSE_ISSUER,
+GATEHOUSE_INSECURE_HTTP for local stand-ins).
 AWS endpoints and credentials are the SDK's standard settings.
 
 'serve' answers the partners HTTP API (POST /partners, POST /partners/token,
@@ -34,7 +38,14 @@ GET|DELETE /partners/{id}, POST /partners/{id}/rotate) until interrupted.
 The other commands act directly with your AWS credentials. 'register' and
 'rotate' print the partner's refresh token once, on standard output, as
 JSON: hand it to the partner over a secure channel; Gatehouse cannot show
-it again. Exit status: 0 done, 1 not found, conflict or partially done
+it again. 'reissue' moves every active partner whose user is not in the
+partners' pool there (a deployment from before partners had a pool of their
+own): each gets a new user and refresh token there, and its old credential
+stops working at once. The new tokens go to FILE only, created with mode
+0600 (it must not exist), one JSON object a line, written as each is made;
+standard output lists each partner's outcome and the old user to delete
+from the people's pool. Already re-issued partners are skipped, so after an
+interruption run it again with a new FILE. Exit status: 0 done, 1 not found, conflict or partially done
 (revoked here but not at Cognito), 2 usage, configuration or service error.`
 
 // partnersDefaultAddr is where `partners serve` listens by default.
@@ -51,6 +62,8 @@ func runPartners(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		return partnersServe(ctx, args[1:], stderr)
 	case "register", "rotate", "revoke", "show":
 		return partnersAct(ctx, args[0], args[1:], stdout, stderr)
+	case "reissue":
+		return partnersReissue(ctx, args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprintln(stdout, partnersUsage)
 		return 0

@@ -6,6 +6,8 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -23,8 +25,9 @@ import (
 	"github.com/gatehouse-auth/gatehouse/refresh"
 )
 
-// partnersEnv points the refresh configuration at a fresh cognito-local
-// pool, a fresh table and a KMS key on moto_server.
+// partnersEnv points the refresh configuration at fresh cognito-local
+// pools (the partners' and the administrators'), a fresh table and a KMS
+// key on moto_server.
 func partnersEnv(t *testing.T) {
 	t.Helper()
 	localservices.Require(t, localservices.DynamoDB, localservices.KMS, localservices.CognitoIDP)
@@ -35,6 +38,10 @@ func partnersEnv(t *testing.T) {
 	}
 	idp, ddb, k := cip.NewFromConfig(cfg), dynamodb.NewFromConfig(cfg), kms.NewFromConfig(cfg)
 	pool, err := userpool.Create(ctx, idp, "cli-partners")
+	if err != nil {
+		t.Fatal(err)
+	}
+	people, err := userpool.Create(ctx, idp, "cli-people")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,9 +59,9 @@ func partnersEnv(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ddb.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: &table}) })
-	issuer := pool.LocalIssuer()
+	issuer := people.LocalIssuer()
 	for k, v := range map[string]string{
-		refresh.EnvUserPoolID: poolID, refresh.EnvTable: table, refresh.EnvKMSKeyID: *key.KeyMetadata.KeyId,
+		refresh.EnvPartnerUserPoolID: poolID, refresh.EnvUserPoolID: people.ID, refresh.EnvTable: table, refresh.EnvKMSKeyID: *key.KeyMetadata.KeyId,
 		refresh.EnvPartnerClientID: partnerClient, refresh.EnvPartnerClientSecret: partnerSecret,
 		refresh.EnvClientIDs: "admin-web", refresh.EnvAdminGroup: "admins", refresh.EnvIssuer: issuer, refresh.EnvInsecureHTTP: "true",
 	} {
@@ -164,5 +171,88 @@ func waitForAddr(t *testing.T, logs *partnersLog, exited chan int) string {
 			t.Fatalf("serve did not start: %s", logs)
 		case <-time.After(20 * time.Millisecond):
 		}
+	}
+}
+
+// TestPartnersReissue: a partner whose user is still in the people's pool
+// gets a new credential in the partners' pool, written to a new 0600 file
+// and nowhere else; partners already there are skipped.
+func TestPartnersReissue(t *testing.T) {
+	partnersEnv(t)
+	ctx := context.Background()
+	if code, _, stderr := runCLI(t, partnersCmd, "register", "--partner-id", "fresh"); code != 0 {
+		t.Fatalf("register: exit %d: %s", code, stderr)
+	}
+	// A partner as the previous stack recorded it: its user in the people's pool.
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := mapping.New(mapping.Config{Table: os.Getenv(refresh.EnvTable), DynamoDB: dynamodb.NewFromConfig(cfg),
+		KMS: kms.NewFromConfig(cfg), KMSKeyID: os.Getenv(refresh.EnvKMSKeyID), CacheSize: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.CreateUser(ctx, "p-old", os.Getenv(refresh.EnvUserPoolID), "partner-old", mapping.KindPartner); err != nil {
+		t.Fatal(err)
+	}
+	sealed, err := st.SealPartnerToken(ctx, "old", []byte("the-old-token"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.PutPartner(ctx, mapping.Partner{PartnerID: "old", InternalID: "p-old", CognitoUsername: "partner-old", AppClientID: "old-client",
+		SealedRefreshToken: sealed, CredentialFingerprint: mapping.Fingerprint([]byte("the-old-token"))}); err != nil {
+		t.Fatal(err)
+	}
+
+	outcomes := func(stdout string) map[string]string {
+		t.Helper()
+		var rs []reissueResult
+		if err := json.Unmarshal([]byte(stdout), &rs); err != nil {
+			t.Fatalf("reissue printed %q: %v", stdout, err)
+		}
+		m := map[string]string{}
+		for _, r := range rs {
+			m[r.PartnerID] = r.Outcome
+		}
+		return m
+	}
+	code, stdout, stderr := runCLI(t, partnersCmd, "reissue", "--all", "--dry-run")
+	if got := outcomes(stdout); code != 0 || got["old"] != "would-reissue" || got["fresh"] != "skipped" {
+		t.Fatalf("dry run: exit %d: %v %s", code, got, stderr)
+	}
+	for _, args := range [][]string{{"reissue"}, {"reissue", "--all"}, {"reissue", "--out", "x"}} {
+		if code, _, _ := runCLI(t, partnersCmd, args...); code != 2 {
+			t.Errorf("partners %v: exit %d, want 2", args, code)
+		}
+	}
+	file := filepath.Join(t.TempDir(), "tokens.jsonl")
+	code, stdout, stderr = runCLI(t, partnersCmd, "reissue", "--all", "--out", file)
+	if got := outcomes(stdout); code != 0 || got["old"] != "reissued" || got["fresh"] != "skipped" {
+		t.Fatalf("reissue: exit %d: %v %s", code, got, stderr)
+	}
+	info, err := os.Stat(file)
+	if err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("tokens file: %v, %v", info, err)
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var line reissueLine
+	if err := json.Unmarshal(data, &line); err != nil || line.PartnerID != "old" || line.InternalID != "p-old" || line.RefreshToken == "" {
+		t.Fatalf("tokens file holds %d bytes (%v)", len(data), err)
+	}
+	if strings.Contains(stdout+stderr, line.RefreshToken) {
+		t.Fatal("the new refresh token was printed")
+	}
+	p, err := st.PartnerByFingerprint(ctx, mapping.Fingerprint([]byte(line.RefreshToken)))
+	if err != nil || p.PartnerID != "old" || p.AppClientID != os.Getenv(refresh.EnvPartnerClientID) {
+		t.Fatalf("the new credential: %+v, %v", p, err)
+	}
+	// Written once: the file is never reused, and a second run skips.
+	code, stdout, _ = runCLI(t, partnersCmd, "reissue", "--all", "--out", file)
+	if got := outcomes(stdout); code != 0 || got["old"] != "skipped" {
+		t.Fatalf("second run: exit %d: %v", code, got)
 	}
 }

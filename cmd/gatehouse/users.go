@@ -7,16 +7,28 @@ import (
 	"io"
 	"os"
 
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/gatehouse-auth/gatehouse/internal/envconfig"
 	"github.com/gatehouse-auth/gatehouse/mapping"
 )
 
 const usersUsage = `Usage:
-  gatehouse users add --username U [--internal-id ID] [--kind user|partner] [--table NAME]
-  gatehouse users show (--username U | --internal-id ID | --client-id C) [--table NAME]
+  gatehouse users add --username U [--pool ID] [--internal-id ID] [--kind user|partner] [--table NAME]
+  gatehouse users show (--username U [--pool ID] | --internal-id ID | --client-id C) [--table NAME]
   gatehouse users remove --internal-id ID [--table NAME]
+  gatehouse users migrate --pool ID [--dry-run] [--table NAME]
 
 Edits the identity mapping in DynamoDB (table from --table or $GATEHOUSE_TABLE).
+A user name names a user only within its Cognito user pool: --pool (default
+$GATEHOUSE_USER_POOL_ID, the people's pool) says which. Partners' users live in
+the partners' pool and are managed by 'gatehouse partners'.
 'remove' deletes the user with all their clients and partner credentials.
+'migrate' upgrades a table written before user names were qualified by
+their pool: every such user name is moved to --pool (the people's pool),
+one user per transaction; run it again after an interruption. Until then
+those users are refused (see the README's upgrade steps).
 Output is JSON. Exit status: 0 done, 1 not found or conflict, 2 usage,
 configuration or service error.`
 
@@ -40,6 +52,8 @@ func runUsers(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return usersShow(ctx, args[1:], stdout, stderr)
 	case "remove":
 		return usersRemove(ctx, args[1:], stdout, stderr)
+	case "migrate":
+		return usersMigrate(ctx, args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprintln(stdout, usersUsage)
 		return 0
@@ -60,6 +74,11 @@ func usersFlags(name string, stderr io.Writer) (*flag.FlagSet, *string) {
 	return fs, table
 }
 
+// poolFlag is --pool, the user pool a user name belongs to.
+func poolFlag(fs *flag.FlagSet) *string {
+	return fs.String("pool", os.Getenv(envconfig.UserPoolID), "Cognito user pool `id` the user name belongs to (default $"+envconfig.UserPoolID+", the people's pool)")
+}
+
 // openUsersStore checks the table setting and builds the Store; ok is false when
 // the command must end with code.
 func openUsersStore(ctx context.Context, fs *flag.FlagSet, table string) (*mapping.Store, int, bool) {
@@ -78,13 +97,14 @@ func openUsersStore(ctx context.Context, fs *flag.FlagSet, table string) (*mappi
 func usersAdd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs, table := usersFlags("add", stderr)
 	username := fs.String("username", "", "Cognito user `name` (required)")
+	pool := poolFlag(fs)
 	internalID := fs.String("internal-id", "", "internal user `id` (default: a new random id)")
 	kind := fs.String("kind", string(mapping.KindUser), "`kind` of principal: user or partner")
 	if code, ok := parseMappingFlags(fs, args); !ok {
 		return code
 	}
-	if *username == "" {
-		fmt.Fprintln(stderr, "gatehouse users add: --username is required")
+	if *username == "" || *pool == "" {
+		fmt.Fprintf(stderr, "gatehouse users add: --username and a pool (--pool or $%s) are required\n", envconfig.UserPoolID)
 		return 2
 	}
 	if k := mapping.Kind(*kind); k != mapping.KindUser && k != mapping.KindPartner {
@@ -95,7 +115,7 @@ func usersAdd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if !ok {
 		return code
 	}
-	u, err := st.CreateUser(ctx, *internalID, *username, mapping.Kind(*kind))
+	u, err := st.CreateUser(ctx, *internalID, *pool, *username, mapping.Kind(*kind))
 	if err != nil {
 		fmt.Fprintln(stderr, "gatehouse users add:", err)
 		return mappingExitCode(err)
@@ -105,7 +125,8 @@ func usersAdd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 
 func usersShow(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs, table := usersFlags("show", stderr)
-	username := fs.String("username", "", "find the user by Cognito user `name`")
+	username := fs.String("username", "", "find the user by Cognito user `name` (in --pool)")
+	pool := poolFlag(fs)
 	internalID := fs.String("internal-id", "", "find the user by internal `id`")
 	clientID := fs.String("client-id", "", "find the user by one of their app client `id`s")
 	if code, ok := parseMappingFlags(fs, args); !ok {
@@ -121,6 +142,10 @@ func usersShow(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintln(stderr, "gatehouse users show: give exactly one of --username, --internal-id, --client-id")
 		return 2
 	}
+	if *username != "" && *pool == "" {
+		fmt.Fprintf(stderr, "gatehouse users show: --username needs a pool (--pool or $%s)\n", envconfig.UserPoolID)
+		return 2
+	}
 	st, code, ok := openUsersStore(ctx, fs, *table)
 	if !ok {
 		return code
@@ -129,7 +154,7 @@ func usersShow(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	id := *internalID
 	switch {
 	case *username != "":
-		u, err := st.UserByUsername(ctx, *username)
+		u, err := st.UserByUsername(ctx, *pool, *username)
 		if err != nil {
 			fmt.Fprintln(stderr, "gatehouse users show:", err)
 			return mappingExitCode(err)
@@ -175,4 +200,42 @@ func usersRemove(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		return mappingExitCode(err)
 	}
 	return printMappingJSON(stdout, stderr, map[string]any{"removed": *internalID})
+}
+
+func usersMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs, table := usersFlags("migrate", stderr)
+	pool := fs.String("pool", "", "the people's Cognito user pool `id` (required): where the legacy user names belong")
+	dryRun := fs.Bool("dry-run", false, "count what would be migrated, change nothing")
+	if code, ok := parseMappingFlags(fs, args); !ok {
+		return code
+	}
+	if *pool == "" {
+		fmt.Fprintln(stderr, "gatehouse users migrate: --pool is required (the people's pool; partners are re-issued with 'gatehouse partners reissue')")
+		return 2
+	}
+	st, code, ok := openUsersStore(ctx, fs, *table)
+	if !ok {
+		return code
+	}
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		fmt.Fprintln(stderr, "gatehouse users migrate: AWS configuration:", err)
+		return 2
+	}
+	m, err := st.MigrateUsernames(ctx, dynamodb.NewFromConfig(cfg), *pool, *dryRun)
+	if err != nil {
+		fmt.Fprintln(stderr, "gatehouse users migrate:", err)
+		printMappingJSON(stdout, stderr, m)
+		return 2
+	}
+	if code := printMappingJSON(stdout, stderr, struct {
+		mapping.Migration
+		DryRun bool `json:"dryRun"`
+	}{m, *dryRun}); code != 0 {
+		return code
+	}
+	if len(m.Conflicts) > 0 {
+		return 1
+	}
+	return 0
 }

@@ -15,7 +15,8 @@ Gatehouse is running locally. Ctrl-C stops all of it.
   portal (sign-in, API credentials)    %s
   partner service                      %s
   client-credentials token endpoint    %s   (local stand-in)
-  user pool (cognito-local)            %s   pool %s
+  people's user pool (cognito-local)   %s   pool %s
+  partners' user pool (cognito-local)  %s   pool %s
   DynamoDB table / KMS key (moto)      %s / %s
 
 Local users (throwaway passwords, made for this run):
@@ -30,7 +31,7 @@ Try:
   curl -s -u CLIENT_ID:CLIENT_SECRET %s -d grant_type=client_credentials
 
 Logs: %s
-`, s.api, s.portal, s.partners, s.tokenEP, s.issuer, s.poolID, s.table, s.kmsKeyID,
+`, s.api, s.portal, s.partners, s.tokenEP, s.issuer, s.poolID, s.partnerIssuer, s.partnerPoolID, s.table, s.kmsKeyID,
 		person, s.passwords[person], apiClientsGroup, administrator, s.passwords[administrator], adminsGroup,
 		s.portal, person, s.passwords[person], s.api, s.portal, s.tokenEP, s.dir)
 }

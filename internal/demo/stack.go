@@ -45,7 +45,8 @@ type stack struct {
 	gatehouse string
 	dir       string // logs and scratch files
 
-	poolID, issuer                 string
+	poolID, issuer                 string // the people's pool
+	partnerPoolID, partnerIssuer   string // the partners' pool
 	webClientID, webClientSecret   string
 	partnerClient, partnerSecret   string
 	table, kmsKeyID                string
@@ -129,7 +130,14 @@ func (s *stack) provisionPool(ctx context.Context) error {
 	if s.webClientID, s.webClientSecret, err = pool.Client(ctx, "web", true); err != nil {
 		return err
 	}
-	if s.partnerClient, s.partnerSecret, err = pool.Client(ctx, "partners", true); err != nil {
+	// Partners live in a pool of their own, as deployed (both pools on the
+	// one cognito-local).
+	partners, err := userpool.Create(ctx, s.idp, "gatehouse-demo-partners")
+	if err != nil {
+		return err
+	}
+	s.partnerPoolID, s.partnerIssuer = partners.ID, partners.LocalIssuer()
+	if s.partnerClient, s.partnerSecret, err = partners.Client(ctx, "partners", true); err != nil {
 		return err
 	}
 	for user, group := range map[string]string{person: apiClientsGroup, administrator: adminsGroup} {
@@ -164,7 +172,7 @@ func (s *stack) provisionStore(ctx context.Context, ddb *dynamodb.Client, k *kms
 		return err
 	}
 	for _, user := range []string{person, administrator} {
-		if _, err := store.CreateUser(ctx, "", user, mapping.KindUser); err != nil {
+		if _, err := store.CreateUser(ctx, "", s.poolID, user, mapping.KindUser); err != nil {
 			return err
 		}
 	}
@@ -194,8 +202,12 @@ func (s *stack) startGatehouse(ctx context.Context) error {
 	apiAddr, opsAddr, portalAddr, partnersAddr := freeAddr(), freeAddr(), freeAddr(), freeAddr()
 	s.api, s.portal, s.partners = "http://"+apiAddr, "http://"+portalAddr, "http://"+partnersAddr
 	if err := s.spawn("serve", with(map[string]string{
-		"GATEHOUSE_CLIENT_IDS": s.webClientID + "," + s.partnerClient,
-		"GATEHOUSE_ROUTES":     routes,
+		"GATEHOUSE_CLIENT_IDS":            s.webClientID,
+		"GATEHOUSE_PARTNER_USER_POOL_ID":  s.partnerPoolID,
+		"GATEHOUSE_PARTNER_CLIENT_IDS":    s.partnerClient,
+		"GATEHOUSE_PARTNER_ISSUER":        s.partnerIssuer,
+		"GATEHOUSE_PARTNER_INSECURE_HTTP": "true",
+		"GATEHOUSE_ROUTES":                routes,
 		// The demo shows a reset taking effect at once; the default, 60 s,
 		// is the revocation delay the README explains.
 		"GATEHOUSE_MAPPING_CACHE_TTL": "1ms",
@@ -215,6 +227,7 @@ func (s *stack) startGatehouse(ctx context.Context) error {
 	if err := s.spawn("partners", with(map[string]string{
 		"GATEHOUSE_CLIENT_IDS":            s.webClientID,
 		"GATEHOUSE_KMS_KEY_ID":            s.kmsKeyID,
+		"GATEHOUSE_PARTNER_USER_POOL_ID":  s.partnerPoolID,
 		"GATEHOUSE_PARTNER_CLIENT_ID":     s.partnerClient,
 		"GATEHOUSE_PARTNER_CLIENT_SECRET": s.partnerSecret,
 		"GATEHOUSE_ADMIN_GROUP":           adminsGroup,

@@ -20,9 +20,13 @@ const (
 	JWKSURL           = "GATEHOUSE_JWKS_URL"
 	InsecureHTTP      = "GATEHOUSE_INSECURE_HTTP"
 	ClockSkew         = "GATEHOUSE_CLOCK_SKEW"
-	JWKSTimeout       = "GATEHOUSE_JWKS_TIMEOUT"
-	TokenCacheSize    = "GATEHOUSE_TOKEN_CACHE_SIZE"
+
+	JWKSTimeout    = "GATEHOUSE_JWKS_TIMEOUT"
+	TokenCacheSize = "GATEHOUSE_TOKEN_CACHE_SIZE"
 )
+
+// poolVars are the variables of one pool, those PoolSpec.Var qualifies.
+var poolVars = []string{UserPoolID, ClientIDs, SkipClientIDCheck, TokenUses, Issuer, JWKSURL, InsecureHTTP, ClockSkew}
 
 // The mapping table's settings, also shared by every service.
 const (

@@ -114,13 +114,46 @@ func TestJWKSFetchTimeout(t *testing.T) {
 func TestVerifier(t *testing.T) {
 	partner := envconfig.PoolSpec{Prefix: "PARTNER_", AnyClientForClientCredentials: true}
 	twoPools := envconfig.VerifierSpec{Pools: []envconfig.PoolSpec{{}, partner}, TokenCache: true}
+	peopleAndPartners := envconfig.VerifierSpec{Pools: []envconfig.PoolSpec{{}, envconfig.PartnerPool}}
+	if envconfig.PartnerPool.Var(envconfig.UserPoolID) != envconfig.PartnerUserPoolID {
+		t.Fatalf("PartnerUserPoolID %s is not the partners' pool's variable", envconfig.PartnerUserPoolID)
+	}
 	tests := []struct {
 		name    string
 		spec    envconfig.VerifierSpec
 		env     map[string]string
 		wantBad []string
+		absent  int // optional pools not configured
 		check   func(t *testing.T, v envconfig.Verifier)
 	}{
+		{name: "partners' pool", spec: peopleAndPartners, env: map[string]string{
+			envconfig.UserPoolID: "eu-west-1_A", envconfig.ClientIDs: "web",
+			envconfig.PartnerUserPoolID: "eu-west-1_P", "GATEHOUSE_PARTNER_CLIENT_IDS": "machine"},
+			check: func(t *testing.T, v envconfig.Verifier) {
+				a, b := v.Pools[0], v.Pools[1]
+				if len(a.TokenUses) != 2 || b.UserPoolID != "eu-west-1_P" || !slices.Equal(b.ClientIDs, []string{"machine"}) ||
+					!slices.Equal(b.TokenUses, []jwtverify.TokenUse{jwtverify.TokenUseID}) {
+					t.Errorf("pools %+v", v.Pools)
+				}
+			}},
+		{name: "partners' pool with its own token uses", spec: peopleAndPartners, env: map[string]string{
+			envconfig.UserPoolID: "eu-west-1_A", envconfig.ClientIDs: "web", envconfig.TokenUses: "access",
+			envconfig.PartnerUserPoolID: "eu-west-1_P", "GATEHOUSE_PARTNER_CLIENT_IDS": "machine", "GATEHOUSE_PARTNER_TOKEN_USES": "id,access"},
+			check: func(t *testing.T, v envconfig.Verifier) {
+				if len(v.Pools[0].TokenUses) != 1 || len(v.Pools[1].TokenUses) != 2 {
+					t.Errorf("pools %+v", v.Pools)
+				}
+			}},
+		{name: "no partners' pool", spec: peopleAndPartners, absent: 1,
+			env: map[string]string{envconfig.UserPoolID: "eu-west-1_A", envconfig.ClientIDs: "web"},
+			check: func(t *testing.T, v envconfig.Verifier) {
+				if v.Pools[0].UserPoolID != "eu-west-1_A" {
+					t.Errorf("pools %+v", v.Pools)
+				}
+			}},
+		{name: "partners' variables without its pool id", spec: peopleAndPartners, absent: 1,
+			env:     map[string]string{envconfig.UserPoolID: "eu-west-1_A", envconfig.ClientIDs: "web", "GATEHOUSE_PARTNER_CLIENT_IDS": "machine"},
+			wantBad: []string{"GATEHOUSE_PARTNER_CLIENT_IDS"}},
 		{name: "two pools", spec: twoPools, env: map[string]string{
 			envconfig.UserPoolID: "eu-west-1_A", envconfig.ClientIDs: "web",
 			"GATEHOUSE_PARTNER_USER_POOL_ID": "eu-west-1_B", "GATEHOUSE_PARTNER_SKIP_CLIENT_ID_CHECK": "true",
@@ -163,8 +196,8 @@ func TestVerifier(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := envconfig.NewReader(env(tt.env))
 			v := r.Verifier(tt.spec)
-			if len(v.Pools) != len(tt.spec.Pools) {
-				t.Fatalf("%d pools, want %d", len(v.Pools), len(tt.spec.Pools))
+			if want := len(tt.spec.Pools) - tt.absent; len(v.Pools) != want {
+				t.Fatalf("%d pools, want %d", len(v.Pools), want)
 			}
 			err := r.Err()
 			if len(tt.wantBad) == 0 {

@@ -39,6 +39,33 @@ type PoolSpec struct {
 	// AnyClientForClientCredentials is jwtverify.PoolConfig's, set on the
 	// pool: for a service that checks programs' app clients itself.
 	AnyClientForClientCredentials bool
+	// DefaultTokenUses apply when the pool's TOKEN_USES variable is unset;
+	// nil means id,access.
+	DefaultTokenUses []jwtverify.TokenUse
+	// Optional pools are read only when their USER_POOL_ID variable is
+	// set; otherwise Verifier leaves them out (and none of their other
+	// variables may be set, so a typo in the id's name is not a silent
+	// one-pool deployment).
+	Optional bool
+}
+
+// PartnerPrefix is the Prefix of the partners' pool: its variables are
+// GATEHOUSE_PARTNER_USER_POOL_ID, GATEHOUSE_PARTNER_CLIENT_IDS and so on.
+const PartnerPrefix = "PARTNER_"
+
+// PartnerUserPoolID is the partners' pool id variable,
+// GATEHOUSE_PARTNER_USER_POOL_ID.
+// (TestVerifier checks it is PartnerPool.Var(UserPoolID)).
+const PartnerUserPoolID = "GATEHOUSE_" + PartnerPrefix + "USER_POOL_ID"
+
+// PartnerPool is how the authorizer and gatehouse serve read the partners'
+// pool: optional, and ID tokens only by default (partners call with the ID
+// tokens the exchange returns). The people's pool is PoolSpec{} (default
+// id,access).
+var PartnerPool = PoolSpec{
+	Prefix:           PartnerPrefix,
+	DefaultTokenUses: []jwtverify.TokenUse{jwtverify.TokenUseID},
+	Optional:         true,
 }
 
 // Var is the name of the pool's variable v (one of the pool constants,
@@ -50,7 +77,8 @@ func (s PoolSpec) Var(v string) string {
 // Verifier is what the environment says about token verification: the
 // settings of jwtverify.Config that are configuration, not wiring.
 type Verifier struct {
-	// Pools hold one entry per VerifierSpec.Pools entry, in order.
+	// Pools hold one entry per VerifierSpec.Pools entry, in order, less the
+	// optional pools that are not configured.
 	Pools []jwtverify.PoolConfig
 	// Algorithms are the accepted "alg" values; nil is jwtverify's default
 	// (RS256, what Cognito signs with).
@@ -68,11 +96,16 @@ type Verifier struct {
 //	GATEHOUSE_CLIENT_IDS            accepted app client ids, comma-separated; required
 //	                                unless GATEHOUSE_SKIP_CLIENT_ID_CHECK=true
 //	GATEHOUSE_SKIP_CLIENT_ID_CHECK  accept every app client of the pool (default false)
-//	GATEHOUSE_TOKEN_USES            id, access or both (default id,access)
+//	GATEHOUSE_TOKEN_USES            id, access or both (default id,access, or the
+//	                                spec's DefaultTokenUses: id for the partners' pool)
 //	GATEHOUSE_ISSUER                expected iss instead of Cognito's (local stand-ins)
 //	GATEHOUSE_JWKS_URL              keys URL (default <issuer>/.well-known/jwks.json)
 //	GATEHOUSE_INSECURE_HTTP         allow http issuer and JWKS URLs (default false)
 //	GATEHOUSE_CLOCK_SKEW            tolerance on exp and nbf (default 0s)
+//
+// The partners' pool (PartnerPool) reads the same variables with PARTNER_
+// after GATEHOUSE_ (GATEHOUSE_PARTNER_USER_POOL_ID, ...), only when
+// GATEHOUSE_PARTNER_USER_POOL_ID is set.
 //
 // and, once for the verifier:
 //
@@ -86,6 +119,14 @@ type Verifier struct {
 func (r *Reader) Verifier(spec VerifierSpec) Verifier {
 	var v Verifier
 	for _, ps := range spec.Pools {
+		if ps.Optional && r.String(ps.Var(UserPoolID)) == "" {
+			for _, name := range poolVars {
+				if n := ps.Var(name); r.String(n) != "" {
+					r.Bad(n, "set without %s", ps.Var(UserPoolID))
+				}
+			}
+			continue
+		}
 		v.Pools = append(v.Pools, r.pool(ps))
 	}
 	v.JWKSFetchTimeout = r.Duration(JWKSTimeout, 0)
@@ -112,6 +153,12 @@ func (r *Reader) pool(s PoolSpec) jwtverify.PoolConfig {
 	uses := r.List(usesVar)
 	if r.String(usesVar) == "" {
 		uses = []string{string(jwtverify.TokenUseID), string(jwtverify.TokenUseAccess)}
+		if s.DefaultTokenUses != nil {
+			uses = uses[:0]
+			for _, u := range s.DefaultTokenUses {
+				uses = append(uses, string(u))
+			}
+		}
 	}
 	for _, u := range uses {
 		if u != string(jwtverify.TokenUseID) && u != string(jwtverify.TokenUseAccess) {

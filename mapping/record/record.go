@@ -23,13 +23,18 @@ const (
 	KindPartner Kind = "partner"
 )
 
-// User is the mapping between an internal user id and a Cognito user name.
-// Both are fixed for the record's lifetime.
+// User is the mapping between an internal user id and a Cognito user name
+// in one user pool. All three are fixed for the record's lifetime (a
+// migration from before pools were recorded sets Pool once).
 type User struct {
-	InternalID string    `json:"internalId"`
-	Username   string    `json:"username"`
-	Kind       Kind      `json:"kind"`
-	Created    time.Time `json:"created"`
+	InternalID string `json:"internalId"`
+	// Pool is the id of the user pool that issued Username: the same name
+	// in another pool is another caller. "" only on the profile of a user
+	// recorded before pools were (see gatehouse users migrate).
+	Pool     string    `json:"userPool,omitempty"`
+	Username string    `json:"username"`
+	Kind     Kind      `json:"kind"`
+	Created  time.Time `json:"created"`
 }
 
 // Client is an app client (Cognito client id) that acts for a user.

@@ -34,6 +34,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/authorizer"
 	"github.com/gatehouse-auth/gatehouse/authorizer/awsenv"
 	"github.com/gatehouse-auth/gatehouse/internal/apigwproxy"
+	"github.com/gatehouse-auth/gatehouse/internal/envconfig"
 	"github.com/gatehouse-auth/gatehouse/mapping"
 	"github.com/gatehouse-auth/gatehouse/portal"
 	"github.com/gatehouse-auth/gatehouse/refresh"
@@ -141,6 +142,10 @@ var sampleEnvironment = map[string]map[string]string{
 		awsenv.EnvUserPoolID: "eu-west-1_AbCdEf123",
 		awsenv.EnvClientIDs:  "client1",
 		awsenv.EnvTable:      "gatehouse",
+		// The partners' pool is optional: set, so that its success path
+		// reads its variables too.
+		envconfig.PartnerUserPoolID:                    "eu-west-1_Partners1",
+		envconfig.PartnerPool.Var(envconfig.ClientIDs): "partner1",
 	},
 	"portal": {
 		portal.EnvUserPoolID:      "eu-west-1_AbCdEf123",
@@ -152,6 +157,7 @@ var sampleEnvironment = map[string]map[string]string{
 	},
 	"refresh": {
 		refresh.EnvUserPoolID:            "eu-west-1_AbCdEf123",
+		refresh.EnvPartnerUserPoolID:     "eu-west-1_Partners1",
 		refresh.EnvClientIDs:             "client1",
 		refresh.EnvTable:                 "gatehouse",
 		refresh.EnvKMSKeyID:              "alias/gatehouse",
@@ -258,8 +264,14 @@ func (r *lookupRecorder) TransactWriteItems(context.Context, *dynamodb.TransactW
 }
 
 // probeID is the name every lookup is called with; what precedes it in the
-// partition key is the prefix.
-const probeID = "infrafacts-probe"
+// partition key is the prefix. A lookup that takes more strings (the user
+// pool before a user name) gets probePool for each of them, and the key
+// must then be <prefix><probePool>#...<probeID>: the prefix is what comes
+// before the first, since the authorizer serves every pool.
+const (
+	probeID   = "infrafacts-probe"
+	probePool = "eu-west-1_InfrafactsProbe"
+)
 
 func deriveLookups(partitionKey string) (Lookups, error) {
 	rec := &lookupRecorder{pk: partitionKey, actions: map[string]bool{}}
@@ -279,11 +291,22 @@ func deriveLookups(partitionKey string) (Lookups, error) {
 			return Lookups{}, fmt.Errorf("infrafacts: *mapping.Store has no method %s of authorizer.Directory", name)
 		}
 		mt := m.Type()
-		if mt.NumIn() != 2 || mt.In(1).Kind() != reflect.String {
-			return Lookups{}, fmt.Errorf("infrafacts: authorizer.Directory.%s does not take (ctx, string): extend the probe", name)
+		args := []reflect.Value{ctx}
+		for a := 1; a < mt.NumIn(); a++ {
+			if mt.In(a).Kind() != reflect.String {
+				return Lookups{}, fmt.Errorf("infrafacts: authorizer.Directory.%s does not take (ctx, string...): extend the probe", name)
+			}
+			v := probePool
+			if a == mt.NumIn()-1 {
+				v = probeID
+			}
+			args = append(args, reflect.ValueOf(v))
+		}
+		if len(args) < 2 {
+			return Lookups{}, fmt.Errorf("infrafacts: authorizer.Directory.%s takes no string: extend the probe", name)
 		}
 		before := len(rec.keys)
-		m.Call([]reflect.Value{ctx, reflect.ValueOf(probeID)})
+		m.Call(args)
 		if len(rec.keys) == before && rec.err == nil {
 			return Lookups{}, fmt.Errorf("infrafacts: authorizer.Directory.%s read nothing", name)
 		}
@@ -294,6 +317,10 @@ func deriveLookups(partitionKey string) (Lookups, error) {
 	var l Lookups
 	for _, k := range rec.keys {
 		prefix, ok := strings.CutSuffix(k, probeID)
+		for strings.HasSuffix(prefix, probePool+"#") {
+			prefix = strings.TrimSuffix(prefix, probePool+"#")
+		}
+		ok = ok && !strings.Contains(prefix, probePool)
 		// IAM StringLike treats * and ? as wildcards: a prefix holding one
 		// would grant more than it says.
 		if !ok || prefix == "" || strings.ContainsAny(prefix, "*?") {

@@ -41,6 +41,16 @@
 // t.Setenv, and uses Pause (SIGSTOP), Resume (SIGCONT) and Restart (which
 // loses every table and key: moto keeps its state in memory).
 //
+// Two user pools: a deployment has the people's pool and the partners'
+// pool, and the tests and the demo (internal/demo, make demo, make dev)
+// run with both on one cognito-local, which holds any number of pools, each
+// with its own issuer (http://<host>:<port>/<pool id>) and JWKS: create each
+// with userpool.Create and point the verifier's second pool at its
+// LocalIssuer. One instance was chosen over two because nothing failed
+// with it (pools on cognito-local are as separate as Cognito's: users,
+// clients and tokens of one are unknown to the other) and it halves the
+// processes the tests start.
+//
 // Servers are started with a parent-death signal, so they do not outlive a
 // test binary that crashes.
 //

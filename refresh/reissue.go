@@ -1,0 +1,104 @@
+package refresh
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+
+	"github.com/gatehouse-auth/gatehouse/mapping"
+)
+
+// ErrAlreadyReissued: the partner's user is already in the partners' pool
+// (Config.UserPoolID); Reissue did nothing. It is an ErrConflict.
+var ErrAlreadyReissued = fmt.Errorf("%w: the partner's user is already in the partners' pool", ErrConflict)
+
+// Reissued is a partner credential re-issued into the partners' pool.
+type Reissued struct {
+	Credential
+	// PreviousPool and PreviousUsername name the user the partner had
+	// before ("" pool: recorded before pools were): delete it there, with
+	// the old partner app client, to end the old refresh token at Cognito.
+	PreviousPool, PreviousUsername string
+}
+
+// Reissue moves an active partner whose user is not in the partners' pool
+// (a deployment from before partners had a pool of their own) there:
+// refresh tokens cannot move between pools, so it creates the partner's
+// user in the partners' pool (the same user name; a user of that name left
+// there by an interrupted earlier run, mapped to nobody, is reused: only
+// this service creates users in that pool), signs it in through the partner app client
+// for a new refresh token, and stores it sealed with the partner record
+// moved to the new pool, conditional on the record's version
+// (mapping.MovePartner). From then on the exchange refuses the old
+// credential. The old refresh token belongs to the old pool's app client,
+// which this Service cannot revoke with: delete that client and the old
+// user (Reissued.PreviousUsername) there. A partner already in the pool is
+// ErrAlreadyReissued.
+func (s *Service) Reissue(ctx context.Context, partnerID string) (Reissued, error) {
+	p, err := s.Partner(ctx, partnerID)
+	if err != nil {
+		return Reissued{}, err
+	}
+	if p.Status != mapping.PartnerActive {
+		return Reissued{}, fmt.Errorf("%w: partner %q is %s", ErrConflict, partnerID, p.Status)
+	}
+	u, err := s.cfg.Store.User(ctx, p.InternalID)
+	if err != nil {
+		return Reissued{}, storeError("reading the partner's user", err)
+	}
+	if u.Pool == s.cfg.UserPoolID {
+		return Reissued{}, ErrAlreadyReissued
+	}
+	username := u.Username
+	created, err := s.cfg.UserPool.AdminCreateUser(ctx, &cip.AdminCreateUserInput{
+		UserPoolId: aws.String(s.cfg.UserPoolID), Username: aws.String(username),
+		MessageAction: types.MessageActionTypeSuppress,
+	})
+	switch {
+	case err == nil:
+		if created.User != nil && aws.ToString(created.User.Username) != "" {
+			username = aws.ToString(created.User.Username)
+		}
+	case apiCode(err) == "UsernameExistsException":
+		// Left by an interrupted run, unless the mapping says the name is
+		// someone's in the partners' pool: never take that over.
+		switch _, err := s.cfg.Store.UserByUsername(ctx, s.cfg.UserPoolID, username); {
+		case err == nil:
+			return Reissued{}, fmt.Errorf("%w: Cognito user %q of the partners' pool belongs to another partner", ErrConflict, username)
+		case !errors.Is(err, mapping.ErrNotFound):
+			return Reissued{}, storeError("reading the partners' pool's user", err)
+		}
+	default:
+		return Reissued{}, cognitoAdminError("AdminCreateUser", err)
+	}
+	tokens, err := s.signInFresh(ctx, username)
+	if err != nil {
+		return Reissued{}, err
+	}
+	sealed, err := s.cfg.Store.SealPartnerToken(ctx, partnerID, []byte(tokens.RefreshToken))
+	if err != nil {
+		s.revokeBestEffort(ctx, partnerID, tokens.RefreshToken, "re-issue failed")
+		return Reissued{}, storeError("sealing the refresh token", err)
+	}
+	moved, err := s.cfg.Store.MovePartner(ctx, partnerID, p.Version, mapping.PartnerMove{
+		Pool: s.cfg.UserPoolID, CognitoUsername: username, AppClientID: s.cfg.PartnerClientID,
+		SealedRefreshToken: sealed, CredentialFingerprint: mapping.Fingerprint([]byte(tokens.RefreshToken)),
+	})
+	if err != nil {
+		s.revokeBestEffort(ctx, partnerID, tokens.RefreshToken, "re-issue failed")
+		if errors.Is(err, mapping.ErrConflict) {
+			return Reissued{}, fmt.Errorf("%w: partner %q changed during the re-issue; run it again: %w", ErrConflict, partnerID, err)
+		}
+		return Reissued{}, storeError("moving the partner", err)
+	}
+	s.log.InfoContext(ctx, "partner re-issued", "partner_id", partnerID, "internal_id", moved.InternalID,
+		"cognito_username", moved.CognitoUsername, "previous_pool", u.Pool, "previous_username", u.Username)
+	return Reissued{
+		Credential:   Credential{Partner: moved, RefreshToken: tokens.RefreshToken},
+		PreviousPool: u.Pool, PreviousUsername: u.Username,
+	}, nil
+}
