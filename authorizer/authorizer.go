@@ -314,8 +314,15 @@ func (rs *ruleSet) judge(method, path string, scopes, groups []string) (*Grants,
 	}
 	why := ""
 	for i := range rs.patterns {
+		if mask&(1<<i) == 0 {
+			continue
+		}
 		p := &rs.patterns[i]
-		if mask&(1<<i) == 0 || !(key == "" && p.universal() || key != "" && globMatch(p.key, key)) {
+		matches := p.universal() // the route is unknown
+		if key != "" {
+			matches = globMatch(p.key, key)
+		}
+		if !matches {
 			continue
 		}
 		for _, req := range p.reqs {
