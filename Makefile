@@ -36,7 +36,7 @@ VERSION     ?= $(shell git describe --tags --exact-match --match 'v$(RELEASE)' >
 COMMIT      ?= $(shell c=$$(git rev-parse HEAD 2>/dev/null) && { git diff --quiet HEAD 2>/dev/null && echo $$c || echo $$c-dirty; } || echo devel)
 VERSION_LDFLAGS := -X $(VERSION_PKG).Version=$(VERSION) -X $(VERSION_PKG).Commit=$(COMMIT)
 
-.PHONY: demo dev test tools proxies lint fmt-check vet staticcheck unit fuzz bench bench-serve vulncheck build image image-check synth deploy infra-test clean help demo-tools
+.PHONY: demo dev test tools proxies lint fmt-check vet staticcheck unit fuzz bench bench-serve bench-lambda vulncheck build image image-check synth deploy infra-test clean help demo-tools
 
 ## demo: Gatehouse end to end on this machine, no AWS account; exits 0 only when every step behaved.
 ## Local stand-ins for AWS, the gatehouse binary as forward proxy, portal and
@@ -131,6 +131,11 @@ bench: tools
 ## Prints the table for BENCHMARKS.md.
 bench-serve: tools
 	./scripts/bench-serve.sh
+
+## bench-lambda: the Lambda authorizer's cold start (amd64 build) against a local Runtime API stand-in.
+## Init time and CPU, first invocation, peak RSS, bootstrap size (scripts/bench-lambda.sh).
+bench-lambda: tools
+	./scripts/bench-lambda.sh
 
 ## vulncheck: known vulnerabilities reachable from the code (govulncheck, pinned into ./bin).
 ## In the module's dependencies and the Go standard library.

@@ -93,6 +93,9 @@ type Authorizer struct {
 
 	metricsMu sync.Mutex
 	metrics   io.Writer
+	// metricsBuf is the EMF line being written, reused under metricsMu
+	// (a Writer must not retain what it is given).
+	metricsBuf []byte
 
 	// haveRules: Config.Rules held at least one rule.
 	haveRules bool
@@ -259,13 +262,8 @@ func (a *Authorizer) decide(ctx context.Context, r Request) (Decision, error) {
 		return Decision{Outcome: OutcomeError, Reason: ReasonMappingError}, errors.New("mapping returned an empty internal id")
 	}
 
-	d := Decision{Outcome: OutcomeAllow, Reason: ReasonOK, Identity: id, Grants: a.rules.grants(id.Scopes, id.Groups)}
-	var why2 string
-	if r.Method == "" || r.Path == "" {
-		why2 = a.rules.checkUniversal(id.Scopes, id.Groups)
-	} else {
-		why2 = a.rules.check(strings.ToUpper(r.Method)+r.Path, id.Scopes, id.Groups)
-	}
+	grants, why2 := a.rules.judge(r.Method, r.Path, id.Scopes, id.Groups)
+	d := Decision{Outcome: OutcomeAllow, Reason: ReasonOK, Identity: id, Grants: grants}
 	if why2 != "" {
 		d.Outcome, d.Reason = OutcomeForbidden, why2
 	}
@@ -288,16 +286,19 @@ func mappingFailure(err error) (Decision, bool) {
 	}
 }
 
-// grants lists the denied patterns, without those another denied pattern
-// covers. Callers with the same set of unmet patterns share one Grants.
-func (rs *ruleSet) grants(scopes, groups []string) *Grants {
+// judge returns the caller's Grants and why the route (method and path;
+// either empty: only the patterns that match every route apply) is
+// refused, "" when it is not. Each pattern's requirements are evaluated
+// once for both: a caller who meets them all (the common case) costs no
+// route matching.
+func (rs *ruleSet) judge(method, path string, scopes, groups []string) (*Grants, string) {
 	if len(rs.patterns) == 0 {
-		return &noRulesGrants
+		return &noRulesGrants, ""
 	}
 	if len(rs.patterns) > 64 {
-		return rs.buildGrants(rs.denied(scopes, groups))
+		return rs.buildGrants(rs.denied(scopes, groups)), rs.checkRoute(method, path, scopes, groups)
 	}
-	var mask uint64
+	var mask uint64 // the patterns with a requirement the caller fails
 	for i := range rs.patterns {
 		for _, req := range rs.patterns[i].reqs {
 			if req.failure(scopes, groups) != "" {
@@ -307,8 +308,40 @@ func (rs *ruleSet) grants(scopes, groups []string) *Grants {
 		}
 	}
 	if mask == 0 {
-		return &noRulesGrants
+		return &noRulesGrants, ""
 	}
+	// check, over the failed patterns only.
+	var key string
+	if method != "" && path != "" {
+		key = strings.ToUpper(method) + path
+	}
+	why := ""
+	for i := range rs.patterns {
+		if mask&(1<<i) == 0 {
+			continue
+		}
+		p := &rs.patterns[i]
+		matches := p.universal() // the route is unknown
+		if key != "" {
+			matches = globMatch(p.key, key)
+		}
+		if !matches {
+			continue
+		}
+		for _, req := range p.reqs {
+			if why = req.failure(scopes, groups); why != "" {
+				break
+			}
+		}
+		break
+	}
+	return rs.grantsFor(mask), why
+}
+
+// grantsFor lists the denied patterns of mask, without those another
+// denied pattern covers. Callers with the same set of unmet patterns share
+// one Grants.
+func (rs *ruleSet) grantsFor(mask uint64) *Grants {
 	if g, ok := rs.memo.Load(mask); ok {
 		return g.(*Grants)
 	}

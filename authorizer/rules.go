@@ -188,6 +188,11 @@ type pattern struct {
 	subsumedBy []int
 }
 
+// universal reports whether p matches every route.
+func (p *pattern) universal() bool {
+	return p.route.Method == "*" && strings.Trim(p.route.Path, "*") == "/"
+}
+
 // ruleSet is the compiled form of the rules.
 type ruleSet struct {
 	patterns []pattern // only patterns with at least one real requirement
@@ -278,12 +283,15 @@ func (rs *ruleSet) check(key string, scopes, groups []string) string {
 	return ""
 }
 
-// checkUniversal is check for a request whose route is unknown: only the
-// patterns that match every route apply.
-func (rs *ruleSet) checkUniversal(scopes, groups []string) string {
+// checkRoute is check for method and path; either empty (the route is
+// unknown): only the patterns that match every route apply.
+func (rs *ruleSet) checkRoute(method, path string, scopes, groups []string) string {
+	if method != "" && path != "" {
+		return rs.check(strings.ToUpper(method)+path, scopes, groups)
+	}
 	for i := range rs.patterns {
 		p := &rs.patterns[i]
-		if p.route.Method != "*" || strings.Trim(p.route.Path, "*") != "/" {
+		if !p.universal() {
 			continue
 		}
 		for _, req := range p.reqs {

@@ -1,6 +1,7 @@
 package authorizer
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 
@@ -117,6 +118,34 @@ func FuzzParseRules(f *testing.F) {
 				t.Fatalf("pattern %q does not match its own expansion %q", p.key, probe)
 			}
 		}
-		_ = rs.grants(nil, nil)
+		_, _ = rs.judge("GET", "/", nil, nil)
+		_, _ = rs.judge("", "", nil, nil)
+	})
+}
+
+// FuzzJudge checks judge, which evaluates each pattern's requirements once
+// for the grants and the route, against the plain evaluation: check (or the
+// universal patterns) for the route, and buildGrants of denied.
+func FuzzJudge(f *testing.F) {
+	f.Add([]byte(authtest.RulesJSON), "GET", "/orders/42", "orders/read", "staff")
+	f.Add([]byte(authtest.RulesJSON), "", "", "", "")
+	f.Add([]byte(`[{"method":"*","path":"/*","groups":["admin"]},{"method":"POST","path":"/a*","scopes":["w"]}]`), "post", "/ab", "w", "")
+	f.Fuzz(func(t *testing.T, data []byte, method, path, scope, group string) {
+		rules, err := ParseRules(data)
+		if err != nil {
+			return
+		}
+		rs, err := compileRules(rules)
+		if err != nil {
+			t.Fatalf("parsed rules do not compile: %v", err)
+		}
+		scopes, groups := strings.Fields(scope), strings.Fields(group)
+		g, why := rs.judge(method, path, scopes, groups)
+		if want := rs.checkRoute(method, path, scopes, groups); why != want {
+			t.Fatalf("judge(%q, %q) refuses with %q, check with %q", method, path, why, want)
+		}
+		if want := rs.buildGrants(rs.denied(scopes, groups)); !reflect.DeepEqual(*g, *want) {
+			t.Fatalf("judge's grants %+v, plain evaluation's %+v", *g, *want)
+		}
 	})
 }

@@ -230,7 +230,7 @@ func (h *Handler) newProxy(upstream *url.URL, rt http.RoundTripper, upstreamTime
 			stripGuardedHeaders(pr.Out.Trailer) // a chunked body's trailer fields
 			dropTunnelUpgrade(pr.Out.Header)
 			for i, f := range identityFields {
-				pr.Out.Header[f.Header] = []string{a.identity[i]}
+				pr.Out.Header[f.Header] = a.identity[i : i+1 : i+1]
 			}
 		},
 		Transport: rt,
@@ -326,7 +326,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		hd := w.Header()
 		for i, f := range identityFields {
-			hd[f.Header] = []string{v[i]}
+			hd[f.Header] = v[i : i+1 : i+1] // one value each, sharing v's array (capped: an append copies)
 		}
 		hd.Set("Cache-Control", "no-store")
 		w.WriteHeader(http.StatusOK)

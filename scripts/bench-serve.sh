@@ -8,6 +8,10 @@
 # (an nginx server answering 200). Then wrk, bounded and on loopback only:
 #
 #   baseline          nginx -> upstream, no auth
+#   ceiling           nginx -> auth_request to a second nginx answering
+#                     `return 204` -> upstream: the same site configuration
+#                     with the cheapest possible auth service, so the cost of
+#                     the auth_request round trip itself
 #   repeated token    nginx -> auth_request gatehouse -> upstream, one token
 #                     (verified once, then from the token cache)
 #   distinct tokens   the same, rotating through TOKENS pre-minted tokens with
@@ -16,14 +20,19 @@
 #   proxy mode        gatehouse serve --upstream (no nginx), one token
 #
 # Mapping lookups come from gatehouse's mapping cache after the first.
-# Prints a Markdown table of requests/s and p99 latency.
+# The ceiling and the gatehouse scenarios run ROUNDS (3) times, interleaved
+# (the order alternates each round) so they see the same machine load. For
+# each run the auth service's CPU time (utime+stime of /proc/<pid>/stat,
+# read before and after) is divided by the requests wrk completed. Prints a
+# Markdown table of every run, then the medians: requests/s as a ratio of
+# the ceiling's (per-round ratios, median and range) and CPU per request.
 #
-# Knobs: THREADS (2), CONNECTIONS (32), DURATION (10s), TOKENS (1000).
+# Knobs: THREADS (2), CONNECTIONS (32), DURATION (10s), TOKENS (1000),
+# ROUNDS (3).
 #
 # OLD_BIN=path/to/gatehouse compares another build (e.g. main's) with this
-# tree's: every gatehouse scenario runs ROUNDS (3) times for each binary,
-# interleaved (old, new, new, old, ...) so both see the same machine load,
-# and the table gives the median of each and new/old. Build main's with
+# tree's: every round runs the gatehouse scenarios for each binary too, in
+# alternating order, and the medians table gets a row per binary. Build main's with
 #   git worktree add /tmp/gh-main main && (cd /tmp/gh-main && go build -o /tmp/gatehouse-main ./cmd/gatehouse)
 set -euo pipefail
 
@@ -89,13 +98,16 @@ source "$work/env"
 token=$(head -n1 "$work/token")
 
 gh=$(free_port); ops=$(free_port); up=$(free_port); px=$(free_port); noauth=$(free_port); gp=$(free_port); gpops=$(free_port)
+ceil=$(free_port); pxceil=$(free_port)
 
 bin=$work/gatehouse # the binary start_gatehouse and start_proxy run
+svc_pid=            # the auth service whose CPU time load() measures
 start_gatehouse() { # extra flags...
   "$bin" serve --addr "127.0.0.1:$gh" --metrics-addr "127.0.0.1:$ops" \
     --request-headers original --log-level warn "$@" >"$work/gatehouse.out" 2>"$work/gatehouse.log" &
   gh_pid=$!
   pids+=($gh_pid)
+  svc_pid=$gh_pid
   wait_http "http://127.0.0.1:$ops/readyz"
 }
 start_proxy() {
@@ -103,15 +115,31 @@ start_proxy() {
     --log-level warn >"$work/proxy.out" 2>"$work/proxy.log" &
   gh_pid=$!
   pids+=($gh_pid)
+  svc_pid=$gh_pid
   wait_http "http://127.0.0.1:$gpops/readyz"
 }
-stop_gatehouse() { kill "$gh_pid"; wait "$gh_pid" 2>/dev/null || true; }
+stop_gatehouse() {
+  kill "$gh_pid"; wait "$gh_pid" 2>/dev/null || true
+  # serve writes no line per allowed decision at its default level (info)
+  # nor EMF lines (GATEHOUSE_METRICS defaults to false for serve): check
+  # the fixture stays representative of that.
+  if [ -s "$work/gatehouse.out" ] || [ -s "$work/proxy.out" ]; then
+    echo "bench-serve: gatehouse wrote to stdout (metric lines?); the load is not serve's default" >&2; exit 1
+  fi
+}
 
 # nginx: the example site (ports replaced), plus the upstream and the
-# no-auth baseline server.
-mkdir -p "$work/nginx"
+# no-auth baseline server; the ceiling site is the example's server block
+# again with its auth_request sent to the return-204 nginx instead.
+mkdir -p "$work/nginx" "$work/ceiling"
 sed -e "s/127\.0\.0\.1:8080/127.0.0.1:$gh/g" -e "s/127\.0\.0\.1:9000/127.0.0.1:$up/g" \
     -e "s/127\.0\.0\.1:8000/127.0.0.1:$px/g" examples/nginx/gatehouse.conf >"$work/nginx/gatehouse.conf"
+awk '/^server \{/ {on=1} on' examples/nginx/gatehouse.conf |
+  sed -e "s/127\.0\.0\.1:8000/127.0.0.1:$pxceil/g" -e 's#proxy_pass http://gatehouse;#proxy_pass http://ceiling;#' >"$work/nginx/ceiling.conf"
+grep -q 'proxy_pass http://ceiling;' "$work/nginx/ceiling.conf" || { echo "bench-serve: the example's auth location was not found" >&2; exit 1; }
+nginx_temp_paths() { # dir
+  printf '    client_body_temp_path %s/body;\n    proxy_temp_path %s/proxy;\n    fastcgi_temp_path %s/fastcgi;\n    uwsgi_temp_path %s/uwsgi;\n    scgi_temp_path %s/scgi;\n' "$1" "$1" "$1" "$1" "$1"
+}
 cat >"$work/nginx/nginx.conf" <<NGINX
 worker_processes 1;
 error_log $work/nginx/error.log warn;
@@ -119,12 +147,13 @@ pid $work/nginx/nginx.pid;
 events { worker_connections 1024; }
 http {
     access_log off;
-    client_body_temp_path $work/nginx/body;
-    proxy_temp_path $work/nginx/proxy;
-    fastcgi_temp_path $work/nginx/fastcgi;
-    uwsgi_temp_path $work/nginx/uwsgi;
-    scgi_temp_path $work/nginx/scgi;
+$(nginx_temp_paths "$work/nginx")
     include $work/nginx/gatehouse.conf;
+    upstream ceiling {
+        server 127.0.0.1:$ceil;
+        keepalive 32;
+    }
+    include $work/nginx/ceiling.conf;
     # The tiny upstream.
     server {
         listen 127.0.0.1:$up;
@@ -141,9 +170,31 @@ http {
     }
 }
 NGINX
+# The ceiling's auth service: its own nginx process (no master), so its CPU
+# time is its own, as gatehouse's is.
+cat >"$work/ceiling/nginx.conf" <<NGINX
+worker_processes 1;
+master_process off;
+error_log $work/ceiling/error.log warn;
+pid $work/ceiling/nginx.pid;
+events { worker_connections 1024; }
+http {
+    access_log off;
+$(nginx_temp_paths "$work/ceiling")
+    server {
+        listen 127.0.0.1:$ceil;
+        keepalive_requests 1000000;
+        location / { return 204; }
+    }
+}
+NGINX
 nginx -p "$work/nginx" -e "$work/nginx/error.log" -c "$work/nginx/nginx.conf" -g 'daemon off;' &
 pids+=($!)
+nginx -p "$work/ceiling" -e "$work/ceiling/error.log" -c "$work/ceiling/nginx.conf" -g 'daemon off;' &
+ceil_pid=$!
+pids+=($ceil_pid)
 wait_port "$px"
+wait_port "$ceil"
 
 cat >"$work/rotate.lua" <<'LUA'
 -- Each wrk thread walks the token file from a random offset.
@@ -159,38 +210,54 @@ function request()
 end
 LUA
 
+# cpu_ticks pid: the process's utime+stime in clock ticks. The command name
+# (field 2) is in parentheses and may hold spaces: count from after it.
+cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
+hz=$(getconf CLK_TCK)
+
 results=()
-declare -A rates # "scenario|binary label" -> space-separated req/s of each round
+declare -A rates cpus # "scenario|binary label" -> space-separated figures of each run
 load() { # name url [wrk options...] [-- script arguments...]
   local name=$1 url=$2; shift 2
-  local opts=() out
+  local opts=() out t0 t1
   while [ $# -gt 0 ] && [ "$1" != -- ]; do opts+=("$1"); shift; done
+  t0=${svc_pid:+$(cpu_ticks "$svc_pid")}
   out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "${opts[@]}" "$url" "$@")
+  t1=${svc_pid:+$(cpu_ticks "$svc_pid")}
   echo "$out" >"$work/wrk-$(echo "$name" | tr ' ' '-').txt"
   if grep -q "Non-2xx or 3xx responses" <<<"$out"; then
     echo "$out" >&2
     echo "bench-serve: $name: some responses were not 2xx" >&2
     exit 1
   fi
-  local rps p99
+  local rps p99 reqs cpu=-
   rps=$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' <<<"$out")
   p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
-  results+=("| $name${label:+ ($label)} | $rps | $p99 |")
+  reqs=$(awk '/ requests in / {print $1}' <<<"$out")
+  if [ -n "$t0" ]; then
+    cpu=$(awk -v d=$((t1 - t0)) -v hz="$hz" -v n="$reqs" 'BEGIN {printf "%.1f", d / hz * 1e6 / n}')
+    cpus["$name|$label"]+="$cpu "
+  fi
+  results+=("| $name${label:+ ($label)} | $rps | $p99 | $cpu |")
   rates["$name|$label"]+="$rps "
-  echo "bench-serve: $name ($label): $rps req/s, p99 $p99" >&2
+  echo "bench-serve: $name${label:+ ($label)}: $rps req/s, p99 $p99, auth CPU $cpu µs/request" >&2
 }
 label=
 
-# Warm up and check the path end to end.
+# Warm up and check the paths end to end.
 start_gatehouse
 code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" "http://127.0.0.1:$px/orders/1")
 [ "$code" = 200 ] || { echo "bench-serve: a valid token got $code through nginx" >&2; cat "$work/gatehouse.log" >&2; exit 1; }
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$px/orders/1")
 [ "$code" = 401 ] || { echo "bench-serve: no token got $code through nginx" >&2; exit 1; }
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$pxceil/orders/1")
+[ "$code" = 200 ] || { echo "bench-serve: the ceiling site got $code" >&2; exit 1; }
 
-load "nginx -> upstream, no auth (baseline)" "http://127.0.0.1:$noauth/orders/1"
+svc_pid= load "nginx -> upstream, no auth (baseline)" "http://127.0.0.1:$noauth/orders/1"
 stop_gatehouse
 
+ceiling_name="nginx + nginx return 204 (ceiling)"
+ceiling() { svc_pid=$ceil_pid label= load "$ceiling_name" "http://127.0.0.1:$pxceil/orders/1"; }
 # The gatehouse scenarios, for one binary ($bin, labelled $label).
 gatehouse_scenarios() {
   start_gatehouse
@@ -205,35 +272,45 @@ gatehouse_scenarios() {
 }
 scenarios=("nginx + gatehouse, repeated token" "nginx + gatehouse, distinct tokens (no token cache)" "gatehouse serve --upstream, repeated token")
 
-if [ -z "$OLD_BIN" ]; then
-  bin=$work/gatehouse label=new gatehouse_scenarios
-else
-  for r in $(seq 1 "$ROUNDS"); do
-    order=(old new)
-    [ $((r % 2)) = 0 ] && order=(new old)
-    for label in "${order[@]}"; do
-      if [ "$label" = old ]; then bin=$OLD_BIN; else bin=$work/gatehouse; fi
-      echo "bench-serve: round $r of $ROUNDS, $label binary" >&2
-      gatehouse_scenarios
+labels=(new)
+[ -n "$OLD_BIN" ] && labels=(old new)
+declare -A ratios # "scenario|label" -> per-round ratios to the ceiling
+for r in $(seq 1 "$ROUNDS"); do
+  # Alternate the order each round: ceiling first, then last.
+  order=(ceiling "${labels[@]}")
+  [ $((r % 2)) = 0 ] && order=($(printf '%s\n' "${labels[@]}" | tac) ceiling)
+  echo "bench-serve: round $r of $ROUNDS: ${order[*]}" >&2
+  for label in "${order[@]}"; do
+    if [ "$label" = ceiling ]; then ceiling; continue; fi
+    if [ "$label" = old ]; then bin=$OLD_BIN; else bin=$work/gatehouse; fi
+    gatehouse_scenarios
+  done
+  c=$(awk '{print $NF}' <<<"${rates["$ceiling_name|"]}")
+  for label in "${labels[@]}"; do
+    for sc in "${scenarios[@]}"; do
+      g=$(awk '{print $NF}' <<<"${rates["$sc|$label"]}")
+      ratios["$sc|$label"]+="$(awk -v g="$g" -v c="$c" 'BEGIN {printf "%.3f", g/c}') "
     done
   done
-fi
+done
 
-median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {if (NR % 2) print a[(NR+1)/2]; else printf "%.0f\n", (a[NR/2]+a[NR/2+1])/2}'; }
+median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END {if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
+range() { tr ' ' '\n' | grep . | sort -g | awk 'NR == 1 {lo=$1} {hi=$1} END {print lo "–" hi}'; }
 echo
-echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency, loopback, $(nproc) CPUs, $(nginx -v 2>&1 | sed 's/.*: //'), $(wrk -v 2>&1 | head -n1 | awk '{print "wrk " $2}'), $($GO version | awk '{print $3}')"
+echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency, loopback, $(nproc) CPUs, $(nginx -v 2>&1 | sed 's/.*: //'), $(wrk -v 2>&1 | head -n1 | awk '{print "wrk " $2}'), $($GO version | awk '{print $3}'), $ROUNDS interleaved rounds"
 echo
-echo "| scenario | requests/s | p99 |"
-echo "|---|---:|---:|"
+echo "| scenario | requests/s | p99 | auth service CPU µs/request |"
+echo "|---|---:|---:|---:|"
 printf '%s\n' "${results[@]}"
-if [ -n "$OLD_BIN" ]; then
-  echo
-  echo "OLD_BIN=$OLD_BIN, $ROUNDS interleaved rounds each; medians:"
-  echo
-  echo "| scenario | old requests/s | new requests/s | new/old |"
-  echo "|---|---:|---:|---:|"
+echo
+echo "Medians over the rounds; ratio: requests/s ÷ the ceiling's in the same round (median, range)."
+echo
+echo "| scenario | requests/s | ÷ ceiling | auth service CPU µs/request |"
+echo "|---|---:|---:|---:|"
+echo "| $ceiling_name | $(median <<<"${rates["$ceiling_name|"]}") | 1 | $(median <<<"${cpus["$ceiling_name|"]}") |"
+for label in "${labels[@]}"; do
   for sc in "${scenarios[@]}"; do
-    o=$(median <<<"${rates["$sc|old"]}"); n=$(median <<<"${rates["$sc|new"]}")
-    echo "| $sc | $o | $n | $(awk -v n="$n" -v o="$o" 'BEGIN {printf "%.3f", n/o}') |"
+    k="$sc|$label"
+    echo "| $sc${OLD_BIN:+ ($label)} | $(median <<<"${rates[$k]}") | $(median <<<"${ratios[$k]}") ($(range <<<"${ratios[$k]}")) | $(median <<<"${cpus[$k]}") |"
   done
-fi
+done
