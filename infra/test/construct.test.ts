@@ -94,7 +94,12 @@ describe('GatehouseAuthorizer on an existing API', () => {
 describe('settings from context', () => {
   const bad: [string, unknown, RegExp][] = [
     ['gatehouse:logRetentionDays', 42, /retention periods/],
-    ['gatehouse:mfa', 'sometimes', /optional or required/],
+    ['gatehouse:mfa', 'sometimes', /off, optional or required/],
+    ['gatehouse:wafExchangeRateLimit', 5, /10 to 2000000000/],
+    ['gatehouse:wafEvaluationWindowSeconds', 30, /60, 120, 300 or 600/],
+    ['gatehouse:portalReservedConcurrency', 0, /positive integer/],
+    ['gatehouse:partnerReservedConcurrency', 2.5, /positive integer/],
+    ['gatehouse:webAcl', 'yes', /not JSON/],
     ['gatehouse:callbackUrls', ['http://example.com/cb'], /https/],
     ['gatehouse:scopes', [{ name: 'has space', description: 'x' }], /scopes/],
     ['gatehouse:domainPrefix', 'Upper', /domainPrefix/],
@@ -129,7 +134,10 @@ describe('settings from context', () => {
       UserPoolAddOns: { AdvancedSecurityMode: 'ENFORCED' },
     });
     template.hasResourceProperties('AWS::Cognito::UserPoolResourceServer', { Scopes: [{ ScopeName: 'orders.read', ScopeDescription: 'Read orders' }] });
-    only(template, 'AWS::WAFv2::WebACLAssociation');
+    // Your own web ACL instead of the stack's.
+    assert.deepEqual(only(template, 'AWS::WAFv2::WebACLAssociation').r.Properties.WebACLArn,
+      'arn:aws:wafv2:eu-west-1:111122223333:regional/webacl/gatehouse/abc');
+    assert.equal(Object.keys(resourcesOf(template, 'AWS::WAFv2::WebACL')).length, 0);
     const fns = Object.values(resourcesOf(template, 'AWS::Lambda::Function'));
     const refresh = fns.find((f) => f.Properties.Environment?.Variables?.GATEHOUSE_PARTNER_REFRESH_ROTATION)!;
     assert.equal(refresh.Properties.Environment.Variables.GATEHOUSE_PARTNER_REFRESH_ROTATION, 'true');

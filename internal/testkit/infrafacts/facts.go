@@ -1,8 +1,10 @@
 // Package infrafacts derives what the CDK app (infra/) must agree on with
 // the Go code: the environment variables each Lambda function reads, the
-// mapping table's key attributes, the partition-key prefixes and DynamoDB
-// actions of the authorizer's lookups (its IAM dynamodb:LeadingKeys
-// condition), and the KMS encryption context of sealed partner tokens.
+// mapping table's key attributes, the DynamoDB actions of the authorizer's
+// lookups, the partition-key prefixes each function's role may touch (its
+// IAM dynamodb:LeadingKeys condition: mapping.LeadingKeyPrefixes, the
+// authorizer's checked against its observed lookups), and the KMS
+// encryption context of sealed partner tokens.
 //
 // Nothing here is a second copy of a fact: every value is observed by
 // running the real Go code (each service's ConfigFromEnv, mapping.Store,
@@ -45,7 +47,13 @@ type Facts struct {
 	// reads, sorted, by function (authorizer, portal, refresh).
 	Environment map[string][]string `json:"environment"`
 	Authorizer  Lookups             `json:"authorizer"`
-	Seal        Seal                `json:"seal"`
+	// LeadingKeyPrefixes: for each function whose role touches the table,
+	// the partition-key prefixes its store operations use
+	// (mapping.LeadingKeyPrefixes); the IAM condition is
+	// dynamodb:LeadingKeys StringLike "<prefix>*" for each. The
+	// authorizer's list is also observed here (deriveLookups) and must agree.
+	LeadingKeyPrefixes map[string][]string `json:"leadingKeyPrefixes"`
+	Seal               Seal                `json:"seal"`
 }
 
 // Table is the mapping table's key schema (mapping.CreateTable).
@@ -59,10 +67,6 @@ type Table struct {
 type Lookups struct {
 	// DynamoDBActions are IAM actions, such as "dynamodb:GetItem".
 	DynamoDBActions []string `json:"dynamoDBActions"`
-	// LeadingKeyPrefixes are the partition-key prefixes read, such as
-	// "USERNAME#": the IAM condition is dynamodb:LeadingKeys StringLike
-	// "<prefix>*" for each.
-	LeadingKeyPrefixes []string `json:"leadingKeyPrefixes"`
 }
 
 // Seal is the KMS side of sealing a partner refresh token
@@ -98,8 +102,18 @@ func Derive() (Facts, error) {
 	if f.Environment, err = deriveEnvironment(); err != nil {
 		return Facts{}, err
 	}
-	if f.Authorizer, err = deriveLookups(f.Table.PartitionKey); err != nil {
+	var observed []string
+	if f.Authorizer, observed, err = deriveLookups(f.Table.PartitionKey); err != nil {
 		return Facts{}, err
+	}
+	f.LeadingKeyPrefixes = mapping.LeadingKeyPrefixes()
+	if want := f.LeadingKeyPrefixes[mapping.ServiceAuthorizer]; !slices.Equal(observed, want) {
+		return Facts{}, fmt.Errorf("infrafacts: the authorizer's lookups use the prefixes %v, mapping.LeadingKeyPrefixes lists %v", observed, want)
+	}
+	for _, fn := range slices.Sorted(maps.Keys(f.LeadingKeyPrefixes)) {
+		if _, ok := configFromEnv[fn]; !ok {
+			return Facts{}, fmt.Errorf("infrafacts: mapping.LeadingKeyPrefixes names %q, not a function", fn)
+		}
 	}
 	if f.Seal, err = deriveSeal(); err != nil {
 		return Facts{}, err
@@ -246,11 +260,13 @@ func (r *lookupRecorder) TransactWriteItems(context.Context, *dynamodb.TransactW
 // partition key is the prefix.
 const probeID = "infrafacts-probe"
 
-func deriveLookups(partitionKey string) (Lookups, error) {
+// deriveLookups returns the authorizer's actions and the partition-key
+// prefixes its lookups were seen to read.
+func deriveLookups(partitionKey string) (Lookups, []string, error) {
 	rec := &lookupRecorder{pk: partitionKey, actions: map[string]bool{}}
 	store, err := mapping.New(mapping.Config{Table: "gatehouse", DynamoDB: rec, CacheSize: -1, MaxAttempts: 1})
 	if err != nil {
-		return Lookups{}, err
+		return Lookups{}, nil, err
 	}
 	// Every method the authorizer may call, found by reflection so that a
 	// method added to authorizer.Directory is probed too.
@@ -261,38 +277,38 @@ func deriveLookups(partitionKey string) (Lookups, error) {
 		name := dir.Method(i).Name
 		m := sv.MethodByName(name)
 		if !m.IsValid() {
-			return Lookups{}, fmt.Errorf("infrafacts: *mapping.Store has no method %s of authorizer.Directory", name)
+			return Lookups{}, nil, fmt.Errorf("infrafacts: *mapping.Store has no method %s of authorizer.Directory", name)
 		}
 		mt := m.Type()
 		if mt.NumIn() != 2 || mt.In(1).Kind() != reflect.String {
-			return Lookups{}, fmt.Errorf("infrafacts: authorizer.Directory.%s does not take (ctx, string): extend the probe", name)
+			return Lookups{}, nil, fmt.Errorf("infrafacts: authorizer.Directory.%s does not take (ctx, string): extend the probe", name)
 		}
 		before := len(rec.keys)
 		m.Call([]reflect.Value{ctx, reflect.ValueOf(probeID)})
 		if len(rec.keys) == before && rec.err == nil {
-			return Lookups{}, fmt.Errorf("infrafacts: authorizer.Directory.%s read nothing", name)
+			return Lookups{}, nil, fmt.Errorf("infrafacts: authorizer.Directory.%s read nothing", name)
 		}
 	}
 	if rec.err != nil {
-		return Lookups{}, rec.err
+		return Lookups{}, nil, rec.err
 	}
 	var l Lookups
+	var prefixes []string
 	for _, k := range rec.keys {
 		prefix, ok := strings.CutSuffix(k, probeID)
 		// IAM StringLike treats * and ? as wildcards: a prefix holding one
 		// would grant more than it says.
 		if !ok || prefix == "" || strings.ContainsAny(prefix, "*?") {
-			return Lookups{}, fmt.Errorf("infrafacts: partition key %q is not <prefix>%s with a plain prefix", k, probeID)
+			return Lookups{}, nil, fmt.Errorf("infrafacts: partition key %q is not <prefix>%s with a plain prefix", k, probeID)
 		}
-		l.LeadingKeyPrefixes = append(l.LeadingKeyPrefixes, prefix)
+		prefixes = append(prefixes, prefix)
 	}
 	for a := range rec.actions {
 		l.DynamoDBActions = append(l.DynamoDBActions, a)
 	}
 	slices.Sort(l.DynamoDBActions)
-	slices.Sort(l.LeadingKeyPrefixes)
-	l.LeadingKeyPrefixes = slices.Compact(l.LeadingKeyPrefixes)
-	return l, nil
+	slices.Sort(prefixes)
+	return l, slices.Compact(prefixes), nil
 }
 
 // kmsRecorder records the encryption contexts and operations of sealing.

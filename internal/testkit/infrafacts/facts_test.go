@@ -104,8 +104,12 @@ func TestDeriveSeesKnownFacts(t *testing.T) {
 	if f.Seal.PartnerRefreshTokenPurpose != mapping.PurposePartnerRefreshToken {
 		t.Errorf("purpose %q, want %q", f.Seal.PartnerRefreshTokenPurpose, mapping.PurposePartnerRefreshToken)
 	}
-	if len(f.Authorizer.LeadingKeyPrefixes) < 2 || !slices.Equal(f.Authorizer.DynamoDBActions, []string{"dynamodb:GetItem"}) {
-		t.Errorf("authorizer lookups %+v: want GetItem on at least the user name and client prefixes", f.Authorizer)
+	if len(f.LeadingKeyPrefixes[mapping.ServiceAuthorizer]) < 2 || !slices.Equal(f.Authorizer.DynamoDBActions, []string{"dynamodb:GetItem"}) {
+		t.Errorf("authorizer lookups %+v on %v: want GetItem on at least the user name and client prefixes", f.Authorizer, f.LeadingKeyPrefixes)
+	}
+	// Every function whose role touches the table has its list.
+	if got := slices.Sorted(maps.Keys(f.LeadingKeyPrefixes)); !slices.Equal(got, []string{"authorizer", "portal", "refresh"}) {
+		t.Errorf("leadingKeyPrefixes for %v", got)
 	}
 }
 
