@@ -331,8 +331,10 @@ export class GatehouseStack extends Stack {
       removalPolicy: RemovalPolicy.DESTROY,
     });
     acknowledge(this.partnerClientSecret, 'AwsSolutions-SMG4',
-      'The value is a Cognito app client secret, which Secrets Manager cannot rotate; it changes only when the partner '
-      + 'client is replaced, and this secret is rewritten by the deployment that replaces it.');
+      'The value is a Cognito app client secret, and this stack has no rotation function for it. Cognito allows two '
+      + 'secrets per client (AddUserPoolClientSecret, DeleteUserPoolClientSecret), so it is rotated by hand without '
+      + 'downtime: add a second secret, write it here, let the refresh function start new instances (it reads the '
+      + 'secret at cold start), then delete the old one (infra/README.md). A deployment that replaces the client rewrites it.');
     // The custom resource reading the client secret runs in CDK's shared
     // provider function, with AWSLambdaBasicExecutionRole.
     const provider = this.node.tryFindChild(`AWS${cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, '')}`);
@@ -564,13 +566,14 @@ export class GatehouseStack extends Stack {
     };
 
     const open: apigw.MethodOptions = { authorizationType: apigw.AuthorizationType.NONE, requestValidator: validator };
-    const selfAuthorised = (m: apigw.Method, fn: string) => {
+    const selfAuthorised = (m: apigw.Method, fn: 'portal' | 'refresh') => {
       acknowledge(m, 'AwsSolutions-APIG4',
         `Authorised in the ${fn} function: it verifies the caller's Cognito token itself (signature, issuer, app client, `
-        + 'token use, expiry) and its group, because it must also serve people or partners not yet mapped to an internal id.');
+        + 'token use, expiry) and its group, because its callers need not be mapped to an internal id yet (people on their '
+        + 'first portal call; administrators managing partners), which the Gatehouse authorizer would refuse.');
       acknowledge(m, 'AwsSolutions-COG4',
-        `The ${fn} function verifies Cognito user pool tokens itself (jwtverify), accepting ID and access tokens of the web `
-        + 'app client, which one Cognito authorizer cannot do for both token kinds.');
+        `The ${fn} function verifies the web app client's tokens of the people's pool itself (jwtverify) and checks the `
+        + 'group; a Cognito authorizer in front would verify the same token a second time and add nothing.');
     };
 
     // One resource per route, no {proxy+}: the portal and refresh functions
@@ -623,7 +626,8 @@ export class GatehouseStack extends Stack {
     const exchange = route(EXCHANGE_PATH).addMethod('POST', integrate(this.refreshFunction), open);
     acknowledge(exchange, 'AwsSolutions-APIG4',
       'The partner token exchange is the sign-in step itself: the partner presents its credential in the body, '
-      + 'which the refresh function verifies (fingerprint lookup, constant-time compare); it has its own, lower throttle.');
+      + 'which the refresh function verifies (fingerprint lookup, constant-time compare); it has its own, lower method '
+      + 'throttle and, unless turned off, a per-IP rate rule in the web ACL.');
     acknowledge(exchange, 'AwsSolutions-COG4',
       'The partner token exchange is called before the partner has any Cognito token; the refresh function verifies the credential.');
 
