@@ -217,11 +217,11 @@ func refreshScenario(t *testing.T, st *mapping.Store, c calls) {
 	var store refresh.Store = st
 	u := must[mapping.User](t, c, "CreateUser")(store.CreateUser(ctx, "", "pool_P#acme-1", mapping.KindPartner))
 	sealed := must[mapping.Sealed](t, c, "SealPartnerToken")(store.SealPartnerToken(ctx, "acme", []byte("refresh-1")))
-	p := must[mapping.Partner](t, c, "PutPartner")(store.PutPartner(ctx, mapping.Partner{
+	must[mapping.Partner](t, c, "PutPartner")(store.PutPartner(ctx, mapping.Partner{
 		PartnerID: "acme", InternalID: u.InternalID, CognitoUsername: "acme-1", AppClientID: "partner-client",
 		SealedRefreshToken: sealed, CredentialFingerprint: mapping.Fingerprint([]byte("credential-1")),
 	}))
-	p = must[mapping.Partner](t, c, "PartnerByFingerprint")(store.PartnerByFingerprint(ctx, mapping.Fingerprint([]byte("credential-1"))))
+	p := must[mapping.Partner](t, c, "PartnerByFingerprint")(store.PartnerByFingerprint(ctx, mapping.Fingerprint([]byte("credential-1"))))
 	must[[]byte](t, c, "OpenPartnerToken")(store.OpenPartnerToken(ctx, p))
 	sealed2 := must[mapping.Sealed](t, c, "SealPartnerToken")(store.SealPartnerToken(ctx, "acme", []byte("refresh-2")))
 	must[mapping.Partner](t, c, "UpdatePartnerToken")(store.UpdatePartnerToken(ctx, "acme", p.Version, sealed2, mapping.Fingerprint([]byte("credential-2"))))

@@ -341,7 +341,7 @@ export class GatehouseStack extends Stack {
     if (provider) {
       acknowledge(provider, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
         'CDK\'s AwsCustomResource provider (deploy time only) logs through AWSLambdaBasicExecutionRole; its only other '
-        + 'permission is cognito-idp:DescribeUserPoolClient on this user pool. CDK hides the response (the secret) from its logs.');
+        + 'permission is cognito-idp:DescribeUserPoolClient on the partners\' pool. CDK hides the response (the secret) from its logs.');
     }
 
     this.refreshFunction = this.serviceFunction('Refresh', {

@@ -36,6 +36,24 @@ function teamStack() {
   return { app, stack, pool, key, table, code };
 }
 
+describe('GatehouseAuthorizer with a partners\' pool', () => {
+  test('sets the second pool and its clients; refuses it without clients', () => {
+    const { stack, pool, table, code } = teamStack();
+    const partners = cognito.UserPool.fromUserPoolId(stack, 'Partners', 'eu-west-1_Partners1');
+    const restApi = apigw.RestApi.fromRestApiId(stack, 'Api', 'a1b2c3');
+    new GatehouseAuthorizer(stack, 'G', { userPool: pool, clientIds: ['web'], table, code, restApi, partnerPool: { userPool: partners, clientIds: ['p1', 'p2'] } });
+    const env = Template.fromStack(stack).findResources('AWS::Lambda::Function');
+    const vars = (Object.values(env)[0] as any).Properties.Environment.Variables;
+    assert.equal(vars.GATEHOUSE_PARTNER_USER_POOL_ID, 'eu-west-1_Partners1');
+    assert.equal(vars.GATEHOUSE_PARTNER_CLIENT_IDS, 'p1,p2');
+    assert.equal(vars.GATEHOUSE_USER_POOL_ID, 'eu-west-1_AbCdEf123');
+    const other = teamStack();
+    assert.throws(() => new GatehouseAuthorizer(other.stack, 'H', {
+      userPool: other.pool, clientIds: ['web'], table: other.table, code: other.code, partnerPool: { userPool: partners, clientIds: [] },
+    }), /partnerPool.clientIds is required/);
+  });
+});
+
 describe('GatehouseAuthorizer on an existing API', () => {
   test('an imported RestApi gets a TOKEN CfnAuthorizer and a scoped invoke permission', () => {
     const { stack, pool, table, code } = teamStack();

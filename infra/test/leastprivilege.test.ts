@@ -117,6 +117,14 @@ describe('the partners\' pool', () => {
     assert.deepEqual(byPool.get(logicalId(syn.template, 'AWS::Cognito::UserPool', 'UserPool')), ['gatehouse-web']);
   });
 
+  test('the custom resource that copies the client secret may only describe clients of the partners\' pool', () => {
+    const partners = getAtt(logicalId(syn.template, 'AWS::Cognito::UserPool', 'PartnerPool'));
+    const cr = identityStatements(syn.template).filter((x) => x.policy.includes('DescribeCognitoUserPoolClient'));
+    assert.equal(cr.length, 1);
+    assert.deepEqual(actions(cr[0].s), ['cognito-idp:DescribeUserPoolClient']);
+    assert.deepEqual(cr[0].s.Resource, partners);
+  });
+
   test('no role holds a cognito-idp Admin* action on the people\'s pool', () => {
     const people = JSON.stringify(getAtt(logicalId(syn.template, 'AWS::Cognito::UserPool', 'UserPool')));
     for (const { policy, s } of identityStatements(syn.template)) {
