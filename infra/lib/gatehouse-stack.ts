@@ -388,6 +388,19 @@ export class GatehouseStack extends Stack {
 
     // ---- REST API --------------------------------------------------------
     this.api = this.restApi();
+    if (s.webAclArn) {
+      new wafv2.CfnWebACLAssociation(this, 'WebAclAssociation', {
+        resourceArn: this.api.deploymentStage.stageArn,
+        webAclArn: s.webAclArn,
+      });
+    } else if (s.webAcl) {
+      this.webAcl = this.rateLimitingWebAcl(this.api.deploymentStage);
+    } else {
+      acknowledge(this.api.deploymentStage, 'AwsSolutions-APIG3',
+        'The web ACL is turned off (context gatehouse:webAcl=false, no gatehouse:webAclArn): the stage has only API '
+        + 'Gateway throttling, shared by all callers (one client can use up the partner exchange\'s and sign-in\'s '
+        + 'limits), the identity validation expression and the authorizer.');
+    }
 
     if (s.clientChangeAlerts) this.clientChangeRules(props.alarmTopic);
 
@@ -634,19 +647,6 @@ export class GatehouseStack extends Stack {
     // The sample protected route.
     protectedMethod(route('/whoami'), 'GET', this.sampleFunction);
 
-    if (s.webAclArn) {
-      new wafv2.CfnWebACLAssociation(this, 'WebAclAssociation', {
-        resourceArn: api.deploymentStage.stageArn,
-        webAclArn: s.webAclArn,
-      });
-    } else if (s.webAcl) {
-      (this as { webAcl?: wafv2.CfnWebACL }).webAcl = this.rateLimitingWebAcl(api.deploymentStage);
-    } else {
-      acknowledge(api.deploymentStage, 'AwsSolutions-APIG3',
-        'The web ACL is turned off (context gatehouse:webAcl=false, no gatehouse:webAclArn): the stage has only API '
-        + 'Gateway throttling, shared by all callers (one client can use up the partner exchange\'s and sign-in\'s '
-        + 'limits), the identity validation expression and the authorizer.');
-    }
     if (s.apiGatewayCloudWatchRole) {
       acknowledge(api, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
         'The account-level API Gateway logging role uses AmazonAPIGatewayPushToCloudWatchLogs, the managed policy '
