@@ -107,8 +107,8 @@ func Derive() (Facts, error) {
 		return Facts{}, err
 	}
 	f.LeadingKeyPrefixes = mapping.LeadingKeyPrefixes()
-	if want := f.LeadingKeyPrefixes[mapping.ServiceAuthorizer]; !slices.Equal(observed, want) {
-		return Facts{}, fmt.Errorf("infrafacts: the authorizer's lookups use the prefixes %v, mapping.LeadingKeyPrefixes lists %v", observed, want)
+	if err := checkCovers(f.LeadingKeyPrefixes[mapping.ServiceAuthorizer], observed); err != nil {
+		return Facts{}, err
 	}
 	for _, fn := range slices.Sorted(maps.Keys(f.LeadingKeyPrefixes)) {
 		if _, ok := configFromEnv[fn]; !ok {
@@ -259,6 +259,27 @@ func (r *lookupRecorder) TransactWriteItems(context.Context, *dynamodb.TransactW
 // probeID is the name every lookup is called with; what precedes it in the
 // partition key is the prefix.
 const probeID = "infrafacts-probe"
+
+// checkCovers checks that the listed prefixes are exactly what the observed
+// partition keys need: each observed key prefix starts with a listed one
+// (an observed prefix may be longer, such as a user name qualified by its
+// pool), and each listed one is used.
+func checkCovers(listed, observed []string) error {
+	used := map[string]bool{}
+	for _, o := range observed {
+		i := slices.IndexFunc(listed, func(p string) bool { return strings.HasPrefix(o, p) })
+		if i < 0 {
+			return fmt.Errorf("infrafacts: the authorizer reads partition keys starting %q, outside mapping.LeadingKeyPrefixes %v", o, listed)
+		}
+		used[listed[i]] = true
+	}
+	for _, p := range listed {
+		if !used[p] {
+			return fmt.Errorf("infrafacts: mapping.LeadingKeyPrefixes lets the authorizer read %q, which its lookups never do", p)
+		}
+	}
+	return nil
+}
 
 // deriveLookups returns the authorizer's actions and the partition-key
 // prefixes its lookups were seen to read.

@@ -221,3 +221,24 @@ func envReads(t *testing.T, file string, isMain bool, configPkg string) int {
 	})
 	return entry
 }
+
+func TestCheckCovers(t *testing.T) {
+	tests := []struct {
+		name             string
+		listed, observed []string
+		wantErr          string
+	}{
+		{"exact", []string{"CLIENT#", "USERNAME#"}, []string{"CLIENT#", "USERNAME#"}, ""},
+		{"qualified key", []string{"CLIENT#", "USERNAME#"}, []string{"CLIENT#", "USERNAME#eu-west-1_Pool#"}, ""},
+		{"read outside", []string{"USERNAME#"}, []string{"CLIENT#", "USERNAME#"}, "outside"},
+		{"listed, never read", []string{"CLIENT#", "PARTNER#", "USERNAME#"}, []string{"CLIENT#", "USERNAME#"}, "never"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := checkCovers(tt.listed, tt.observed)
+			if (err == nil) != (tt.wantErr == "") || (err != nil && !strings.Contains(err.Error(), tt.wantErr)) {
+				t.Fatalf("checkCovers = %v, want error containing %q", err, tt.wantErr)
+			}
+		})
+	}
+}
