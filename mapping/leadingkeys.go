@@ -1,9 +1,6 @@
 package mapping
 
-import (
-	"maps"
-	"slices"
-)
+import "slices"
 
 // The services whose IAM roles touch the table, by the name the CDK app
 // (infra/) and internal/testkit/infrafacts give their functions.
@@ -36,7 +33,7 @@ var leadingKeyPrefixes = map[string][]string{
 // each list sorted.
 func LeadingKeyPrefixes() map[string][]string {
 	out := make(map[string][]string, len(leadingKeyPrefixes))
-	for svc, p := range maps.All(leadingKeyPrefixes) {
+	for svc, p := range leadingKeyPrefixes {
 		out[svc] = slices.Sorted(slices.Values(p))
 	}
 	return out
