@@ -47,6 +47,15 @@ export interface GatehouseAuthorizerProps {
    */
   readonly clientIds?: string[];
   /**
+   * A second pool whose tokens are accepted: the partners' pool and its
+   * clients (GATEHOUSE_PARTNER_USER_POOL_ID, GATEHOUSE_PARTNER_CLIENT_IDS).
+   * Its token uses are the function's default for that pool (ID tokens,
+   * which the partner exchange returns) unless environment sets
+   * GATEHOUSE_PARTNER_TOKEN_USES.
+   * @default none
+   */
+  readonly partnerPool?: { readonly userPool: cognito.IUserPool; readonly clientIds: string[] };
+  /**
    * Accept user tokens of every app client of the pool
    * (GATEHOUSE_SKIP_CLIENT_ID_CHECK).
    * @default false
@@ -171,6 +180,9 @@ export class GatehouseAuthorizer extends Construct {
     if (!skip && clientIds.length === 0) {
       throw new Error('GatehouseAuthorizer: clientIds is required (or skipClientIdCheck: true)');
     }
+    if (props.partnerPool && props.partnerPool.clientIds.length === 0) {
+      throw new Error('GatehouseAuthorizer: partnerPool.clientIds is required');
+    }
     const ttl = props.resultsCacheTtl ?? Duration.minutes(5);
     if (!Token.isUnresolved(ttl.toSeconds()) && (ttl.toSeconds() < 0 || ttl.toSeconds() > 3600)) {
       throw new Error('GatehouseAuthorizer: resultsCacheTtl must be 0 to 3600 seconds');
@@ -222,12 +234,19 @@ export class GatehouseAuthorizer extends Construct {
       ...(skip
         ? { GATEHOUSE_SKIP_CLIENT_ID_CHECK: 'true' }
         : { GATEHOUSE_CLIENT_IDS: clientIds.join(',') }),
+      ...(props.partnerPool ? {
+        GATEHOUSE_PARTNER_USER_POOL_ID: props.partnerPool.userPool.userPoolId,
+        GATEHOUSE_PARTNER_CLIENT_IDS: props.partnerPool.clientIds.join(','),
+      } : {}),
       ...(props.rules ? { GATEHOUSE_ROUTES: JSON.stringify(props.rules) } : {}),
       ...(props.mappingCacheTtl ? { GATEHOUSE_MAPPING_CACHE_TTL: `${props.mappingCacheTtl.toSeconds()}s` } : {}),
       ...(httpResponse ? { GATEHOUSE_HTTP_API_RESPONSE: httpResponse } : {}),
       ...props.environment,
     };
-    checkEnvironment('authorizer', environment);
+    // The caller's extra names: a misspelt one would be ignored silently.
+    // The construct's own names are checked against the Go side by the
+    // tests (test/facts.test.ts).
+    checkEnvironment('authorizer', props.environment ?? {});
 
     this.function = new lambda.Function(this, 'Function', {
       description: 'Gatehouse authorizer: Cognito token to one internal user id',

@@ -10,11 +10,20 @@ export const GATEHOUSE_FACTS = facts;
 /** The Lambda functions whose environment the Go code reads. */
 export type GatehouseFunction = keyof typeof facts.environment;
 
+/** The functions whose roles touch the mapping table. */
+export type TableFunction = keyof typeof facts.leadingKeyPrefixes;
+
 /**
- * The authorizer's IAM dynamodb:LeadingKeys patterns (StringLike): each
- * partition-key prefix its lookups read, then "*".
+ * A function's IAM dynamodb:LeadingKeys patterns (StringLike): each
+ * partition-key prefix its store operations use (mapping.LeadingKeyPrefixes,
+ * proved by mapping's TestLeadingKeyPrefixes), then "*".
  */
-export const AUTHORIZER_LEADING_KEYS: string[] = facts.authorizer.leadingKeyPrefixes.map((p) => `${p}*`);
+export function leadingKeys(fn: TableFunction): string[] {
+  return facts.leadingKeyPrefixes[fn].map((p) => `${p}*`);
+}
+
+/** The authorizer's dynamodb:LeadingKeys patterns. */
+export const AUTHORIZER_LEADING_KEYS: string[] = leadingKeys('authorizer');
 
 /**
  * Throws when environment sets a GATEHOUSE_* variable that fn does not

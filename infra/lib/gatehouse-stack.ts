@@ -1,11 +1,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
-  Aws, CfnOutput, CfnParameter, Duration, RemovalPolicy, Stack, StackProps, Validations,
+  Aws, CfnOutput, CfnParameter, Duration, Fn, RemovalPolicy, Stack, StackProps, Validations,
 } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as eventsTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -17,7 +19,7 @@ import { Construct, IConstruct } from 'constructs';
 import {
   DEFAULT_ASSET_DIR, GatehouseAuthorizer, RouteRule, tableReadKeyStatement,
 } from './authorizer-construct';
-import { GATEHOUSE_FACTS } from './facts';
+import { GATEHOUSE_FACTS, TableFunction, leadingKeys } from './facts';
 import { GatehouseSettings, settingsFromContext } from './settings';
 import { GatehouseAlarms, GatehouseAlarmThresholds } from './alarms';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -36,20 +38,47 @@ export interface GatehouseStackProps extends StackProps {
   readonly assetDir?: string;
   /** Alarm thresholds (see GatehouseAlarmThresholds for the defaults). */
   readonly alarmThresholds?: GatehouseAlarmThresholds;
-  /** SNS topic notified when an alarm fires or clears. @default none */
+  /**
+   * SNS topic notified when an alarm fires or clears, and by the app-client
+   * rules (settings.clientChangeAlerts). @default none (the rules then get a
+   * topic of their own)
+   */
   readonly alarmTopic?: sns.ITopic;
 }
 
 /**
- * Gatehouse, complete: the Cognito user pool and its clients, the KMS key,
- * the mapping table, the authorizer, portal and refresh functions, and a REST
- * API with the portal and partner routes and a sample protected route.
+ * CDK's key administrator actions (aws-kms's ADMIN_ACTIONS), spelt out
+ * without wildcards and without kms:CreateGrant, so that the sealing key's
+ * administrators can manage it (policy, rotation, deletion, tags, aliases)
+ * but cannot use it nor grant its use. kms:PutKeyPolicy stays: a key whose
+ * policy nobody can change is unrecoverable.
+ */
+export const SEALING_KEY_ADMIN_ACTIONS = [
+  'kms:CancelKeyDeletion', 'kms:CreateAlias', 'kms:DeleteAlias', 'kms:DescribeKey',
+  'kms:DisableKey', 'kms:DisableKeyRotation', 'kms:EnableKey', 'kms:EnableKeyRotation',
+  'kms:GetKeyPolicy', 'kms:GetKeyRotationStatus', 'kms:ListAliases', 'kms:ListGrants',
+  'kms:ListKeyPolicies', 'kms:ListKeyRotations', 'kms:ListResourceTags', 'kms:ListRetirableGrants',
+  'kms:PutKeyPolicy', 'kms:RevokeGrant', 'kms:RotateKeyOnDemand', 'kms:ScheduleKeyDeletion',
+  'kms:TagResource', 'kms:UntagResource', 'kms:UpdateAlias', 'kms:UpdateKeyDescription',
+];
+
+/**
+ * Gatehouse, complete: the people's and the partners' Cognito user pools and
+ * their clients, the table's KMS key and the sealing key, the mapping table,
+ * the authorizer, portal and refresh functions, and a REST API (with a web
+ * ACL) with the portal and partner routes and a sample protected route.
  */
 export class GatehouseStack extends Stack {
+  /** The people's pool: people and their programs' app clients. */
   public readonly userPool: cognito.UserPool;
   public readonly webClient: cognito.UserPoolClient;
+  /** The partners' pool: partner machine users only. */
+  public readonly partnerPool: cognito.UserPool;
   public readonly partnerClient: cognito.UserPoolClient;
+  /** Encrypts the mapping table. */
   public readonly key: kms.Key;
+  /** Seals partner refresh tokens; only the refresh role may use it. */
+  public readonly sealingKey: kms.Key;
   public readonly table: dynamodb.Table;
   public readonly gatehouse: GatehouseAuthorizer;
   public readonly portalFunction: lambda.Function;
@@ -57,6 +86,8 @@ export class GatehouseStack extends Stack {
   public readonly partnerClientSecret: secretsmanager.Secret;
   public readonly sampleFunction: lambda.Function;
   public readonly api: apigw.RestApi;
+  /** The web ACL the stack created (none with webAclArn or webAcl false). */
+  public readonly webAcl?: wafv2.CfnWebACL;
   public readonly cacheTtl: CfnParameter;
   public readonly alarms: GatehouseAlarms;
 
@@ -86,9 +117,11 @@ export class GatehouseStack extends Stack {
     });
 
     // ---- Cognito -------------------------------------------------------
+    // The people's pool. Partners have a pool of their own (below), so
+    // that the refresh role's admin actions, which Cognito cannot narrow by
+    // condition, reach no person.
     this.userPool = new cognito.UserPool(this, 'UserPool', {
-      // A plain user name, with e-mail as an alias: partner users are created
-      // with generated user names (AdminCreateUser), people sign in by e-mail.
+      // A plain user name, with e-mail as an alias: people sign in by e-mail.
       signInAliases: { username: true, email: true },
       signInCaseSensitive: false,
       autoVerify: { email: true },
@@ -103,8 +136,8 @@ export class GatehouseStack extends Stack {
         requireSymbols: true,
         tempPasswordValidity: Duration.days(3),
       },
-      mfa: s.mfa === 'required' ? cognito.Mfa.REQUIRED : cognito.Mfa.OPTIONAL,
-      mfaSecondFactor: { sms: false, otp: true },
+      mfa: { off: cognito.Mfa.OFF, optional: cognito.Mfa.OPTIONAL, required: cognito.Mfa.REQUIRED }[s.mfa],
+      mfaSecondFactor: s.mfa === 'off' ? undefined : { sms: false, otp: true },
       accountRecovery: cognito.AccountRecovery.EMAIL_ONLY,
       featurePlan: s.threatProtection ? cognito.FeaturePlan.PLUS : cognito.FeaturePlan.ESSENTIALS,
       standardThreatProtectionMode: s.threatProtection
@@ -112,8 +145,12 @@ export class GatehouseStack extends Stack {
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    // The default prefix is the first group of the stack id's UUID: unique
+    // per stack, stable across updates, and it discloses nothing (the
+    // account id would, in a public host name).
+    const stackUuid = Fn.select(2, Fn.split('/', Aws.STACK_ID));
     this.userPool.addDomain('Domain', {
-      cognitoDomain: { domainPrefix: s.domainPrefix ?? `gatehouse-${Aws.ACCOUNT_ID}` },
+      cognitoDomain: { domainPrefix: s.domainPrefix ?? `gatehouse-${Fn.select(0, Fn.split('-', stackUuid))}` },
     });
     const resourceServer = this.userPool.addResourceServer('ResourceServer', {
       identifier: s.resourceServer,
@@ -147,10 +184,32 @@ export class GatehouseStack extends Stack {
       refreshTokenValidity: Duration.days(30),
     });
 
+    // The partners' pool: machine users the refresh function creates
+    // (AdminCreateUser, generated names and passwords) and signs in; no
+    // self sign-up, no hosted domain, no OAuth, no e-mail.
+    this.partnerPool = new cognito.UserPool(this, 'PartnerPool', {
+      signInAliases: { username: true },
+      signInCaseSensitive: true,
+      selfSignUpEnabled: false,
+      passwordPolicy: {
+        minLength: 12,
+        requireLowercase: true,
+        requireUppercase: true,
+        requireDigits: true,
+        requireSymbols: true,
+        tempPasswordValidity: Duration.days(1),
+      },
+      mfa: cognito.Mfa.OFF,
+      accountRecovery: cognito.AccountRecovery.NONE,
+      featurePlan: cognito.FeaturePlan.ESSENTIALS,
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
     // The partner client: server-side only (a secret), the admin password
     // flow the refresh function signs partner users in with; refreshing is
     // REFRESH_TOKEN_AUTH, or GetTokensFromRefreshToken with rotation on.
-    this.partnerClient = this.userPool.addClient('PartnerClient', {
+    this.partnerClient = this.partnerPool.addClient('PartnerClient', {
       userPoolClientName: 'gatehouse-partner',
       generateSecret: true,
       authFlows: { adminUserPassword: true },
@@ -174,12 +233,31 @@ export class GatehouseStack extends Stack {
       precedence: 0,
     });
 
-    // ---- Key and table -------------------------------------------------
+    // ---- Keys and table ------------------------------------------------
     this.key = new kms.Key(this, 'Key', {
-      description: 'Gatehouse: encrypts the mapping table and seals partner refresh tokens',
+      description: 'Gatehouse: encrypts the mapping table',
       enableKeyRotation: true,
       pendingWindow: Duration.days(30),
       removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    // The sealing key: separate from the table's key, and its policy alone
+    // decides who may use it (no statement trusts the account's IAM
+    // policies). The account root administers it but cannot use it; the
+    // refresh role's use, bound to the encryption context, is added below.
+    this.sealingKey = new kms.Key(this, 'SealingKey', {
+      description: 'Gatehouse: seals partner refresh tokens (usable by the refresh function only)',
+      enableKeyRotation: true,
+      pendingWindow: Duration.days(30),
+      removalPolicy: RemovalPolicy.RETAIN,
+      policy: new iam.PolicyDocument({
+        statements: [new iam.PolicyStatement({
+          sid: 'KeyAdministration',
+          principals: [new iam.AccountRootPrincipal()],
+          actions: SEALING_KEY_ADMIN_ACTIONS,
+          resources: ['*'],
+        })],
+      }),
     });
 
     this.table = new dynamodb.Table(this, 'MappingTable', {
@@ -199,11 +277,13 @@ export class GatehouseStack extends Stack {
     const rules: RouteRule[] | undefined = s.rules;
     this.gatehouse = new GatehouseAuthorizer(this, 'Authorizer', {
       userPool: this.userPool,
-      // People's and partners' tokens come from these two clients. Programs
-      // get app clients from the portal at run time: their client-credentials
-      // tokens are admitted by the mapping lookup of the client id, not by
-      // this list.
-      clientIds: [this.webClient.userPoolClientId, this.partnerClient.userPoolClientId],
+      // People's user tokens come from the web client. Programs get app
+      // clients from the portal at run time: their client-credentials tokens
+      // are admitted by the mapping lookup of the client id, not by this list.
+      clientIds: [this.webClient.userPoolClientId],
+      // Partners call with the ID tokens the exchange returns, from their
+      // own pool's client (the function's default token use there: id).
+      partnerPool: { userPool: this.partnerPool, clientIds: [this.partnerClient.userPoolClientId] },
       table: this.table,
       tableKey: this.key,
       rules,
@@ -223,6 +303,7 @@ export class GatehouseStack extends Stack {
     this.portalFunction = this.serviceFunction('Portal', {
       description: 'Gatehouse portal: people manage their API credentials (app clients)',
       code: code('portal'),
+      reservedConcurrency: s.portalReservedConcurrency,
       environment: {
         GATEHOUSE_USER_POOL_ID: this.userPool.userPoolId,
         GATEHOUSE_TABLE: this.table.tableName,
@@ -234,7 +315,7 @@ export class GatehouseStack extends Stack {
         GATEHOUSE_CREATE_USERS: 'true',
       },
     });
-    this.grantTable(this.portalFunction, 'read-write');
+    this.grantTable(this.portalFunction, 'portal');
     this.portalFunction.addToRolePolicy(new iam.PolicyStatement({
       sid: 'ManageProgramClients',
       actions: ['cognito-idp:CreateUserPoolClient', 'cognito-idp:DeleteUserPoolClient'],
@@ -250,24 +331,30 @@ export class GatehouseStack extends Stack {
       removalPolicy: RemovalPolicy.DESTROY,
     });
     acknowledge(this.partnerClientSecret, 'AwsSolutions-SMG4',
-      'The value is a Cognito app client secret, which Secrets Manager cannot rotate; it changes only when the partner '
-      + 'client is replaced, and this secret is rewritten by the deployment that replaces it.');
+      'The value is a Cognito app client secret, and this stack has no rotation function for it. Cognito allows two '
+      + 'secrets per client (AddUserPoolClientSecret, DeleteUserPoolClientSecret), so it is rotated by hand without '
+      + 'downtime: add a second secret, write it here, let the refresh function start new instances (it reads the '
+      + 'secret at cold start), then delete the old one (infra/README.md). A deployment that replaces the client rewrites it.');
     // The custom resource reading the client secret runs in CDK's shared
     // provider function, with AWSLambdaBasicExecutionRole.
     const provider = this.node.tryFindChild(`AWS${cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, '')}`);
     if (provider) {
       acknowledge(provider, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
         'CDK\'s AwsCustomResource provider (deploy time only) logs through AWSLambdaBasicExecutionRole; its only other '
-        + 'permission is cognito-idp:DescribeUserPoolClient on this user pool. CDK hides the response (the secret) from its logs.');
+        + 'permission is cognito-idp:DescribeUserPoolClient on the partners\' pool. CDK hides the response (the secret) from its logs.');
     }
 
     this.refreshFunction = this.serviceFunction('Refresh', {
       description: 'Gatehouse partners: administrators register partners; partners exchange their credential for tokens',
       code: code('refresh'),
+      reservedConcurrency: s.partnerReservedConcurrency,
       environment: {
+        // Administrators' tokens: the people's pool and its web client.
         GATEHOUSE_USER_POOL_ID: this.userPool.userPoolId,
         GATEHOUSE_TABLE: this.table.tableName,
-        GATEHOUSE_KMS_KEY_ID: this.key.keyArn,
+        GATEHOUSE_KMS_KEY_ID: this.sealingKey.keyArn,
+        // Partner users are created and signed in here.
+        GATEHOUSE_PARTNER_USER_POOL_ID: this.partnerPool.userPoolId,
         GATEHOUSE_PARTNER_CLIENT_ID: this.partnerClient.userPoolClientId,
         GATEHOUSE_PARTNER_CLIENT_SECRET_ARN: this.partnerClientSecret.secretArn,
         GATEHOUSE_PARTNER_REFRESH_ROTATION: String(s.partnerRefreshRotation),
@@ -276,10 +363,11 @@ export class GatehouseStack extends Stack {
         GATEHOUSE_ADMIN_GROUP: s.adminGroup,
       },
     });
-    this.grantTable(this.refreshFunction, 'read-write');
+    this.grantTable(this.refreshFunction, 'refresh');
     this.grantSeal(this.refreshFunction);
     // AdminInitiateAuth signs partner users in; GetTokensFromRefreshToken and
-    // RevokeToken are authorised by the client secret, not by IAM.
+    // RevokeToken are authorised by the client secret, not by IAM. On the
+    // partners' pool only: Cognito has no condition keys to narrow these.
     this.refreshFunction.addToRolePolicy(new iam.PolicyStatement({
       sid: 'PartnerUsers',
       actions: [
@@ -288,7 +376,7 @@ export class GatehouseStack extends Stack {
         'cognito-idp:AdminDeleteUser',
         'cognito-idp:AdminInitiateAuth',
       ],
-      resources: [this.userPool.userPoolArn],
+      resources: [this.partnerPool.userPoolArn],
     }));
     this.refreshFunction.addToRolePolicy(new iam.PolicyStatement({
       sid: 'PartnerClientSecret',
@@ -300,6 +388,21 @@ export class GatehouseStack extends Stack {
 
     // ---- REST API --------------------------------------------------------
     this.api = this.restApi();
+    if (s.webAclArn) {
+      new wafv2.CfnWebACLAssociation(this, 'WebAclAssociation', {
+        resourceArn: this.api.deploymentStage.stageArn,
+        webAclArn: s.webAclArn,
+      });
+    } else if (s.webAcl) {
+      this.webAcl = this.rateLimitingWebAcl(this.api.deploymentStage);
+    } else {
+      acknowledge(this.api.deploymentStage, 'AwsSolutions-APIG3',
+        'The web ACL is turned off (context gatehouse:webAcl=false, no gatehouse:webAclArn): the stage has only API '
+        + 'Gateway throttling, shared by all callers (one client can use up the partner exchange\'s and sign-in\'s '
+        + 'limits), the identity validation expression and the authorizer.');
+    }
+
+    if (s.clientChangeAlerts) this.clientChangeRules(props.alarmTopic);
 
     // ---- Alarms ----------------------------------------------------------
     this.alarms = new GatehouseAlarms(this, 'Alarms', {
@@ -313,7 +416,7 @@ export class GatehouseStack extends Stack {
 
   /** A Go function on provided.al2023/arm64 with its own role and log group. */
   private serviceFunction(id: string, opts: {
-    description: string; code: lambda.Code; environment: Record<string, string>;
+    description: string; code: lambda.Code; environment: Record<string, string>; reservedConcurrency?: number;
   }): lambda.Function {
     const scope = new Construct(this, id);
     const logGroup = new logs.LogGroup(scope, 'Logs', { retention: this.retention });
@@ -332,6 +435,7 @@ export class GatehouseStack extends Stack {
       memorySize: 256,
       timeout: Duration.seconds(15),
       environment: opts.environment,
+      reservedConcurrentExecutions: opts.reservedConcurrency,
       logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
       applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
@@ -342,18 +446,18 @@ export class GatehouseStack extends Stack {
   /**
    * The mapping store's calls (mapping/config.go): GetItem and Query to
    * read; TransactWriteItems, authorised per item as PutItem, UpdateItem and
-   * DeleteItem (the store issues no ConditionCheck items). Plus the table
-   * key, through DynamoDB only.
+   * DeleteItem (the store issues no ConditionCheck items); only on the
+   * partitions of the item kinds the service uses (mapping.LeadingKeyPrefixes,
+   * through gatehouse-facts.json). Plus the table key, through DynamoDB only.
    */
-  private grantTable(fn: lambda.Function, access: 'read' | 'read-write'): void {
-    const actions = ['dynamodb:GetItem', 'dynamodb:Query'];
-    if (access === 'read-write') {
-      actions.push('dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem');
-    }
+  private grantTable(fn: lambda.Function, service: Exclude<TableFunction, 'authorizer'>): void {
     fn.addToRolePolicy(new iam.PolicyStatement({
       sid: 'MappingTable',
-      actions,
+      actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
       resources: [this.table.tableArn],
+      conditions: {
+        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': leadingKeys(service) },
+      },
     }));
     fn.addToRolePolicy(tableReadKeyStatement(this.key));
   }
@@ -365,19 +469,29 @@ export class GatehouseStack extends Stack {
    */
   private grantSeal(fn: lambda.Function): void {
     const seal = GATEHOUSE_FACTS.seal;
+    const conditions = {
+      StringEquals: {
+        [`kms:EncryptionContext:${seal.tableContextKey}`]: this.table.tableName,
+        [`kms:EncryptionContext:${seal.purposeContextKey}`]: SEAL_PURPOSE_PARTNER_REFRESH_TOKEN,
+      },
+      'ForAllValues:StringEquals': {
+        'kms:EncryptionContextKeys': seal.encryptionContextKeys,
+      },
+    };
+    // Both sides: the key policy names the role (nothing else may use the
+    // key), and the role's own policy says the same.
+    this.sealingKey.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'SealPartnerTokens',
+      principals: [new iam.ArnPrincipal(fn.role!.roleArn)],
+      actions: seal.kmsActions,
+      resources: ['*'],
+      conditions,
+    }));
     fn.addToRolePolicy(new iam.PolicyStatement({
       sid: 'SealPartnerTokens',
       actions: seal.kmsActions,
-      resources: [this.key.keyArn],
-      conditions: {
-        StringEquals: {
-          [`kms:EncryptionContext:${seal.tableContextKey}`]: this.table.tableName,
-          [`kms:EncryptionContext:${seal.purposeContextKey}`]: SEAL_PURPOSE_PARTNER_REFRESH_TOKEN,
-        },
-        'ForAllValues:StringEquals': {
-          'kms:EncryptionContextKeys': seal.encryptionContextKeys,
-        },
-      },
+      resources: [this.sealingKey.keyArn],
+      conditions,
     }));
   }
 
@@ -425,10 +539,14 @@ export class GatehouseStack extends Stack {
         throttlingRateLimit: s.throttleRateLimit,
         throttlingBurstLimit: s.throttleBurstLimit,
         methodOptions: {
-          '/partners/token/POST': {
+          [`${EXCHANGE_PATH}/POST`]: {
             throttlingRateLimit: s.partnerThrottleRateLimit,
             throttlingBurstLimit: s.partnerThrottleBurstLimit,
           },
+          ...Object.fromEntries(SIGN_IN_PATHS.map((p) => [`${p}/POST`, {
+            throttlingRateLimit: s.signInThrottleRateLimit,
+            throttlingBurstLimit: s.signInThrottleBurstLimit,
+          }])),
         },
       },
       disableExecuteApiEndpoint: false,
@@ -461,20 +579,47 @@ export class GatehouseStack extends Stack {
     };
 
     const open: apigw.MethodOptions = { authorizationType: apigw.AuthorizationType.NONE, requestValidator: validator };
-    const selfAuthorised = (m: apigw.Method, fn: string) => {
+    const selfAuthorised = (m: apigw.Method, fn: 'portal' | 'refresh') => {
       acknowledge(m, 'AwsSolutions-APIG4',
         `Authorised in the ${fn} function: it verifies the caller's Cognito token itself (signature, issuer, app client, `
-        + 'token use, expiry) and its group, because it must also serve people or partners not yet mapped to an internal id.');
+        + 'token use, expiry) and its group, because its callers need not be mapped to an internal id yet (people on their '
+        + 'first portal call; administrators managing partners), which the Gatehouse authorizer would refuse.');
       acknowledge(m, 'AwsSolutions-COG4',
-        `The ${fn} function verifies Cognito user pool tokens itself (jwtverify), accepting ID and access tokens of the web `
-        + 'app client, which one Cognito authorizer cannot do for both token kinds.');
+        `The ${fn} function verifies the web app client's tokens of the people's pool itself (jwtverify) and checks the `
+        + 'group; a Cognito authorizer in front would verify the same token a second time and add nothing.');
     };
 
-    // Portal (portal/): people manage their API credentials under /portal
-    // (/portal/clients...).
-    const portal = api.root.addResource('portal');
-    selfAuthorised(portal.addMethod('ANY', integrate(this.portalFunction), open), 'portal');
-    selfAuthorised(portal.addProxy({ anyMethod: false }).addMethod('ANY', integrate(this.portalFunction), open), 'portal');
+    // One resource per route, no {proxy+}: the portal and refresh functions
+    // serve a route only when API Gateway's requestContext.resourcePath
+    // names it, and each method throttle applies to exactly one route.
+    // Routes: portal/doc.go and refresh/doc.go (and their openapi.json).
+    const route = (path: string): apigw.IResource => api.root.resourceForPath(path);
+
+    // Portal (portal/): people manage their API credentials under /portal.
+    // The sign-in routes answer only when the portal has a sign-in client
+    // (GATEHOUSE_SIGNIN_CLIENT_ID, not set here: people sign in through the
+    // hosted domain with the web app client).
+    const portalRoutes: [string, string][] = [
+      ['POST', '/portal/auth/sign-in'],
+      ['POST', '/portal/auth/respond'],
+      ['POST', '/portal/auth/refresh'],
+      ['GET', '/portal/clients'],
+      ['POST', '/portal/clients'],
+      ['DELETE', '/portal/clients/{id}'],
+      ['POST', '/portal/clients/{id}/reset'],
+    ];
+    for (const [verb, path] of portalRoutes) {
+      const m = route(path).addMethod(verb, integrate(this.portalFunction), open);
+      if (!path.startsWith('/portal/auth/')) {
+        selfAuthorised(m, 'portal');
+        continue;
+      }
+      acknowledge(m, 'AwsSolutions-APIG4',
+        'A sign-in step: the caller has no token yet and presents a password, an MFA code or a refresh token in the body, '
+        + 'which the portal checks with Cognito; rate-limited per IP by the web ACL (unless turned off) and by a method throttle.');
+      acknowledge(m, 'AwsSolutions-COG4',
+        'A sign-in step is called before the caller holds a Cognito token; Cognito itself checks what the body presents.');
+    }
 
     // Partners (refresh/handler.go): administrators register, show, rotate
     // and revoke partners; partners exchange their credential for tokens at
@@ -482,32 +627,26 @@ export class GatehouseStack extends Stack {
     // (jwtverify, GATEHOUSE_ADMIN_GROUP) and partners' credentials itself, so
     // no API Gateway authorizer stands in front: an administrator need not
     // be a mapped user.
-    const partners = api.root.addResource('partners');
-    const partnerMethods = [
-      partners.addMethod('ANY', integrate(this.refreshFunction), open),
-      partners.addProxy({ anyMethod: false }).addMethod('ANY', integrate(this.refreshFunction), open),
+    const partnerRoutes: [string, string][] = [
+      ['POST', '/partners'],
+      ['GET', '/partners/{partnerId}'],
+      ['DELETE', '/partners/{partnerId}'],
+      ['POST', '/partners/{partnerId}/rotate'],
     ];
-    const exchange = partners.addResource('token').addMethod('POST', integrate(this.refreshFunction), open);
+    for (const [verb, path] of partnerRoutes) {
+      selfAuthorised(route(path).addMethod(verb, integrate(this.refreshFunction), open), 'refresh');
+    }
+    const exchange = route(EXCHANGE_PATH).addMethod('POST', integrate(this.refreshFunction), open);
     acknowledge(exchange, 'AwsSolutions-APIG4',
       'The partner token exchange is the sign-in step itself: the partner presents its credential in the body, '
-      + 'which the refresh function verifies (fingerprint lookup, constant-time compare); it has its own, lower throttle.');
+      + 'which the refresh function verifies (fingerprint lookup, constant-time compare); it has its own, lower method '
+      + 'throttle and, unless turned off, a per-IP rate rule in the web ACL.');
     acknowledge(exchange, 'AwsSolutions-COG4',
       'The partner token exchange is called before the partner has any Cognito token; the refresh function verifies the credential.');
-    for (const m of partnerMethods) selfAuthorised(m, 'refresh');
 
     // The sample protected route.
-    protectedMethod(api.root.addResource('whoami'), 'GET', this.sampleFunction);
+    protectedMethod(route('/whoami'), 'GET', this.sampleFunction);
 
-    if (s.webAclArn) {
-      new wafv2.CfnWebACLAssociation(this, 'WebAcl', {
-        resourceArn: api.deploymentStage.stageArn,
-        webAclArn: s.webAclArn,
-      });
-    } else {
-      acknowledge(api.deploymentStage, 'AwsSolutions-APIG3',
-        'AWS WAF is optional and billed separately: set context gatehouse:webAclArn to associate a regional web ACL. '
-        + 'Without it the stage is protected by throttling, the identity validation expression and the authorizer.');
-    }
     if (s.apiGatewayCloudWatchRole) {
       acknowledge(api, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
         'The account-level API Gateway logging role uses AmazonAPIGatewayPushToCloudWatchLogs, the managed policy '
@@ -517,9 +656,11 @@ export class GatehouseStack extends Stack {
     new CfnOutput(this, 'ApiUrl', { value: api.url });
     new CfnOutput(this, 'UserPoolId', { value: this.userPool.userPoolId });
     new CfnOutput(this, 'WebAppClientId', { value: this.webClient.userPoolClientId });
+    new CfnOutput(this, 'PartnerUserPoolId', { value: this.partnerPool.userPoolId });
     new CfnOutput(this, 'PartnerClientId', { value: this.partnerClient.userPoolClientId });
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
     new CfnOutput(this, 'KeyArn', { value: this.key.keyArn });
+    new CfnOutput(this, 'SealingKeyArn', { value: this.sealingKey.keyArn });
     new CfnOutput(this, 'AuthorizerFunctionName', { value: this.gatehouse.function.functionName });
 
     this.acknowledgeCognito();
@@ -528,18 +669,138 @@ export class GatehouseStack extends Stack {
 
   private acknowledgeCognito(): void {
     const s = this.settings;
-    if (s.mfa === 'optional') {
+    if (s.mfa !== 'required') {
       acknowledge(this.userPool, 'AwsSolutions-COG2',
-        'MFA is optional by design (context gatehouse:mfa=required enforces it): people opt in to TOTP; '
-        + 'partner users are machine identities signed in by the refresh function with generated passwords.');
+        `MFA is ${s.mfa} in the people's pool, the deployer's choice (context gatehouse:mfa=required enforces TOTP for `
+        + 'every person, administrators included, at the cost of each setting it up at first sign-in). Until then a '
+        + 'password alone signs a person in, administrators who issue partner credentials too. Partners are in a pool of their own.');
     }
     if (!s.threatProtection) {
       acknowledge(this.userPool, 'AwsSolutions-COG8',
         'The Plus feature plan (threat protection) is billed per monthly active user and left to the operator: '
         + 'set context gatehouse:threatProtection=true to enable it in enforced mode.');
     }
+    acknowledge(this.partnerPool, 'AwsSolutions-COG2',
+      'Partner users are machine identities: the refresh function creates them with generated passwords and signs them in '
+      + 'once, server-side, with the partner client\'s secret; partners then hold only a refresh token. No person signs in '
+      + 'to this pool, so no one could hold a second factor.');
+    acknowledge(this.partnerPool, 'AwsSolutions-COG8',
+      'Threat protection scores interactive sign-ins (devices, IP reputation, compromised passwords); partner users never '
+      + 'sign in interactively, only through the refresh function with generated passwords, and Plus is billed per user.');
+  }
+
+  /**
+   * A regional web ACL on the stage: per-IP rate rules on the partner
+   * exchange and the sign-in routes, so that one client cannot use up the
+   * method throttles every caller shares. Everything else passes.
+   */
+  private rateLimitingWebAcl(stage: apigw.Stage): wafv2.CfnWebACL {
+    const s = this.settings;
+    const visibility = (metricName: string) => ({
+      cloudWatchMetricsEnabled: true, sampledRequestsEnabled: true, metricName,
+    });
+    // The path as WAF sees it ("/<stage>/partners/token" on the execute-api
+    // host, without the stage on a custom domain): decoded, normalised and
+    // lower-cased before the match, so that an encoded or dotted variant of
+    // the path is counted too; matching more than API Gateway routes only
+    // counts more requests, never fewer.
+    const pathContains = (path: string): wafv2.CfnWebACL.StatementProperty => ({
+      byteMatchStatement: {
+        fieldToMatch: { uriPath: {} },
+        positionalConstraint: 'CONTAINS',
+        searchString: path.toLowerCase(),
+        textTransformations: [
+          { priority: 0, type: 'URL_DECODE_UNI' },
+          { priority: 1, type: 'NORMALIZE_PATH' },
+          { priority: 2, type: 'LOWERCASE' },
+        ],
+      },
+    });
+    const anyOf = (paths: string[]): wafv2.CfnWebACL.StatementProperty => (paths.length === 1
+      ? pathContains(paths[0])
+      : { orStatement: { statements: paths.map(pathContains) } });
+    const rateRule = (name: string, priority: number, limit: number, paths: string[]): wafv2.CfnWebACL.RuleProperty => ({
+      name,
+      priority,
+      action: { block: {} },
+      statement: {
+        rateBasedStatement: {
+          aggregateKeyType: 'IP',
+          limit,
+          evaluationWindowSec: s.wafEvaluationWindowSeconds,
+          scopeDownStatement: anyOf(paths),
+        },
+      },
+      visibilityConfig: visibility(`${this.stackName}-${name}`),
+    });
+    const acl = new wafv2.CfnWebACL(this, 'WebAcl', {
+      scope: 'REGIONAL',
+      description: 'Gatehouse: per-IP rate limits on the partner token exchange and the sign-in routes',
+      defaultAction: { allow: {} },
+      visibilityConfig: visibility(`${this.stackName}-web-acl`),
+      rules: [
+        rateRule('PartnerExchangePerIp', 0, s.wafExchangeRateLimit, [EXCHANGE_PATH]),
+        rateRule('SignInPerIp', 1, s.wafSignInRateLimit, SIGN_IN_PATHS),
+      ],
+    });
+    new wafv2.CfnWebACLAssociation(this, 'WebAclAssociation', {
+      resourceArn: stage.stageArn,
+      webAclArn: acl.attrArn,
+    });
+    return acl;
+  }
+
+  /**
+   * EventBridge rules on CloudTrail's record of Cognito calls (a trail must
+   * log management events in the region): an app client created in either
+   * pool with flows other than client credentials or with callback URLs
+   * (the portal creates client-credentials clients only), and deletion of
+   * the stack's own app clients.
+   */
+  private clientChangeRules(topic: sns.ITopic | undefined): sns.ITopic {
+    if (!topic) {
+      const own = new sns.Topic(this, 'ClientChangeTopic', {
+        displayName: 'Gatehouse: unexpected Cognito app client changes',
+        enforceSSL: true,
+      });
+      acknowledge(own, 'AwsSolutions-SNS2',
+        'EventBridge cannot publish to a topic encrypted with the AWS managed SNS key, and the messages are CloudTrail '
+        + 'records of app-client changes (pool and client ids, flows, URLs): Cognito leaves client secrets out of them.');
+      topic = own;
+    }
+    const cognitoCall = (eventName: string, requestParameters: Record<string, unknown>) => ({
+      source: ['aws.cognito-idp'],
+      detailType: ['AWS API Call via CloudTrail'],
+      detail: { eventSource: ['cognito-idp.amazonaws.com'], eventName: [eventName], requestParameters },
+    });
+    const pools = [this.userPool.userPoolId, this.partnerPool.userPoolId];
+    const created = new events.Rule(this, 'UnexpectedClientCreated', {
+      description: 'Gatehouse: an app client with flows other than client credentials, or with callback URLs',
+      // An array field matches when any element does; $or across fields.
+      eventPattern: cognitoCall('CreateUserPoolClient', {
+        userPoolId: pools,
+        $or: [
+          { allowedOAuthFlows: [{ 'anything-but': ['client_credentials'] }] },
+          { callbackURLs: [{ exists: true }] },
+          { explicitAuthFlows: [{ 'anything-but': ['ALLOW_REFRESH_TOKEN_AUTH'] }] },
+        ],
+      }),
+    });
+    const deleted = new events.Rule(this, 'OwnClientDeleted', {
+      description: 'Gatehouse: one of the stack\'s own app clients (web, partner) was deleted',
+      eventPattern: cognitoCall('DeleteUserPoolClient', {
+        clientId: [this.webClient.userPoolClientId, this.partnerClient.userPoolClientId],
+      }),
+    });
+    for (const rule of [created, deleted]) rule.addTarget(new eventsTargets.SnsTopic(topic));
+    return topic;
   }
 }
+
+/** The partner token exchange's resource. */
+export const EXCHANGE_PATH = '/partners/token';
+/** The portal's sign-in resources (portal/doc.go): the web ACL's sign-in rule and their method throttles. */
+export const SIGN_IN_PATHS = ['/portal/auth/sign-in', '/portal/auth/respond'];
 
 /** Access log fields: who, what, and the authorizer's outcome; never a header or body. */
 const ACCESS_LOG_FIELDS = {

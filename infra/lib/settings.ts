@@ -17,7 +17,11 @@ export interface GatehouseSettings {
   /** Identifier of the Cognito resource server, the prefix of every custom scope. */
   readonly resourceServer: string;
   readonly scopes: ScopeSetting[];
-  /** Cognito hosted domain prefix; default "gatehouse-<account id>". */
+  /**
+   * Cognito hosted domain prefix of the people's pool; default
+   * "gatehouse-<8 hex digits of the stack's id>" (random per stack, and not
+   * the account id, which a public domain name would disclose).
+   */
   readonly domainPrefix?: string;
   /** Where the web app's sign-in may return to. */
   readonly callbackUrls: string[];
@@ -28,8 +32,12 @@ export interface GatehouseSettings {
   readonly adminGroup: string;
   /** Authorizer rules; default: portal for apiUsersGroup, partner admin for adminGroup. */
   readonly rules?: RouteRule[];
-  /** "optional" or "required" (TOTP); SMS is never used. */
-  readonly mfa: 'optional' | 'required';
+  /**
+   * MFA of the people's pool (TOTP; SMS is never used): "off", "optional"
+   * (people opt in) or "required" (every person sets up TOTP at first
+   * sign-in). Partners have a pool of their own, which never uses MFA.
+   */
+  readonly mfa: 'off' | 'optional' | 'required';
   readonly selfSignUp: boolean;
   /** Cognito Plus feature plan with threat protection enforced (billed per user). */
   readonly threatProtection: boolean;
@@ -40,8 +48,33 @@ export interface GatehouseSettings {
   /** Tighter limits on the partner token exchange (no authorizer in front of it). */
   readonly partnerThrottleRateLimit: number;
   readonly partnerThrottleBurstLimit: number;
-  /** A regional AWS WAF web ACL to associate with the stage. */
+  /** Tighter limits on the portal's sign-in routes (POST /portal/auth/sign-in and /portal/auth/respond). */
+  readonly signInThrottleRateLimit: number;
+  readonly signInThrottleBurstLimit: number;
+  /** A regional AWS WAF web ACL of your own to associate with the stage (then the stack creates none). */
   readonly webAclArn?: string;
+  /**
+   * Without webAclArn: create a regional web ACL with per-IP rate rules on
+   * the partner exchange and the sign-in routes (billed: see infra/README.md).
+   */
+  readonly webAcl: boolean;
+  /** Requests one IP may send to POST /partners/token per evaluation window (WAF rate rule, 10 or more). */
+  readonly wafExchangeRateLimit: number;
+  /** Requests one IP may send to the sign-in routes per evaluation window. */
+  readonly wafSignInRateLimit: number;
+  /** The rate rules' window in seconds: 60, 120, 300 or 600. */
+  readonly wafEvaluationWindowSeconds: number;
+  /** Reserved concurrency of the portal function; unset: none (see infra/README.md before setting it). */
+  readonly portalReservedConcurrency?: number;
+  /** Reserved concurrency of the partner (refresh) function; unset: none. */
+  readonly partnerReservedConcurrency?: number;
+  /**
+   * EventBridge rules on CloudTrail's Cognito events: an app client created
+   * in the stack's pools with flows other than client credentials or with
+   * callback URLs, and deletion of the stack's own app clients. Needs a
+   * CloudTrail trail logging management events in the region.
+   */
+  readonly clientChangeAlerts: boolean;
   /** Set the account's API Gateway CloudWatch role (needed once per account and region for execution logs). */
   readonly apiGatewayCloudWatchRole: boolean;
   /**
@@ -72,6 +105,13 @@ export const DEFAULT_SETTINGS: GatehouseSettings = {
   throttleBurstLimit: 200,
   partnerThrottleRateLimit: 5,
   partnerThrottleBurstLimit: 10,
+  signInThrottleRateLimit: 5,
+  signInThrottleBurstLimit: 10,
+  webAcl: true,
+  wafExchangeRateLimit: 100,
+  wafSignInRateLimit: 100,
+  wafEvaluationWindowSeconds: 300,
+  clientChangeAlerts: false,
   apiGatewayCloudWatchRole: true,
   mappingCacheTtlSeconds: 60,
   partnerRefreshRotation: false,
@@ -116,7 +156,16 @@ export function settingsFromContext(node: Node): GatehouseSettings {
     throttleBurstLimit: get('throttleBurstLimit'),
     partnerThrottleRateLimit: get('partnerThrottleRateLimit'),
     partnerThrottleBurstLimit: get('partnerThrottleBurstLimit'),
+    signInThrottleRateLimit: get('signInThrottleRateLimit'),
+    signInThrottleBurstLimit: get('signInThrottleBurstLimit'),
     webAclArn: get('webAclArn'),
+    webAcl: get('webAcl'),
+    wafExchangeRateLimit: get('wafExchangeRateLimit'),
+    wafSignInRateLimit: get('wafSignInRateLimit'),
+    wafEvaluationWindowSeconds: get('wafEvaluationWindowSeconds'),
+    portalReservedConcurrency: get('portalReservedConcurrency'),
+    partnerReservedConcurrency: get('partnerReservedConcurrency'),
+    clientChangeAlerts: get('clientChangeAlerts'),
     apiGatewayCloudWatchRole: get('apiGatewayCloudWatchRole'),
     mappingCacheTtlSeconds: get('mappingCacheTtlSeconds'),
     partnerRefreshRotation: get('partnerRefreshRotation'),
@@ -153,16 +202,47 @@ function check(s: GatehouseSettings): void {
   for (const key of ['apiUsersGroup', 'adminGroup'] as const) {
     if (!/^[\p{L}\p{M}\p{S}\p{N}\p{P}]{1,128}$/u.test(s[key])) bad(key, 'a Cognito group name without spaces');
   }
-  if (s.mfa !== 'optional' && s.mfa !== 'required') bad('mfa', 'optional or required');
-  for (const key of ['selfSignUp', 'threatProtection', 'apiGatewayCloudWatchRole', 'partnerRefreshRotation'] as const) {
+  if (!['off', 'optional', 'required'].includes(s.mfa)) bad('mfa', 'off, optional or required');
+  for (const key of ['selfSignUp', 'threatProtection', 'apiGatewayCloudWatchRole', 'partnerRefreshRotation', 'webAcl', 'clientChangeAlerts'] as const) {
     if (typeof s[key] !== 'boolean') bad(key, 'true or false');
   }
-  for (const key of ['throttleRateLimit', 'throttleBurstLimit', 'partnerThrottleRateLimit', 'partnerThrottleBurstLimit', 'logRetentionDays', 'mappingCacheTtlSeconds'] as const) {
+  for (const key of ['throttleRateLimit', 'throttleBurstLimit', 'partnerThrottleRateLimit', 'partnerThrottleBurstLimit',
+    'signInThrottleRateLimit', 'signInThrottleBurstLimit', 'logRetentionDays', 'mappingCacheTtlSeconds'] as const) {
     if (typeof s[key] !== 'number' || !Number.isFinite(s[key]) || s[key] < 0) bad(key, 'a non-negative number');
+  }
+  for (const key of ['wafExchangeRateLimit', 'wafSignInRateLimit'] as const) {
+    // AWS WAF's bounds on a rate-based rule's limit.
+    if (!Number.isInteger(s[key]) || s[key] < 10 || s[key] > 2_000_000_000) bad(key, 'an integer from 10 to 2000000000');
+  }
+  if (![60, 120, 300, 600].includes(s.wafEvaluationWindowSeconds)) bad('wafEvaluationWindowSeconds', '60, 120, 300 or 600');
+  for (const key of ['portalReservedConcurrency', 'partnerReservedConcurrency'] as const) {
+    const v = s[key];
+    if (v !== undefined && (!Number.isInteger(v) || v < 1)) bad(key, 'a positive integer (or unset)');
   }
   if (!/^[A-Za-z0-9_]{1,128}$/.test(s.stageName)) bad('stageName', 'letters, digits and _');
   if (s.rules !== undefined && !Array.isArray(s.rules)) bad('rules', 'a JSON array of {method, path, scopes?, groups?}');
   if (s.webAclArn !== undefined && !/^arn:aws[\w-]*:wafv2:[\w-]+:\d{12}:regional\/webacl\//.test(s.webAclArn)) {
     bad('webAclArn', 'the ARN of a regional WAFv2 web ACL');
   }
+}
+
+/**
+ * The stack's environment. The CDK CLI sets CDK_DEFAULT_REGION to us-east-1
+ * when it finds no region at all, and CDK_DEFAULT_ACCOUNT only when it finds
+ * credentials: so the account and region are pinned only with credentials
+ * (a deployment), or when the region is given explicitly (context
+ * gatehouse:region, AWS_REGION or AWS_DEFAULT_REGION). Otherwise the template
+ * is environment-agnostic (AWS::Region and AWS::AccountId at deploy time),
+ * never silently us-east-1.
+ */
+export function deploymentEnv(contextRegion: unknown, env: Record<string, string | undefined>): { account?: string; region?: string } | undefined {
+  const explicit = (typeof contextRegion === 'string' && contextRegion !== '' ? contextRegion : undefined)
+    ?? (env.AWS_REGION || undefined) ?? (env.AWS_DEFAULT_REGION || undefined);
+  if (explicit !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d$/.test(explicit)) {
+    throw new Error(`region ${JSON.stringify(explicit)} is not an AWS region name`);
+  }
+  const account = env.CDK_DEFAULT_ACCOUNT || undefined;
+  const region = explicit ?? (account ? env.CDK_DEFAULT_REGION || undefined : undefined);
+  if (!account && !region) return undefined;
+  return { account, region };
 }

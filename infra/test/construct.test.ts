@@ -36,6 +36,24 @@ function teamStack() {
   return { app, stack, pool, key, table, code };
 }
 
+describe('GatehouseAuthorizer with a partners\' pool', () => {
+  test('sets the second pool and its clients; refuses it without clients', () => {
+    const { stack, pool, table, code } = teamStack();
+    const partners = cognito.UserPool.fromUserPoolId(stack, 'Partners', 'eu-west-1_Partners1');
+    const restApi = apigw.RestApi.fromRestApiId(stack, 'Api', 'a1b2c3');
+    new GatehouseAuthorizer(stack, 'G', { userPool: pool, clientIds: ['web'], table, code, restApi, partnerPool: { userPool: partners, clientIds: ['p1', 'p2'] } });
+    const env = Template.fromStack(stack).findResources('AWS::Lambda::Function');
+    const vars = (Object.values(env)[0] as any).Properties.Environment.Variables;
+    assert.equal(vars.GATEHOUSE_PARTNER_USER_POOL_ID, 'eu-west-1_Partners1');
+    assert.equal(vars.GATEHOUSE_PARTNER_CLIENT_IDS, 'p1,p2');
+    assert.equal(vars.GATEHOUSE_USER_POOL_ID, 'eu-west-1_AbCdEf123');
+    const other = teamStack();
+    assert.throws(() => new GatehouseAuthorizer(other.stack, 'H', {
+      userPool: other.pool, clientIds: ['web'], table: other.table, code: other.code, partnerPool: { userPool: partners, clientIds: [] },
+    }), /partnerPool.clientIds is required/);
+  });
+});
+
 describe('GatehouseAuthorizer on an existing API', () => {
   test('an imported RestApi gets a TOKEN CfnAuthorizer and a scoped invoke permission', () => {
     const { stack, pool, table, code } = teamStack();
@@ -94,7 +112,12 @@ describe('GatehouseAuthorizer on an existing API', () => {
 describe('settings from context', () => {
   const bad: [string, unknown, RegExp][] = [
     ['gatehouse:logRetentionDays', 42, /retention periods/],
-    ['gatehouse:mfa', 'sometimes', /optional or required/],
+    ['gatehouse:mfa', 'sometimes', /off, optional or required/],
+    ['gatehouse:wafExchangeRateLimit', 5, /10 to 2000000000/],
+    ['gatehouse:wafEvaluationWindowSeconds', 30, /60, 120, 300 or 600/],
+    ['gatehouse:portalReservedConcurrency', 0, /positive integer/],
+    ['gatehouse:partnerReservedConcurrency', 2.5, /positive integer/],
+    ['gatehouse:webAcl', 'yes', /not JSON/],
     ['gatehouse:callbackUrls', ['http://example.com/cb'], /https/],
     ['gatehouse:scopes', [{ name: 'has space', description: 'x' }], /scopes/],
     ['gatehouse:domainPrefix', 'Upper', /domainPrefix/],
@@ -129,7 +152,10 @@ describe('settings from context', () => {
       UserPoolAddOns: { AdvancedSecurityMode: 'ENFORCED' },
     });
     template.hasResourceProperties('AWS::Cognito::UserPoolResourceServer', { Scopes: [{ ScopeName: 'orders.read', ScopeDescription: 'Read orders' }] });
-    only(template, 'AWS::WAFv2::WebACLAssociation');
+    // Your own web ACL instead of the stack's.
+    assert.deepEqual(only(template, 'AWS::WAFv2::WebACLAssociation').r.Properties.WebACLArn,
+      'arn:aws:wafv2:eu-west-1:111122223333:regional/webacl/gatehouse/abc');
+    assert.equal(Object.keys(resourcesOf(template, 'AWS::WAFv2::WebACL')).length, 0);
     const fns = Object.values(resourcesOf(template, 'AWS::Lambda::Function'));
     const refresh = fns.find((f) => f.Properties.Environment?.Variables?.GATEHOUSE_PARTNER_REFRESH_ROTATION)!;
     assert.equal(refresh.Properties.Environment.Variables.GATEHOUSE_PARTNER_REFRESH_ROTATION, 'true');

@@ -73,16 +73,21 @@ describe('gatehouse-facts.json', () => {
     assert.match(facts.generatedBy, /^go test \.\/internal\/testkit\/infrafacts .*-update$/);
   });
 
-  test('the README\'s table of role permissions names the authorizer\'s prefixes', () => {
+  test('the README\'s table of role permissions names each function\'s prefixes', () => {
     const readme = fs.readFileSync(path.resolve(__dirname, '..', 'README.md'), 'utf8');
-    const row = readme.split('\n').find((l) => l.startsWith('| authorizer |'));
-    assert.ok(row, 'README.md: no "| authorizer |" row');
-    const named = [...row.matchAll(/`([A-Z_]+#)\*`/g)].map((m) => m[1]).sort();
-    assert.deepEqual(named, facts.authorizer.leadingKeyPrefixes);
+    for (const [fn, prefixes] of Object.entries(facts.leadingKeyPrefixes)) {
+      const row = readme.split('\n').find((l) => l.startsWith(`| ${fn} |`));
+      assert.ok(row, `README.md: no "| ${fn} |" row`);
+      const named = [...row.matchAll(/`([A-Z_]+#)\*`/g)].map((m) => m[1]).sort();
+      assert.deepEqual(named, prefixes, fn);
+    }
   });
 
-  test('key prefixes are plain: no IAM wildcard inside one', () => {
-    assert.ok(facts.authorizer.leadingKeyPrefixes.length > 0);
-    for (const p of facts.authorizer.leadingKeyPrefixes) assert.match(p, /^[^*?]+$/, p);
+  test('key prefixes are plain: no IAM wildcard inside one; every function touching the table has a list', () => {
+    assert.deepEqual(Object.keys(facts.leadingKeyPrefixes).sort(), ['authorizer', 'portal', 'refresh']);
+    for (const prefixes of Object.values(facts.leadingKeyPrefixes)) {
+      assert.ok(prefixes.length > 0);
+      for (const p of prefixes) assert.match(p, /^[^*?]+$/, p);
+    }
   });
 });

@@ -83,10 +83,19 @@ describe('authorizer wiring', () => {
       assert.equal(m.AuthorizationType, 'CUSTOM', route);
       assert.deepEqual(m.AuthorizerId, { Ref: authorizer }, route);
     }
-    for (const route of ['ANY /portal', 'ANY /portal/{proxy+}', 'ANY /partners', 'ANY /partners/{proxy+}', 'POST /partners/token']) {
-      assert.equal(byPath.get(route)?.AuthorizationType, 'NONE', route);
+    // One resource per route (portal/openapi.json, refresh/openapi.json,
+    // plus the portal's POST /auth/respond), never a proxy.
+    const open = [
+      'POST /portal/auth/sign-in', 'POST /portal/auth/respond', 'POST /portal/auth/refresh',
+      'GET /portal/clients', 'POST /portal/clients', 'DELETE /portal/clients/{id}', 'POST /portal/clients/{id}/reset',
+      'POST /partners', 'POST /partners/token', 'GET /partners/{partnerId}', 'DELETE /partners/{partnerId}',
+      'POST /partners/{partnerId}/rotate',
+    ];
+    for (const route of open) assert.equal(byPath.get(route)?.AuthorizationType, 'NONE', route);
+    assert.deepEqual([...byPath.keys()].sort(), [...open, 'GET /whoami'].sort());
+    for (const route of byPath.keys()) {
+      assert.ok(!route.includes('proxy') && !route.startsWith('ANY '), route);
     }
-    assert.equal(byPath.size, 6, [...byPath.keys()].join(', '));
   });
 
   test('only this API\'s authorizer may invoke the authorizer function', () => {
@@ -106,13 +115,12 @@ describe('authorizer wiring', () => {
     const env = fn.Properties.Environment.Variables;
     assert.deepEqual(env.GATEHOUSE_USER_POOL_ID, { Ref: logicalId(syn.template, 'AWS::Cognito::UserPool', 'UserPool') });
     assert.deepEqual(env.GATEHOUSE_TABLE, { Ref: logicalId(syn.template, 'AWS::DynamoDB::Table', 'MappingTable') });
-    // User tokens from the web and partner clients only; programs' clients
-    // are admitted by the mapping.
+    // People's user tokens from the web client only (programs' clients are
+    // admitted by the mapping); partners' from their own pool's client.
     assert.equal(env.GATEHOUSE_SKIP_CLIENT_ID_CHECK, undefined);
-    assert.deepEqual(env.GATEHOUSE_CLIENT_IDS, { 'Fn::Join': ['', [
-      { Ref: logicalId(syn.template, 'AWS::Cognito::UserPoolClient', 'UserPoolWebAppClient') }, ',',
-      { Ref: logicalId(syn.template, 'AWS::Cognito::UserPoolClient', 'UserPoolPartnerClient') },
-    ]] });
+    assert.deepEqual(env.GATEHOUSE_CLIENT_IDS, { Ref: logicalId(syn.template, 'AWS::Cognito::UserPoolClient', 'UserPoolWebAppClient') });
+    assert.deepEqual(env.GATEHOUSE_PARTNER_USER_POOL_ID, { Ref: logicalId(syn.template, 'AWS::Cognito::UserPool', 'PartnerPool') });
+    assert.deepEqual(env.GATEHOUSE_PARTNER_CLIENT_IDS, { Ref: logicalId(syn.template, 'AWS::Cognito::UserPoolClient', 'PartnerPoolPartnerClient') });
     assert.equal(env.GATEHOUSE_MAPPING_CACHE_TTL, '60s');
     // No rules by default: every authenticated caller may use the sample route.
     assert.equal(env.GATEHOUSE_ROUTES, undefined);
@@ -145,15 +153,16 @@ describe('IAM least privilege', () => {
     }
   });
 
-  test('KMS actions on the Gatehouse key only, each bound to DynamoDB or to the sealing context', () => {
+  test('KMS actions on the Gatehouse keys only: the table key through DynamoDB, the sealing key with the sealing context', () => {
     const key = logicalId(syn.template, 'AWS::KMS::Key', 'Key');
+    const sealingKey = logicalId(syn.template, 'AWS::KMS::Key', 'SealingKey');
     for (const { policy, s } of identityStatements(syn.template)) {
       const k = actions(s).filter((a) => a.startsWith('kms:'));
       if (k.length === 0) continue;
-      assert.deepEqual(resources(s), [getAtt(key)], policy);
       const viaDynamoDB = s.Condition?.StringEquals?.['kms:ViaService'];
       const sealing = s.Condition?.StringEquals?.[`kms:EncryptionContext:${facts.seal.purposeContextKey}`];
       assert.ok(viaDynamoDB || sealing, `${policy}: unconditioned KMS statement`);
+      assert.deepEqual(resources(s), [getAtt(viaDynamoDB ? key : sealingKey)], policy);
       if (viaDynamoDB) assert.deepEqual(k.sort(), ['kms:Decrypt', 'kms:DescribeKey']);
       if (sealing) {
         // What the Go sealer sends (internal/testkit/infrafacts), not a copy.
@@ -171,7 +180,7 @@ describe('IAM least privilege', () => {
     // internal/testkit/infrafacts observes the lookups of authorizer.Directory on a
     // mapping.Store: their actions and partition-key prefixes.
     assert.deepEqual(actions(ddb[0]).sort(), facts.authorizer.dynamoDBActions);
-    const patterns = facts.authorizer.leadingKeyPrefixes.map((p) => `${p}*`);
+    const patterns = facts.leadingKeyPrefixes.authorizer.map((p) => `${p}*`);
     assert.deepEqual([...(ddb[0].Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'] as string[])].sort(), patterns);
     assert.deepEqual(Object.keys(ddb[0].Condition!), ['ForAllValues:StringLike']);
     assert.deepEqual(Object.keys(ddb[0].Condition!['ForAllValues:StringLike']), ['dynamodb:LeadingKeys']);
@@ -189,13 +198,13 @@ describe('IAM least privilege', () => {
       { Ref: logicalId(syn.template, 'AWS::DynamoDB::Table', 'MappingTable') });
   });
 
-  test('Cognito actions on the user pool only, and each function has just what it calls', () => {
-    const pool = getAtt(logicalId(syn.template, 'AWS::Cognito::UserPool', 'UserPool'));
+  test('Cognito actions: the portal on the people\'s pool, the refresh function\'s admin actions on the partners\' pool only', () => {
+    const people = getAtt(logicalId(syn.template, 'AWS::Cognito::UserPool', 'UserPool'));
+    const partners = getAtt(logicalId(syn.template, 'AWS::Cognito::UserPool', 'PartnerPool'));
     const cognito = (role: string) => statementsOfRole(syn.template, role)
       .filter((s) => actions(s).some((a) => a.startsWith('cognito-idp:')));
-    for (const role of ['PortalRole', 'RefreshRole']) {
-      for (const s of cognito(role)) assert.deepEqual(resources(s), [pool], role);
-    }
+    for (const s of cognito('PortalRole')) assert.deepEqual(resources(s), [people], 'PortalRole');
+    for (const s of cognito('RefreshRole')) assert.deepEqual(resources(s), [partners], 'RefreshRole');
     assert.deepEqual(cognito('AuthorizerRole'), []);
     assert.deepEqual(cognito('SampleRole'), []);
     assert.deepEqual(cognito('PortalRole').flatMap(actions).sort(), ['cognito-idp:CreateUserPoolClient', 'cognito-idp:DeleteUserPoolClient']);
@@ -238,10 +247,12 @@ describe('portal and refresh configuration', () => {
     assert.equal(e.GATEHOUSE_SIGNIN_CLIENT_ID, undefined);
   });
 
-  test('refresh (refresh/env.go): key, partner client, secret ARN, administrators', () => {
+  test('refresh (refresh/env.go): sealing key, both pools, partner client, secret ARN, administrators', () => {
     const e = env('RefreshFunction');
-    assert.deepEqual(e.GATEHOUSE_KMS_KEY_ID, { 'Fn::GetAtt': [logicalId(syn.template, 'AWS::KMS::Key', 'Key'), 'Arn'] });
-    assert.deepEqual(e.GATEHOUSE_PARTNER_CLIENT_ID, ref('AWS::Cognito::UserPoolClient', 'UserPoolPartnerClient'));
+    assert.deepEqual(e.GATEHOUSE_KMS_KEY_ID, { 'Fn::GetAtt': [logicalId(syn.template, 'AWS::KMS::Key', 'SealingKey'), 'Arn'] });
+    assert.deepEqual(e.GATEHOUSE_USER_POOL_ID, ref('AWS::Cognito::UserPool', 'UserPool'));
+    assert.deepEqual(e.GATEHOUSE_PARTNER_USER_POOL_ID, ref('AWS::Cognito::UserPool', 'PartnerPool'));
+    assert.deepEqual(e.GATEHOUSE_PARTNER_CLIENT_ID, ref('AWS::Cognito::UserPoolClient', 'PartnerPoolPartnerClient'));
     assert.deepEqual(e.GATEHOUSE_CLIENT_IDS, ref('AWS::Cognito::UserPoolClient', 'UserPoolWebAppClient'));
     assert.equal(e.GATEHOUSE_ADMIN_GROUP, 'administrators');
   });
@@ -290,11 +301,16 @@ describe('deletion protection and recovery', () => {
     assert.equal(r.UpdateReplacePolicy, 'Retain');
   });
 
-  test('user pool: deletion protection, retained; key retained', () => {
-    const pool = only(syn.template, 'AWS::Cognito::UserPool').r;
-    assert.equal(pool.Properties.DeletionProtection, 'ACTIVE');
-    assert.equal(pool.DeletionPolicy, 'Retain');
-    assert.equal(only(syn.template, 'AWS::KMS::Key').r.DeletionPolicy, 'Retain');
+  test('both user pools: deletion protection, retained; both keys retained', () => {
+    const pools = Object.values(resourcesOf(syn.template, 'AWS::Cognito::UserPool'));
+    assert.equal(pools.length, 2);
+    for (const pool of pools) {
+      assert.equal(pool.Properties.DeletionProtection, 'ACTIVE');
+      assert.equal(pool.DeletionPolicy, 'Retain');
+    }
+    const keys = Object.values(resourcesOf(syn.template, 'AWS::KMS::Key'));
+    assert.equal(keys.length, 2);
+    for (const key of keys) assert.equal(key.DeletionPolicy, 'Retain');
   });
 });
 
@@ -333,7 +349,7 @@ describe('logs', () => {
 });
 
 describe('Cognito', () => {
-  test('password policy, optional TOTP MFA, no SMS', () => {
+  test('the people\'s pool: password policy, optional TOTP MFA (the default), no SMS', () => {
     syn.template.hasResourceProperties('AWS::Cognito::UserPool', {
       MfaConfiguration: 'OPTIONAL',
       EnabledMfas: ['SOFTWARE_TOKEN_MFA'],
@@ -380,6 +396,7 @@ describe('Cognito', () => {
       AllowedOAuthFlowsUserPoolClient: false,
       RefreshTokenRotation: Match.absent(),
       EnableTokenRevocation: true,
+      UserPoolId: { Ref: logicalId(syn.template, 'AWS::Cognito::UserPool', 'PartnerPool') },
     });
     const refresh = resourcesOf(syn.template, 'AWS::Lambda::Function')[logicalId(syn.template, 'AWS::Lambda::Function', 'RefreshFunction')];
     assert.equal(refresh.Properties.Environment.Variables.GATEHOUSE_PARTNER_REFRESH_ROTATION, 'false');

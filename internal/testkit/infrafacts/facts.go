@@ -1,9 +1,11 @@
 // Package infrafacts derives what the CDK app (infra/) must agree on with
 // the Go code: the environment variables each Lambda function reads, the
-// mapping table's key attributes, the partition-key prefixes and DynamoDB
-// actions of the authorizer's lookups (its IAM dynamodb:LeadingKeys
-// condition), the KMS encryption context of sealed partner tokens, and the
-// API Gateway resources and methods the portal and partner functions serve.
+// mapping table's key attributes, the DynamoDB actions of the authorizer's
+// lookups, the partition-key prefixes each function's role may touch (its
+// IAM dynamodb:LeadingKeys condition: mapping.LeadingKeyPrefixes, the
+// authorizer's checked against its observed lookups), the KMS encryption
+// context of sealed partner tokens, and the API Gateway resources and
+// methods the portal and partner functions serve.
 //
 // Nothing here is a second copy of a fact: every value is observed by
 // running the real Go code (each service's ConfigFromEnv, mapping.Store,
@@ -48,7 +50,13 @@ type Facts struct {
 	// reads, sorted, by function (authorizer, portal, refresh).
 	Environment map[string][]string `json:"environment"`
 	Authorizer  Lookups             `json:"authorizer"`
-	Seal        Seal                `json:"seal"`
+	// LeadingKeyPrefixes: for each function whose role touches the table,
+	// the partition-key prefixes its store operations use
+	// (mapping.LeadingKeyPrefixes); the IAM condition is
+	// dynamodb:LeadingKeys StringLike "<prefix>*" for each. The
+	// authorizer's list is also observed here (deriveLookups) and must agree.
+	LeadingKeyPrefixes map[string][]string `json:"leadingKeyPrefixes"`
+	Seal               Seal                `json:"seal"`
 	// Routes are the API Gateway resources and methods each proxy
 	// function serves (portal.Routes, refresh.Routes), sorted: each must
 	// be a resource of its own, since the handlers route by
@@ -67,10 +75,6 @@ type Table struct {
 type Lookups struct {
 	// DynamoDBActions are IAM actions, such as "dynamodb:GetItem".
 	DynamoDBActions []string `json:"dynamoDBActions"`
-	// LeadingKeyPrefixes are the partition-key prefixes read, such as
-	// "USERNAME#": the IAM condition is dynamodb:LeadingKeys StringLike
-	// "<prefix>*" for each.
-	LeadingKeyPrefixes []string `json:"leadingKeyPrefixes"`
 }
 
 // Seal is the KMS side of sealing a partner refresh token
@@ -106,8 +110,18 @@ func Derive() (Facts, error) {
 	if f.Environment, err = deriveEnvironment(); err != nil {
 		return Facts{}, err
 	}
-	if f.Authorizer, err = deriveLookups(f.Table.PartitionKey); err != nil {
+	var observed []string
+	if f.Authorizer, observed, err = deriveLookups(f.Table.PartitionKey); err != nil {
 		return Facts{}, err
+	}
+	f.LeadingKeyPrefixes = mapping.LeadingKeyPrefixes()
+	if err := checkCovers(f.LeadingKeyPrefixes[mapping.ServiceAuthorizer], observed); err != nil {
+		return Facts{}, err
+	}
+	for _, fn := range slices.Sorted(maps.Keys(f.LeadingKeyPrefixes)) {
+		if _, ok := configFromEnv[fn]; !ok {
+			return Facts{}, fmt.Errorf("infrafacts: mapping.LeadingKeyPrefixes names %q, not a function", fn)
+		}
 	}
 	if f.Seal, err = deriveSeal(); err != nil {
 		return Facts{}, err
@@ -273,11 +287,34 @@ const (
 	probePool = "eu-west-1_InfrafactsProbe"
 )
 
-func deriveLookups(partitionKey string) (Lookups, error) {
+// checkCovers checks that the listed prefixes are exactly what the observed
+// partition keys need: each observed key prefix starts with a listed one
+// (an observed prefix may be longer, such as a user name qualified by its
+// pool), and each listed one is used.
+func checkCovers(listed, observed []string) error {
+	used := map[string]bool{}
+	for _, o := range observed {
+		i := slices.IndexFunc(listed, func(p string) bool { return strings.HasPrefix(o, p) })
+		if i < 0 {
+			return fmt.Errorf("infrafacts: the authorizer reads partition keys starting %q, outside mapping.LeadingKeyPrefixes %v", o, listed)
+		}
+		used[listed[i]] = true
+	}
+	for _, p := range listed {
+		if !used[p] {
+			return fmt.Errorf("infrafacts: mapping.LeadingKeyPrefixes lets the authorizer read %q, which its lookups never do", p)
+		}
+	}
+	return nil
+}
+
+// deriveLookups returns the authorizer's actions and the partition-key
+// prefixes its lookups were seen to read.
+func deriveLookups(partitionKey string) (Lookups, []string, error) {
 	rec := &lookupRecorder{pk: partitionKey, actions: map[string]bool{}}
 	store, err := mapping.New(mapping.Config{Table: "gatehouse", DynamoDB: rec, CacheSize: -1, MaxAttempts: 1})
 	if err != nil {
-		return Lookups{}, err
+		return Lookups{}, nil, err
 	}
 	// Every method the authorizer may call, found by reflection so that a
 	// method added to authorizer.Directory is probed too.
@@ -288,13 +325,13 @@ func deriveLookups(partitionKey string) (Lookups, error) {
 		name := dir.Method(i).Name
 		m := sv.MethodByName(name)
 		if !m.IsValid() {
-			return Lookups{}, fmt.Errorf("infrafacts: *mapping.Store has no method %s of authorizer.Directory", name)
+			return Lookups{}, nil, fmt.Errorf("infrafacts: *mapping.Store has no method %s of authorizer.Directory", name)
 		}
 		mt := m.Type()
 		args := []reflect.Value{ctx}
 		for a := 1; a < mt.NumIn(); a++ {
 			if mt.In(a).Kind() != reflect.String {
-				return Lookups{}, fmt.Errorf("infrafacts: authorizer.Directory.%s does not take (ctx, string...): extend the probe", name)
+				return Lookups{}, nil, fmt.Errorf("infrafacts: authorizer.Directory.%s does not take (ctx, string...): extend the probe", name)
 			}
 			v := probePool
 			if a == mt.NumIn()-1 {
@@ -303,18 +340,19 @@ func deriveLookups(partitionKey string) (Lookups, error) {
 			args = append(args, reflect.ValueOf(v))
 		}
 		if len(args) < 2 {
-			return Lookups{}, fmt.Errorf("infrafacts: authorizer.Directory.%s takes no string: extend the probe", name)
+			return Lookups{}, nil, fmt.Errorf("infrafacts: authorizer.Directory.%s takes no string: extend the probe", name)
 		}
 		before := len(rec.keys)
 		m.Call(args)
 		if len(rec.keys) == before && rec.err == nil {
-			return Lookups{}, fmt.Errorf("infrafacts: authorizer.Directory.%s read nothing", name)
+			return Lookups{}, nil, fmt.Errorf("infrafacts: authorizer.Directory.%s read nothing", name)
 		}
 	}
 	if rec.err != nil {
-		return Lookups{}, rec.err
+		return Lookups{}, nil, rec.err
 	}
 	var l Lookups
+	var prefixes []string
 	for _, k := range rec.keys {
 		prefix, ok := strings.CutSuffix(k, probeID)
 		for strings.HasSuffix(prefix, probePool+"#") {
@@ -324,17 +362,16 @@ func deriveLookups(partitionKey string) (Lookups, error) {
 		// IAM StringLike treats * and ? as wildcards: a prefix holding one
 		// would grant more than it says.
 		if !ok || prefix == "" || strings.ContainsAny(prefix, "*?") {
-			return Lookups{}, fmt.Errorf("infrafacts: partition key %q is not <prefix>%s with a plain prefix", k, probeID)
+			return Lookups{}, nil, fmt.Errorf("infrafacts: partition key %q is not <prefix>%s with a plain prefix", k, probeID)
 		}
-		l.LeadingKeyPrefixes = append(l.LeadingKeyPrefixes, prefix)
+		prefixes = append(prefixes, prefix)
 	}
 	for a := range rec.actions {
 		l.DynamoDBActions = append(l.DynamoDBActions, a)
 	}
 	slices.Sort(l.DynamoDBActions)
-	slices.Sort(l.LeadingKeyPrefixes)
-	l.LeadingKeyPrefixes = slices.Compact(l.LeadingKeyPrefixes)
-	return l, nil
+	slices.Sort(prefixes)
+	return l, slices.Compact(prefixes), nil
 }
 
 // kmsRecorder records the encryption contexts and operations of sealing.

@@ -104,8 +104,12 @@ func TestDeriveSeesKnownFacts(t *testing.T) {
 	if f.Seal.PartnerRefreshTokenPurpose != mapping.PurposePartnerRefreshToken {
 		t.Errorf("purpose %q, want %q", f.Seal.PartnerRefreshTokenPurpose, mapping.PurposePartnerRefreshToken)
 	}
-	if len(f.Authorizer.LeadingKeyPrefixes) < 2 || !slices.Equal(f.Authorizer.DynamoDBActions, []string{"dynamodb:GetItem"}) {
-		t.Errorf("authorizer lookups %+v: want GetItem on at least the user name and client prefixes", f.Authorizer)
+	if len(f.LeadingKeyPrefixes[mapping.ServiceAuthorizer]) < 2 || !slices.Equal(f.Authorizer.DynamoDBActions, []string{"dynamodb:GetItem"}) {
+		t.Errorf("authorizer lookups %+v on %v: want GetItem on at least the user name and client prefixes", f.Authorizer, f.LeadingKeyPrefixes)
+	}
+	// Every function whose role touches the table has its list.
+	if got := slices.Sorted(maps.Keys(f.LeadingKeyPrefixes)); !slices.Equal(got, []string{"authorizer", "portal", "refresh"}) {
+		t.Errorf("leadingKeyPrefixes for %v", got)
 	}
 }
 
@@ -216,4 +220,25 @@ func envReads(t *testing.T, file string, isMain bool, configPkg string) int {
 		return true
 	})
 	return entry
+}
+
+func TestCheckCovers(t *testing.T) {
+	tests := []struct {
+		name             string
+		listed, observed []string
+		wantErr          string
+	}{
+		{"exact", []string{"CLIENT#", "USERNAME#"}, []string{"CLIENT#", "USERNAME#"}, ""},
+		{"qualified key", []string{"CLIENT#", "USERNAME#"}, []string{"CLIENT#", "USERNAME#eu-west-1_Pool#"}, ""},
+		{"read outside", []string{"USERNAME#"}, []string{"CLIENT#", "USERNAME#"}, "outside"},
+		{"listed, never read", []string{"CLIENT#", "PARTNER#", "USERNAME#"}, []string{"CLIENT#", "USERNAME#"}, "never"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := checkCovers(tt.listed, tt.observed)
+			if (err == nil) != (tt.wantErr == "") || (err != nil && !strings.Contains(err.Error(), tt.wantErr)) {
+				t.Fatalf("checkCovers = %v, want error containing %q", err, tt.wantErr)
+			}
+		})
+	}
 }
