@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/gatehouse-auth/gatehouse/jwtverify"
 	"github.com/gatehouse-auth/gatehouse/jwtverify/cognitotest"
@@ -75,6 +76,17 @@ func BenchmarkVerify(b *testing.B) {
 		}
 	})
 
+	b.Run("first-cached", func(b *testing.B) {
+		v := mustNew(b, missConfig(b))
+		b.ReportAllocs()
+		b.SetBytes(int64(len(ring[0])))
+		for i := 0; b.Loop(); i++ {
+			if _, err := v.Verify(ctx, ring[i%len(ring)]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+
 	b.Run("repeated", func(b *testing.B) {
 		cfg := baseConfig(b)
 		cfg.TokenCacheSize = 1024
@@ -119,6 +131,73 @@ func BenchmarkVerify(b *testing.B) {
 			}
 		}
 	})
+}
+
+// missConfig has a full token cache that never holds the token about to be
+// verified: half the ring, evicted oldest-first, while the benchmarks cycle
+// through the whole ring. Every call is a first sight that also evicts.
+func missConfig(b *testing.B) jwtverify.Config {
+	cfg := baseConfig(b)
+	cfg.TokenCacheSize = benchRingSize / 2
+	return cfg
+}
+
+// BenchmarkVerifyPaired compares, on the same distinct tokens and in the
+// same loop (so load on a shared machine hits all three alike), a bare
+// RSA verification, Verify without token cache and Verify with a token
+// cache that misses. The order rotates each iteration so none always runs
+// with the token already in the CPU cache. It reports each one's time and
+// the two ratios the goals are stated in.
+func BenchmarkVerifyPaired(b *testing.B) {
+	ctx := context.Background()
+	ring := benchRing(b)
+	type signed struct{ input, sig []byte }
+	bare := make([]signed, len(ring))
+	for i, tok := range ring {
+		dot := strings.LastIndexByte(tok, '.')
+		sig, err := base64.RawURLEncoding.DecodeString(tok[dot+1:])
+		if err != nil {
+			b.Fatal(err)
+		}
+		bare[i] = signed{[]byte(tok[:dot]), sig}
+	}
+	pub := testIss.PublicKey()
+	plain := mustNew(b, baseConfig(b))
+	cached := mustNew(b, missConfig(b))
+	var tBare, tPlain, tCached time.Duration
+	n := 0
+	for i := 0; b.Loop(); i++ {
+		k := i % len(ring)
+		for step := range 3 {
+			t0 := time.Now()
+			switch (i + step) % 3 {
+			case 0:
+				h := sha256.Sum256(bare[k].input)
+				if err := rsa.VerifyPKCS1v15(pub, crypto.SHA256, h[:], bare[k].sig); err != nil {
+					b.Fatal(err)
+				}
+				tBare += time.Since(t0)
+			case 1:
+				if _, err := plain.Verify(ctx, ring[k]); err != nil {
+					b.Fatal(err)
+				}
+				tPlain += time.Since(t0)
+			case 2:
+				if _, err := cached.Verify(ctx, ring[k]); err != nil {
+					b.Fatal(err)
+				}
+				tCached += time.Since(t0)
+			}
+		}
+		n++
+	}
+	ns := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / float64(n) }
+	b.ReportMetric(0, "ns/op") // the sum of three is no useful figure
+	b.ReportMetric(ns(tBare), "bare-ns/token")
+	b.ReportMetric(ns(tPlain), "verify-ns/token")
+	b.ReportMetric(ns(tCached), "cachemiss-ns/token")
+	b.ReportMetric(float64(tPlain)/float64(tBare), "verify/bare")
+	b.ReportMetric(float64(tCached)/float64(tPlain), "cachemiss/verify")
 }
 
 // BenchmarkParseOnly isolates what Verify adds to the signature check, by
