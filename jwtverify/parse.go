@@ -116,20 +116,40 @@ type jsonParser struct {
 // parseJSONObject decodes data, which must hold exactly one JSON object.
 // sizeHint presizes the top-level map. Errors are details for ErrMalformed.
 func parseJSONObject(data string, sizeHint int) (map[string]any, string) {
+	p, detail := newDocument(data)
+	if detail != "" {
+		return nil, detail
+	}
+	m, detail := p.object(make(map[string]any, sizeHint))
+	if detail == "" {
+		detail = p.end()
+	}
+	if detail != "" {
+		return nil, detail
+	}
+	return m, ""
+}
+
+// newDocument starts reading data, which must hold exactly one JSON object:
+// read it with nextMember, then call end. Verify reads tokens this way, by
+// the same rules as parseJSONObject but without building what it does not
+// keep, so a claim it ignores costs no allocation.
+func newDocument(data string) (jsonParser, string) {
 	p := jsonParser{data: data}
 	p.skipSpace()
 	if p.peek() != '{' {
-		return nil, "not a JSON object"
+		return p, "not a JSON object"
 	}
-	m, err := p.object(sizeHint)
-	if err != "" {
-		return nil, err
-	}
+	return p, ""
+}
+
+// end checks that nothing follows the document's object.
+func (p *jsonParser) end() string {
 	p.skipSpace()
 	if p.pos != len(p.data) {
-		return nil, "data after the JSON object"
+		return "data after the JSON object"
 	}
-	return m, ""
+	return ""
 }
 
 func (p *jsonParser) peek() byte {
@@ -137,6 +157,12 @@ func (p *jsonParser) peek() byte {
 		return p.data[p.pos]
 	}
 	return 0
+}
+
+// peekValue skips white space and returns the first byte of the next value.
+func (p *jsonParser) peekValue() byte {
+	p.skipSpace()
+	return p.peek()
 }
 
 func (p *jsonParser) skipSpace() {
@@ -150,13 +176,25 @@ func (p *jsonParser) skipSpace() {
 	}
 }
 
+// value decodes one value as encoding/json decodes into any.
 func (p *jsonParser) value() (any, string) {
-	p.skipSpace()
-	switch c := p.peek(); {
+	switch c := p.peekValue(); {
 	case c == '{':
-		return p.object(0)
+		return p.object(map[string]any{})
 	case c == '[':
-		return p.array()
+		a := make([]any, 0, 4)
+		var w arrayWalk
+		for {
+			more, detail := p.nextElem(&w)
+			if detail != "" || !more {
+				return a, detail
+			}
+			v, detail := p.value()
+			if detail != "" {
+				return nil, detail
+			}
+			a = append(a, v)
+		}
 	case c == '"':
 		return p.str()
 	case c == 't':
@@ -172,6 +210,64 @@ func (p *jsonParser) value() (any, string) {
 	}
 }
 
+// object decodes the object at p.pos into m.
+func (p *jsonParser) object(m map[string]any) (map[string]any, string) {
+	var w objectWalk
+	for {
+		name, more, detail := p.nextMember(&w)
+		if detail != "" || !more {
+			return m, detail
+		}
+		v, detail := p.value()
+		if detail != "" {
+			return nil, detail
+		}
+		m[name] = v
+	}
+}
+
+// skip checks one value, by the same rules as value, without building it.
+func (p *jsonParser) skip() string {
+	switch c := p.peekValue(); {
+	case c == '{':
+		var w objectWalk
+		for {
+			_, more, detail := p.nextMember(&w)
+			if detail != "" || !more {
+				return detail
+			}
+			if detail := p.skip(); detail != "" {
+				return detail
+			}
+		}
+	case c == '[':
+		var w arrayWalk
+		for {
+			more, detail := p.nextElem(&w)
+			if detail != "" || !more {
+				return detail
+			}
+			if detail := p.skip(); detail != "" {
+				return detail
+			}
+		}
+	case c == '"':
+		_, detail := p.str()
+		return detail
+	case c == 't':
+		return p.literal("true")
+	case c == 'f':
+		return p.literal("false")
+	case c == 'n':
+		return p.literal("null")
+	case c == '-' || (c >= '0' && c <= '9'):
+		_, detail := p.number()
+		return detail
+	default:
+		return "invalid JSON value"
+	}
+}
+
 func (p *jsonParser) literal(word string) string {
 	if !strings.HasPrefix(p.data[p.pos:], word) {
 		return "invalid JSON literal"
@@ -180,84 +276,138 @@ func (p *jsonParser) literal(word string) string {
 	return ""
 }
 
-func (p *jsonParser) object(sizeHint int) (map[string]any, string) {
-	if p.depth++; p.depth > maxJSONDepth {
-		return nil, "JSON nested too deeply"
-	}
-	p.pos++ // '{'
-	m := make(map[string]any, sizeHint)
-	p.skipSpace()
-	if p.peek() == '}' {
-		p.pos++
-		p.depth--
-		return m, ""
-	}
-	for {
-		p.skipSpace()
-		if p.peek() != '"' {
-			return nil, "expected a JSON member name"
+// objectWalk is the state of reading one object member by member.
+type objectWalk struct {
+	names   memberNames
+	started bool
+}
+
+// nextMember reads the object at p.pos one member at a time: the first call
+// enters it, each call returns the next member's name with p at its value,
+// which the caller must consume (value, skip or a typed read) before calling
+// again, and more is false once the object is closed. Duplicate member names
+// are refused.
+func (p *jsonParser) nextMember(w *objectWalk) (name string, more bool, detail string) {
+	if !w.started {
+		w.started = true
+		if p.depth++; p.depth > maxJSONDepth {
+			return "", false, "JSON nested too deeply"
 		}
-		k, err := p.str()
-		if err != "" {
-			return nil, err
+		p.pos++ // '{'
+		if p.skipSpace(); p.peek() == '}' {
+			p.pos++
+			p.depth--
+			return "", false, ""
 		}
-		if _, dup := m[k]; dup {
-			return nil, "duplicate JSON member name"
-		}
-		p.skipSpace()
-		if p.peek() != ':' {
-			return nil, "expected ':' in JSON object"
-		}
-		p.pos++
-		v, err := p.value()
-		if err != "" {
-			return nil, err
-		}
-		m[k] = v
-		p.skipSpace()
-		switch p.peek() {
+	} else {
+		switch p.skipSpace(); p.peek() {
 		case ',':
 			p.pos++
 		case '}':
 			p.pos++
 			p.depth--
-			return m, ""
+			return "", false, ""
 		default:
-			return nil, "expected ',' or '}' in JSON object"
+			return "", false, "expected ',' or '}' in JSON object"
 		}
+	}
+	if p.skipSpace(); p.peek() != '"' {
+		return "", false, "expected a JSON member name"
+	}
+	if name, detail = p.str(); detail != "" {
+		return "", false, detail
+	}
+	if !w.names.add(name) {
+		return "", false, "duplicate JSON member name"
+	}
+	if p.skipSpace(); p.peek() != ':' {
+		return "", false, "expected ':' in JSON object"
+	}
+	p.pos++
+	return name, true, ""
+}
+
+// arrayWalk is the state of reading one array element by element.
+type arrayWalk struct{ started bool }
+
+// nextElem is nextMember for the array at p.pos.
+func (p *jsonParser) nextElem(w *arrayWalk) (more bool, detail string) {
+	if !w.started {
+		w.started = true
+		if p.depth++; p.depth > maxJSONDepth {
+			return false, "JSON nested too deeply"
+		}
+		p.pos++ // '['
+		if p.skipSpace(); p.peek() == ']' {
+			p.pos++
+			p.depth--
+			return false, ""
+		}
+		return true, ""
+	}
+	switch p.skipSpace(); p.peek() {
+	case ',':
+		p.pos++
+		return true, ""
+	case ']':
+		p.pos++
+		p.depth--
+		return false, ""
+	default:
+		return false, "expected ',' or ']' in JSON array"
 	}
 }
 
-func (p *jsonParser) array() ([]any, string) {
-	if p.depth++; p.depth > maxJSONDepth {
-		return nil, "JSON nested too deeply"
+// memberNames are one object's member names, for refusing duplicates
+// without a map for the usual few: a name is compared with the earlier ones
+// only when a cheap fingerprint of it was seen before, and a map takes over
+// past len(inline) names.
+type memberNames struct {
+	inline [32]string
+	n      int
+	seen   uint64 // union of the fingerprints of inline[:n]
+	spill  map[string]struct{}
+}
+
+// fingerprint is one bit chosen by a name's length and outer bytes.
+func fingerprint(s string) uint64 {
+	h := uint(len(s))
+	if len(s) > 0 {
+		h = h*31 + uint(s[0])
+		h = h*31 + uint(s[len(s)-1])
 	}
-	p.pos++ // '['
-	a := make([]any, 0, 4)
-	p.skipSpace()
-	if p.peek() == ']' {
-		p.pos++
-		p.depth--
-		return a, ""
-	}
-	for {
-		v, err := p.value()
-		if err != "" {
-			return nil, err
+	return 1 << (h % 64)
+}
+
+// add reports false when name was added before.
+func (m *memberNames) add(name string) bool {
+	if m.spill != nil {
+		if _, dup := m.spill[name]; dup {
+			return false
 		}
-		a = append(a, v)
-		p.skipSpace()
-		switch p.peek() {
-		case ',':
-			p.pos++
-		case ']':
-			p.pos++
-			p.depth--
-			return a, ""
-		default:
-			return nil, "expected ',' or ']' in JSON array"
+		m.spill[name] = struct{}{}
+		return true
+	}
+	f := fingerprint(name)
+	if m.seen&f != 0 {
+		for _, s := range m.inline[:m.n] {
+			if s == name {
+				return false
+			}
 		}
 	}
+	if m.n == len(m.inline) {
+		m.spill = make(map[string]struct{}, 2*len(m.inline))
+		for _, s := range m.inline {
+			m.spill[s] = struct{}{}
+		}
+		m.spill[name] = struct{}{}
+		return true
+	}
+	m.inline[m.n] = name
+	m.n++
+	m.seen |= f
+	return true
 }
 
 // str decodes the string starting at the opening quote.

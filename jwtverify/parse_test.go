@@ -3,6 +3,7 @@ package jwtverify
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math"
 	"reflect"
 	"strings"
@@ -70,8 +71,45 @@ func TestParseJSONObject(t *testing.T) {
 		{`{"a":` + strings.Repeat("[", maxJSONDepth) + strings.Repeat("]", maxJSONDepth) + `}`, nil},
 		{"{\"a\":1}\x00", nil},
 	}
+	// Past memberNames' inline names, a map takes over.
+	var many []string
+	for i := range 40 {
+		many = append(many, fmt.Sprintf(`"k%d":%d`, i, i))
+	}
+	manyWant := map[string]any{}
+	for i := range 40 {
+		manyWant[fmt.Sprintf("k%d", i)] = float64(i)
+	}
+	tests = append(tests,
+		struct {
+			in   string
+			want map[string]any
+		}{`{` + strings.Join(many, ",") + `}`, manyWant},
+		struct {
+			in   string
+			want map[string]any
+		}{`{` + strings.Join(many, ",") + `,"k3":0}`, nil},
+		struct {
+			in   string
+			want map[string]any
+		}{`{` + strings.Join(many, ",") + `,"k39":0}`, nil},
+		struct {
+			in   string
+			want map[string]any
+		}{`{"x":{` + strings.Join(many[:33], ",") + `,"k32":0}}`, nil},
+	)
 	for _, tc := range tests {
 		got, detail := parseJSONObject(tc.in, 0)
+		p, skipped := newDocument(tc.in)
+		if skipped == "" {
+			skipped = p.skip()
+		}
+		if skipped == "" {
+			skipped = p.end()
+		}
+		if (detail == "") != (skipped == "") {
+			t.Errorf("%q: decoding says %q, skipping says %q", tc.in, detail, skipped)
+		}
 		if tc.want == nil {
 			if detail == "" {
 				t.Errorf("%q: accepted as %v, want refused", tc.in, got)
@@ -100,6 +138,17 @@ func FuzzParseJSONObject(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		got, detail := parseJSONObject(string(data), 0)
+		// Verify's reading, which checks without building, agrees.
+		p, skipped := newDocument(string(data))
+		if skipped == "" {
+			skipped = p.skip()
+		}
+		if skipped == "" {
+			skipped = p.end()
+		}
+		if (detail == "") != (skipped == "") {
+			t.Fatalf("%q: decoding says %q, skipping says %q", data, detail, skipped)
+		}
 		if detail != "" {
 			return
 		}
@@ -235,5 +284,24 @@ func TestTokenCacheRing(t *testing.T) {
 	tc.remove(k(3), e1) // not the current entry: no-op
 	if tc.get(k(3)) != e3 {
 		t.Fatal("remove of a stale entry dropped the current one")
+	}
+}
+
+// TestClaimIndex checks claimIndex's switch against the claim name tables.
+func TestClaimIndex(t *testing.T) {
+	for i, name := range stringClaimNames {
+		if got, isNumber := claimIndex(name); got != i || isNumber {
+			t.Errorf("claimIndex(%q) = %d, %v; want %d, false", name, got, isNumber, i)
+		}
+	}
+	for i, name := range numberClaimNames {
+		if got, isNumber := claimIndex(name); got != i || !isNumber {
+			t.Errorf("claimIndex(%q) = %d, %v; want %d, true", name, got, isNumber, i)
+		}
+	}
+	for _, name := range []string{groupsClaim, "", "ISS", "custom:tenant"} {
+		if got, _ := claimIndex(name); got != -1 {
+			t.Errorf("claimIndex(%q) = %d, want -1", name, got)
+		}
 	}
 }
