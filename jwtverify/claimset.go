@@ -233,12 +233,29 @@ func parseClaims(data string) (parsedClaims, error) {
 	return parsedClaims{claims: c, times: t}, nil
 }
 
-// clone is what the token cache keeps and what a cache hit returns: its own
-// Claims, Groups and Scopes. The payload is shared: nothing hands it out
-// (Raw and Decode decode it afresh).
+// clone is what a cache hit returns: its own Claims, Groups and Scopes. The
+// payload is shared: nothing hands it out (Raw and Decode decode it afresh).
 func (c *Claims) clone() *Claims {
 	d := *c
 	d.Groups = slices.Clone(c.Groups)
 	d.Scopes = slices.Clone(c.Scopes)
 	return &d
+}
+
+// copyInto makes d a private copy of c for the token cache, with Groups and
+// Scopes in one allocation (capacity-capped, so neither can grow into the
+// other).
+func (c *Claims) copyInto(d *Claims) {
+	*d = *c
+	ng, ns := len(c.Groups), len(c.Scopes)
+	if ng+ns == 0 {
+		return
+	}
+	both := make([]string, ng+ns)
+	if c.Groups != nil {
+		d.Groups = both[:copy(both, c.Groups):ng]
+	}
+	if c.Scopes != nil {
+		d.Scopes = both[ng : ng+copy(both[ng:], c.Scopes) : ng+ns]
+	}
 }

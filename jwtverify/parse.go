@@ -30,6 +30,10 @@ type compactJWS struct {
 	signature       []byte
 	// signingInput is the ASCII "<header>.<payload>" the signature covers.
 	signingInput []byte
+	// digest is room for a digest of signingInput, in the same allocation
+	// (the RSA and ECDSA functions take a slice, which would move a digest
+	// on the stack to the heap).
+	digest []byte
 }
 
 // splitToken splits and decodes a compact JWS. Its errors are details for
@@ -62,9 +66,10 @@ func splitToken(token string) (compactJWS, string) {
 	if len(h) == 0 || len(p) == 0 || len(s) == 0 {
 		return compactJWS{}, "empty segment"
 	}
-	// One allocation holds the three decoded parts.
-	rest := make([]byte, b64.DecodedLen(len(h))+b64.DecodedLen(len(p))+b64.DecodedLen(len(s)))
-	jws := compactJWS{signingInput: raw[:dots[1]:dots[1]]}
+	// One allocation holds the three decoded parts and the digest.
+	rest := make([]byte, maxDigestSize+b64.DecodedLen(len(h))+b64.DecodedLen(len(p))+b64.DecodedLen(len(s)))
+	jws := compactJWS{signingInput: raw[:dots[1]:dots[1]], digest: rest[:maxDigestSize:maxDigestSize]}
+	rest = rest[maxDigestSize:]
 	var hb, pb []byte
 	var ok bool
 	if hb, rest, ok = decodeSegment(rest, h); !ok {
@@ -93,6 +98,9 @@ func decodeSegment(dst, src []byte) (out, rest []byte, ok bool) {
 	}
 	return dst[:n:n], dst[n:], true
 }
+
+// maxDigestSize is the size of the largest digest an algorithm uses (SHA-512).
+const maxDigestSize = 64
 
 // tokenBytes is a read-only []byte view of token, for hashing.
 func tokenBytes(token string) []byte {

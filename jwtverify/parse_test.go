@@ -274,15 +274,15 @@ func TestTokenCacheRing(t *testing.T) {
 	tc.add(k(2), e2)
 	tc.remove(k(1), e1)
 	tc.add(k(1), e1) // re-added in slot 0; the old slot-0 key is itself
-	if tc.len() != 2 || tc.get(k(2)) != e2 || tc.get(k(1)) != e1 {
+	if tc.len() != 2 || tc.get(k(2), "") != e2 || tc.get(k(1), "") != e1 {
 		t.Fatalf("after re-add: %v", tc.entries)
 	}
 	tc.add(k(3), e3) // evicts slot 1 (k2)
-	if tc.get(k(2)) != nil || tc.get(k(1)) != e1 || tc.get(k(3)) != e3 || tc.len() != 2 {
+	if tc.get(k(2), "") != nil || tc.get(k(1), "") != e1 || tc.get(k(3), "") != e3 || tc.len() != 2 {
 		t.Fatalf("after eviction: %v", tc.entries)
 	}
 	tc.remove(k(3), e1) // not the current entry: no-op
-	if tc.get(k(3)) != e3 {
+	if tc.get(k(3), "") != e3 {
 		t.Fatal("remove of a stale entry dropped the current one")
 	}
 }

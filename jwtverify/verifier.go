@@ -277,11 +277,18 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 	if token == "" {
 		return nil, fmt.Errorf("%w: empty token", ErrMalformed)
 	}
-	var sum [sha256.Size]byte
+	// With the cache on, the SHA-256 of the signing input is its key, and
+	// it is handed on to the signature check: a miss costs no extra hash.
+	// (A token splitToken accepts has exactly two dots, so what is hashed
+	// here is jws.signingInput.)
+	var sum *[sha256.Size]byte
 	if v.cache != nil {
-		sum = sha256.Sum256(tokenBytes(token))
-		if c, done, err := v.verifyCached(ctx, sum); done {
-			return c, err
+		if dot := strings.LastIndexByte(token, '.'); dot >= 0 {
+			s := sha256.Sum256(tokenBytes(token[:dot]))
+			if c, done, err := v.verifyCached(ctx, s, token[dot+1:]); done {
+				return c, err
+			}
+			sum = &s
 		}
 	}
 
@@ -313,7 +320,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 	if err := key.fits(alg); err != nil {
 		return nil, err
 	}
-	if !alg.verify(key.Public, jws.signingInput, jws.signature) {
+	if !alg.verify(key.Public, jws.signingInput, jws.signature, jws.digest, sum) {
 		return nil, fmt.Errorf("%w: pool %s", ErrSignature, p.id)
 	}
 
@@ -325,23 +332,26 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 	if err := p.checkStatic(c); err != nil {
 		return c, err
 	}
-	if v.cache != nil {
-		v.cache.add(sum, &cacheEntry{
-			claims: c.clone(),
+	if sum != nil {
+		e := &cacheEntry{
+			// A copy: a substring would keep the whole token alive.
+			sig:    strings.Clone(token[len(jws.signingInput)+1:]),
 			pool:   p,
 			kid:    hdr.kid,
 			alg:    alg.name,
 			public: key.Public,
 			times:  pc.times,
-		})
+		}
+		c.copyInto(&e.claims)
+		v.cache.add(*sum, e)
 	}
 	return c, p.runCheck(ctx, c)
 }
 
 // verifyCached answers from the token cache; done is false when the token
 // must be verified in full.
-func (v *Verifier) verifyCached(ctx context.Context, sum [sha256.Size]byte) (c *Claims, done bool, err error) {
-	e := v.cache.get(sum)
+func (v *Verifier) verifyCached(ctx context.Context, sum [sha256.Size]byte, sig string) (c *Claims, done bool, err error) {
+	e := v.cache.get(sum, sig)
 	if e == nil {
 		return nil, false, nil
 	}
