@@ -197,7 +197,7 @@ func parseClaims(data string) (parsedClaims, error) {
 	if r.groupsBad != "" {
 		return parsedClaims{}, fmt.Errorf("%w: claim %s %s", ErrMalformed, groupsClaim, r.groupsBad)
 	}
-	scopes, err := ParseScope(r.strs[cScope])
+	nScopes, err := countScope(r.strs[cScope])
 	if err != nil {
 		return parsedClaims{}, err
 	}
@@ -205,17 +205,22 @@ func parseClaims(data string) (parsedClaims, error) {
 		Issuer:    r.strs[cIss],
 		Subject:   r.strs[cSub],
 		TokenUse:  TokenUse(r.strs[cTokenUse]),
-		Scopes:    scopes,
 		JTI:       r.strs[cJTI],
 		OriginJTI: r.strs[cOriginJTI],
 		ExpiresAt: numericDateTime(r.nums[cExp]),
 		payload:   data,
 	}
-	if r.hasGroups {
-		// Off the reader's stack buffer, at its size (non-nil even when
-		// empty: the claim was there).
-		c.Groups = make([]string, len(groups))
-		copy(c.Groups, groups)
+	// Groups (off the stack buffer) and Scopes share one allocation, each
+	// capacity-capped so neither can grow into the other. Groups is non-nil
+	// when the claim was there, even empty; Scopes nil without scopes.
+	if ng := len(groups); r.hasGroups || nScopes > 0 {
+		lists := make([]string, ng+nScopes)
+		if r.hasGroups {
+			c.Groups = lists[:copy(lists, groups):ng]
+		}
+		if nScopes > 0 {
+			c.Scopes = splitScope(r.strs[cScope], lists[ng:ng+nScopes:ng+nScopes])
+		}
 	}
 	switch c.TokenUse {
 	case TokenUseID:

@@ -423,6 +423,10 @@ func (p *jsonParser) str() (string, string) {
 	start := p.pos + 1
 	for i := start; i < len(p.data); {
 		c := p.data[i]
+		if plainStringByte[c] {
+			i++
+			continue
+		}
 		switch {
 		case c == '"':
 			p.pos = i + 1
@@ -437,12 +441,19 @@ func (p *jsonParser) str() (string, string) {
 				return "", "invalid UTF-8 in JSON string"
 			}
 			i += size
-		default:
-			i++
 		}
 	}
 	return "", "unterminated JSON string"
 }
+
+// plainStringByte marks the bytes str passes over without a second look:
+// printable ASCII other than '"' and '\\'.
+var plainStringByte = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 // strSlow handles strings with escapes.
 func (p *jsonParser) strSlow(start int) (string, string) {

@@ -305,3 +305,38 @@ func TestClaimIndex(t *testing.T) {
 		}
 	}
 }
+
+// Groups and Scopes share one allocation: each keeps its nil-ness, and
+// appending to one never writes into the other, also in the cache's copy.
+func TestParseClaimsLists(t *testing.T) {
+	base := `"sub":"s","exp":1`
+	tests := []struct {
+		extra          string
+		groups, scopes []string
+	}{
+		{``, nil, nil},
+		{`,"cognito:groups":[]`, []string{}, nil},
+		{`,"scope":""`, nil, nil},
+		{`,"cognito:groups":["g1","g2"]`, []string{"g1", "g2"}, nil},
+		{`,"scope":"a b"`, nil, []string{"a", "b"}},
+		{`,"cognito:groups":["g1"],"scope":"a b"`, []string{"g1"}, []string{"a", "b"}},
+		{`,"cognito:groups":[],"scope":"a"`, []string{}, []string{"a"}},
+	}
+	for _, tc := range tests {
+		pc, err := parseClaims(`{` + base + tc.extra + `}`)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.extra, err)
+		}
+		var cached Claims
+		pc.claims.copyInto(&cached)
+		for _, c := range []*Claims{pc.claims, &cached} {
+			if !reflect.DeepEqual(c.Groups, tc.groups) || !reflect.DeepEqual(c.Scopes, tc.scopes) {
+				t.Fatalf("%s: groups %#v scopes %#v", tc.extra, c.Groups, c.Scopes)
+			}
+			_ = append(c.Groups, "x")
+			if !reflect.DeepEqual(c.Scopes, tc.scopes) {
+				t.Fatalf("%s: appending to groups changed scopes to %#v", tc.extra, c.Scopes)
+			}
+		}
+	}
+}
