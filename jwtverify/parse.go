@@ -23,17 +23,14 @@ import (
 // strict mode, so splitToken refuses those itself.
 var b64 = base64.RawURLEncoding.Strict()
 
-// compactJWS is a token split into its decoded parts.
+// compactJWS is a token split into its decoded parts but the signature,
+// which splitToken returns on its own: escape analysis does not tell one field
+// from another, and header and payload go to the heap.
 type compactJWS struct {
 	// header and payload are the decoded JSON texts.
 	header, payload string
-	signature       []byte
 	// signingInput is the ASCII "<header>.<payload>" the signature covers.
 	signingInput []byte
-	// digest is room for a digest of signingInput, in the same allocation
-	// (the RSA and ECDSA functions take a slice, which would move a digest
-	// on the stack to the heap).
-	digest []byte
 }
 
 // splitToken splits and decodes a compact JWS. Its errors are details for
@@ -43,50 +40,62 @@ type compactJWS struct {
 // []byte view (unsafe.Slice: the bytes are only read, by the base64 decoder
 // and the hash), and the decoded header and payload are string views of the
 // freshly decoded buffer (unsafe.String: the buffer is never written again),
-// so the JSON decoder can hand out substrings instead of copies.
-func splitToken(token string) (compactJWS, string) {
+// so the JSON decoder can hand out substrings instead of copies. The
+// signature is decoded into sigBuf, the caller's stack buffer (nothing keeps
+// it), when it fits: the heap then holds only the header and payload that
+// Claims point into.
+func splitToken(token string, sigBuf *[maxSignatureSize]byte) (jws compactJWS, sig []byte, detail string) {
 	// The strict decoder refuses every byte outside the alphabet except '\r'
 	// and '\n', which it skips: refuse those here.
 	if strings.IndexByte(token, '\n') >= 0 || strings.IndexByte(token, '\r') >= 0 {
-		return compactJWS{}, "line break in token"
+		return compactJWS{}, nil, "line break in token"
 	}
 	var dots [2]int
 	if dots[0] = strings.IndexByte(token, '.'); dots[0] < 0 {
-		return compactJWS{}, "not three segments"
+		return compactJWS{}, nil, "not three segments"
 	}
 	if dots[1] = strings.IndexByte(token[dots[0]+1:], '.'); dots[1] < 0 {
-		return compactJWS{}, "not three segments"
+		return compactJWS{}, nil, "not three segments"
 	}
 	dots[1] += dots[0] + 1
 	if strings.IndexByte(token[dots[1]+1:], '.') >= 0 {
-		return compactJWS{}, "more than three segments"
+		return compactJWS{}, nil, "more than three segments"
 	}
 	raw := unsafe.Slice(unsafe.StringData(token), len(token))
 	h, p, s := raw[:dots[0]], raw[dots[0]+1:dots[1]], raw[dots[1]+1:]
 	if len(h) == 0 || len(p) == 0 || len(s) == 0 {
-		return compactJWS{}, "empty segment"
+		return compactJWS{}, nil, "empty segment"
 	}
-	// One allocation holds the three decoded parts and the digest.
-	rest := make([]byte, maxDigestSize+b64.DecodedLen(len(h))+b64.DecodedLen(len(p))+b64.DecodedLen(len(s)))
-	jws := compactJWS{signingInput: raw[:dots[1]:dots[1]], digest: rest[:maxDigestSize:maxDigestSize]}
-	rest = rest[maxDigestSize:]
+	// One allocation holds the decoded header and payload (and the
+	// signature, if too long for sigBuf, which no accepted key signs).
+	size := b64.DecodedLen(len(h)) + b64.DecodedLen(len(p))
+	sigDst := sigBuf[:]
+	if n := b64.DecodedLen(len(s)); n > len(sigDst) {
+		size += n
+		sigDst = nil
+	}
+	rest := make([]byte, size)
+	jws.signingInput = raw[:dots[1]:dots[1]]
 	var hb, pb []byte
 	var ok bool
 	if hb, rest, ok = decodeSegment(rest, h); !ok {
-		return compactJWS{}, "header is not strict base64url"
+		return compactJWS{}, nil, "header is not strict base64url"
 	}
 	if pb, rest, ok = decodeSegment(rest, p); !ok {
-		return compactJWS{}, "payload is not strict base64url"
+		return compactJWS{}, nil, "payload is not strict base64url"
 	}
-	if jws.signature, _, ok = decodeSegment(rest, s); !ok {
-		return compactJWS{}, "signature is not strict base64url"
+	if sigDst == nil {
+		sigDst = rest
+	}
+	if sig, _, ok = decodeSegment(sigDst, s); !ok {
+		return compactJWS{}, nil, "signature is not strict base64url"
 	}
 	if len(hb) == 0 || len(pb) == 0 {
-		return compactJWS{}, "empty segment"
+		return compactJWS{}, nil, "empty segment"
 	}
 	jws.header = unsafe.String(&hb[0], len(hb))
 	jws.payload = unsafe.String(&pb[0], len(pb))
-	return jws, ""
+	return jws, sig, ""
 }
 
 // decodeSegment decodes src into the front of dst and returns the decoded
@@ -98,6 +107,10 @@ func decodeSegment(dst, src []byte) (out, rest []byte, ok bool) {
 	}
 	return dst[:n:n], dst[n:], true
 }
+
+// maxSignatureSize is the longest signature an accepted key makes: RSA
+// of maxRSABits (ECDSA P-521 and Ed25519 make shorter ones).
+const maxSignatureSize = maxRSABits / 8
 
 // maxDigestSize is the size of the largest digest an algorithm uses (SHA-512).
 const maxDigestSize = 64

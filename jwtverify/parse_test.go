@@ -221,10 +221,17 @@ func hasDuplicateNames(t *testing.T, data []byte) bool {
 
 func TestSplitToken(t *testing.T) {
 	good := "eyJhIjoxfQ.eyJiIjoyfQ.c2ln"
-	jws, detail := splitToken(good)
+	jws, sig, detail := splitToken(good, new([maxSignatureSize]byte))
 	if detail != "" || jws.header != `{"a":1}` || jws.payload != `{"b":2}` ||
-		string(jws.signature) != "sig" || string(jws.signingInput) != "eyJhIjoxfQ.eyJiIjoyfQ" {
-		t.Fatalf("splitToken(%q) = %+v, %q", good, jws, detail)
+		string(sig) != "sig" || string(jws.signingInput) != "eyJhIjoxfQ.eyJiIjoyfQ" {
+		t.Fatalf("splitToken(%q) = %+v, %q, %q", good, jws, sig, detail)
+	}
+	// A signature longer than any accepted key makes is decoded off the
+	// caller's buffer, after the payload.
+	long := bytes.Repeat([]byte{0xa5}, maxSignatureSize+1)
+	jws, sig, detail = splitToken("eyJhIjoxfQ.eyJiIjoyfQ."+b64.EncodeToString(long), new([maxSignatureSize]byte))
+	if detail != "" || !bytes.Equal(sig, long) || jws.payload != `{"b":2}` {
+		t.Fatalf("long signature: %q, %d bytes", detail, len(sig))
 	}
 	for _, bad := range []string{
 		"", ".", "..", "a.b", "a.b.c.d", ".eyJiIjoyfQ.c2ln", "eyJhIjoxfQ..c2ln", "eyJhIjoxfQ.eyJiIjoyfQ.",
@@ -232,7 +239,7 @@ func TestSplitToken(t *testing.T) {
 		"eyJhIjoxfQ.eyJiIjoyfQ.c2l\n", "eyJhIjoxfQ.eyJi\r\nIjoyfQ.c2ln", " eyJhIjoxfQ.eyJiIjoyfQ.c2ln",
 		"eyJhIjoxfQ.eyJiIjoyfQ.c2l+", "eyJhIjoxfQ.eyJiIjoyfQ.c2lu\x00", "eyJhIjoxfQ.eyJiIjoyfQ.c2lnA",
 	} {
-		if _, detail := splitToken(bad); detail == "" {
+		if _, _, detail := splitToken(bad, new([maxSignatureSize]byte)); detail == "" {
 			t.Errorf("splitToken(%q) accepted", bad)
 		}
 	}

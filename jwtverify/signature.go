@@ -184,7 +184,7 @@ func (a *algorithm) verify(pub crypto.PublicKey, input, sig, buf []byte, sum256 
 	default:
 		h := a.hash.New()
 		h.Write(input)
-		digest = h.Sum(buf[:0])
+		digest = h.Sum(nil) // not into buf: through the interface, buf would escape
 	}
 	switch a.kind {
 	case kindRSAPKCS1:
@@ -192,7 +192,8 @@ func (a *algorithm) verify(pub crypto.PublicKey, input, sig, buf []byte, sum256 
 	case kindRSAPSS:
 		// RFC 7518 section 3.5: the salt is as long as the hash.
 		opts := rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: a.hash}
-		return rsa.VerifyPSS(pub.(*rsa.PublicKey), a.hash, digest, sig, &opts) == nil
+		// A copy: VerifyPSS's digest escapes, and would take buf with it.
+		return rsa.VerifyPSS(pub.(*rsa.PublicKey), a.hash, slices.Clone(digest), sig, &opts) == nil
 	case kindECDSA:
 		// JWS ECDSA signatures are R || S, each as long as the curve order.
 		k := pub.(*ecdsa.PublicKey)

@@ -292,7 +292,11 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 		}
 	}
 
-	jws, detail := splitToken(token)
+	// Stack room for the decoded signature and the digest: the signature
+	// functions keep neither.
+	var sigBuf [maxSignatureSize]byte
+	var digest [maxDigestSize]byte
+	jws, sig, detail := splitToken(token, &sigBuf)
 	if detail != "" {
 		return nil, fmt.Errorf("%w: %s", ErrMalformed, detail)
 	}
@@ -320,7 +324,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 	if err := key.fits(alg); err != nil {
 		return nil, err
 	}
-	if !alg.verify(key.Public, jws.signingInput, jws.signature, jws.digest, sum) {
+	if !alg.verify(key.Public, jws.signingInput, sig, digest[:], sum) {
 		return nil, fmt.Errorf("%w: pool %s", ErrSignature, p.id)
 	}
 
