@@ -2,7 +2,6 @@ package jwtverify
 
 import (
 	"fmt"
-	"slices"
 )
 
 // timeClaims are the NumericDates the time checks need, as float seconds.
@@ -238,18 +237,10 @@ func parseClaims(data string) (parsedClaims, error) {
 	return parsedClaims{claims: c, times: t}, nil
 }
 
-// clone is what a cache hit returns: its own Claims, Groups and Scopes. The
-// payload is shared: nothing hands it out (Raw and Decode decode it afresh).
-func (c *Claims) clone() *Claims {
-	d := *c
-	d.Groups = slices.Clone(c.Groups)
-	d.Scopes = slices.Clone(c.Scopes)
-	return &d
-}
-
-// copyInto makes d a private copy of c for the token cache, with Groups and
-// Scopes in one allocation (capacity-capped, so neither can grow into the
-// other).
+// copyInto makes d a private copy of c, with Groups and Scopes in one
+// allocation (capacity-capped, so neither can grow into the other): what the
+// token cache keeps, and what each cache hit returns. The payload is shared:
+// nothing hands it out (Raw and Decode decode it afresh).
 func (c *Claims) copyInto(d *Claims) {
 	*d = *c
 	ng, ns := len(c.Groups), len(c.Scopes)

@@ -385,7 +385,8 @@ func (v *Verifier) verifyCached(ctx context.Context, sum [sha256.Size]byte, sig 
 		v.cache.remove(sum, e)
 		return nil, false, nil
 	}
-	c = e.claims.clone()
+	c = new(Claims)
+	e.claims.copyInto(c)
 	if err := e.pool.checkTimes(e.times, v.now()); err != nil {
 		if errors.Is(err, ErrExpired) {
 			v.cache.remove(sum, e)
