@@ -36,22 +36,33 @@ type Claims struct {
 	// JTI and OriginJTI are "jti" and "origin_jti"; "" when absent.
 	JTI, OriginJTI string
 
-	// raw and payload are the verified payload, decoded and as JSON text. With
-	// the token cache on they are shared by every call for the same token, so
-	// they are never handed out: Raw copies, Decode unmarshals afresh.
-	raw     map[string]any
+	// payload is the verified payload's JSON text. With the token cache on
+	// it is shared by every call for the same token; Raw and Decode decode it
+	// afresh, so nothing shared is handed out.
 	payload string
 }
 
 // Raw returns every claim as decoded from JSON (numbers as float64, as
-// encoding/json decodes into any). Each call returns a new deep copy, which
-// the caller may modify; nil for Claims that Verify did not make.
+// encoding/json decodes into any). Each call decodes the verified payload
+// afresh, so the caller may modify the result; nil for Claims that Verify did
+// not make.
+//
+// Verify reads only the claims Claims has fields for into Go values (the
+// rest are checked, not built), which keeps a fresh verification's
+// allocations few; Raw pays for the rest when asked.
 func (c *Claims) Raw() map[string]any {
-	if c.raw == nil {
+	if c.payload == "" {
 		return nil
 	}
-	return deepCopyJSON(c.raw).(map[string]any)
+	m, detail := parseJSONObject(c.payload, claimsSizeHint)
+	if detail != "" {
+		return nil // Verify accepted this very text: unreachable
+	}
+	return m
 }
+
+// claimsSizeHint presizes Raw's map: Cognito tokens carry about 15 claims.
+const claimsSizeHint = 16
 
 // Decode unmarshals the verified payload into v with encoding/json, for
 // claims Claims has no field for (custom attributes, for example):

@@ -102,9 +102,13 @@
 // # Token cache
 //
 // With Config.TokenCacheSize > 0, a token verified before skips parsing and
-// the signature check. Entries are keyed by the SHA-256 of the token (so the
-// cache holds no bearer tokens), evicted oldest-first when full, checked
-// against the clock on every hit, and dropped when the key that signed them
-// is no longer in the key set. Each call gets Claims of its own: Raw returns a
-// fresh copy of the claims on every call and Decode unmarshals afresh.
+// the signature check. A token is found by the SHA-256 of its signing input
+// (the digest an RS256 check computes anyway, so a first sight pays no extra
+// hash) and is a hit only if its signature segment is byte for byte the one
+// that verified: another signature on the same header and payload is
+// verified in full. Entries hold the verified claims, so the cache is as
+// sensitive as the tokens themselves. They are evicted oldest-first when
+// full, checked against the clock on every hit, and dropped when the key
+// that signed them is no longer in the key set. Each call gets Claims of its
+// own: Raw and Decode decode the verified payload afresh on every call.
 package jwtverify

@@ -12,19 +12,43 @@ type header struct {
 // "jku", "x5u", "jwk" and "x5c" are ignored: keys come only from the pool's
 // KeySet.
 func parseHeader(data string) (header, error) {
-	m, detail := parseJSONObject(data, 4)
-	if detail != "" {
-		return header{}, fmt.Errorf("%w: header: %s", ErrMalformed, detail)
-	}
-	if _, ok := m["crit"]; ok {
-		return header{}, fmt.Errorf("%w: header has crit", ErrMalformed)
-	}
 	var h header
-	var ok bool
-	if h.alg, ok = m["alg"].(string); !ok {
-		return header{}, fmt.Errorf("%w: header alg is missing or not a string", ErrMalformed)
+	var crit, hasAlg, hasKid bool
+	p, detail := newDocument(data)
+	for w := (objectWalk{}); detail == ""; {
+		var name string
+		var more bool
+		if name, more, detail = p.nextMember(&w); detail != "" || !more {
+			break
+		}
+		var dst *string
+		var found *bool
+		switch name {
+		case "alg":
+			dst, found = &h.alg, &hasAlg
+		case "kid":
+			dst, found = &h.kid, &hasKid
+		case "crit":
+			crit = true
+		}
+		if dst == nil || p.peekValue() != '"' {
+			detail = p.skip() // a non-string alg or kid is as if absent
+			continue
+		}
+		*dst, detail = p.str()
+		*found = true
 	}
-	if h.kid, ok = m["kid"].(string); !ok || h.kid == "" {
+	if detail == "" {
+		detail = p.end()
+	}
+	switch {
+	case detail != "":
+		return header{}, fmt.Errorf("%w: header: %s", ErrMalformed, detail)
+	case crit:
+		return header{}, fmt.Errorf("%w: header has crit", ErrMalformed)
+	case !hasAlg:
+		return header{}, fmt.Errorf("%w: header alg is missing or not a string", ErrMalformed)
+	case !hasKid || h.kid == "":
 		return header{}, fmt.Errorf("%w: header kid is missing, empty or not a string", ErrMalformed)
 	}
 	return h, nil

@@ -23,11 +23,12 @@ import (
 // strict mode, so splitToken refuses those itself.
 var b64 = base64.RawURLEncoding.Strict()
 
-// compactJWS is a token split into its decoded parts.
+// compactJWS is a token split into its decoded parts but the signature,
+// which splitToken returns on its own: escape analysis does not tell one field
+// from another, and header and payload go to the heap.
 type compactJWS struct {
 	// header and payload are the decoded JSON texts.
 	header, payload string
-	signature       []byte
 	// signingInput is the ASCII "<header>.<payload>" the signature covers.
 	signingInput []byte
 }
@@ -39,49 +40,62 @@ type compactJWS struct {
 // []byte view (unsafe.Slice: the bytes are only read, by the base64 decoder
 // and the hash), and the decoded header and payload are string views of the
 // freshly decoded buffer (unsafe.String: the buffer is never written again),
-// so the JSON decoder can hand out substrings instead of copies.
-func splitToken(token string) (compactJWS, string) {
+// so the JSON decoder can hand out substrings instead of copies. The
+// signature is decoded into sigBuf, the caller's stack buffer (nothing keeps
+// it), when it fits: the heap then holds only the header and payload that
+// Claims point into.
+func splitToken(token string, sigBuf *[maxSignatureSize]byte) (jws compactJWS, sig []byte, detail string) {
 	// The strict decoder refuses every byte outside the alphabet except '\r'
 	// and '\n', which it skips: refuse those here.
 	if strings.IndexByte(token, '\n') >= 0 || strings.IndexByte(token, '\r') >= 0 {
-		return compactJWS{}, "line break in token"
+		return compactJWS{}, nil, "line break in token"
 	}
 	var dots [2]int
 	if dots[0] = strings.IndexByte(token, '.'); dots[0] < 0 {
-		return compactJWS{}, "not three segments"
+		return compactJWS{}, nil, "not three segments"
 	}
 	if dots[1] = strings.IndexByte(token[dots[0]+1:], '.'); dots[1] < 0 {
-		return compactJWS{}, "not three segments"
+		return compactJWS{}, nil, "not three segments"
 	}
 	dots[1] += dots[0] + 1
 	if strings.IndexByte(token[dots[1]+1:], '.') >= 0 {
-		return compactJWS{}, "more than three segments"
+		return compactJWS{}, nil, "more than three segments"
 	}
 	raw := unsafe.Slice(unsafe.StringData(token), len(token))
 	h, p, s := raw[:dots[0]], raw[dots[0]+1:dots[1]], raw[dots[1]+1:]
 	if len(h) == 0 || len(p) == 0 || len(s) == 0 {
-		return compactJWS{}, "empty segment"
+		return compactJWS{}, nil, "empty segment"
 	}
-	// One allocation holds the three decoded parts.
-	rest := make([]byte, b64.DecodedLen(len(h))+b64.DecodedLen(len(p))+b64.DecodedLen(len(s)))
-	jws := compactJWS{signingInput: raw[:dots[1]:dots[1]]}
+	// One allocation holds the decoded header and payload (and the
+	// signature, if too long for sigBuf, which no accepted key signs).
+	size := b64.DecodedLen(len(h)) + b64.DecodedLen(len(p))
+	sigDst := sigBuf[:]
+	if n := b64.DecodedLen(len(s)); n > len(sigDst) {
+		size += n
+		sigDst = nil
+	}
+	rest := make([]byte, size)
+	jws.signingInput = raw[:dots[1]:dots[1]]
 	var hb, pb []byte
 	var ok bool
 	if hb, rest, ok = decodeSegment(rest, h); !ok {
-		return compactJWS{}, "header is not strict base64url"
+		return compactJWS{}, nil, "header is not strict base64url"
 	}
 	if pb, rest, ok = decodeSegment(rest, p); !ok {
-		return compactJWS{}, "payload is not strict base64url"
+		return compactJWS{}, nil, "payload is not strict base64url"
 	}
-	if jws.signature, _, ok = decodeSegment(rest, s); !ok {
-		return compactJWS{}, "signature is not strict base64url"
+	if sigDst == nil {
+		sigDst = rest
+	}
+	if sig, _, ok = decodeSegment(sigDst, s); !ok {
+		return compactJWS{}, nil, "signature is not strict base64url"
 	}
 	if len(hb) == 0 || len(pb) == 0 {
-		return compactJWS{}, "empty segment"
+		return compactJWS{}, nil, "empty segment"
 	}
 	jws.header = unsafe.String(&hb[0], len(hb))
 	jws.payload = unsafe.String(&pb[0], len(pb))
-	return jws, ""
+	return jws, sig, ""
 }
 
 // decodeSegment decodes src into the front of dst and returns the decoded
@@ -93,6 +107,13 @@ func decodeSegment(dst, src []byte) (out, rest []byte, ok bool) {
 	}
 	return dst[:n:n], dst[n:], true
 }
+
+// maxSignatureSize is the longest signature an accepted key makes: RSA
+// of maxRSABits (ECDSA P-521 and Ed25519 make shorter ones).
+const maxSignatureSize = maxRSABits / 8
+
+// maxDigestSize is the size of the largest digest an algorithm uses (SHA-512).
+const maxDigestSize = 64
 
 // tokenBytes is a read-only []byte view of token, for hashing.
 func tokenBytes(token string) []byte {
@@ -116,20 +137,40 @@ type jsonParser struct {
 // parseJSONObject decodes data, which must hold exactly one JSON object.
 // sizeHint presizes the top-level map. Errors are details for ErrMalformed.
 func parseJSONObject(data string, sizeHint int) (map[string]any, string) {
+	p, detail := newDocument(data)
+	if detail != "" {
+		return nil, detail
+	}
+	m, detail := p.object(make(map[string]any, sizeHint))
+	if detail == "" {
+		detail = p.end()
+	}
+	if detail != "" {
+		return nil, detail
+	}
+	return m, ""
+}
+
+// newDocument starts reading data, which must hold exactly one JSON object:
+// read it with nextMember, then call end. Verify reads tokens this way, by
+// the same rules as parseJSONObject but without building what it does not
+// keep, so a claim it ignores costs no allocation.
+func newDocument(data string) (jsonParser, string) {
 	p := jsonParser{data: data}
 	p.skipSpace()
 	if p.peek() != '{' {
-		return nil, "not a JSON object"
+		return p, "not a JSON object"
 	}
-	m, err := p.object(sizeHint)
-	if err != "" {
-		return nil, err
-	}
+	return p, ""
+}
+
+// end checks that nothing follows the document's object.
+func (p *jsonParser) end() string {
 	p.skipSpace()
 	if p.pos != len(p.data) {
-		return nil, "data after the JSON object"
+		return "data after the JSON object"
 	}
-	return m, ""
+	return ""
 }
 
 func (p *jsonParser) peek() byte {
@@ -137,6 +178,12 @@ func (p *jsonParser) peek() byte {
 		return p.data[p.pos]
 	}
 	return 0
+}
+
+// peekValue skips white space and returns the first byte of the next value.
+func (p *jsonParser) peekValue() byte {
+	p.skipSpace()
+	return p.peek()
 }
 
 func (p *jsonParser) skipSpace() {
@@ -150,13 +197,25 @@ func (p *jsonParser) skipSpace() {
 	}
 }
 
+// value decodes one value as encoding/json decodes into any.
 func (p *jsonParser) value() (any, string) {
-	p.skipSpace()
-	switch c := p.peek(); {
+	switch c := p.peekValue(); {
 	case c == '{':
-		return p.object(0)
+		return p.object(map[string]any{})
 	case c == '[':
-		return p.array()
+		a := make([]any, 0, 4)
+		var w arrayWalk
+		for {
+			more, detail := p.nextElem(&w)
+			if detail != "" || !more {
+				return a, detail
+			}
+			v, detail := p.value()
+			if detail != "" {
+				return nil, detail
+			}
+			a = append(a, v)
+		}
 	case c == '"':
 		return p.str()
 	case c == 't':
@@ -172,6 +231,64 @@ func (p *jsonParser) value() (any, string) {
 	}
 }
 
+// object decodes the object at p.pos into m.
+func (p *jsonParser) object(m map[string]any) (map[string]any, string) {
+	var w objectWalk
+	for {
+		name, more, detail := p.nextMember(&w)
+		if detail != "" || !more {
+			return m, detail
+		}
+		v, detail := p.value()
+		if detail != "" {
+			return nil, detail
+		}
+		m[name] = v
+	}
+}
+
+// skip checks one value, by the same rules as value, without building it.
+func (p *jsonParser) skip() string {
+	switch c := p.peekValue(); {
+	case c == '{':
+		var w objectWalk
+		for {
+			_, more, detail := p.nextMember(&w)
+			if detail != "" || !more {
+				return detail
+			}
+			if detail := p.skip(); detail != "" {
+				return detail
+			}
+		}
+	case c == '[':
+		var w arrayWalk
+		for {
+			more, detail := p.nextElem(&w)
+			if detail != "" || !more {
+				return detail
+			}
+			if detail := p.skip(); detail != "" {
+				return detail
+			}
+		}
+	case c == '"':
+		_, detail := p.str()
+		return detail
+	case c == 't':
+		return p.literal("true")
+	case c == 'f':
+		return p.literal("false")
+	case c == 'n':
+		return p.literal("null")
+	case c == '-' || (c >= '0' && c <= '9'):
+		_, detail := p.number()
+		return detail
+	default:
+		return "invalid JSON value"
+	}
+}
+
 func (p *jsonParser) literal(word string) string {
 	if !strings.HasPrefix(p.data[p.pos:], word) {
 		return "invalid JSON literal"
@@ -180,84 +297,138 @@ func (p *jsonParser) literal(word string) string {
 	return ""
 }
 
-func (p *jsonParser) object(sizeHint int) (map[string]any, string) {
-	if p.depth++; p.depth > maxJSONDepth {
-		return nil, "JSON nested too deeply"
-	}
-	p.pos++ // '{'
-	m := make(map[string]any, sizeHint)
-	p.skipSpace()
-	if p.peek() == '}' {
-		p.pos++
-		p.depth--
-		return m, ""
-	}
-	for {
-		p.skipSpace()
-		if p.peek() != '"' {
-			return nil, "expected a JSON member name"
+// objectWalk is the state of reading one object member by member.
+type objectWalk struct {
+	names   memberNames
+	started bool
+}
+
+// nextMember reads the object at p.pos one member at a time: the first call
+// enters it, each call returns the next member's name with p at its value,
+// which the caller must consume (value, skip or a typed read) before calling
+// again, and more is false once the object is closed. Duplicate member names
+// are refused.
+func (p *jsonParser) nextMember(w *objectWalk) (name string, more bool, detail string) {
+	if !w.started {
+		w.started = true
+		if p.depth++; p.depth > maxJSONDepth {
+			return "", false, "JSON nested too deeply"
 		}
-		k, err := p.str()
-		if err != "" {
-			return nil, err
+		p.pos++ // '{'
+		if p.skipSpace(); p.peek() == '}' {
+			p.pos++
+			p.depth--
+			return "", false, ""
 		}
-		if _, dup := m[k]; dup {
-			return nil, "duplicate JSON member name"
-		}
-		p.skipSpace()
-		if p.peek() != ':' {
-			return nil, "expected ':' in JSON object"
-		}
-		p.pos++
-		v, err := p.value()
-		if err != "" {
-			return nil, err
-		}
-		m[k] = v
-		p.skipSpace()
-		switch p.peek() {
+	} else {
+		switch p.skipSpace(); p.peek() {
 		case ',':
 			p.pos++
 		case '}':
 			p.pos++
 			p.depth--
-			return m, ""
+			return "", false, ""
 		default:
-			return nil, "expected ',' or '}' in JSON object"
+			return "", false, "expected ',' or '}' in JSON object"
 		}
+	}
+	if p.skipSpace(); p.peek() != '"' {
+		return "", false, "expected a JSON member name"
+	}
+	if name, detail = p.str(); detail != "" {
+		return "", false, detail
+	}
+	if !w.names.add(name) {
+		return "", false, "duplicate JSON member name"
+	}
+	if p.skipSpace(); p.peek() != ':' {
+		return "", false, "expected ':' in JSON object"
+	}
+	p.pos++
+	return name, true, ""
+}
+
+// arrayWalk is the state of reading one array element by element.
+type arrayWalk struct{ started bool }
+
+// nextElem is nextMember for the array at p.pos.
+func (p *jsonParser) nextElem(w *arrayWalk) (more bool, detail string) {
+	if !w.started {
+		w.started = true
+		if p.depth++; p.depth > maxJSONDepth {
+			return false, "JSON nested too deeply"
+		}
+		p.pos++ // '['
+		if p.skipSpace(); p.peek() == ']' {
+			p.pos++
+			p.depth--
+			return false, ""
+		}
+		return true, ""
+	}
+	switch p.skipSpace(); p.peek() {
+	case ',':
+		p.pos++
+		return true, ""
+	case ']':
+		p.pos++
+		p.depth--
+		return false, ""
+	default:
+		return false, "expected ',' or ']' in JSON array"
 	}
 }
 
-func (p *jsonParser) array() ([]any, string) {
-	if p.depth++; p.depth > maxJSONDepth {
-		return nil, "JSON nested too deeply"
+// memberNames are one object's member names, for refusing duplicates
+// without a map for the usual few: a name is compared with the earlier ones
+// only when a cheap fingerprint of it was seen before, and a map takes over
+// past len(inline) names.
+type memberNames struct {
+	inline [32]string
+	n      int
+	seen   uint64 // union of the fingerprints of inline[:n]
+	spill  map[string]struct{}
+}
+
+// fingerprint is one bit chosen by a name's length and outer bytes.
+func fingerprint(s string) uint64 {
+	h := uint(len(s))
+	if len(s) > 0 {
+		h = h*31 + uint(s[0])
+		h = h*31 + uint(s[len(s)-1])
 	}
-	p.pos++ // '['
-	a := make([]any, 0, 4)
-	p.skipSpace()
-	if p.peek() == ']' {
-		p.pos++
-		p.depth--
-		return a, ""
-	}
-	for {
-		v, err := p.value()
-		if err != "" {
-			return nil, err
+	return 1 << (h % 64)
+}
+
+// add reports false when name was added before.
+func (m *memberNames) add(name string) bool {
+	if m.spill != nil {
+		if _, dup := m.spill[name]; dup {
+			return false
 		}
-		a = append(a, v)
-		p.skipSpace()
-		switch p.peek() {
-		case ',':
-			p.pos++
-		case ']':
-			p.pos++
-			p.depth--
-			return a, ""
-		default:
-			return nil, "expected ',' or ']' in JSON array"
+		m.spill[name] = struct{}{}
+		return true
+	}
+	f := fingerprint(name)
+	if m.seen&f != 0 {
+		for _, s := range m.inline[:m.n] {
+			if s == name {
+				return false
+			}
 		}
 	}
+	if m.n == len(m.inline) {
+		m.spill = make(map[string]struct{}, 2*len(m.inline))
+		for _, s := range m.inline {
+			m.spill[s] = struct{}{}
+		}
+		m.spill[name] = struct{}{}
+		return true
+	}
+	m.inline[m.n] = name
+	m.n++
+	m.seen |= f
+	return true
 }
 
 // str decodes the string starting at the opening quote.
@@ -265,6 +436,10 @@ func (p *jsonParser) str() (string, string) {
 	start := p.pos + 1
 	for i := start; i < len(p.data); {
 		c := p.data[i]
+		if plainStringByte[c] {
+			i++
+			continue
+		}
 		switch {
 		case c == '"':
 			p.pos = i + 1
@@ -279,12 +454,19 @@ func (p *jsonParser) str() (string, string) {
 				return "", "invalid UTF-8 in JSON string"
 			}
 			i += size
-		default:
-			i++
 		}
 	}
 	return "", "unterminated JSON string"
 }
+
+// plainStringByte marks the bytes str passes over without a second look:
+// printable ASCII other than '"' and '\\'.
+var plainStringByte = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 // strSlow handles strings with escapes.
 func (p *jsonParser) strSlow(start int) (string, string) {

@@ -25,7 +25,7 @@ func BenchmarkParse(b *testing.B) {
 	b.ReportAllocs()
 	b.SetBytes(int64(len(benchParseToken)))
 	for b.Loop() {
-		jws, detail := splitToken(benchParseToken)
+		jws, _, detail := splitToken(benchParseToken, new([maxSignatureSize]byte))
 		if detail != "" {
 			b.Fatal(detail)
 		}
@@ -41,7 +41,7 @@ func BenchmarkParse(b *testing.B) {
 func BenchmarkSplitToken(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, detail := splitToken(benchParseToken); detail != "" {
+		if _, _, detail := splitToken(benchParseToken, new([maxSignatureSize]byte)); detail != "" {
 			b.Fatal(detail)
 		}
 	}

@@ -3,6 +3,7 @@ package jwtverify
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math"
 	"reflect"
 	"strings"
@@ -70,8 +71,45 @@ func TestParseJSONObject(t *testing.T) {
 		{`{"a":` + strings.Repeat("[", maxJSONDepth) + strings.Repeat("]", maxJSONDepth) + `}`, nil},
 		{"{\"a\":1}\x00", nil},
 	}
+	// Past memberNames' inline names, a map takes over.
+	var many []string
+	for i := range 40 {
+		many = append(many, fmt.Sprintf(`"k%d":%d`, i, i))
+	}
+	manyWant := map[string]any{}
+	for i := range 40 {
+		manyWant[fmt.Sprintf("k%d", i)] = float64(i)
+	}
+	tests = append(tests,
+		struct {
+			in   string
+			want map[string]any
+		}{`{` + strings.Join(many, ",") + `}`, manyWant},
+		struct {
+			in   string
+			want map[string]any
+		}{`{` + strings.Join(many, ",") + `,"k3":0}`, nil},
+		struct {
+			in   string
+			want map[string]any
+		}{`{` + strings.Join(many, ",") + `,"k39":0}`, nil},
+		struct {
+			in   string
+			want map[string]any
+		}{`{"x":{` + strings.Join(many[:33], ",") + `,"k32":0}}`, nil},
+	)
 	for _, tc := range tests {
 		got, detail := parseJSONObject(tc.in, 0)
+		p, skipped := newDocument(tc.in)
+		if skipped == "" {
+			skipped = p.skip()
+		}
+		if skipped == "" {
+			skipped = p.end()
+		}
+		if (detail == "") != (skipped == "") {
+			t.Errorf("%q: decoding says %q, skipping says %q", tc.in, detail, skipped)
+		}
 		if tc.want == nil {
 			if detail == "" {
 				t.Errorf("%q: accepted as %v, want refused", tc.in, got)
@@ -100,6 +138,17 @@ func FuzzParseJSONObject(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		got, detail := parseJSONObject(string(data), 0)
+		// Verify's reading, which checks without building, agrees.
+		p, skipped := newDocument(string(data))
+		if skipped == "" {
+			skipped = p.skip()
+		}
+		if skipped == "" {
+			skipped = p.end()
+		}
+		if (detail == "") != (skipped == "") {
+			t.Fatalf("%q: decoding says %q, skipping says %q", data, detail, skipped)
+		}
 		if detail != "" {
 			return
 		}
@@ -172,10 +221,17 @@ func hasDuplicateNames(t *testing.T, data []byte) bool {
 
 func TestSplitToken(t *testing.T) {
 	good := "eyJhIjoxfQ.eyJiIjoyfQ.c2ln"
-	jws, detail := splitToken(good)
+	jws, sig, detail := splitToken(good, new([maxSignatureSize]byte))
 	if detail != "" || jws.header != `{"a":1}` || jws.payload != `{"b":2}` ||
-		string(jws.signature) != "sig" || string(jws.signingInput) != "eyJhIjoxfQ.eyJiIjoyfQ" {
-		t.Fatalf("splitToken(%q) = %+v, %q", good, jws, detail)
+		string(sig) != "sig" || string(jws.signingInput) != "eyJhIjoxfQ.eyJiIjoyfQ" {
+		t.Fatalf("splitToken(%q) = %+v, %q, %q", good, jws, sig, detail)
+	}
+	// A signature longer than any accepted key makes is decoded off the
+	// caller's buffer, after the payload.
+	long := bytes.Repeat([]byte{0xa5}, maxSignatureSize+1)
+	jws, sig, detail = splitToken("eyJhIjoxfQ.eyJiIjoyfQ."+b64.EncodeToString(long), new([maxSignatureSize]byte))
+	if detail != "" || !bytes.Equal(sig, long) || jws.payload != `{"b":2}` {
+		t.Fatalf("long signature: %q, %d bytes", detail, len(sig))
 	}
 	for _, bad := range []string{
 		"", ".", "..", "a.b", "a.b.c.d", ".eyJiIjoyfQ.c2ln", "eyJhIjoxfQ..c2ln", "eyJhIjoxfQ.eyJiIjoyfQ.",
@@ -183,7 +239,7 @@ func TestSplitToken(t *testing.T) {
 		"eyJhIjoxfQ.eyJiIjoyfQ.c2l\n", "eyJhIjoxfQ.eyJi\r\nIjoyfQ.c2ln", " eyJhIjoxfQ.eyJiIjoyfQ.c2ln",
 		"eyJhIjoxfQ.eyJiIjoyfQ.c2l+", "eyJhIjoxfQ.eyJiIjoyfQ.c2lu\x00", "eyJhIjoxfQ.eyJiIjoyfQ.c2lnA",
 	} {
-		if _, detail := splitToken(bad); detail == "" {
+		if _, _, detail := splitToken(bad, new([maxSignatureSize]byte)); detail == "" {
 			t.Errorf("splitToken(%q) accepted", bad)
 		}
 	}
@@ -225,15 +281,69 @@ func TestTokenCacheRing(t *testing.T) {
 	tc.add(k(2), e2)
 	tc.remove(k(1), e1)
 	tc.add(k(1), e1) // re-added in slot 0; the old slot-0 key is itself
-	if tc.len() != 2 || tc.get(k(2)) != e2 || tc.get(k(1)) != e1 {
+	if tc.len() != 2 || tc.get(k(2), "") != e2 || tc.get(k(1), "") != e1 {
 		t.Fatalf("after re-add: %v", tc.entries)
 	}
 	tc.add(k(3), e3) // evicts slot 1 (k2)
-	if tc.get(k(2)) != nil || tc.get(k(1)) != e1 || tc.get(k(3)) != e3 || tc.len() != 2 {
+	if tc.get(k(2), "") != nil || tc.get(k(1), "") != e1 || tc.get(k(3), "") != e3 || tc.len() != 2 {
 		t.Fatalf("after eviction: %v", tc.entries)
 	}
 	tc.remove(k(3), e1) // not the current entry: no-op
-	if tc.get(k(3)) != e3 {
+	if tc.get(k(3), "") != e3 {
 		t.Fatal("remove of a stale entry dropped the current one")
+	}
+}
+
+// TestClaimIndex checks claimIndex's switch against the claim name tables.
+func TestClaimIndex(t *testing.T) {
+	for i, name := range stringClaimNames {
+		if got, isNumber := claimIndex(name); got != i || isNumber {
+			t.Errorf("claimIndex(%q) = %d, %v; want %d, false", name, got, isNumber, i)
+		}
+	}
+	for i, name := range numberClaimNames {
+		if got, isNumber := claimIndex(name); got != i || !isNumber {
+			t.Errorf("claimIndex(%q) = %d, %v; want %d, true", name, got, isNumber, i)
+		}
+	}
+	for _, name := range []string{groupsClaim, "", "ISS", "custom:tenant"} {
+		if got, _ := claimIndex(name); got != -1 {
+			t.Errorf("claimIndex(%q) = %d, want -1", name, got)
+		}
+	}
+}
+
+// Groups and Scopes share one allocation: each keeps its nil-ness, and
+// appending to one never writes into the other, also in the cache's copy.
+func TestParseClaimsLists(t *testing.T) {
+	base := `"sub":"s","exp":1`
+	tests := []struct {
+		extra          string
+		groups, scopes []string
+	}{
+		{``, nil, nil},
+		{`,"cognito:groups":[]`, []string{}, nil},
+		{`,"scope":""`, nil, nil},
+		{`,"cognito:groups":["g1","g2"]`, []string{"g1", "g2"}, nil},
+		{`,"scope":"a b"`, nil, []string{"a", "b"}},
+		{`,"cognito:groups":["g1"],"scope":"a b"`, []string{"g1"}, []string{"a", "b"}},
+		{`,"cognito:groups":[],"scope":"a"`, []string{}, []string{"a"}},
+	}
+	for _, tc := range tests {
+		pc, err := parseClaims(`{` + base + tc.extra + `}`)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.extra, err)
+		}
+		var cached Claims
+		pc.claims.copyInto(&cached)
+		for _, c := range []*Claims{pc.claims, &cached} {
+			if !reflect.DeepEqual(c.Groups, tc.groups) || !reflect.DeepEqual(c.Scopes, tc.scopes) {
+				t.Fatalf("%s: groups %#v scopes %#v", tc.extra, c.Groups, c.Scopes)
+			}
+			_ = append(c.Groups, "x")
+			if !reflect.DeepEqual(c.Scopes, tc.scopes) {
+				t.Fatalf("%s: appending to groups changed scopes to %#v", tc.extra, c.Scopes)
+			}
+		}
 	}
 }

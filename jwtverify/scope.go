@@ -19,37 +19,50 @@ import (
 // unless a scope is required. It is the one scope parser of the module:
 // adapters (jwtverify/jwtv5) call it too.
 func ParseScope(claim string) ([]string, error) {
-	if claim == "" {
-		return nil, nil
+	n, err := countScope(claim)
+	if err != nil || n == 0 {
+		return nil, err
 	}
-	// One pass checks the grammar and counts the scope-tokens, so the
-	// result is allocated once, at its size.
+	return splitScope(claim, make([]string, n)), nil
+}
+
+// countScope checks claim by ParseScope's grammar and counts its
+// scope-tokens, so the result can be allocated once, at its size.
+func countScope(claim string) (int, error) {
+	if claim == "" {
+		return 0, nil
+	}
 	n := 1
 	afterSpace := true // a leading space would start an empty scope-token
 	for i := 0; i < len(claim); i++ {
 		switch c := claim[i]; {
 		case c == ' ':
 			if afterSpace {
-				return nil, errEmptyScopeToken
+				return 0, errEmptyScopeToken
 			}
 			afterSpace = true
 			n++
 		case !scopeTokenByte[c]:
-			return nil, errScopeCharacter
+			return 0, errScopeCharacter
 		default:
 			afterSpace = false
 		}
 	}
 	if afterSpace {
-		return nil, errEmptyScopeToken
+		return 0, errEmptyScopeToken
 	}
-	scopes := make([]string, n)
+	return n, nil
+}
+
+// splitScope fills scopes, of countScope's length, with claim's scope-tokens.
+func splitScope(claim string, scopes []string) []string {
+	n := len(scopes)
 	for i := range n - 1 {
 		j := strings.IndexByte(claim, ' ')
 		scopes[i], claim = claim[:j], claim[j+1:]
 	}
 	scopes[n-1] = claim
-	return scopes, nil
+	return scopes
 }
 
 // Built once: a flood of malformed tokens costs no error allocations.

@@ -167,19 +167,24 @@ func (a *algorithm) checkKey(pub crypto.PublicKey) error {
 	return checkPublic(pub)
 }
 
-// verify checks sig over input with pub, which checkKey accepted.
-func (a *algorithm) verify(pub crypto.PublicKey, input, sig []byte) bool {
+// verify checks sig over input with pub, which checkKey accepted. buf is
+// room for the digest (maxDigestSize bytes); sum256, when not nil, is
+// SHA-256(input) already computed (by the token cache's lookup).
+func (a *algorithm) verify(pub crypto.PublicKey, input, sig, buf []byte, sum256 *[sha256.Size]byte) bool {
 	if a.kind == kindEd25519 {
 		return ed25519.Verify(pub.(ed25519.PublicKey), input, sig)
 	}
 	var digest []byte
-	if a.hash == crypto.SHA256 {
+	switch {
+	case a.hash == crypto.SHA256 && sum256 != nil:
+		digest = buf[:copy(buf, sum256[:])]
+	case a.hash == crypto.SHA256:
 		sum := sha256.Sum256(input) // the common case, without a hash.Hash
-		digest = sum[:]
-	} else {
+		digest = buf[:copy(buf, sum[:])]
+	default:
 		h := a.hash.New()
 		h.Write(input)
-		digest = h.Sum(nil)
+		digest = h.Sum(nil) // not into buf: through the interface, buf would escape
 	}
 	switch a.kind {
 	case kindRSAPKCS1:
@@ -187,7 +192,8 @@ func (a *algorithm) verify(pub crypto.PublicKey, input, sig []byte) bool {
 	case kindRSAPSS:
 		// RFC 7518 section 3.5: the salt is as long as the hash.
 		opts := rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: a.hash}
-		return rsa.VerifyPSS(pub.(*rsa.PublicKey), a.hash, digest, sig, &opts) == nil
+		// A copy: VerifyPSS's digest escapes, and would take buf with it.
+		return rsa.VerifyPSS(pub.(*rsa.PublicKey), a.hash, slices.Clone(digest), sig, &opts) == nil
 	case kindECDSA:
 		// JWS ECDSA signatures are R || S, each as long as the curve order.
 		k := pub.(*ecdsa.PublicKey)

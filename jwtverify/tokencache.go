@@ -9,12 +9,16 @@ import (
 // tokenCache remembers verified tokens so a token seen again skips base64,
 // JSON parsing and the signature check.
 //
-// Keys are SHA-256 digests of the whole token. A collision here would hand
-// one token's claims to another token, which is an authentication bypass, so
-// the hash must resist an attacker who chooses the token: a seeded maphash is
-// fast but is not designed for that and is 64 bits wide. SHA-256 (hardware
-// accelerated on current CPUs) costs well under a microsecond for a Cognito
-// token, and also means the cache does not keep bearer tokens in memory.
+// A token is found by the SHA-256 of its signing input ("<header>.<payload>")
+// and then must carry exactly the signature text of the entry: a hit is the
+// very token that verified. Mistaking one token for another would hand it
+// another's claims, an authentication bypass, so the key must resist an
+// attacker who chooses the token: a seeded maphash is fast but is not
+// designed for that and is 64 bits wide. SHA-256 of the signing input is
+// what an RS256, PS256 or ES256 signature check computes anyway, so a token
+// seen for the first time pays no hash for the cache (Verify hands the
+// digest on), and the exact signature comparison means a changed signature
+// on a cached signing input is never a hit.
 //
 // The cache is bounded: when full, the oldest insertion is evicted (a FIFO
 // ring, which keeps hits read-only apart from the mutex). Entries are checked
@@ -28,7 +32,8 @@ type tokenCache struct {
 }
 
 type cacheEntry struct {
-	claims *Claims // private copy; never handed out directly
+	sig    string // the token's signature segment, as sent
+	claims Claims // private copy; never handed out directly
 	pool   *pool
 	kid    string
 	alg    string
@@ -44,10 +49,16 @@ func newTokenCache(size int) *tokenCache {
 	}
 }
 
-func (tc *tokenCache) get(sum [sha256.Size]byte) *cacheEntry {
+// get returns the entry of the token whose signing input hashes to sum and
+// whose signature segment is sig, or nil.
+func (tc *tokenCache) get(sum [sha256.Size]byte, sig string) *cacheEntry {
 	tc.mu.Lock()
-	defer tc.mu.Unlock()
-	return tc.entries[sum]
+	e := tc.entries[sum]
+	tc.mu.Unlock()
+	if e == nil || e.sig != sig { // entries are immutable once added
+		return nil
+	}
+	return e
 }
 
 // add inserts e, evicting the oldest entry when the cache is full.

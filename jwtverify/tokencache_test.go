@@ -238,3 +238,76 @@ func TestTokenCacheRunsCheckOnHits(t *testing.T) {
 		t.Fatalf("check skipped on a cache hit: %v", err)
 	}
 }
+
+// A cached token is found by the hash of its signed part, but only the very
+// same signature text is a hit: another signature on that part is verified
+// in full and refused.
+func TestTokenCacheSignatureMustMatch(t *testing.T) {
+	v, _, _ := cachedVerifier(t, 8)
+	ctx := context.Background()
+	tok, other := access(), testIss.AccessToken("bob", clientA)
+	if _, err := v.Verify(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	s := segments(tok)
+	tests := []struct {
+		name, tok string
+		want      error
+	}{
+		{"trailing bits in the signature", withTrailingBits(tok), jwtverify.ErrMalformed},
+		{"another token's signature", s[0] + "." + s[1] + "." + segments(other)[2], jwtverify.ErrSignature},
+		{"signature cut short", s[0] + "." + s[1] + "." + s[2][:len(s[2])-2], jwtverify.ErrSignature},
+		{"fourth segment", tok + "." + s[2], jwtverify.ErrMalformed},
+		{"signature segment as signed part", s[0] + "." + s[1] + "." + s[2] + "." + s[2], jwtverify.ErrMalformed},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			for range 2 { // the refusal is not cached either
+				if c, err := v.Verify(ctx, tc.tok); !errors.Is(err, tc.want) || c != nil {
+					t.Fatalf("got %v, %v; want %v", c, err, tc.want)
+				}
+			}
+		})
+	}
+	if c, err := v.Verify(ctx, tok); err != nil || c.Username != "alice" {
+		t.Fatalf("the cached token after the attempts: %v, %v", c, err)
+	}
+	if n := jwtverify.CacheLen(v); n != 1 {
+		t.Fatalf("cache holds %d tokens, want 1", n)
+	}
+}
+
+// Many goroutines verifying more distinct tokens than the cache holds, so
+// that hits, misses, evictions and refusals race: each gets the claims of its
+// own token, never another's, and a tampered token is never a hit.
+func TestTokenCacheConcurrentDistinct(t *testing.T) {
+	v, _, _ := cachedVerifier(t, 8)
+	type tokenOf struct{ tok, user string }
+	var toks []tokenOf
+	for i := range 24 {
+		user := "user-" + string(rune('a'+i))
+		toks = append(toks, tokenOf{testIss.AccessToken(user, clientA), user})
+	}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 300 {
+				k := (g*7 + i*5) % len(toks)
+				tok := toks[k].tok
+				if i%3 == 0 {
+					if c, err := v.Verify(context.Background(), withTrailingBits(tok)); err == nil || c != nil {
+						t.Errorf("tampered token %d accepted", k)
+						return
+					}
+					continue
+				}
+				c, err := v.Verify(context.Background(), tok)
+				if err != nil || c.Username != toks[k].user || !c.ExpiresAt.After(testNow) {
+					t.Errorf("token %d: claims %+v, err %v", k, c, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}

@@ -277,15 +277,27 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 	if token == "" {
 		return nil, fmt.Errorf("%w: empty token", ErrMalformed)
 	}
-	var sum [sha256.Size]byte
+	// With the cache on, the SHA-256 of the signing input (up to the second
+	// dot, as splitToken splits: what is hashed here is jws.signingInput) is
+	// its key, and it is handed on to the signature check: a miss costs no
+	// extra hash. A token with more dots has a dot in what is compared as
+	// its signature, which no cached (base64url) signature has.
+	var sum *[sha256.Size]byte
 	if v.cache != nil {
-		sum = sha256.Sum256(tokenBytes(token))
-		if c, done, err := v.verifyCached(ctx, sum); done {
-			return c, err
+		if dot := secondDot(token); dot >= 0 {
+			s := sha256.Sum256(tokenBytes(token[:dot]))
+			if c, done, err := v.verifyCached(ctx, s, token[dot+1:]); done {
+				return c, err
+			}
+			sum = &s
 		}
 	}
 
-	jws, detail := splitToken(token)
+	// Stack room for the decoded signature and the digest: the signature
+	// functions keep neither.
+	var sigBuf [maxSignatureSize]byte
+	var digest [maxDigestSize]byte
+	jws, sig, detail := splitToken(token, &sigBuf)
 	if detail != "" {
 		return nil, fmt.Errorf("%w: %s", ErrMalformed, detail)
 	}
@@ -313,7 +325,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 	if err := key.fits(alg); err != nil {
 		return nil, err
 	}
-	if !alg.verify(key.Public, jws.signingInput, jws.signature) {
+	if !alg.verify(key.Public, jws.signingInput, sig, digest[:], sum) {
 		return nil, fmt.Errorf("%w: pool %s", ErrSignature, p.id)
 	}
 
@@ -326,23 +338,40 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 	if err := p.checkStatic(c); err != nil {
 		return c, err
 	}
-	if v.cache != nil {
-		v.cache.add(sum, &cacheEntry{
-			claims: c.clone(),
+	if sum != nil {
+		e := &cacheEntry{
+			// A copy: a substring would keep the whole token alive.
+			sig:    strings.Clone(token[len(jws.signingInput)+1:]),
 			pool:   p,
 			kid:    hdr.kid,
 			alg:    alg.name,
 			public: key.Public,
 			times:  pc.times,
-		})
+		}
+		c.copyInto(&e.claims)
+		v.cache.add(*sum, e)
 	}
 	return c, p.runCheck(ctx, c)
 }
 
+// secondDot is the index of token's second '.', or -1. (IndexByte scans
+// forward with vector instructions; LastIndexByte goes byte by byte.)
+func secondDot(token string) int {
+	i := strings.IndexByte(token, '.')
+	if i < 0 {
+		return -1
+	}
+	j := strings.IndexByte(token[i+1:], '.')
+	if j < 0 {
+		return -1
+	}
+	return i + 1 + j
+}
+
 // verifyCached answers from the token cache; done is false when the token
 // must be verified in full.
-func (v *Verifier) verifyCached(ctx context.Context, sum [sha256.Size]byte) (c *Claims, done bool, err error) {
-	e := v.cache.get(sum)
+func (v *Verifier) verifyCached(ctx context.Context, sum [sha256.Size]byte, sig string) (c *Claims, done bool, err error) {
+	e := v.cache.get(sum, sig)
 	if e == nil {
 		return nil, false, nil
 	}
@@ -357,7 +386,8 @@ func (v *Verifier) verifyCached(ctx context.Context, sum [sha256.Size]byte) (c *
 		v.cache.remove(sum, e)
 		return nil, false, nil
 	}
-	c = e.claims.clone()
+	c = new(Claims)
+	e.claims.copyInto(c)
 	if err := e.pool.checkTimes(e.times, v.now()); err != nil {
 		if errors.Is(err, ErrExpired) {
 			v.cache.remove(sum, e)
