@@ -274,3 +274,34 @@ func TestCreateUserRefusesLegacyName(t *testing.T) {
 	}
 	checkTable(t, table)
 }
+
+// TestMigrateUsernamesSkipsMalformed checks that one malformed legacy item
+// is listed and left alone rather than ending the run: the scan meets it
+// at the same place every run, so stopping there would leave every user
+// after it refused for good.
+func TestMigrateUsernamesSkipsMalformed(t *testing.T) {
+	t.Parallel()
+	st, table := newStore(t, nil)
+	ctx := ctxT(t)
+	e := testEnv(t)
+	putLegacyUser(t, table, "u-ok", "oscar")
+	putLegacyUser(t, table, "u-bad", "bert")
+	// bert's user name item now claims another name.
+	if _, err := e.ddb.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &table, Key: map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: "USERNAME#bert"}, "SK": &types.AttributeValueMemberS{Value: "USERNAME"}},
+		UpdateExpression: ptr("SET #u = :u"), ExpressionAttributeNames: map[string]string{"#u": "username"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":u": &types.AttributeValueMemberS{Value: "oscar"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := st.MigrateUsernames(ctx, e.ddb, testPool, false)
+	if err != nil || m.Found != 2 || m.Migrated != 1 || len(m.Conflicts) != 1 {
+		t.Fatalf("migration: %+v, %v", m, err)
+	}
+	if u, err := st.UserByUsername(ctx, testPool, "oscar"); err != nil || u.InternalID != "u-ok" {
+		t.Errorf("oscar: %+v, %v", u, err)
+	}
+	if _, err := st.UserByUsername(ctx, testPool, "bert"); !errors.Is(err, mapping.ErrNotFound) {
+		t.Errorf("bert: %v", err)
+	}
+}
