@@ -100,6 +100,13 @@ func New(ctx context.Context, cfg Config) (*Verifier, error) {
 		if err != nil {
 			return nil, fmt.Errorf("jwtverify: pool %d: %w", i, err)
 		}
+		// Claims.UserPoolID is who issued a user name (the mapping keys
+		// names by it): one id must mean one issuer.
+		for _, q := range v.pools {
+			if q.id == p.id {
+				return nil, fmt.Errorf("jwtverify: pool %d: another pool has the id %s", i, p.id)
+			}
+		}
 		for _, iss := range p.issuers {
 			if _, dup := v.byIssuer[iss]; dup {
 				return nil, fmt.Errorf("jwtverify: pool %d: another pool already accepts issuer %s", i, iss)

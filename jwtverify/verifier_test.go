@@ -282,6 +282,13 @@ func TestNewConfigValidation(t *testing.T) {
 			p.Issuer = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf123"
 			return p
 		}()}}, true},
+		// Claims.UserPoolID names the mapping's user name namespace: two
+		// issuers under one id would make equal names in both one caller.
+		{"two pools, one id, two issuers", jwtverify.Config{Pools: []jwtverify.PoolConfig{good(), func() jwtverify.PoolConfig {
+			p := good()
+			p.Issuer = "https://idp.example/eu-west-1_AbCdEf123"
+			return p
+		}()}}, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -95,7 +95,9 @@
 // an error wrapping ErrConflict (or ErrNotFound when what they change is
 // gone, ErrLimit when a limit is reached):
 //
-//   - CreateUser: PROFILE and USERNAME# items, both attribute_not_exists.
+//   - CreateUser: PROFILE and USERNAME# items, both attribute_not_exists;
+//     refused first when a legacy USERNAME#<name> item (no userPool) holds
+//     the name, so a person not yet migrated is never recorded anew.
 //   - MigrateUsernames, per legacy user: the qualified USERNAME# item
 //     (attribute_not_exists), the legacy one deleted (still this user's, no
 //     userPool), PROFILE's userPool set (still this user, none set yet).

@@ -39,7 +39,8 @@ type Migration struct {
 	Migrated int `json:"migrated"`
 	// Conflicts are the items left as they were because the qualified key
 	// is taken (the person was recorded anew meanwhile), the profile is
-	// missing, or either changed during the write; each is described.
+	// missing, either changed during the write, or the item is malformed;
+	// each is described.
 	Conflicts []string `json:"conflicts,omitempty"`
 }
 
@@ -77,12 +78,17 @@ func (s *Store) MigrateUsernames(ctx context.Context, scan ScanAPI, pool string,
 		}
 		for _, it := range page.Items {
 			m.Found++
+			// A malformed item is listed and left alone, not the end of the
+			// run: the scan meets it at the same place every time.
+			pk, _ := getS(it, attrPK)
 			u, err := decodeUser(it)
 			if err != nil {
-				return m, err
+				m.Conflicts = append(m.Conflicts, fmt.Sprintf("legacy user name item %q left unmigrated: %v", pk, err))
+				continue
 			}
-			if pk, _ := getS(it, attrPK); pk != prefixUsername+u.Username {
-				return m, fmt.Errorf("mapping: malformed item: legacy user name item %q holds user name %q", pk, u.Username)
+			if pk != prefixUsername+u.Username {
+				m.Conflicts = append(m.Conflicts, fmt.Sprintf("malformed item: legacy user name item %q holds user name %q; left unmigrated", pk, u.Username))
+				continue
 			}
 			if dryRun {
 				m.Migrated++

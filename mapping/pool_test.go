@@ -111,11 +111,13 @@ func TestMigrateUsernames(t *testing.T) {
 	putLegacyUser(t, table, "u-old", "olga")
 	// A legacy name that reads like a qualified key of testPool.
 	putLegacyUser(t, table, "u-hash", testPool+"#mallory")
-	putLegacyUser(t, table, "u-taken", "tom")
-	putLegacyUser(t, table, "u-del", "dora")
+	// tom recorded anew, then by a writer from before pools (an old
+	// version still running): CreateUser itself refuses a legacy name.
 	if _, err := st.CreateUser(ctx, "u-new-tom", testPool, "tom", ""); err != nil {
 		t.Fatal(err)
 	}
+	putLegacyUser(t, table, "u-taken", "tom")
+	putLegacyUser(t, table, "u-del", "dora")
 
 	for _, n := range []string{"olga", "mallory", "dora"} {
 		if u, err := st.UserByUsername(ctx, testPool, n); err == nil {
@@ -234,4 +236,72 @@ func TestMovePartner(t *testing.T) {
 		t.Errorf("a moved partner left a legacy item: %+v, %v", m, err)
 	}
 	checkTable(t, table)
+}
+
+// TestCreateUserRefusesLegacyName checks that a user name still held by an
+// item from before pools were recorded cannot be recorded anew: until
+// gatehouse users migrate has run, a first-use binding (the portal's
+// GATEHOUSE_CREATE_USERS, gatehouse users add) would otherwise give the
+// person a second, empty internal id, and migrate could then never give
+// them back their own. A qualified item at the same key (a name holding
+// '#') does not count as legacy.
+func TestCreateUserRefusesLegacyName(t *testing.T) {
+	t.Parallel()
+	st, table := newStore(t, nil)
+	ctx := ctxT(t)
+	e := testEnv(t)
+	putLegacyUser(t, table, "u-lena", "lena")
+	for _, pool := range []string{testPool, otherPool} {
+		if u, err := st.CreateUser(ctx, "", pool, "lena", mapping.KindUser); !errors.Is(err, mapping.ErrConflict) {
+			t.Fatalf("CreateUser of a legacy name in %s = %+v, %v; want ErrConflict", pool, u, err)
+		}
+	}
+	if m, err := st.MigrateUsernames(ctx, e.ddb, testPool, false); err != nil || m.Migrated != 1 {
+		t.Fatalf("migration: %+v, %v", m, err)
+	}
+	if u, err := st.UserByUsername(ctx, testPool, "lena"); err != nil || u.InternalID != "u-lena" {
+		t.Fatalf("lena after migration: %+v, %v; want her own internal id", u, err)
+	}
+	if _, err := st.CreateUser(ctx, "", otherPool, "lena", mapping.KindUser); err != nil {
+		t.Errorf("lena in another pool after migration: %v", err)
+	}
+	// USERNAME#<testPool>#quinn is quinn's qualified item, not a legacy one.
+	if _, err := st.CreateUser(ctx, "", testPool, "quinn", mapping.KindUser); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.CreateUser(ctx, "", otherPool, testPool+"#quinn", mapping.KindUser); err != nil {
+		t.Errorf("a name that reads like a qualified key: %v", err)
+	}
+	checkTable(t, table)
+}
+
+// TestMigrateUsernamesSkipsMalformed checks that one malformed legacy item
+// is listed and left alone rather than ending the run: the scan meets it
+// at the same place every run, so stopping there would leave every user
+// after it refused for good.
+func TestMigrateUsernamesSkipsMalformed(t *testing.T) {
+	t.Parallel()
+	st, table := newStore(t, nil)
+	ctx := ctxT(t)
+	e := testEnv(t)
+	putLegacyUser(t, table, "u-ok", "oscar")
+	putLegacyUser(t, table, "u-bad", "bert")
+	// bert's user name item now claims another name.
+	if _, err := e.ddb.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &table, Key: map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: "USERNAME#bert"}, "SK": &types.AttributeValueMemberS{Value: "USERNAME"}},
+		UpdateExpression: ptr("SET #u = :u"), ExpressionAttributeNames: map[string]string{"#u": "username"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":u": &types.AttributeValueMemberS{Value: "oscar"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := st.MigrateUsernames(ctx, e.ddb, testPool, false)
+	if err != nil || m.Found != 2 || m.Migrated != 1 || len(m.Conflicts) != 1 {
+		t.Fatalf("migration: %+v, %v", m, err)
+	}
+	if u, err := st.UserByUsername(ctx, testPool, "oscar"); err != nil || u.InternalID != "u-ok" {
+		t.Errorf("oscar: %+v, %v", u, err)
+	}
+	if _, err := st.UserByUsername(ctx, testPool, "bert"); !errors.Is(err, mapping.ErrNotFound) {
+		t.Errorf("bert: %v", err)
+	}
 }

@@ -339,6 +339,16 @@ func (s *Store) CreateUser(ctx context.Context, internalID, pool, username strin
 	byName := userAttrs(usernameKey(n), u)
 	byName[attrType] = str("username")
 
+	// A legacy item (no pool) still holding the name is a person not yet
+	// migrated: recording them anew would split them from their internal id
+	// for good (migrate could not re-key it any more). A read, not a
+	// ConditionCheck: the services' roles have no dynamodb:ConditionCheckItem.
+	switch old, err := s.getItem(ctx, "GetItem (legacy user name)", legacyUsernameKey(username)); {
+	case err != nil:
+		return User{}, err
+	case old != nil && getOptS(old, attrUserPool) == "":
+		return User{}, conflictf("user name %q is held by an item from before pools were recorded: run gatehouse users migrate first", username)
+	}
 	notExists := expr{names: map[string]string{"#pk": attrPK}}
 	err := s.transact(ctx, "CreateUser", []write{
 		s.put(profile, "attribute_not_exists(#pk)", notExists, always(conflictf("internal id %q is taken", internalID))),
