@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+
 	"github.com/gatehouse-auth/gatehouse/authorizer"
 	"github.com/gatehouse-auth/gatehouse/cognitoauth"
 	"github.com/gatehouse-auth/gatehouse/internal/testkit/openapicheck"
@@ -257,4 +260,115 @@ func TestPartnerAdminSelfService(t *testing.T) {
 		}
 	}
 	assertNoSecrets(t, logs, seen...)
+}
+
+// Registration with an administrator: bad input refused before anything is
+// created; a name taken at Cognito or in the mapping, or Cognito failing
+// at the administrator's creation, leaves nothing behind — no partner, no
+// mapping user, no Cognito user this registration made, its refresh token
+// revoked — and never deletes a user it did not make.
+func TestPartnerAdminRegistrationFaults(t *testing.T) {
+	ctx := context.Background()
+	f := newSelfServiceFixture(t)
+	lp := f.lp
+	gone := func(t *testing.T, partnerID string, cognitoUsers ...string) {
+		t.Helper()
+		if _, err := f.store.Partner(ctx, partnerID); err == nil {
+			t.Errorf("partner %s remains", partnerID)
+		}
+		if _, err := f.store.UserByUsername(ctx, lp.id, "partner-"+partnerID); err == nil {
+			t.Errorf("the mapping user of %s remains", partnerID)
+		}
+		for _, u := range cognitoUsers {
+			if _, err := f.idp.AdminGetUser(ctx, &cip.AdminGetUserInput{UserPoolId: aws.String(lp.id), Username: aws.String(u)}); err == nil {
+				t.Errorf("Cognito user %s remains", u)
+			}
+		}
+	}
+	for _, c := range []struct {
+		name, body, field string
+	}{
+		{"name without e-mail", `{"partner_id":"b1","admin_username":"b1-admin"}`, "admin_email"},
+		{"e-mail without name", `{"partner_id":"b2","admin_email":"a@example.com"}`, "admin_username"},
+		{"not an e-mail", `{"partner_id":"b3","admin_username":"b3-admin","admin_email":"nobody"}`, "admin_email"},
+		{"two addresses", `{"partner_id":"b4","admin_username":"b4-admin","admin_email":"a@example.com,b@example.com"}`, "admin_email"},
+		{"the partner's own name", `{"partner_id":"b5","admin_username":"partner-b5","admin_email":"a@example.com"}`, "admin_username"},
+		{"a space in the name", `{"partner_id":"b6","admin_username":"b6 admin","admin_email":"a@example.com"}`, "admin_username"},
+		{"empty name", `{"partner_id":"b7","admin_username":"","admin_email":"a@example.com"}`, "admin_username"},
+		{"long password", `{"partner_id":"b8","admin_username":"b8-admin","admin_email":"a@example.com","admin_temporary_password":"` + strings.Repeat("x", 300) + `"}`, "admin_temporary_password"},
+		{"password alone", `{"partner_id":"b9","admin_temporary_password":"Tmp-1234567!a"}`, "admin_username"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			rec := f.call(t, "POST", "/partners", lp.adminToken, c.body)
+			if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), c.field) {
+				t.Fatalf("%d %s, want 400 naming %s", rec.Code, rec.Body, c.field)
+			}
+			var b struct {
+				PartnerID string `json:"partner_id"`
+			}
+			_ = json.Unmarshal([]byte(c.body), &b)
+			gone(t, b.PartnerID, "partner-"+b.PartnerID)
+		})
+	}
+
+	// A name that exists at Cognito: 409, and that user stays.
+	if err := lp.partners.User(ctx, "taken-admin", refresh.RandomPassword()); err != nil {
+		t.Fatal(err)
+	}
+	rec := f.call(t, "POST", "/partners", lp.adminToken, `{"partner_id":"c1","admin_username":"taken-admin","admin_email":"a@example.com","admin_temporary_password":"Tmp-1234567!a"}`)
+	if rec.Code != http.StatusConflict {
+		t.Fatalf("administrator name taken at Cognito: %d %s", rec.Code, rec.Body)
+	}
+	gone(t, "c1", "partner-c1")
+	if _, err := f.idp.AdminGetUser(ctx, &cip.AdminGetUserInput{UserPoolId: aws.String(lp.id), Username: aws.String("taken-admin")}); err != nil {
+		t.Fatalf("the registration deleted a user it did not make: %v", err)
+	}
+
+	// A name that administers a partner in the mapping (its Cognito user
+	// deleted by hand since): the transaction refuses, and the Cognito
+	// users this registration made are deleted again.
+	first := f.registerWithAdmin(t, "c2", "dup-admin", "Tmp-1234567!a")
+	if _, err := f.idp.AdminDeleteUser(ctx, &cip.AdminDeleteUserInput{UserPoolId: aws.String(lp.id), Username: aws.String("dup-admin")}); err != nil {
+		t.Fatal(err)
+	}
+	rec = f.call(t, "POST", "/partners", lp.adminToken, `{"partner_id":"c3","admin_username":"dup-admin","admin_email":"a@example.com","admin_temporary_password":"Tmp-1234567!a"}`)
+	if rec.Code != http.StatusConflict {
+		t.Fatalf("administrator name taken in the mapping: %d %s", rec.Code, rec.Body)
+	}
+	gone(t, "c3", "partner-c3", "dup-admin")
+	if p, err := f.store.PartnerOfAdmin(ctx, lp.id, "dup-admin"); err != nil || p.PartnerID != "c2" {
+		t.Fatalf("the first partner's administrator: %+v %v", p, err)
+	}
+	if rec := f.exchange(t, first.RefreshToken); rec.Code != http.StatusOK {
+		t.Fatalf("the first partner's credential: %d", rec.Code)
+	}
+	assertNoSecrets(t, f.logs.String(), first.RefreshToken, lp.adminToken, "Tmp-1234567!a")
+}
+
+// Cognito failing at the administrator's creation (in-process stand-in:
+// no local service can be made to fail one call): 503, and the partner's
+// own user, its mapping user and its refresh token are undone.
+func TestPartnerAdminCreationFails(t *testing.T) {
+	ctx := context.Background()
+	f, fc, admin := newRotationFixture(t)
+	fc.mu.Lock()
+	fc.failCreate = "d1-admin"
+	fc.mu.Unlock()
+	rec := f.call(t, "POST", "/partners", admin, `{"partner_id":"d1","admin_username":"d1-admin","admin_email":"a@example.com"}`)
+	expectFixed(t, rec, http.StatusServiceUnavailable, refresh.CodeUnavailable)
+	fc.mu.Lock()
+	_, exists := fc.users["partner-d1"]
+	fc.mu.Unlock()
+	if exists {
+		t.Error("the partner's Cognito user remains")
+	}
+	if len(fc.revokedTokens()) != 1 {
+		t.Errorf("%d tokens revoked, want the failed registration's", len(fc.revokedTokens()))
+	}
+	if _, err := f.store.Partner(ctx, "d1"); err == nil {
+		t.Error("a partner record remains")
+	}
+	if _, err := f.store.UserByUsername(ctx, fc.issuer.UserPoolID(), "partner-d1"); err == nil {
+		t.Error("the mapping user remains")
+	}
 }
