@@ -156,22 +156,28 @@ func fromEnv(getenv func(string) string, admin bool) (EnvConfig, error) {
 			}
 		}
 		e.AdminGroup = r.Required(EnvAdminGroup, "the Cognito group of administrators")
-		if id := r.String(EnvPartnerAdminClientID); id != "" {
-			switch {
-			case id == e.PartnerClientID:
-				r.Bad(EnvPartnerAdminClientID, "is %s, the partners' machine client: administrators need a client for people", EnvPartnerClientID)
-			case slices.Contains(e.Admins.First().ClientIDs, id):
-				r.Bad(EnvPartnerAdminClientID, "is listed in %s, the operators' clients", EnvClientIDs)
+		// Read whether set or not, so that each is known to be read (the
+		// facts file lists the variables a service reads).
+		id, secret := r.String(EnvPartnerAdminClientID), getenv(EnvPartnerAdminClientSecret)
+		pool := jwtverify.PoolConfig{
+			UserPoolID: e.PartnerUserPoolID, ClientIDs: []string{id},
+			TokenUses: []jwtverify.TokenUse{jwtverify.TokenUseID, jwtverify.TokenUseAccess},
+			Issuer:    r.String(envPartnerIssuer), JWKSURL: r.String(envPartnerJWKSURL),
+			InsecureHTTP: r.Bool(envPartnerInsecureHTTP, false), Grace: e.Admins.First().Grace,
+		}
+		switch {
+		case id == "":
+			for name, v := range map[string]string{EnvPartnerAdminClientSecret: secret, envPartnerIssuer: pool.Issuer, envPartnerJWKSURL: pool.JWKSURL} {
+				if v != "" {
+					r.Bad(name, "set without %s", EnvPartnerAdminClientID)
+				}
 			}
-			e.PartnerAdmins = jwtverify.PoolConfig{
-				UserPoolID: e.PartnerUserPoolID, ClientIDs: []string{id},
-				TokenUses: []jwtverify.TokenUse{jwtverify.TokenUseID, jwtverify.TokenUseAccess},
-				Issuer:    r.String(envPartnerIssuer), JWKSURL: r.String(envPartnerJWKSURL),
-				InsecureHTTP: r.Bool(envPartnerInsecureHTTP, false), Grace: e.Admins.First().Grace,
-			}
-			e.PartnerAdminClientSecret = clientsecret.New(getenv(EnvPartnerAdminClientSecret))
-		} else if getenv(EnvPartnerAdminClientSecret) != "" {
-			r.Bad(EnvPartnerAdminClientSecret, "set without %s", EnvPartnerAdminClientID)
+		case id == e.PartnerClientID:
+			r.Bad(EnvPartnerAdminClientID, "is %s, the partners' machine client: administrators need a client for people", EnvPartnerClientID)
+		case slices.Contains(e.Admins.First().ClientIDs, id):
+			r.Bad(EnvPartnerAdminClientID, "is listed in %s, the operators' clients", EnvClientIDs)
+		default:
+			e.PartnerAdmins, e.PartnerAdminClientSecret = pool, clientsecret.New(secret)
 		}
 	}
 

@@ -80,6 +80,7 @@ func TestConfigFromEnv(t *testing.T) {
 		{"partner administrators on the machine client", map[string]string{refresh.EnvPartnerAdminClientID: "partnerclient"}, refresh.EnvPartnerAdminClientID},
 		{"partner administrators on an operators' client", map[string]string{refresh.EnvPartnerAdminClientID: "webclient"}, refresh.EnvPartnerAdminClientID},
 		{"partner administrators' secret alone", map[string]string{refresh.EnvPartnerAdminClientSecret: "x"}, refresh.EnvPartnerAdminClientSecret},
+		{"partners' issuer without the administrators' client", map[string]string{"GATEHOUSE_PARTNER_ISSUER": "http://127.0.0.1:1/x_y"}, "GATEHOUSE_PARTNER_ISSUER"},
 		{"bad partner insecure http", map[string]string{refresh.EnvPartnerAdminClientID: "people", "GATEHOUSE_PARTNER_INSECURE_HTTP": "maybe"}, "GATEHOUSE_PARTNER_INSECURE_HTTP"},
 	}
 	for _, tc := range tests {

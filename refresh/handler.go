@@ -415,7 +415,7 @@ func recordActor(ctx context.Context, kind, username string) {
 	}
 }
 
-// authorize admits an operator (requireAdmin), or, when partnerID is not
+// authorize admits an operator (see operator), or, when partnerID is not
 // empty, that partner's administrator: a person's token of the partners'
 // pool from its people client whose user name administers partnerID
 // (mapping PartnerOfAdmin). Another partner's administrator gets 403
@@ -430,7 +430,7 @@ func (h *Handler) authorize(r *http.Request, partnerID string) *apiError {
 	if err != nil && errors.Is(err, jwtverify.ErrIssuer) && h.partnerAdmins != nil {
 		pc, perr := h.partnerAdmins.Verify(r.Context(), token)
 		if perr == nil {
-			if partnerID == "" {
+			if partnerID == "" && pc != nil {
 				recordActor(r.Context(), "partner_admin", pc.Username)
 				return &apiError{status: http.StatusForbidden, code: CodeForbidden, message: "operators only", reason: "partner_admin_token"}
 			}
