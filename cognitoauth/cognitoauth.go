@@ -29,7 +29,18 @@ type API interface {
 	RevokeToken(ctx context.Context, in *cip.RevokeTokenInput, optFns ...func(*cip.Options)) (*cip.RevokeTokenOutput, error)
 }
 
-var _ API = (*cip.Client)(nil)
+// PublicAPI is the pair of public (non-admin) calls a Client uses for
+// sign-in when Config.Public is set; *cognitoidentityprovider.Client
+// satisfies it.
+type PublicAPI interface {
+	InitiateAuth(ctx context.Context, in *cip.InitiateAuthInput, optFns ...func(*cip.Options)) (*cip.InitiateAuthOutput, error)
+	RespondToAuthChallenge(ctx context.Context, in *cip.RespondToAuthChallengeInput, optFns ...func(*cip.Options)) (*cip.RespondToAuthChallengeOutput, error)
+}
+
+var (
+	_ API       = (*cip.Client)(nil)
+	_ PublicAPI = (*cip.Client)(nil)
+)
 
 // The reasons an operation fails. Callers decide with errors.Is.
 var (
@@ -96,12 +107,21 @@ var publicChallengeParameters = []string{
 }
 
 // Config configures a Client. Every field is required except ClientSecret,
-// which is empty for an app client without a secret.
+// which is empty for an app client without a secret, and Public.
 type Config struct {
 	API          API
 	UserPoolID   string
 	ClientID     string
 	ClientSecret string
+	// Public, when set, makes SignIn and Respond use the public pair
+	// InitiateAuth USER_PASSWORD_AUTH and RespondToAuthChallenge (the app
+	// client needs ALLOW_USER_PASSWORD_AUTH) instead of the admin pair
+	// AdminInitiateAuth ADMIN_USER_PASSWORD_AUTH and
+	// AdminRespondToAuthChallenge. Both pairs take SECRET_HASH and answer
+	// alike; the public one needs no AWS credentials and is what
+	// cognito-local implements completely (it has no
+	// AdminRespondToAuthChallenge). Refresh and Revoke are unchanged.
+	Public PublicAPI
 }
 
 // Client calls Cognito's auth flows for one app client.
@@ -151,11 +171,23 @@ type Challenge struct {
 	Parameters map[string]string
 }
 
-// SignIn authenticates username with password (ADMIN_USER_PASSWORD_AUTH).
-// Exactly one of the tokens and the challenge is non-nil when err is nil.
+// SignIn authenticates username with password (ADMIN_USER_PASSWORD_AUTH, or
+// USER_PASSWORD_AUTH with Config.Public). Exactly one of the tokens and the
+// challenge is non-nil when err is nil.
 func (c *Client) SignIn(ctx context.Context, username, password string) (*Tokens, *Challenge, error) {
 	params := map[string]string{"USERNAME": username, "PASSWORD": password}
 	c.addSecretHash(params, username)
+	if c.cfg.Public != nil {
+		out, err := c.cfg.Public.InitiateAuth(ctx, &cip.InitiateAuthInput{
+			ClientId:       aws.String(c.cfg.ClientID),
+			AuthFlow:       types.AuthFlowTypeUserPasswordAuth,
+			AuthParameters: params,
+		})
+		if err != nil {
+			return nil, nil, classify("sign in", err)
+		}
+		return outcome("sign in", out.AuthenticationResult, out.ChallengeName, out.Session, out.ChallengeParameters)
+	}
 	out, err := c.cfg.API.AdminInitiateAuth(ctx, &cip.AdminInitiateAuthInput{
 		UserPoolId:     aws.String(c.cfg.UserPoolID),
 		ClientId:       aws.String(c.cfg.ClientID),
@@ -170,7 +202,7 @@ func (c *Client) SignIn(ctx context.Context, username, password string) (*Tokens
 
 // Respond answers a challenge from SignIn (or from an earlier Respond)
 // with AdminRespondToAuthChallenge, the admin call that goes with SignIn's
-// AdminInitiateAuth. username is the Cognito user name the challenge is
+// AdminInitiateAuth (RespondToAuthChallenge with Config.Public). username is the Cognito user name the challenge is
 // for (its USER_ID_FOR_SRP parameter); responses holds exactly the keys
 // ChallengeResponses lists for challenge. Like SignIn, it returns tokens
 // or the next challenge.
@@ -188,13 +220,37 @@ func (c *Client) Respond(ctx context.Context, username, challenge, session strin
 	}
 	params["USERNAME"] = username
 	c.addSecretHash(params, username)
-	out, err := c.cfg.API.AdminRespondToAuthChallenge(ctx, &cip.AdminRespondToAuthChallengeInput{
-		UserPoolId:         aws.String(c.cfg.UserPoolID),
-		ClientId:           aws.String(c.cfg.ClientID),
-		ChallengeName:      types.ChallengeNameType(challenge),
-		Session:            aws.String(session),
-		ChallengeResponses: params,
-	})
+	var (
+		result      *types.AuthenticationResultType
+		next        types.ChallengeNameType
+		nextSession *string
+		nextParams  map[string]string
+		err         error
+	)
+	if c.cfg.Public != nil {
+		var out *cip.RespondToAuthChallengeOutput
+		out, err = c.cfg.Public.RespondToAuthChallenge(ctx, &cip.RespondToAuthChallengeInput{
+			ClientId:           aws.String(c.cfg.ClientID),
+			ChallengeName:      types.ChallengeNameType(challenge),
+			Session:            aws.String(session),
+			ChallengeResponses: params,
+		})
+		if err == nil {
+			result, next, nextSession, nextParams = out.AuthenticationResult, out.ChallengeName, out.Session, out.ChallengeParameters
+		}
+	} else {
+		var out *cip.AdminRespondToAuthChallengeOutput
+		out, err = c.cfg.API.AdminRespondToAuthChallenge(ctx, &cip.AdminRespondToAuthChallengeInput{
+			UserPoolId:         aws.String(c.cfg.UserPoolID),
+			ClientId:           aws.String(c.cfg.ClientID),
+			ChallengeName:      types.ChallengeNameType(challenge),
+			Session:            aws.String(session),
+			ChallengeResponses: params,
+		})
+		if err == nil {
+			result, next, nextSession, nextParams = out.AuthenticationResult, out.ChallengeName, out.Session, out.ChallengeParameters
+		}
+	}
 	if err != nil {
 		var api smithy.APIError
 		if errors.As(err, &api) {
@@ -207,7 +263,7 @@ func (c *Client) Respond(ctx context.Context, username, challenge, session strin
 		}
 		return nil, nil, classify("respond", err)
 	}
-	return outcome("respond", out.AuthenticationResult, out.ChallengeName, out.Session, out.ChallengeParameters)
+	return outcome("respond", result, next, nextSession, nextParams)
 }
 
 func checkResponses(challenge string, keys []string, responses map[string]string) error {

@@ -310,6 +310,61 @@ func TestNewPasswordRequiredOnMoto(t *testing.T) {
 	}
 }
 
+// The public pair (Config.Public) on cognito-local, which implements it:
+// an invited user's first sign-in answers NEW_PASSWORD_REQUIRED, and
+// RespondToAuthChallenge with SECRET_HASH completes it. cognito-local does
+// not check the temporary password nor the session (Cognito does); the
+// test checks what Gatehouse sends and gets back.
+func TestPublicNewPasswordRequiredOnCognitoLocal(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	localservices.Require(t, localservices.CognitoIDP)
+	awsCfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idp := cip.NewFromConfig(awsCfg)
+	pool, err := userpool.Create(ctx, idp, "cognitoauth-public")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clientID, clientSecret, err := pool.SignInClient(ctx, "people", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	temporary, permanent := "Tmp-"+rand.Text()+"1!", "Pw-"+rand.Text()+"1!"
+	if err := pool.InvitedUser(ctx, "frank", temporary); err != nil {
+		t.Fatal(err)
+	}
+	c, err := cognitoauth.New(cognitoauth.Config{API: idp, Public: idp, UserPoolID: pool.ID, ClientID: clientID, ClientSecret: clientSecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := c.SignIn(ctx, "nobody", temporary); !errors.Is(err, cognitoauth.ErrNotAuthorized) {
+		t.Errorf("SignIn(nobody): %v, want ErrNotAuthorized", err)
+	}
+	tokens, ch, err := c.SignIn(ctx, "frank", temporary)
+	if err != nil || tokens != nil || ch == nil || ch.Name != "NEW_PASSWORD_REQUIRED" || ch.Session == "" {
+		t.Fatalf("SignIn: %v tokens %v challenge %+v", err, tokens != nil, ch)
+	}
+	if _, ok := ch.Parameters["userAttributes"]; ok {
+		t.Error("the challenge hands back the user's attributes")
+	}
+	if _, _, err := c.Respond(ctx, "frank", ch.Name, ch.Session, map[string]string{"NEW_PASSWORD": permanent, "USERNAME": "x"}); !errors.Is(err, cognitoauth.ErrBadResponses) {
+		t.Errorf("Respond with an extra key: %v, want ErrBadResponses", err)
+	}
+	tokens, next, err := c.Respond(ctx, "frank", ch.Name, ch.Session, map[string]string{"NEW_PASSWORD": permanent})
+	if err != nil || next != nil || tokens == nil || tokens.IDToken == "" || tokens.RefreshToken == "" {
+		t.Fatalf("Respond: %v next %+v", err, next)
+	}
+	if _, _, err := c.SignIn(ctx, "frank", "wrong-"+permanent); !errors.Is(err, cognitoauth.ErrNotAuthorized) {
+		t.Errorf("SignIn with a wrong password: %v, want ErrNotAuthorized", err)
+	}
+	if tokens, ch, err := c.SignIn(ctx, "frank", permanent); err != nil || ch != nil || tokens == nil {
+		t.Fatalf("SignIn with the new password: %v %+v", err, ch)
+	}
+}
+
 // MFA against the in-process protocol stand-in (internal/testkit/mfacognito):
 // no local service here issues an MFA challenge.
 func TestMFAChallengeProtocol(t *testing.T) {

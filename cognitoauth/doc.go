@@ -11,8 +11,11 @@
 // AdminInitiateAuth), sending only the allow-listed keys of
 // ChallengeResponses plus USERNAME and SECRET_HASH. Locally, moto_server
 // answers both calls; cognito-local 5.3.0 has no
-// AdminRespondToAuthChallenge.
+// AdminRespondToAuthChallenge. With Config.Public, SignIn and Respond use
+// the public pair instead (InitiateAuth USER_PASSWORD_AUTH and
+// RespondToAuthChallenge, same parameters), which cognito-local implements.
 //
 // The portal uses it for people's sign-in and refresh; the refresh service
-// uses it for B2B partners' credential exchange.
+// uses it for B2B partners' credential exchange, and, with the public pair,
+// for partner administrators' sign-in.
 package cognitoauth

@@ -20,8 +20,11 @@
 //	USER#<internalId>     PENDING#<resId>      reservationId (random, or reset-<clientId>), internalId, status (creating|orphan), created;
 //	                                           clientId once known, replaces (a reset's old client)
 //	PARTNER#<partnerId>   PARTNER              internalId, cognitoUsername, appClientId, sealedRefreshToken,
-//	                                           fingerprint, status, version, created, rotated, revoked
+//	                                           fingerprint, status, version, created, rotated, revoked;
+//	                                           adminUsername, adminPool (its administrator, if any)
 //	FINGERPRINT#<sha256>  FINGERPRINT          partnerId
+//	PARTNERADMIN#<userPoolId>#<username>
+//	                      PARTNERADMIN         partnerId, userPool, username, created
 //	USER#<internalId>     PARTNER#<partnerId>  partnerId (membership)
 //
 // Why each key:
@@ -72,6 +75,16 @@
 //     with attribute_not_exists. PartnerByFingerprint then re-reads the
 //     partner record and checks it still carries that fingerprint and is
 //     active.
+//   - PARTNERADMIN#<userPoolId>#<username> names the partner a person
+//     administers (partner self-service: see Store.PartnerOfAdmin). A key
+//     of its own, never a USERNAME# item, so the authorizer — which reads
+//     only USERNAME# and CLIENT# keys, and whose IAM role is limited to
+//     them — can never take an administrator for the partner's machine
+//     identity. Written with the partner (PutPartner, attribute_not_exists:
+//     one name administers at most one partner) and deleted with it
+//     (RemovePartner). DeleteUser leaves it (the user's transaction has no
+//     room for it); PartnerOfAdmin then finds no partner naming it, so it
+//     grants nothing, and the name stays taken until the item is deleted.
 //
 // No GSI exists, so no read depends on index replication, and no TTL: nothing
 // here expires by itself.

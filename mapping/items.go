@@ -22,12 +22,17 @@ const (
 	prefixPartner     = "PARTNER#"     // PARTNER#<partnerId> → partner record; also the SK of a membership item
 	prefixFingerprint = "FINGERPRINT#" // FINGERPRINT#<hex> → partner id
 	prefixPending     = "PENDING#"     // SK in the user's partition: a client slot taken but not bound
+	// PARTNERADMIN#<userPoolId>#<username> → partner id: a partner's
+	// administrator, a person. Never read by the authorizer, so its IAM
+	// role cannot read it and no caller resolves to an internal id through it.
+	prefixPartnerAdmin = "PARTNERADMIN#"
 
-	skProfile     = "PROFILE"
-	skUsername    = "USERNAME"
-	skClient      = "CLIENT"
-	skPartner     = "PARTNER"
-	skFingerprint = "FINGERPRINT"
+	skProfile      = "PROFILE"
+	skUsername     = "USERNAME"
+	skClient       = "CLIENT"
+	skPartner      = "PARTNER"
+	skFingerprint  = "FINGERPRINT"
+	skPartnerAdmin = "PARTNERADMIN"
 )
 
 // Attribute names besides PK and SK. Expressions always alias them (#x), so
@@ -54,6 +59,8 @@ const (
 	attrVersion         = "version"
 	attrRotated         = "rotated"
 	attrRevoked         = "revoked"
+	attrAdminUsername   = "adminUsername" // partner record: its administrator's user name, of pool adminPool
+	attrAdminPool       = "adminPool"
 	attrReservation     = "reservationId" // pending client slot: its id
 	attrReplaces        = "replaces"      // pending client slot of a reset: the client it replaces
 )
@@ -101,6 +108,9 @@ func fingerprintKey(fp string) item            { return key(prefixFingerprint+fp
 func userClientKey(internalID, c string) item  { return key(prefixUser+internalID, prefixClient+c) }
 func userPartnerKey(internalID, p string) item { return key(prefixUser+internalID, prefixPartner+p) }
 func pendingKey(internalID, r string) item     { return key(prefixUser+internalID, prefixPending+r) }
+func partnerAdminKey(n poolName) item {
+	return key(prefixPartnerAdmin+n.pool+"#"+n.username, skPartnerAdmin)
+}
 
 // getS reads a string attribute; missing or mistyped is an error, because a
 // lookup must never guess.

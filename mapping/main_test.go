@@ -219,6 +219,14 @@ func checkTable(tb testing.TB, table string) {
 			if p := items[sk+"|PARTNER"]; p == nil || "USER#"+s(p, "internalId") != pk {
 				bad("membership %s has no partner item", k)
 			}
+		case sk == "PARTNERADMIN":
+			// After DeleteUser an administrator's item may outlive its
+			// partner (PartnerOfAdmin then finds nothing); a live partner
+			// must name it.
+			if p := items["PARTNER#"+s(it, "partnerId")+"|PARTNER"]; p != nil &&
+				"PARTNERADMIN#"+s(p, "adminPool")+"#"+s(p, "adminUsername") != pk {
+				bad("partner administrator %s points at a partner naming another", k)
+			}
 		case sk == "FINGERPRINT":
 			p := items["PARTNER#"+s(it, "partnerId")+"|PARTNER"]
 			if p == nil || "FINGERPRINT#"+s(p, "fingerprint") != pk {

@@ -87,6 +87,11 @@ type Partner struct {
 	// SECRET_HASH on refresh (in e-mail-as-username pools it is the sub).
 	CognitoUsername string `json:"cognitoUsername"`
 	AppClientID     string `json:"appClientId"`
+	// AdminUsername is the partner's administrator, a person of pool
+	// AdminPool who signs in to manage this credential (see
+	// Store.PartnerOfAdmin); both empty when the partner has none.
+	AdminUsername string `json:"adminUsername,omitempty"`
+	AdminPool     string `json:"adminPool,omitempty"`
 	// SealedRefreshToken is the refresh token sealed for this record (see
 	// Store.PartnerTokenBinding). Empty once revoked and dropped.
 	SealedRefreshToken Sealed `json:"-"`

@@ -46,8 +46,11 @@ func (s *Store) OpenPartnerToken(ctx context.Context, p Partner) ([]byte, error)
 // PutPartner records a new partner credential for an existing user of
 // KindPartner. p.PartnerID may be empty (a random one is made);
 // p.SealedRefreshToken must be sealed with PartnerTokenBinding(p.PartnerID)
-// (see SealPartnerToken) and p.CredentialFingerprint must be unused. Status,
-// Version and the times are set here; the stored record is returned.
+// (see SealPartnerToken) and p.CredentialFingerprint must be unused. With
+// p.AdminUsername (and p.AdminPool) set, the administrator's item
+// (PARTNERADMIN#<pool>#<name>) is written in the same transaction; a name
+// that already administers a partner is ErrConflict. Status, Version and
+// the times are set here; the stored record is returned.
 func (s *Store) PutPartner(ctx context.Context, p Partner) (Partner, error) {
 	if p.PartnerID == "" {
 		p.PartnerID = NewID()
@@ -62,6 +65,12 @@ func (s *Store) PutPartner(ctx context.Context, p Partner) (Partner, error) {
 	}
 	if err := checkFingerprint(p.CredentialFingerprint); err != nil {
 		return Partner{}, err
+	}
+	admin := poolName{p.AdminPool, p.AdminUsername}
+	if p.AdminUsername != "" || p.AdminPool != "" {
+		if err := checkPoolName(admin); err != nil {
+			return Partner{}, err
+		}
 	}
 	if _, err := parseSealed(p.SealedRefreshToken); err != nil {
 		return Partner{}, err
@@ -82,6 +91,10 @@ func (s *Store) PutPartner(ctx context.Context, p Partner) (Partner, error) {
 	it[attrStatus] = str(string(p.Status))
 	it[attrVersion] = num(p.Version)
 	it[attrCreated] = timeAttr(p.Created)
+	if p.AdminUsername != "" {
+		it[attrAdminUsername] = str(p.AdminUsername)
+		it[attrAdminPool] = str(p.AdminPool)
+	}
 
 	marker := userPartnerKey(p.InternalID, p.PartnerID)
 	marker[attrType] = str("user-partner")
@@ -89,7 +102,7 @@ func (s *Store) PutPartner(ctx context.Context, p Partner) (Partner, error) {
 
 	notExists := expr{names: map[string]string{"#pk": attrPK}}
 	internalID := p.InternalID
-	err := s.transact(ctx, "PutPartner", []write{
+	writes := []write{
 		s.update(userKey(internalID), "SET #rev = #rev + :one, #n = #n + :one",
 			"attribute_exists(#pk) AND #kind = :partner AND #n < :max", expr{
 				names:  map[string]string{"#pk": attrPK, "#rev": attrRev, "#n": attrPartners, "#kind": attrKind},
@@ -107,9 +120,51 @@ func (s *Store) PutPartner(ctx context.Context, p Partner) (Partner, error) {
 		s.put(fingerprintItem(p.CredentialFingerprint, p.PartnerID), "attribute_not_exists(#pk)", notExists,
 			always(conflictf("the credential fingerprint is already in use"))),
 		s.put(marker, "attribute_not_exists(#pk)", notExists, always(conflictf("partner id %q is taken", p.PartnerID))),
-	})
+	}
+	if p.AdminUsername != "" {
+		a := partnerAdminKey(admin)
+		a[attrType] = str("partner-admin")
+		a[attrPartnerID] = str(p.PartnerID)
+		a[attrUserPool] = str(admin.pool)
+		a[attrUsername] = str(admin.username)
+		a[attrCreated] = timeAttr(p.Created)
+		writes = append(writes, s.put(a, "attribute_not_exists(#pk)", notExists,
+			always(conflictf("user name %q already administers a partner", p.AdminUsername))))
+	}
+	if err := s.transact(ctx, "PutPartner", writes); err != nil {
+		return Partner{}, err
+	}
+	return p, nil
+}
+
+// PartnerOfAdmin returns the partner whose administrator is the person
+// username of user pool pool (take both from a verified token): two
+// strongly consistent GetItems, the administrator's item then the partner
+// record, which must name this administrator too. Anything else — no
+// item, a partner removed or re-registered with another administrator —
+// is ErrNotFound, so a stale item grants nothing.
+func (s *Store) PartnerOfAdmin(ctx context.Context, pool, username string) (Partner, error) {
+	n := poolName{pool, username}
+	if err := checkPoolName(n); err != nil {
+		return Partner{}, err
+	}
+	it, err := s.getItem(ctx, "GetItem (partner administrator)", partnerAdminKey(n))
 	if err != nil {
 		return Partner{}, err
+	}
+	if it == nil {
+		return Partner{}, notFoundf("user name %q of pool %s administers no partner", username, pool)
+	}
+	partnerID, err := getS(it, attrPartnerID)
+	if err != nil {
+		return Partner{}, err
+	}
+	p, err := s.Partner(ctx, partnerID)
+	if err != nil {
+		return Partner{}, err
+	}
+	if p.AdminUsername != username || p.AdminPool != pool {
+		return Partner{}, notFoundf("user name %q of pool %s administers no partner (partner %q names another)", username, pool, partnerID)
 	}
 	return p, nil
 }
@@ -311,6 +366,11 @@ func (s *Store) RemovePartner(ctx context.Context, partnerID string) error {
 			names: map[string]string{"#pid": attrPartnerID}, values: item{":pid": str(partnerID)},
 		}, always(conflictf("partner %q changed; retry", partnerID))))
 	}
+	if p.AdminUsername != "" {
+		writes = append(writes, s.del(partnerAdminKey(poolName{p.AdminPool, p.AdminUsername}), "#pid = :pid", expr{
+			names: map[string]string{"#pid": attrPartnerID}, values: item{":pid": str(partnerID)},
+		}, always(conflictf("partner %q changed; retry", partnerID))))
+	}
 	return s.transact(ctx, "RemovePartner", writes)
 }
 
@@ -340,6 +400,10 @@ func decodePartner(it item) (Partner, error) {
 		return Partner{}, err
 	}
 	p.CredentialFingerprint = getOptS(it, attrFingerprint)
+	p.AdminUsername, p.AdminPool = getOptS(it, attrAdminUsername), getOptS(it, attrAdminPool)
+	if (p.AdminUsername == "") != (p.AdminPool == "") {
+		return Partner{}, fmt.Errorf("mapping: malformed item: partner %q has an administrator without a pool or the reverse", p.PartnerID)
+	}
 	if b, ok := it[attrSealedToken].(*types.AttributeValueMemberB); ok {
 		p.SealedRefreshToken = Sealed(b.Value)
 	}

@@ -238,3 +238,75 @@ func fpOf(t *testing.T, st *mapping.Store, p mapping.Partner) string {
 	}
 	return mapping.Fingerprint(tok)
 }
+
+// A partner's administrator: written with the partner, found only while the
+// partner names it, removed with it, never taken twice.
+func TestPartnerAdmin(t *testing.T) {
+	t.Parallel()
+	st, table := newStore(t, nil)
+	ctx := ctxT(t)
+	acme := mustCreateUser(t, st, "acme", mapping.KindPartner)
+	put := func(partnerID, token, pool, admin string) (mapping.Partner, error) {
+		sealed, err := st.SealPartnerToken(ctx, partnerID, []byte(token))
+		if err != nil {
+			t.Fatalf("SealPartnerToken: %v", err)
+		}
+		return st.PutPartner(ctx, mapping.Partner{
+			PartnerID: partnerID, InternalID: acme.InternalID, CognitoUsername: "cognito-" + partnerID,
+			AppClientID: "app-client", SealedRefreshToken: sealed, CredentialFingerprint: mapping.Fingerprint([]byte(token)),
+			AdminUsername: admin, AdminPool: pool,
+		})
+	}
+	if _, err := put("p-1", "t-1", testPool, "ann"); err != nil {
+		t.Fatalf("PutPartner with an administrator: %v", err)
+	}
+	for name, tc := range map[string]struct {
+		pool, admin string
+		wantErr     error
+	}{
+		"name taken":          {testPool, "ann", mapping.ErrConflict},
+		"pool without a name": {testPool, "", mapping.ErrInvalid},
+		"name without a pool": {"", "bob", mapping.ErrInvalid},
+		"pool with a hash":    {"eu-west-1_x#y", "bob", mapping.ErrInvalid},
+		"control in the name": {testPool, "b\x00b", mapping.ErrInvalid},
+	} {
+		if _, err := put("p-x", "t-x-"+name, tc.pool, tc.admin); !errors.Is(err, tc.wantErr) {
+			t.Errorf("%s: PutPartner = %v, want %v", name, err, tc.wantErr)
+		}
+	}
+	got, err := st.PartnerOfAdmin(ctx, testPool, "ann")
+	if err != nil || got.PartnerID != "p-1" || got.AdminUsername != "ann" || got.AdminPool != testPool {
+		t.Fatalf("PartnerOfAdmin = %+v, %v", got, err)
+	}
+	for name, tc := range map[string]struct{ pool, admin string }{
+		"another pool":          {"eu-west-1_other", "ann"},
+		"the machine user name": {testPool, "cognito-p-1"},
+		"unknown":               {testPool, "nobody"},
+	} {
+		if _, err := st.PartnerOfAdmin(ctx, tc.pool, tc.admin); !errors.Is(err, mapping.ErrNotFound) {
+			t.Errorf("%s: PartnerOfAdmin = %v, want ErrNotFound", name, err)
+		}
+	}
+	// Not a user name: the authorizer's lookup does not find the administrator.
+	if _, err := st.UserByUsername(ctx, testPool, "ann"); !errors.Is(err, mapping.ErrNotFound) {
+		t.Errorf("UserByUsername(administrator) = %v, want ErrNotFound", err)
+	}
+	checkTable(t, table)
+	if err := st.RemovePartner(ctx, "p-1"); err != nil {
+		t.Fatalf("RemovePartner: %v", err)
+	}
+	if _, err := st.PartnerOfAdmin(ctx, testPool, "ann"); !errors.Is(err, mapping.ErrNotFound) {
+		t.Errorf("PartnerOfAdmin after RemovePartner = %v, want ErrNotFound", err)
+	}
+	if _, err := put("p-2", "t-2", testPool, "ann"); err != nil {
+		t.Fatalf("the name is free again after RemovePartner: %v", err)
+	}
+	// DeleteUser leaves the administrator's item, which then grants nothing.
+	if err := st.DeleteUser(ctx, acme.InternalID); err != nil {
+		t.Fatalf("DeleteUser: %v", err)
+	}
+	if _, err := st.PartnerOfAdmin(ctx, testPool, "ann"); !errors.Is(err, mapping.ErrNotFound) {
+		t.Errorf("PartnerOfAdmin after DeleteUser = %v, want ErrNotFound", err)
+	}
+	checkTable(t, table)
+}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/cognitoauth"
 	"github.com/gatehouse-auth/gatehouse/internal/apigwproxy"
+	"github.com/gatehouse-auth/gatehouse/internal/signin"
 	"github.com/gatehouse-auth/gatehouse/jwtverify"
 	"github.com/gatehouse-auth/gatehouse/mapping"
 )
@@ -22,6 +23,7 @@ type Handler struct {
 	log     *slog.Logger
 	clients *ClientService
 	routes  *apigwproxy.Table
+	signIn  *signin.Endpoints
 }
 
 var _ http.Handler = (*Handler)(nil)
@@ -36,7 +38,18 @@ func New(cfg Config) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Handler{cfg: cfg, log: cfg.Logger, clients: newClientService(cfg), routes: routes}, nil
+	h := &Handler{cfg: cfg, log: cfg.Logger, clients: newClientService(cfg), routes: routes}
+	h.signIn = &signin.Endpoints{
+		Auth: cfg.Auth, MaxBodyBytes: cfg.MaxBodyBytes, Timeout: cfg.CognitoTimeout,
+		Logger: cfg.Logger, Service: "portal", CodeTooLarge: codeTooLarge, CodeInternal: errInternal.Code,
+		Username: func(ctx context.Context, idToken string) string {
+			if c, err := cfg.SignInVerifier.Verify(ctx, idToken); err == nil {
+				return c.Username
+			}
+			return ""
+		},
+	}
+	return h, nil
 }
 
 // clientIDPattern is Cognito's app client id syntax.
@@ -91,9 +104,9 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) string {
 		case h.cfg.Auth == nil:
 			writeError(w, errRouteNotFound)
 		case rt == routeSignIn:
-			h.signIn(w, r)
+			h.signIn.SignIn(w, r)
 		case rt == routeRespond:
-			h.respond(w, r)
+			h.signIn.Respond(w, r)
 		default:
 			h.refresh(w, r)
 		}
@@ -205,129 +218,6 @@ func (h *Handler) createUser(ctx context.Context, pool, username string) (mappin
 // ClientService's translation, so that both paths answer alike.
 func mappingError(err error) *apiError { return clientsError(storeError(err)) }
 
-// tokensResponse is what sign-in and refresh return.
-type tokensResponse struct {
-	IDToken      string `json:"id_token"`
-	AccessToken  string `json:"access_token"`
-	RefreshToken string `json:"refresh_token,omitempty"`
-	ExpiresIn    int64  `json:"expires_in"`
-	TokenType    string `json:"token_type"`
-	Username     string `json:"username,omitempty"`
-}
-
-// challengeResponse hands a challenge back. Username is the Cognito user
-// name to send to /auth/respond (USER_ID_FOR_SRP when Cognito gives it).
-type challengeResponse struct {
-	Challenge struct {
-		Name       string            `json:"name"`
-		Session    string            `json:"session"`
-		Username   string            `json:"username"`
-		Parameters map[string]string `json:"parameters,omitempty"`
-	} `json:"challenge"`
-}
-
-func newChallengeResponse(ch *cognitoauth.Challenge, username string) challengeResponse {
-	var resp challengeResponse
-	resp.Challenge.Name, resp.Challenge.Session, resp.Challenge.Parameters = ch.Name, ch.Session, ch.Parameters
-	resp.Challenge.Username = username
-	if u := ch.Parameters["USER_ID_FOR_SRP"]; u != "" {
-		resp.Challenge.Username = u
-	}
-	return resp
-}
-
-func (h *Handler) signIn(w http.ResponseWriter, r *http.Request) {
-	body, aerr := readBody(w, r, h.cfg.MaxBodyBytes)
-	if aerr != nil {
-		writeError(w, aerr)
-		return
-	}
-	req, aerr := decodeSignIn(body)
-	if aerr != nil {
-		writeError(w, aerr)
-		return
-	}
-	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.CognitoTimeout)
-	defer cancel()
-	tokens, challenge, err := h.cfg.Auth.SignIn(ctx, req.Username, req.Password)
-	switch {
-	case errors.Is(err, cognitoauth.ErrNotAuthorized):
-		// The user name is not logged: people type passwords into it.
-		h.log.InfoContext(ctx, "portal: sign-in refused")
-		writeError(w, errNotAuthorized)
-		return
-	case err != nil:
-		h.log.ErrorContext(ctx, "portal: sign-in failed", "error", err.Error())
-		writeError(w, cognitoError(err))
-		return
-	}
-	h.answerSignIn(ctx, w, "sign-in", req.Username, tokens, challenge)
-}
-
-// respond answers a challenge handed back by sign-in (or by an earlier
-// respond): tokens, or the next challenge.
-func (h *Handler) respond(w http.ResponseWriter, r *http.Request) {
-	body, aerr := readBody(w, r, h.cfg.MaxBodyBytes)
-	if aerr != nil {
-		writeError(w, aerr)
-		return
-	}
-	req, aerr := decodeRespond(body)
-	if aerr != nil {
-		writeError(w, aerr)
-		return
-	}
-	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.CognitoTimeout)
-	defer cancel()
-	tokens, challenge, err := h.cfg.Auth.Respond(ctx, req.Username, req.Challenge, req.Session, req.Responses)
-	var refused *apiError
-	switch {
-	case errors.Is(err, cognitoauth.ErrWrongCode):
-		refused = errWrongCode
-	case errors.Is(err, cognitoauth.ErrNotAuthorized):
-		refused = errSessionRefused
-	case errors.Is(err, cognitoauth.ErrPasswordRejected):
-		refused = errPasswordPolicy
-	case errors.Is(err, cognitoauth.ErrUnknownChallenge):
-		refused = errUnknownChallenge
-	case errors.Is(err, cognitoauth.ErrBadResponses):
-		refused = invalid("responses", "the responses do not fit the challenge")
-	case err != nil:
-		h.log.ErrorContext(ctx, "portal: challenge response failed", "challenge", req.Challenge, "error", err.Error())
-		writeError(w, cognitoError(err))
-		return
-	}
-	if refused != nil {
-		// Only the challenge's name and the code: never the session or a response.
-		h.log.InfoContext(ctx, "portal: challenge response refused", "challenge", req.Challenge, "code", refused.Code)
-		writeError(w, refused)
-		return
-	}
-	h.answerSignIn(ctx, w, "respond", req.Username, tokens, challenge)
-}
-
-// answerSignIn writes the tokens, or hands the challenge back.
-func (h *Handler) answerSignIn(ctx context.Context, w http.ResponseWriter, op, username string, tokens *cognitoauth.Tokens, challenge *cognitoauth.Challenge) {
-	switch {
-	case challenge != nil:
-		h.log.InfoContext(ctx, "portal: "+op+" challenge", "challenge", challenge.Name)
-		writeJSON(w, http.StatusOK, newChallengeResponse(challenge, username))
-		return
-	case tokens == nil:
-		h.log.ErrorContext(ctx, "portal: "+op+" returned neither tokens nor a challenge")
-		writeError(w, errInternal)
-		return
-	}
-	resp := newTokensResponse(tokens)
-	resp.Username = username
-	// Refresh needs the Cognito-assigned user name; read it from the
-	// verified ID token when the verifier accepts the sign-in client.
-	if c, err := h.cfg.SignInVerifier.Verify(ctx, tokens.IDToken); err == nil && c.Username != "" {
-		resp.Username = c.Username
-	}
-	writeJSON(w, http.StatusOK, resp)
-}
-
 func (h *Handler) refresh(w http.ResponseWriter, r *http.Request) {
 	body, aerr := readBody(w, r, h.cfg.MaxBodyBytes)
 	if aerr != nil {
@@ -349,34 +239,13 @@ func (h *Handler) refresh(w http.ResponseWriter, r *http.Request) {
 		return
 	case err != nil:
 		h.log.ErrorContext(ctx, "portal: refresh failed", "error", err.Error())
-		writeError(w, cognitoError(err))
+		writeError(w, signin.CognitoError(err, errInternal.Code))
 		return
 	case tokens == nil:
 		writeError(w, errInternal)
 		return
 	}
-	writeJSON(w, http.StatusOK, newTokensResponse(tokens))
-}
-
-func newTokensResponse(t *cognitoauth.Tokens) tokensResponse {
-	typ := t.TokenType
-	if typ == "" {
-		typ = "Bearer"
-	}
-	return tokensResponse{
-		IDToken: t.IDToken, AccessToken: t.AccessToken, RefreshToken: t.RefreshToken,
-		ExpiresIn: int64(t.ExpiresIn / time.Second), TokenType: typ,
-	}
-}
-
-func cognitoError(err error) *apiError {
-	if errors.Is(err, cognitoauth.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) {
-		return errUnavailable
-	}
-	if errors.Is(err, cognitoauth.ErrMisconfigured) {
-		return errMisconfigured
-	}
-	return errInternal
+	writeJSON(w, http.StatusOK, signin.NewTokens(tokens))
 }
 
 // statusRecorder remembers the status for the request log line.

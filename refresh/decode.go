@@ -14,6 +14,10 @@ type registerRequest struct {
 	PartnerID  *string `json:"partner_id"`
 	Username   *string `json:"username"`
 	InternalID *string `json:"internal_id"`
+	// The partner's administrator: a person, invited by e-mail.
+	AdminUsername          *string `json:"admin_username"`
+	AdminEmail             *string `json:"admin_email"`
+	AdminTemporaryPassword *string `json:"admin_temporary_password"`
 }
 
 // decodeExchange reads an exchange body: a JSON object whose only member
@@ -33,7 +37,9 @@ func decodeExchange(body []byte) (string, error) {
 }
 
 // decodeRegister reads a registration body: "partner_id" (required),
-// "username" and "internal_id" (optional strings).
+// "username" and "internal_id" (optional strings), "admin_username" and
+// "admin_email" (together or not at all), "admin_temporary_password"
+// (optional, only with them). Register checks the values.
 func decodeRegister(body []byte) (RegisterInput, error) {
 	var req registerRequest
 	if err := httpjson.Unmarshal(body, &req); err != nil {
@@ -54,6 +60,22 @@ func decodeRegister(body []byte) (RegisterInput, error) {
 			return RegisterInput{}, httpjson.Invalid("internal_id", "internal_id is empty (leave it out for a random one)")
 		}
 		in.InternalID = *req.InternalID
+	}
+	for _, f := range []struct {
+		name string
+		v    *string
+		dst  *string
+	}{
+		{"admin_username", req.AdminUsername, &in.AdminUsername},
+		{"admin_email", req.AdminEmail, &in.AdminEmail},
+		{"admin_temporary_password", req.AdminTemporaryPassword, &in.AdminTemporaryPassword},
+	} {
+		if f.v != nil {
+			if *f.v == "" {
+				return RegisterInput{}, httpjson.Invalid(f.name, "%s is empty (leave it out)", f.name)
+			}
+			*f.dst = *f.v
+		}
 	}
 	return in, nil
 }

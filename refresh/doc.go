@@ -2,7 +2,8 @@
 // partner (a Cognito user of its own, mapped to an internal id of kind
 // "partner"), gives it a refresh token once, and exchanges that token for
 // ID and access tokens that the authorizer accepts as the partner's
-// internal id. Administrators rotate and revoke partner credentials.
+// internal id. Operators rotate and revoke partner credentials; so does a
+// partner's own administrator, for its partner only.
 //
 // # Why the refresh token is enough
 //
@@ -15,11 +16,13 @@
 //
 // # Endpoints (openapi.json describes them)
 //
-//	POST   /partners              register; administrators; 201 with the refresh token, shown once
-//	POST   /partners/token        exchange; body {"refresh_token": "..."}; 200 with id_token, access_token, expires_in
-//	GET    /partners/{id}         show (no secrets); administrators
-//	DELETE /partners/{id}         revoke; administrators; 200 with the revoked record
-//	POST   /partners/{id}/rotate  new refresh token, the old one revoked; administrators
+//	POST   /partners                register; operators; 201 with the refresh token, shown once
+//	POST   /partners/token          exchange; body {"refresh_token": "..."}; 200 with id_token, access_token, expires_in
+//	GET    /partners/{id}           show (no secrets); operators, or the partner's administrator
+//	DELETE /partners/{id}           revoke; operators, or the partner's administrator; 200 with the revoked record
+//	POST   /partners/{id}/rotate    new refresh token (shown once), the old one revoked; operators, or the partner's administrator
+//	POST   /partners/auth/sign-in   a partner administrator signs in (user name, password): tokens or a challenge
+//	POST   /partners/auth/respond   answers the challenge (NEW_PASSWORD_REQUIRED at the first sign-in; MFA)
 //
 // Routes lists these as a table (the CDK app's facts file carries it).
 // Behind API Gateway each must be a resource of its own, not {proxy+}: the
@@ -31,9 +34,56 @@
 //
 // The exchange takes the refresh token in the JSON body, never in a header
 // or the URL, so it does not end up in access logs or caches.
-// Administrators send a person's Cognito token (ID or access, not
-// client-credentials, not of the partner client) as "Authorization: Bearer"
-// carrying GATEHOUSE_ADMIN_GROUP in "cognito:groups".
+// Operators (administrators of Gatehouse) send a person's Cognito token of
+// the people's pool (ID or access, not client-credentials, not of the
+// partner client) as "Authorization: Bearer" carrying
+// GATEHOUSE_ADMIN_GROUP in "cognito:groups".
+//
+// # Partner administrators (self-service)
+//
+// Registration may name the partner's administrator (admin_username,
+// admin_email): a person, created in the partners' pool next to the
+// partner's machine user, bound to that partner only by a mapping item of
+// its own (PARTNERADMIN#<pool>#<name>, package mapping). It is never a
+// user name item, so the authorizer — which reads only USERNAME# and
+// CLIENT# keys — never takes an administrator for the partner's machine
+// identity, and the authorizer's partners' pool accepts the machine
+// client's tokens only (GATEHOUSE_PARTNER_CLIENT_IDS), not the
+// administrators' client.
+//
+// The administrator is invited: AdminCreateUser with the e-mail address
+// (email_verified, the operator vouches for it), and Cognito e-mails a
+// temporary password it generates. Gatehouse never sees or sets a lasting
+// password for a person — unlike the machine user, whose random password
+// only Gatehouse uses, once — and the temporary one must be replaced at
+// the first sign-in (NEW_PASSWORD_REQUIRED), so only the administrator
+// knows the password that works. admin_temporary_password sets the
+// temporary password instead and suppresses the message: for local
+// stand-ins (the demo), or an operator who hands it over another way.
+//
+// Administrators sign in with the partners' pool's app client for people
+// (GATEHOUSE_PARTNER_ADMIN_CLIENT_ID, its secret if it has one; never the
+// machine client, whose secret only Gatehouse holds), through the same
+// code as the portal's sign-in (internal/signin over cognitoauth), with
+// the public pair InitiateAuth USER_PASSWORD_AUTH and
+// RespondToAuthChallenge, SECRET_HASH included: the first sign-in answers
+// the challenge NEW_PASSWORD_REQUIRED, and /partners/auth/respond
+// completes it; any other challenge (MFA) is handed back the same way.
+//
+// With the ID or access token it gets, the administrator calls show,
+// rotate and revoke for its own partner: the token must verify against the
+// partners' pool and that client, be a person's, and name (pool, user
+// name) an administrator whose partner record names it back (mapping
+// PartnerOfAdmin). Any other partner id — existing or not — is 403
+// forbidden_partner, decided before the partner is read, so an
+// administrator learns nothing about other partners (a 404 for unknown
+// ids only would tell them apart). Registration stays the operators'. The
+// operations are the operators' own code paths (Rotate, Revoke), so what
+// they stop — the old refresh token at the exchange, and the partner's
+// earlier ID tokens once revoke and rotate record a sign-out time — holds
+// alike. Every request's log line names who acted (actor_kind operator or
+// partner_admin, actor: the Cognito user name) and the partner id, never
+// a token.
 //
 // # Register
 //
@@ -41,8 +91,11 @@
 // taken over) → AdminSetUserPassword with a random permanent password that
 // is never stored, logged or shown → AdminInitiateAuth
 // ADMIN_USER_PASSWORD_AUTH with SECRET_HASH → mapping.CreateUser (kind
-// partner) → seal → mapping.PutPartner. A failure half way revokes the token
-// and deletes what was created (best effort, logged).
+// partner) → the administrator's AdminCreateUser, if one is named (an
+// existing user is a 409) → seal → mapping.PutPartner, which writes the
+// partner and its administrator's item in one transaction. A failure half
+// way revokes the token and deletes what this registration created (best
+// effort, logged), never a user it did not create.
 //
 // # Exchange
 //
@@ -103,7 +156,8 @@
 //	400 invalid_request          malformed body; the message names the field (unknown, wrong type, missing)
 //	400 duplicate_field          two members of one object are the same name under case folding
 //	401 unauthorized             exchange: unknown, revoked, rotated-away or wrong refresh token (one message); admin: no or invalid token
-//	403 forbidden                admin endpoints: not a person's token, or not in the admin group
+//	403 forbidden                admin endpoints: not a person's token, not in the admin group, or a partner administrator registering
+//	403 forbidden_partner        a partner administrator's token on another partner's id (existing or not)
 //	404 not_found                no such partner or route
 //	405 method_not_allowed       with Allow
 //	409 conflict                 partner id, user name or internal id taken; partner revoked; concurrent change
@@ -113,6 +167,11 @@
 //	500 configuration_error      the KMS key missing, disabled or pending deletion, the table or user pool missing, access denied: no retry cures it (the log line names the key or table)
 //	503 unavailable              Cognito, DynamoDB, KMS or the admin JWKS unreachable; no detail
 //	503 cognito_not_revoked      DELETE: revoked in Gatehouse, not at Cognito
+//
+// The sign-in routes answer as the portal's do (internal/signin): 401
+// not_authorized (unknown user or wrong password, one answer), 401
+// wrong_code, 401 session_expired, 400 password_rejected, 400
+// unknown_challenge.
 //
 // Two answers are not JSON: when `gatehouse partners serve` serves the
 // API, headers over 32 KiB (forwardauth.DefaultMaxHeaderBytes) get Go's own
@@ -150,6 +209,12 @@
 //	GATEHOUSE_CLOCK_SKEW                 0s           tolerance on exp and nbf of administrator tokens
 //	GATEHOUSE_MAX_BODY_BYTES             16384        request body limit
 //	GATEHOUSE_MAPPING_TIMEOUT            3s           per DynamoDB/KMS call, retries included
+//	GATEHOUSE_PARTNER_ADMIN_CLIENT_ID    (none)       the partners' pool's app client for people (ALLOW_USER_PASSWORD_AUTH):
+//	                                                  partner administrators sign in with it and self-service accepts its
+//	                                                  tokens only; unset: no sign-in routes (404), operators only
+//	GATEHOUSE_PARTNER_ADMIN_CLIENT_SECRET (none)      its secret, if it has one
+//	GATEHOUSE_PARTNER_ISSUER, GATEHOUSE_PARTNER_JWKS_URL, GATEHOUSE_PARTNER_INSECURE_HTTP
+//	                                     Cognito's    the partners' pool's, for local stand-ins (as for the authorizer)
 //
 // The exchange's ID token has "cognito:username" = the partner's Cognito
 // user name, "iss" = the partners' pool and "aud" = the partner client: give

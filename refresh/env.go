@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -43,6 +44,19 @@ const (
 	EnvRotation              = "GATEHOUSE_PARTNER_REFRESH_ROTATION"
 	EnvMaxBodyBytes          = "GATEHOUSE_MAX_BODY_BYTES"
 	EnvMappingTimeout        = envconfig.MappingTimeout
+	// The partners' pool's app client for people: partner administrators
+	// sign in with it (public USER_PASSWORD_AUTH), and self-service accepts
+	// its tokens only. Its secret, if it has one.
+	EnvPartnerAdminClientID     = "GATEHOUSE_PARTNER_ADMIN_CLIENT_ID"
+	EnvPartnerAdminClientSecret = "GATEHOUSE_PARTNER_ADMIN_CLIENT_SECRET"
+)
+
+// The partners' pool's verification settings for local stand-ins, named as
+// the authorizer names them (envconfig.PartnerPool).
+var (
+	envPartnerIssuer       = envconfig.PartnerPool.Var(envconfig.Issuer)
+	envPartnerJWKSURL      = envconfig.PartnerPool.Var(envconfig.JWKSURL)
+	envPartnerInsecureHTTP = envconfig.PartnerPool.Var(envconfig.InsecureHTTP)
 )
 
 // adminVerifier is what the HTTP API verifies: administrators' tokens of
@@ -78,6 +92,13 @@ type EnvConfig struct {
 	Rotation               bool
 	MaxBodyBytes           int64
 	MappingTimeout         time.Duration
+
+	// PartnerAdmins verifies partner administrators' tokens: the partners'
+	// pool, the people client GATEHOUSE_PARTNER_ADMIN_CLIENT_ID only, ID or
+	// access tokens. Empty (no pool) when that variable is unset: the
+	// sign-in routes then answer 404 and only operators manage partners.
+	PartnerAdmins            jwtverify.PoolConfig
+	PartnerAdminClientSecret clientsecret.Secret
 
 	// Logger is wiring, not configuration: set it before Build. Default:
 	// discard.
@@ -135,6 +156,29 @@ func fromEnv(getenv func(string) string, admin bool) (EnvConfig, error) {
 			}
 		}
 		e.AdminGroup = r.Required(EnvAdminGroup, "the Cognito group of administrators")
+		// Read whether set or not, so that each is known to be read (the
+		// facts file lists the variables a service reads).
+		id, secret := r.String(EnvPartnerAdminClientID), getenv(EnvPartnerAdminClientSecret)
+		pool := jwtverify.PoolConfig{
+			UserPoolID: e.PartnerUserPoolID, ClientIDs: []string{id},
+			TokenUses: []jwtverify.TokenUse{jwtverify.TokenUseID, jwtverify.TokenUseAccess},
+			Issuer:    r.String(envPartnerIssuer), JWKSURL: r.String(envPartnerJWKSURL),
+			InsecureHTTP: r.Bool(envPartnerInsecureHTTP, false), Grace: e.Admins.First().Grace,
+		}
+		switch {
+		case id == "":
+			for name, v := range map[string]string{EnvPartnerAdminClientSecret: secret, envPartnerIssuer: pool.Issuer, envPartnerJWKSURL: pool.JWKSURL} {
+				if v != "" {
+					r.Bad(name, "set without %s", EnvPartnerAdminClientID)
+				}
+			}
+		case id == e.PartnerClientID:
+			r.Bad(EnvPartnerAdminClientID, "is %s, the partners' machine client: administrators need a client for people", EnvPartnerClientID)
+		case slices.Contains(e.Admins.First().ClientIDs, id):
+			r.Bad(EnvPartnerAdminClientID, "is listed in %s, the operators' clients", EnvClientIDs)
+		default:
+			e.PartnerAdmins, e.PartnerAdminClientSecret = pool, clientsecret.New(secret)
+		}
 	}
 
 	if err := r.Err(); err != nil {
@@ -194,6 +238,36 @@ func (e EnvConfig) BuildService(ctx context.Context) (*Service, error) {
 	})
 }
 
+// partnerAdmins builds partner administrators' sign-in (the public pair,
+// which needs no AWS credentials) and their token verifier.
+func (e EnvConfig) partnerAdmins(ctx context.Context, logger *slog.Logger) (*PartnerAdmins, error) {
+	awsCfg, err := envconfig.LoadAWS(ctx, logger)
+	if err != nil {
+		return nil, fmt.Errorf("refresh: loading the AWS configuration: %w", err)
+	}
+	idp := cip.NewFromConfig(awsCfg)
+	auth, err := cognitoauth.New(cognitoauth.Config{
+		API: idp, Public: idp, UserPoolID: e.PartnerUserPoolID,
+		ClientID: e.PartnerAdmins.ClientIDs[0], ClientSecret: e.PartnerAdminClientSecret.Reveal(),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("refresh: %s: %w", EnvPartnerAdminClientID, err)
+	}
+	cfg := e.Admins.Config(e.HTTPClient, logger)
+	cfg.Pools = []jwtverify.PoolConfig{e.PartnerAdmins}
+	cfg.TokenCacheSize = 0
+	v, err := jwtverify.New(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("refresh: %s and %s: %w", EnvPartnerUserPoolID, EnvPartnerAdminClientID, err)
+	}
+	hctx, cancel := context.WithTimeout(ctx, hydrateTimeout)
+	defer cancel()
+	if err := v.Hydrate(hctx); err != nil {
+		logger.WarnContext(ctx, "partners start: the partners' pool's signing keys not loaded yet", "error", err.Error())
+	}
+	return &PartnerAdmins{Auth: auth, Verifier: v}, nil
+}
+
 // hydrateTimeout bounds the JWKS fetch at start-up.
 const hydrateTimeout = 3 * time.Second
 
@@ -219,7 +293,13 @@ func (e EnvConfig) BuildHandler(ctx context.Context, svc *Service) (*Handler, er
 	if err := v.Hydrate(hctx); err != nil {
 		logger.WarnContext(ctx, "partners start: signing keys not loaded yet", "error", err.Error())
 	}
-	h, err := NewHandler(HandlerConfig{Service: svc, Admins: v, AdminGroup: e.AdminGroup, MaxBodyBytes: e.MaxBodyBytes, Logger: logger})
+	hc := HandlerConfig{Service: svc, Admins: v, AdminGroup: e.AdminGroup, MaxBodyBytes: e.MaxBodyBytes, Logger: logger}
+	if e.PartnerAdmins.UserPoolID != "" {
+		if hc.PartnerAdmins, err = e.partnerAdmins(ctx, logger); err != nil {
+			return nil, err
+		}
+	}
+	h, err := NewHandler(hc)
 	if err != nil {
 		return nil, err
 	}

@@ -77,6 +77,11 @@ func TestConfigFromEnv(t *testing.T) {
 		{"bad skew", map[string]string{refresh.EnvClockSkew: "soon"}, refresh.EnvClockSkew},
 		{"bad body limit", map[string]string{refresh.EnvMaxBodyBytes: "10"}, refresh.EnvMaxBodyBytes},
 		{"bad timeout", map[string]string{refresh.EnvMappingTimeout: "-1s"}, refresh.EnvMappingTimeout},
+		{"partner administrators on the machine client", map[string]string{refresh.EnvPartnerAdminClientID: "partnerclient"}, refresh.EnvPartnerAdminClientID},
+		{"partner administrators on an operators' client", map[string]string{refresh.EnvPartnerAdminClientID: "webclient"}, refresh.EnvPartnerAdminClientID},
+		{"partner administrators' secret alone", map[string]string{refresh.EnvPartnerAdminClientSecret: "x"}, refresh.EnvPartnerAdminClientSecret},
+		{"partners' issuer without the administrators' client", map[string]string{"GATEHOUSE_PARTNER_ISSUER": "http://127.0.0.1:1/x_y"}, "GATEHOUSE_PARTNER_ISSUER"},
+		{"bad partner insecure http", map[string]string{refresh.EnvPartnerAdminClientID: "people", "GATEHOUSE_PARTNER_INSECURE_HTTP": "maybe"}, "GATEHOUSE_PARTNER_INSECURE_HTTP"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -92,6 +97,26 @@ func TestConfigFromEnv(t *testing.T) {
 				t.Fatal("the error holds the secret")
 			}
 		})
+	}
+	// Partner administrators: the partners' pool, their client only.
+	m0 := validEnv()
+	m0[refresh.EnvPartnerAdminClientID] = "people"
+	m0[refresh.EnvPartnerAdminClientSecret] = "p30ple-secret"
+	m0["GATEHOUSE_PARTNER_ISSUER"] = "http://127.0.0.1:9229/eu-west-1_Partners1"
+	m0["GATEHOUSE_PARTNER_INSECURE_HTTP"] = "true"
+	pe, err := refresh.ConfigFromEnv(envFrom(m0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pa := pe.PartnerAdmins; pa.UserPoolID != "eu-west-1_Partners1" || len(pa.ClientIDs) != 1 || pa.ClientIDs[0] != "people" ||
+		len(pa.TokenUses) != 2 || !pa.InsecureHTTP || pa.Issuer == "" || pe.PartnerAdminClientSecret.Reveal() != "p30ple-secret" {
+		t.Fatalf("partner administrators: %+v", pa)
+	}
+	if strings.Contains(fmt.Sprintf("%+v", pe), "p30ple-secret") {
+		t.Fatal("the partner administrators' client secret printed")
+	}
+	if e.PartnerAdmins.UserPoolID != "" {
+		t.Fatal("partner administrators configured without their client")
 	}
 	// The operator's commands need no administrator settings.
 	m := validEnv()

@@ -43,6 +43,10 @@ type fakeCognito struct {
 	refreshes int  // GetTokensFromRefreshToken calls
 	down      bool // every call answers 500 InternalErrorException
 	noRevoke  bool // RevokeToken answers 500
+	// failCreate: AdminCreateUser of this user name answers 500 (a
+	// partner administrator's creation failing half way through a
+	// registration).
+	failCreate string
 }
 
 type fakeRefresh struct {
@@ -133,6 +137,12 @@ func (f *fakeCognito) serve(w http.ResponseWriter, r *http.Request) {
 	switch op {
 	case "AWSCognitoIdentityProviderService.AdminCreateUser":
 		name := str("Username")
+		if name == f.failCreate {
+			w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+			w.WriteHeader(http.StatusInternalServerError)
+			fmt.Fprint(w, `{"__type":"InternalErrorException","message":"down"}`)
+			return
+		}
 		if _, ok := f.users[name]; ok {
 			f.fail(w, "UsernameExistsException", "exists")
 			return

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/apigwproxy"
 	"github.com/gatehouse-auth/gatehouse/internal/httpjson"
+	"github.com/gatehouse-auth/gatehouse/internal/signin"
 	"github.com/gatehouse-auth/gatehouse/jwtverify"
 	"github.com/gatehouse-auth/gatehouse/mapping"
 )
@@ -43,16 +44,35 @@ type HandlerConfig struct {
 	// Logger receives one line per request (never a token or secret).
 	// Default: discard.
 	Logger *slog.Logger
+	// PartnerAdmins, when set, serves partner administrators: their
+	// sign-in and their self-service on their own partner. nil: the
+	// sign-in routes answer 404 and only operators manage partners.
+	PartnerAdmins *PartnerAdmins
+}
+
+// PartnerAdmins is partner administrators' side of the API.
+type PartnerAdmins struct {
+	// Auth signs them in with the partners' pool's app client for people
+	// (a *cognitoauth.Client with the public pair, Config.Public).
+	// Required.
+	Auth signin.Authenticator
+	// Verifier verifies their tokens: the partners' pool, that client
+	// only. Required.
+	Verifier AdminVerifier
+	// CognitoTimeout bounds each sign-in call; 0 means 5 s.
+	CognitoTimeout time.Duration
 }
 
 // Handler is the partners HTTP API (see the package documentation and
 // openapi.json). It is safe for concurrent use.
 type Handler struct {
-	svc        *Service
-	admins     AdminVerifier
-	adminGroup string
-	maxBody    int64
-	log        *slog.Logger
+	svc           *Service
+	admins        AdminVerifier
+	adminGroup    string
+	maxBody       int64
+	log           *slog.Logger
+	partnerAdmins AdminVerifier     // nil without HandlerConfig.PartnerAdmins
+	signIn        *signin.Endpoints // nil without HandlerConfig.PartnerAdmins
 }
 
 // NewHandler checks cfg and returns the HTTP API.
@@ -74,7 +94,28 @@ func NewHandler(cfg HandlerConfig) (*Handler, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Handler{svc: cfg.Service, admins: cfg.Admins, adminGroup: cfg.AdminGroup, maxBody: cfg.MaxBodyBytes, log: log}, nil
+	h := &Handler{svc: cfg.Service, admins: cfg.Admins, adminGroup: cfg.AdminGroup, maxBody: cfg.MaxBodyBytes, log: log}
+	if pa := cfg.PartnerAdmins; pa != nil {
+		if pa.Auth == nil || pa.Verifier == nil {
+			return nil, errors.New("refresh: HandlerConfig.PartnerAdmins needs Auth and Verifier")
+		}
+		timeout := pa.CognitoTimeout
+		if timeout <= 0 {
+			timeout = 5 * time.Second
+		}
+		h.partnerAdmins = pa.Verifier
+		h.signIn = &signin.Endpoints{
+			Auth: pa.Auth, MaxBodyBytes: cfg.MaxBodyBytes, Timeout: timeout, Logger: log, Service: "partners",
+			CodeTooLarge: CodeTooLarge, CodeInternal: CodeInternal,
+			Username: func(ctx context.Context, idToken string) string {
+				if c, err := pa.Verifier.Verify(ctx, idToken); err == nil {
+					return c.Username
+				}
+				return ""
+			},
+		}
+	}
+	return h, nil
 }
 
 // Error codes of the {"error":{"code","message","field"}} body.
@@ -83,6 +124,7 @@ const (
 	CodeDuplicateField   = httpjson.CodeDuplicateField       // 400: two members the same under case folding
 	CodeUnauthorized     = "unauthorized"                    // 401
 	CodeForbidden        = "forbidden"                       // 403
+	CodeForbiddenPartner = "forbidden_partner"               // 403: a partner administrator asked about another partner id
 	CodeNotFound         = "not_found"                       // 404
 	CodeMethodNotAllowed = "method_not_allowed"              // 405
 	CodeConflict         = "conflict"                        // 409
@@ -114,6 +156,7 @@ type PartnerView struct {
 	InternalID      string     `json:"internal_id"`
 	CognitoUsername string     `json:"cognito_username"`
 	AppClientID     string     `json:"app_client_id"`
+	AdminUsername   string     `json:"admin_username,omitempty"`
 	Status          string     `json:"status"`
 	Version         int64      `json:"version"`
 	Created         time.Time  `json:"created"`
@@ -125,7 +168,7 @@ type PartnerView struct {
 func ViewOf(p mapping.Partner) PartnerView {
 	v := PartnerView{
 		PartnerID: p.PartnerID, InternalID: p.InternalID, CognitoUsername: p.CognitoUsername,
-		AppClientID: p.AppClientID, Status: string(p.Status), Version: p.Version, Created: p.Created,
+		AppClientID: p.AppClientID, AdminUsername: p.AdminUsername, Status: string(p.Status), Version: p.Version, Created: p.Created,
 	}
 	if !p.Rotated.IsZero() {
 		t := p.Rotated
@@ -164,11 +207,13 @@ type TokenResponse struct {
 // only when API Gateway's requestContext.resourcePath and httpMethod name
 // one of them (see apigwproxy.Table.Match).
 var Routes = []apigwproxy.Route{
-	routeRegister, // administrators
-	routeExchange, // the refresh token authenticates
-	routeShow,     // administrators
-	routeRevoke,   // administrators
-	routeRotate,   // administrators
+	routeRegister,     // operators
+	routeExchange,     // the refresh token authenticates
+	routeShow,         // operators; a partner's administrator, its own
+	routeRevoke,       // operators; a partner's administrator, its own
+	routeRotate,       // operators; a partner's administrator, its own
+	routeAdminSignIn,  // partner administrators' sign-in (password)
+	routeAdminRespond, // partner administrators' challenge response
 }
 
 var (
@@ -177,6 +222,9 @@ var (
 	routeShow     = apigwproxy.Route{Method: http.MethodGet, Resource: "/partners/{id}"}
 	routeRevoke   = apigwproxy.Route{Method: http.MethodDelete, Resource: "/partners/{id}"}
 	routeRotate   = apigwproxy.Route{Method: http.MethodPost, Resource: "/partners/{id}/rotate"}
+
+	routeAdminSignIn  = apigwproxy.Route{Method: http.MethodPost, Resource: "/partners/auth/sign-in"}
+	routeAdminRespond = apigwproxy.Route{Method: http.MethodPost, Resource: "/partners/auth/respond"}
 
 	routes = mustTable(apigwproxy.NewTable(Routes, ""))
 )
@@ -191,14 +239,23 @@ func mustTable(t *apigwproxy.Table, err error) *apigwproxy.Table {
 // ServeHTTP serves Routes.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	op, status, partnerID, aerr := h.route(w, r)
+	var who actor
+	ctx := context.WithValue(r.Context(), actorKey{}, &who)
+	rec := &statusRecorder{ResponseWriter: w}
+	op, status, partnerID, aerr := h.route(rec, r.WithContext(ctx))
 	if aerr != nil {
 		status = aerr.status
-		writeError(w, aerr)
+		writeError(rec, aerr)
+	} else if rec.status != 0 {
+		status = rec.status // sign-in's own answers
 	}
 	attrs := []any{"op", op, "method", r.Method, "status", status, "duration_ms", time.Since(start).Milliseconds()}
 	if partnerID != "" {
 		attrs = append(attrs, "partner_id", partnerID)
+	}
+	if who.kind != "" {
+		// Who acted: the Cognito user name, never a token.
+		attrs = append(attrs, "actor_kind", who.kind, "actor", who.username)
 	}
 	level := slog.LevelInfo
 	if aerr != nil {
@@ -241,6 +298,17 @@ func (h *Handler) route(w http.ResponseWriter, r *http.Request) (op string, stat
 		return "revoke", http.StatusOK, id, h.revoke(w, r, id)
 	case routeRotate:
 		return "rotate", http.StatusOK, id, h.rotate(w, r, id)
+	case routeAdminSignIn, routeAdminRespond:
+		switch {
+		case h.signIn == nil:
+			return "unknown", 0, "", notFound()
+		case rt == routeAdminSignIn:
+			h.signIn.SignIn(w, r)
+			return "admin-sign-in", 0, "", nil
+		default:
+			h.signIn.Respond(w, r)
+			return "admin-respond", 0, "", nil
+		}
 	}
 	return "unknown", 0, "", notFound()
 }
@@ -250,7 +318,7 @@ func notFound() *apiError {
 }
 
 func (h *Handler) register(w http.ResponseWriter, r *http.Request) (string, *apiError) {
-	if aerr := h.requireAdmin(r); aerr != nil {
+	if aerr := h.authorize(r, ""); aerr != nil {
 		return "", aerr
 	}
 	body, err := httpjson.ReadBody(w, r, h.maxBody)
@@ -290,7 +358,7 @@ func (h *Handler) exchange(w http.ResponseWriter, r *http.Request) (string, *api
 }
 
 func (h *Handler) show(w http.ResponseWriter, r *http.Request, id string) *apiError {
-	if aerr := h.requireAdmin(r); aerr != nil {
+	if aerr := h.authorize(r, id); aerr != nil {
 		return aerr
 	}
 	p, err := h.svc.Partner(r.Context(), id)
@@ -302,7 +370,7 @@ func (h *Handler) show(w http.ResponseWriter, r *http.Request, id string) *apiEr
 }
 
 func (h *Handler) revoke(w http.ResponseWriter, r *http.Request, id string) *apiError {
-	if aerr := h.requireAdmin(r); aerr != nil {
+	if aerr := h.authorize(r, id); aerr != nil {
 		return aerr
 	}
 	p, err := h.svc.Revoke(r.Context(), id)
@@ -314,7 +382,7 @@ func (h *Handler) revoke(w http.ResponseWriter, r *http.Request, id string) *api
 }
 
 func (h *Handler) rotate(w http.ResponseWriter, r *http.Request, id string) *apiError {
-	if aerr := h.requireAdmin(r); aerr != nil {
+	if aerr := h.authorize(r, id); aerr != nil {
 		return aerr
 	}
 	body, err := httpjson.ReadBody(w, r, h.maxBody)
@@ -333,22 +401,95 @@ func (h *Handler) rotate(w http.ResponseWriter, r *http.Request, id string) *api
 	return nil
 }
 
-// requireAdmin accepts a person's token (not client-credentials, not of the
-// partner app client) carrying the administrator group.
-func (h *Handler) requireAdmin(r *http.Request) *apiError {
+// actor is who made a request, for the log line.
+type actor struct {
+	kind     string // "operator" or "partner_admin"
+	username string
+}
+
+type actorKey struct{}
+
+func recordActor(ctx context.Context, kind, username string) {
+	if a, ok := ctx.Value(actorKey{}).(*actor); ok {
+		a.kind, a.username = kind, username
+	}
+}
+
+// authorize admits an operator (see operator), or, when partnerID is not
+// empty, that partner's administrator: a person's token of the partners'
+// pool from its people client whose user name administers partnerID
+// (mapping PartnerOfAdmin). Another partner's administrator gets 403
+// forbidden_partner whether partnerID exists or not, so it learns nothing
+// about other partners; the partner is read only after that check.
+func (h *Handler) authorize(r *http.Request, partnerID string) *apiError {
+	token, aerr := bearer(r)
+	if aerr != nil {
+		return aerr
+	}
+	claims, err := h.admins.Verify(r.Context(), token)
+	if err != nil && errors.Is(err, jwtverify.ErrIssuer) && h.partnerAdmins != nil {
+		pc, perr := h.partnerAdmins.Verify(r.Context(), token)
+		if perr == nil {
+			if partnerID == "" && pc != nil {
+				recordActor(r.Context(), "partner_admin", pc.Username)
+				return &apiError{status: http.StatusForbidden, code: CodeForbidden, message: "operators only", reason: "partner_admin_token"}
+			}
+			return h.partnerAdmin(r, pc, partnerID)
+		}
+		if !errors.Is(perr, jwtverify.ErrIssuer) {
+			err = perr // the token is of the partners' pool: its verdict is the one
+		}
+	}
+	return h.operator(r, claims, err)
+}
+
+// partnerAdmin admits the administrator of partnerID only.
+func (h *Handler) partnerAdmin(r *http.Request, claims *jwtverify.Claims, partnerID string) *apiError {
+	forbidden := &apiError{status: http.StatusForbidden, code: CodeForbidden, message: "not a partner administrator"}
+	switch {
+	case claims == nil:
+		return &apiError{status: http.StatusInternalServerError, code: CodeInternal, message: "internal error", reason: "verifier returned no claims"}
+	case claims.IsClientCredentials() || claims.Username == "":
+		forbidden.reason = "not_a_person"
+		return forbidden
+	}
+	recordActor(r.Context(), "partner_admin", claims.Username)
+	p, err := h.svc.PartnerOfAdmin(r.Context(), claims.UserPoolID, claims.Username)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		forbidden.reason = "administers_no_partner"
+		return forbidden
+	case err != nil:
+		return serviceFailure(err)
+	case p.PartnerID != partnerID:
+		return &apiError{status: http.StatusForbidden, code: CodeForbiddenPartner,
+			message: "a partner administrator manages its own partner only", reason: "other_partner"}
+	}
+	return nil
+}
+
+// bearer is the request's one bearer token.
+func bearer(r *http.Request) (string, *apiError) {
 	unauthorized := &apiError{status: http.StatusUnauthorized, code: CodeUnauthorized, message: "an administrator's bearer token is required"}
 	values := r.Header.Values("Authorization")
 	if len(values) != 1 {
 		unauthorized.reason = "missing_or_ambiguous_authorization"
-		return unauthorized
+		return "", unauthorized
 	}
 	scheme, token, ok := strings.Cut(strings.TrimSpace(values[0]), " ")
 	token = strings.TrimSpace(token)
 	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
 		unauthorized.reason = "bad_scheme"
-		return unauthorized
+		return "", unauthorized
 	}
-	claims, err := h.admins.Verify(r.Context(), token)
+	return token, nil
+}
+
+// operator accepts a person's token of the people's pool (not
+// client-credentials, not of the partner app client) carrying the
+// administrator group; claims and err are the verifier's verdict.
+func (h *Handler) operator(r *http.Request, claims *jwtverify.Claims, err error) *apiError {
+	unauthorized := &apiError{status: http.StatusUnauthorized, code: CodeUnauthorized, message: "an administrator's bearer token is required"}
 	if err != nil {
 		if errors.Is(err, jwtverify.ErrKeysUnavailable) {
 			return &apiError{status: http.StatusServiceUnavailable, code: CodeUnavailable, message: "temporarily unavailable; try again later", reason: "keys_unavailable"}
@@ -367,6 +508,7 @@ func (h *Handler) requireAdmin(r *http.Request) *apiError {
 	case !claims.InGroup(h.adminGroup):
 		forbidden.reason = "not_in_admin_group"
 	default:
+		recordActor(r.Context(), "operator", claims.Username)
 		return nil
 	}
 	return forbidden
@@ -416,6 +558,28 @@ func publicMessage(err, sentinel error) string {
 	}
 	return msg
 }
+
+// statusRecorder remembers the status of answers written by sign-in.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 func writeError(w http.ResponseWriter, e *apiError) {
 	httpjson.WriteError(w, &httpjson.Error{Status: e.status, Code: e.code, Message: e.message, Field: e.field})

@@ -212,6 +212,7 @@ type fixtureOptions struct {
 	rotation      bool
 	admins        refresh.AdminVerifier
 	store         *mapping.Store
+	partnerAdmins *refresh.PartnerAdmins
 }
 
 func newFixture(t *testing.T, o fixtureOptions) *fixture {
@@ -236,7 +237,7 @@ func newFixture(t *testing.T, o fixtureOptions) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.handler, err = refresh.NewHandler(refresh.HandlerConfig{Service: f.svc, Admins: o.admins, AdminGroup: adminGroup, Logger: logger})
+	f.handler, err = refresh.NewHandler(refresh.HandlerConfig{Service: f.svc, Admins: o.admins, AdminGroup: adminGroup, Logger: logger, PartnerAdmins: o.partnerAdmins})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -135,6 +135,9 @@ func TestOpenAPIDocument(t *testing.T) {
 	}
 
 	for _, op := range doc.Operations() {
+		if strings.HasPrefix(op.Path, "/partners/auth/") {
+			continue // partner administrators' sign-in: TestPartnerAdminSelfService checks it against the document, on cognito-local
+		}
 		codes := seen[op]
 		if !codes[http.StatusOK] && !codes[http.StatusCreated] {
 			t.Errorf("operation %s was not exercised successfully", op)

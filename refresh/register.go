@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
@@ -15,9 +16,11 @@ import (
 
 // Register creates the partner's Cognito user with a random password that
 // is never stored or shown, maps it to an internal id (kind partner), signs
-// it in once for a refresh token, and stores that token sealed with the
-// partner record. On any failure what was created is removed again (best
-// effort) and nothing usable remains.
+// it in once for a refresh token, creates the partner's administrator (if
+// named: a person of the partners' pool, invited with a temporary
+// password), and stores the token sealed with the partner record and the
+// administrator's item in one transaction. On any failure what was created
+// is removed again (best effort) and nothing usable remains.
 func (s *Service) Register(ctx context.Context, in RegisterInput) (Credential, error) {
 	if err := checkPartnerID(in.PartnerID); err != nil {
 		return Credential{}, err
@@ -31,6 +34,9 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (Credential, e
 	if in.InternalID == "" {
 		in.InternalID = mapping.NewID()
 	} else if err := checkText("internal_id", in.InternalID, MaxInternalIDLen); err != nil {
+		return Credential{}, err
+	}
+	if err := checkAdmin(in); err != nil {
 		return Credential{}, err
 	}
 	// A cheap early refusal; PutPartner's condition is what guarantees it.
@@ -75,6 +81,14 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (Credential, e
 	}
 	undo.internalID = in.InternalID
 
+	if in.AdminUsername != "" {
+		admin, err := s.createAdmin(ctx, in)
+		if err != nil {
+			return Credential{}, err
+		}
+		undo.admin = admin
+	}
+
 	fp := mapping.Fingerprint([]byte(tokens.RefreshToken))
 	sealed, err := s.cfg.Store.SealPartnerToken(ctx, in.PartnerID, []byte(tokens.RefreshToken))
 	if err != nil {
@@ -83,23 +97,99 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (Credential, e
 	p, err := s.cfg.Store.PutPartner(ctx, mapping.Partner{
 		PartnerID: in.PartnerID, InternalID: in.InternalID, CognitoUsername: username,
 		AppClientID: s.cfg.PartnerClientID, SealedRefreshToken: sealed, CredentialFingerprint: fp,
+		AdminUsername: undo.admin, AdminPool: adminPool(undo.admin, s.cfg.UserPoolID),
 	})
 	if err != nil {
 		if errors.Is(err, mapping.ErrConflict) {
-			return Credential{}, fmt.Errorf("%w: partner id %q is taken", ErrConflict, in.PartnerID)
+			return Credential{}, fmt.Errorf("%w: partner id %q or administrator %q is taken", ErrConflict, in.PartnerID, undo.admin)
 		}
 		return Credential{}, storeError("storing the partner", err)
 	}
 	undo.done = true
 	s.log.InfoContext(ctx, "partner registered", "partner_id", p.PartnerID, "internal_id", p.InternalID,
-		"cognito_username", p.CognitoUsername)
+		"cognito_username", p.CognitoUsername, "admin_username", p.AdminUsername)
 	return Credential{Partner: p, RefreshToken: tokens.RefreshToken}, nil
+}
+
+// adminPool is the pool of an administrator named admin: the partners'.
+func adminPool(admin, pool string) string {
+	if admin == "" {
+		return ""
+	}
+	return pool
+}
+
+// checkAdmin checks the administrator's values: user name and e-mail
+// together, a temporary password only with them.
+func checkAdmin(in RegisterInput) error {
+	switch {
+	case in.AdminUsername == "" && in.AdminEmail == "" && in.AdminTemporaryPassword == "":
+		return nil
+	case in.AdminUsername == "":
+		return fmt.Errorf("%w: admin_username is required with admin_email or admin_temporary_password", ErrInvalidInput)
+	case in.AdminEmail == "":
+		return fmt.Errorf("%w: admin_email is required with admin_username: Cognito invites the administrator there", ErrInvalidInput)
+	case in.AdminUsername == in.Username:
+		return fmt.Errorf("%w: admin_username must differ from the partner's own user name", ErrInvalidInput)
+	}
+	if err := checkText("admin_username", in.AdminUsername, MaxUsernameLen); err != nil {
+		return err
+	}
+	if err := checkText("admin_email", in.AdminEmail, MaxEmailLen); err != nil {
+		return err
+	}
+	local, domain, ok := strings.Cut(in.AdminEmail, "@")
+	if !ok || local == "" || domain == "" || strings.ContainsAny(in.AdminEmail, " ,;<>") || strings.Contains(domain, "@") {
+		return fmt.Errorf("%w: admin_email is not an e-mail address", ErrInvalidInput)
+	}
+	if len(in.AdminTemporaryPassword) > MaxPasswordLen {
+		return fmt.Errorf("%w: admin_temporary_password is longer than %d bytes", ErrInvalidInput, MaxPasswordLen)
+	}
+	return nil
+}
+
+// createAdmin creates the partner's administrator in the partners' pool,
+// in FORCE_CHANGE_PASSWORD: invited by Cognito (a temporary password it
+// generates and e-mails), or, with in.AdminTemporaryPassword, with that
+// one and no message. Gatehouse never sets a lasting password for a person.
+// It returns the user name Cognito assigned.
+func (s *Service) createAdmin(ctx context.Context, in RegisterInput) (string, error) {
+	create := &cip.AdminCreateUserInput{
+		UserPoolId: aws.String(s.cfg.UserPoolID),
+		Username:   aws.String(in.AdminUsername),
+		UserAttributes: []types.AttributeType{
+			{Name: aws.String("email"), Value: aws.String(in.AdminEmail)},
+			// The operator vouches for the address; it is where the invitation goes.
+			{Name: aws.String("email_verified"), Value: aws.String("true")},
+		},
+		DesiredDeliveryMediums: []types.DeliveryMediumType{types.DeliveryMediumTypeEmail},
+	}
+	if in.AdminTemporaryPassword != "" {
+		create.TemporaryPassword = aws.String(in.AdminTemporaryPassword)
+		create.MessageAction = types.MessageActionTypeSuppress
+		create.DesiredDeliveryMediums = nil
+	}
+	out, err := s.cfg.UserPool.AdminCreateUser(ctx, create)
+	if err != nil {
+		switch apiCode(err) {
+		case "UsernameExistsException":
+			return "", fmt.Errorf("%w: Cognito user %q exists", ErrConflict, in.AdminUsername)
+		case "InvalidPasswordException":
+			return "", fmt.Errorf("%w: admin_temporary_password does not meet the pool's password policy", ErrInvalidInput)
+		}
+		return "", cognitoAdminError("AdminCreateUser (administrator)", err)
+	}
+	if out.User != nil && aws.ToString(out.User.Username) != "" {
+		return aws.ToString(out.User.Username), nil
+	}
+	return in.AdminUsername, nil
 }
 
 // cleanup undoes a registration that failed half way.
 type cleanup struct {
 	s            *Service
 	username     string
+	admin        string // the administrator's Cognito user, once created
 	refreshToken string
 	internalID   string
 	done         bool
@@ -121,13 +211,18 @@ func (c *cleanup) run(ctx context.Context) {
 		}
 		cancel()
 	}
-	cctx, cancel := s.cleanupContext(ctx)
-	defer cancel()
-	if _, err := s.cfg.UserPool.AdminDeleteUser(cctx, &cip.AdminDeleteUserInput{
-		UserPoolId: aws.String(s.cfg.UserPoolID), Username: aws.String(c.username),
-	}); err != nil {
-		s.log.WarnContext(ctx, "partner registration clean-up: Cognito user not deleted",
-			"cognito_username", c.username, "error", safeError(err))
+	for _, u := range []string{c.admin, c.username} {
+		if u == "" {
+			continue
+		}
+		cctx, cancel := s.cleanupContext(ctx)
+		if _, err := s.cfg.UserPool.AdminDeleteUser(cctx, &cip.AdminDeleteUserInput{
+			UserPoolId: aws.String(s.cfg.UserPoolID), Username: aws.String(u),
+		}); err != nil {
+			s.log.WarnContext(ctx, "partner registration clean-up: Cognito user not deleted",
+				"cognito_username", u, "error", safeError(err))
+		}
+		cancel()
 	}
 }
 

@@ -59,6 +59,7 @@ type Store interface {
 	UpdatePartnerToken(ctx context.Context, partnerID string, expectedVersion int64, newSealed mapping.Sealed, newFingerprint string) (mapping.Partner, error)
 	RevokePartner(ctx context.Context, partnerID string) error
 	DropPartnerToken(ctx context.Context, partnerID string) error
+	PartnerOfAdmin(ctx context.Context, pool, username string) (mapping.Partner, error)
 	SealPartnerToken(ctx context.Context, partnerID string, refreshToken []byte) (mapping.Sealed, error)
 	OpenPartnerToken(ctx context.Context, p mapping.Partner) ([]byte, error)
 }
@@ -200,7 +201,28 @@ type RegisterInput struct {
 	// InternalID is the partner's internal user id, what the backend
 	// receives. Default: a new random id.
 	InternalID string
+	// AdminUsername and AdminEmail name the partner's administrator, a
+	// person created in the partners' pool who signs in to see, rotate and
+	// revoke this partner's credential and no other's. Both or neither;
+	// the user name must not exist in the pool. Cognito invites the
+	// administrator by e-mail with a temporary password it generates,
+	// which must be changed at the first sign-in (NEW_PASSWORD_REQUIRED).
+	AdminUsername, AdminEmail string
+	// AdminTemporaryPassword, when set, is the temporary password instead,
+	// and Cognito sends no invitation: for local stand-ins and for
+	// operators who hand it over themselves. It must still be changed at
+	// the first sign-in.
+	AdminTemporaryPassword string
 }
+
+// Limits of the administrator's values.
+const (
+	// MaxEmailLen is Cognito's limit on an attribute value that is an
+	// e-mail address (RFC 5321's path limit).
+	MaxEmailLen = 254
+	// MaxPasswordLen is Cognito's limit on a password.
+	MaxPasswordLen = 256
+)
 
 // Credential is a partner record with the refresh token it was just given.
 // RefreshToken is shown once and never stored in the clear.
@@ -328,6 +350,16 @@ func (s *Service) Partner(ctx context.Context, partnerID string) (mapping.Partne
 	p, err := s.cfg.Store.Partner(ctx, partnerID)
 	if err != nil {
 		return mapping.Partner{}, storeError("reading the partner", err)
+	}
+	return p, nil
+}
+
+// PartnerOfAdmin returns the partner that the person username of pool
+// administers (take both from a verified token); ErrNotFound when none.
+func (s *Service) PartnerOfAdmin(ctx context.Context, pool, username string) (mapping.Partner, error) {
+	p, err := s.cfg.Store.PartnerOfAdmin(ctx, pool, username)
+	if err != nil {
+		return mapping.Partner{}, storeError("reading the partner administrator", err)
 	}
 	return p, nil
 }

@@ -17,6 +17,7 @@ import (
 const partnersUsage = `Usage:
   gatehouse partners serve [--addr 127.0.0.1:8082]
   gatehouse partners register --partner-id ID [--username U] [--internal-id ID]
+                              [--admin-username A --admin-email E [--admin-temporary-password P]]
   gatehouse partners rotate --partner-id ID
   gatehouse partners revoke --partner-id ID
   gatehouse partners show --partner-id ID
@@ -38,7 +39,14 @@ GET|DELETE /partners/{id}, POST /partners/{id}/rotate) until interrupted.
 The other commands act directly with your AWS credentials. 'register' and
 'rotate' print the partner's refresh token once, on standard output, as
 JSON: hand it to the partner over a secure channel; Gatehouse cannot show
-it again. 'reissue' moves every active partner whose user is not in the
+it again. With --admin-username and --admin-email, 'register' also creates
+the partner's administrator in the partners' pool, whom Cognito invites by
+e-mail with a temporary password; the administrator signs in at
+POST /partners/auth/sign-in (with GATEHOUSE_PARTNER_ADMIN_CLIENT_ID) and
+then sees, rotates and revokes that partner's credential only.
+--admin-temporary-password sets that temporary password instead and sends
+no e-mail (local stand-ins; it shows in process lists, and must be changed
+at the first sign-in). 'reissue' moves every active partner whose user is not in the
 partners' pool there (a deployment from before partners had a pool of their
 own): each gets a new user and refresh token there, and its old credential
 stops working at once. The new tokens go to FILE only, created with mode
@@ -86,10 +94,13 @@ func partnersFlags(name string, stderr io.Writer) *flag.FlagSet {
 func partnersAct(ctx context.Context, cmd string, args []string, stdout, stderr io.Writer) int {
 	fs := partnersFlags(cmd, stderr)
 	partnerID := fs.String("partner-id", "", "partner `id` (required)")
-	var username, internalID *string
+	var in refresh.RegisterInput
 	if cmd == "register" {
-		username = fs.String("username", "", "Cognito user `name` to create (default partner-<partner-id>)")
-		internalID = fs.String("internal-id", "", "internal user `id` (default: a new random id)")
+		fs.StringVar(&in.Username, "username", "", "Cognito user `name` to create (default partner-<partner-id>)")
+		fs.StringVar(&in.InternalID, "internal-id", "", "internal user `id` (default: a new random id)")
+		fs.StringVar(&in.AdminUsername, "admin-username", "", "the partner administrator's Cognito user `name` (with --admin-email)")
+		fs.StringVar(&in.AdminEmail, "admin-email", "", "the partner administrator's e-mail `address`, where Cognito sends the invitation")
+		fs.StringVar(&in.AdminTemporaryPassword, "admin-temporary-password", "", "the administrator's temporary `password` instead of Cognito's; no invitation is sent")
 	}
 	if code, ok := parseMappingFlags(fs, args); !ok {
 		return code
@@ -111,7 +122,8 @@ func partnersAct(ctx context.Context, cmd string, args []string, stdout, stderr 
 	var out any
 	switch cmd {
 	case "register":
-		cred, err := svc.Register(ctx, refresh.RegisterInput{PartnerID: *partnerID, Username: *username, InternalID: *internalID})
+		in.PartnerID = *partnerID
+		cred, err := svc.Register(ctx, in)
 		if err != nil {
 			return partnersFailed(fs, stderr, err)
 		}

@@ -89,6 +89,16 @@ func TestPartnersCommands(t *testing.T) {
 	if code, _, _ := runCLI(t, partnersCmd, "register", "--partner-id", "acme"); code != 1 {
 		t.Fatalf("second register: exit %d, want 1", code)
 	}
+	// With the partner's administrator (no invitation: a temporary password).
+	code, stdout, stderr = runCLI(t, partnersCmd, "register", "--partner-id", "initech",
+		"--admin-username", "initech-admin", "--admin-email", "ops@initech.example", "--admin-temporary-password", "Tmp-Cli-12345!a")
+	var withAdmin refresh.CredentialView
+	if code != 0 || json.Unmarshal([]byte(stdout), &withAdmin) != nil || withAdmin.AdminUsername != "initech-admin" {
+		t.Fatalf("register with an administrator: exit %d: %s", code, stderr)
+	}
+	if code, _, stderr := runCLI(t, partnersCmd, "register", "--partner-id", "hooli", "--admin-username", "hooli-admin"); code != 2 || !strings.Contains(stderr, "admin_email") {
+		t.Fatalf("register with an administrator but no e-mail: exit %d: %s", code, stderr)
+	}
 
 	// serve: the exchange over real HTTP, then a graceful stop.
 	ctx, cancel := context.WithCancel(context.Background())

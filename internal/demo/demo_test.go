@@ -42,7 +42,8 @@ func TestDemoStory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	secrets := []string{s.webClientSecret, s.partnerSecret, s.passwords[person], s.passwords[administrator]}
+	secrets := []string{s.webClientSecret, s.partnerSecret, s.partnerAdminSecret, s.passwords[person], s.passwords[administrator],
+		s.passwords[partnerAdmin], s.passwords[partnerAdmin+"-temporary"]}
 	logscan.NoSecrets(t, out.String(), secrets...)
 	if strings.Contains(out.String(), "eyJ") {
 		t.Error("the story printed a token")

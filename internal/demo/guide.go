@@ -22,6 +22,7 @@ Gatehouse is running locally. Ctrl-C stops all of it.
 Local users (throwaway passwords, made for this run):
   %-6s %s   group %s
   %-6s %s   group %s
+  %s (partners' pool, administrator of partner %s) temporary password %s
 
 Try:
   TOKEN=$(curl -s %s/auth/sign-in -H 'Content-Type: application/json' \
@@ -30,8 +31,19 @@ Try:
   curl -s %s/clients -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"name":"my script"}'
   curl -s -u CLIENT_ID:CLIENT_SECRET %s -d grant_type=client_credentials
 
+The partner administrator rotates its own credential (first sign-in: a new password):
+  SESSION=$(curl -s %s/partners/auth/sign-in -H 'Content-Type: application/json' \
+    -d '{"username":"%s","password":"%s"}' | sed 's/.*"session":"\([^"]*\)".*/\1/')
+  PTOKEN=$(curl -s %s/partners/auth/respond -H 'Content-Type: application/json' \
+    -d '{"username":"%s","challenge":"NEW_PASSWORD_REQUIRED","session":"'$SESSION'","responses":{"NEW_PASSWORD":"%s"}}' \
+    | sed 's/.*"id_token":"\([^"]*\)".*/\1/')
+  curl -s -X POST %s/partners/%s/rotate -H "Authorization: Bearer $PTOKEN"
+
 Logs: %s
 `, s.api, s.portal, s.partners, s.tokenEP, s.issuer, s.poolID, s.partnerIssuer, s.partnerPoolID, s.table, s.kmsKeyID,
 		person, s.passwords[person], apiClientsGroup, administrator, s.passwords[administrator], adminsGroup,
-		s.portal, person, s.passwords[person], s.api, s.portal, s.tokenEP, s.dir)
+		partnerAdmin, selfServePartner, s.passwords[partnerAdmin+"-temporary"],
+		s.portal, person, s.passwords[person], s.api, s.portal, s.tokenEP,
+		s.partners, partnerAdmin, s.passwords[partnerAdmin+"-temporary"], s.partners, partnerAdmin, s.passwords[partnerAdmin],
+		s.partners, selfServePartner, s.dir)
 }

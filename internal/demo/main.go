@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -34,6 +35,11 @@ func run(ctx context.Context, gatehouse string, dev bool) int {
 		return 1
 	}
 	if dev {
+		// The partner whose administrator the guide signs in (the story's step 6).
+		if _, err := newWalker(startCtx, s, io.Discard).registerSelfServe(); err != nil {
+			fmt.Fprintln(os.Stderr, "\ndev FAILED while registering the demo partner:", err)
+			return 1
+		}
 		s.PrintGuide(os.Stdout)
 		<-ctx.Done()
 		fmt.Println("\nstopping everything ...")

@@ -34,6 +34,9 @@ const (
 	person          = "alice"
 	administrator   = "admin"
 	partnerID       = "acme"
+	// The partner whose own administrator rotates its credential (step 6).
+	selfServePartner = "initech"
+	partnerAdmin     = "initech-admin"
 	// routes makes POST /orders need the orders/write scope (step 5's 403).
 	routes = `[{"method":"POST","path":"/orders","scopes":["orders/write"]}]`
 	// apiClientScopes are the scopes API clients get.
@@ -45,14 +48,16 @@ type stack struct {
 	gatehouse string
 	dir       string // logs and scratch files
 
-	poolID, issuer                 string // the people's pool
-	partnerPoolID, partnerIssuer   string // the partners' pool
-	webClientID, webClientSecret   string
-	partnerClient, partnerSecret   string
-	table, kmsKeyID                string
-	api, portal, partners, tokenEP string // base URLs: gatehouse serve, portal, partners, token endpoint
-	sample                         string // the sample API itself, behind gatehouse serve
-	passwords                      map[string]string
+	poolID, issuer               string // the people's pool
+	partnerPoolID, partnerIssuer string // the partners' pool
+	webClientID, webClientSecret string
+	partnerClient, partnerSecret string
+	// The partners' pool's client for people: partner administrators sign in with it.
+	partnerAdminClient, partnerAdminSecret string
+	table, kmsKeyID                        string
+	api, portal, partners, tokenEP         string // base URLs: gatehouse serve, portal, partners, token endpoint
+	sample                                 string // the sample API itself, behind gatehouse serve
+	passwords                              map[string]string
 	// cognito-local's published development key: the demo mints an
 	// expired token with it (step 5).
 	key crypto.Signer
@@ -140,6 +145,13 @@ func (s *stack) provisionPool(ctx context.Context) error {
 	if s.partnerClient, s.partnerSecret, err = partners.Client(ctx, "partners", true); err != nil {
 		return err
 	}
+	if s.partnerAdminClient, s.partnerAdminSecret, err = partners.SignInClient(ctx, "partner-people", true); err != nil {
+		return err
+	}
+	// The partner administrator's temporary password (locally, no
+	// invitation is sent) and the one it chooses at its first sign-in.
+	s.passwords[partnerAdmin+"-temporary"] = "Demo-Tmp-" + rand.Text() + "1!"
+	s.passwords[partnerAdmin] = "Demo-" + rand.Text() + "1!"
 	for user, group := range map[string]string{person: apiClientsGroup, administrator: adminsGroup} {
 		password := "Demo-" + rand.Text() + "1!" // throwaway: lives only in this process
 		if err := pool.Group(ctx, group); err != nil {
@@ -231,6 +243,11 @@ func (s *stack) startGatehouse(ctx context.Context) error {
 		"GATEHOUSE_PARTNER_CLIENT_ID":     s.partnerClient,
 		"GATEHOUSE_PARTNER_CLIENT_SECRET": s.partnerSecret,
 		"GATEHOUSE_ADMIN_GROUP":           adminsGroup,
+		// Partner administrators sign in with the partners' pool's client for people.
+		"GATEHOUSE_PARTNER_ADMIN_CLIENT_ID":     s.partnerAdminClient,
+		"GATEHOUSE_PARTNER_ADMIN_CLIENT_SECRET": s.partnerAdminSecret,
+		"GATEHOUSE_PARTNER_ISSUER":              s.partnerIssuer,
+		"GATEHOUSE_PARTNER_INSECURE_HTTP":       "true",
 	}), "partners", "serve", "--addr", partnersAddr); err != nil {
 		return err
 	}

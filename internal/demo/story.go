@@ -33,7 +33,7 @@ func (a answer) str(key string) string { s, _ := a.body[key].(string); return s 
 
 // walk tells the story of the issue: five steps, each checked.
 func walk(ctx context.Context, s *stack, out io.Writer) error {
-	w := &walker{ctx: ctx, s: s, out: out, client: &http.Client{Timeout: 10 * time.Second}}
+	w := newWalker(ctx, s, out)
 	for _, st := range []struct {
 		id, title string
 		run       func() error
@@ -43,6 +43,7 @@ func walk(ctx context.Context, s *stack, out io.Writer) error {
 		{"3", "they reset the credentials: the old client is refused, the new one works", w.reset},
 		{"4", "an administrator registers a partner; the partner exchanges its credential and calls; it is revoked", w.partner},
 		{"5", "a bad token, an expired token, a missing scope", w.refusals},
+		{"6", "the partner administrator rotates its own credential", w.selfService},
 	} {
 		fmt.Fprintf(out, "\n== step %s: %s\n", st.id, st.title)
 		if err := st.run(); err != nil {
@@ -50,6 +51,10 @@ func walk(ctx context.Context, s *stack, out io.Writer) error {
 		}
 	}
 	return nil
+}
+
+func newWalker(ctx context.Context, s *stack, out io.Writer) *walker {
+	return &walker{ctx: ctx, s: s, out: out, client: &http.Client{Timeout: 10 * time.Second}}
 }
 
 type walker struct {
@@ -274,6 +279,87 @@ func (w *walker) partner() error {
 	w.say("DELETE %s/partners/%s as admin -> 200: revoked", w.s.partners, partnerID)
 	_, err = exchange(401)
 	return err
+}
+
+// selfService: an administrator registers a partner with its own
+// administrator; that administrator signs in (its first sign-in completes
+// NEW_PASSWORD_REQUIRED), rotates the partner's credential — the old one
+// is refused at the exchange, the new one works — and is refused on
+// another partner.
+func (w *walker) selfService() error {
+	old, err := w.registerSelfServe()
+	if err != nil {
+		return err
+	}
+
+	ch, err := w.call("POST", w.s.partners+"/partners/auth/sign-in", "", map[string]string{
+		"username": partnerAdmin, "password": w.s.passwords[partnerAdmin+"-temporary"],
+	}, 200, "POST /partners/auth/sign-in")
+	if err != nil {
+		return err
+	}
+	c, _ := ch.body["challenge"].(map[string]any)
+	name, _ := c["name"].(string)
+	session, _ := c["session"].(string)
+	if name != "NEW_PASSWORD_REQUIRED" || session == "" {
+		return fmt.Errorf("the first sign-in answered %v, want the challenge NEW_PASSWORD_REQUIRED", ch.body)
+	}
+	w.say("POST %s/partners/auth/sign-in as %s with the temporary password -> 200: challenge NEW_PASSWORD_REQUIRED", w.s.partners, partnerAdmin)
+	t, err := w.call("POST", w.s.partners+"/partners/auth/respond", "", map[string]any{
+		"username": partnerAdmin, "challenge": name, "session": session,
+		"responses": map[string]string{"NEW_PASSWORD": w.s.passwords[partnerAdmin]},
+	}, 200, "POST /partners/auth/respond")
+	if err != nil {
+		return err
+	}
+	token := t.str("id_token")
+	if token == "" {
+		return fmt.Errorf("respond returned no tokens")
+	}
+	w.say("POST %s/partners/auth/respond with a new password -> 200: the administrator's tokens (not shown)", w.s.partners)
+
+	rot, err := w.call("POST", w.s.partners+"/partners/"+selfServePartner+"/rotate", token, nil, 200, "POST /partners/"+selfServePartner+"/rotate as its administrator")
+	if err != nil {
+		return err
+	}
+	fresh := rot.str("refresh_token")
+	if fresh == "" || fresh == old {
+		return fmt.Errorf("rotation returned no new credential")
+	}
+	w.say("POST %s/partners/%s/rotate as %s -> 200: a new credential, shown once (not shown here)", w.s.partners, selfServePartner, partnerAdmin)
+	for _, c := range []struct {
+		what, credential string
+		want             int
+	}{{"the old credential", old, 401}, {"the new credential", fresh, 200}} {
+		if _, err := w.call("POST", w.s.partners+"/partners/token", "", map[string]string{"refresh_token": c.credential}, c.want, "POST /partners/token with "+c.what); err != nil {
+			return err
+		}
+		w.say("POST %s/partners/token with %s -> %d", w.s.partners, c.what, c.want)
+	}
+	if _, err := w.call("POST", w.s.partners+"/partners/"+partnerID+"/rotate", token, nil, 403, "POST /partners/"+partnerID+"/rotate as "+partnerAdmin); err != nil {
+		return err
+	}
+	w.say("POST %s/partners/%s/rotate as %s -> 403: another partner's", w.s.partners, partnerID, partnerAdmin)
+	return nil
+}
+
+// registerSelfServe registers the partner of step 6 with its administrator
+// (make dev does it too, for the guide's commands) and returns the
+// partner's credential.
+func (w *walker) registerSelfServe() (string, error) {
+	adminToken, err := w.signIn(administrator)
+	if err != nil {
+		return "", err
+	}
+	reg, err := w.call("POST", w.s.partners+"/partners", adminToken, map[string]string{
+		"partner_id": selfServePartner, "admin_username": partnerAdmin, "admin_email": partnerAdmin + "@example.com",
+		"admin_temporary_password": w.s.passwords[partnerAdmin+"-temporary"],
+	}, 201, "POST /partners with an administrator")
+	if err != nil {
+		return "", err
+	}
+	w.say("POST %s/partners {partner_id: %s, admin_username: %s} as admin -> 201: the partner's credential given once (not shown)", w.s.partners, selfServePartner, partnerAdmin)
+	return reg.str("refresh_token"), nil
 }
 
 func (w *walker) refusals() error {

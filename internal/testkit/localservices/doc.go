@@ -64,4 +64,18 @@
 // the test's own (StartMoto), e.g. cognitoauth's and portal's
 // TestNewPasswordRequiredOnMoto. MFA challenges are not issued by either
 // here: internal/testkit/mfacognito stands in for them in process.
+//
+// Partner administrators (the partners' pool, package refresh) stay on
+// cognito-local with the rest of that pool — their partner's machine user
+// needs RevokeToken, which moto lacks — and sign in with the public pair
+// (cognitoauth.Config.Public: InitiateAuth USER_PASSWORD_AUTH, then
+// RespondToAuthChallenge), which cognito-local implements: an invited
+// user's first sign-in answers NEW_PASSWORD_REQUIRED and
+// RespondToAuthChallenge completes it, so every call of the tests and the
+// demo is answered there (cognitoauth's
+// TestPublicNewPasswordRequiredOnCognitoLocal, refresh's
+// TestPartnerAdminSelfService, make demo's step 6). cognito-local checks
+// neither the temporary password nor the session of that challenge
+// (Cognito does): the tests check what Gatehouse sends and gets back, not
+// Cognito's own checks.
 package localservices

@@ -42,9 +42,20 @@ func (p Pool) LocalIssuer() string {
 // Client makes an app client with the admin password and refresh flows,
 // with a generated secret when withSecret; secret is "" otherwise.
 func (p Pool) Client(ctx context.Context, name string, withSecret bool) (id, secret string, err error) {
+	return p.client(ctx, name, withSecret, types.ExplicitAuthFlowsTypeAllowAdminUserPasswordAuth)
+}
+
+// SignInClient makes an app client for people signing in with the public
+// calls (USER_PASSWORD_AUTH, as cognitoauth.Config.Public uses) and
+// refreshing, with a generated secret when withSecret.
+func (p Pool) SignInClient(ctx context.Context, name string, withSecret bool) (id, secret string, err error) {
+	return p.client(ctx, name, withSecret, types.ExplicitAuthFlowsTypeAllowUserPasswordAuth)
+}
+
+func (p Pool) client(ctx context.Context, name string, withSecret bool, flow types.ExplicitAuthFlowsType) (id, secret string, err error) {
 	out, err := p.API.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{
 		UserPoolId: aws.String(p.ID), ClientName: aws.String(name), GenerateSecret: withSecret,
-		ExplicitAuthFlows: []types.ExplicitAuthFlowsType{types.ExplicitAuthFlowsTypeAllowAdminUserPasswordAuth, types.ExplicitAuthFlowsTypeAllowRefreshTokenAuth},
+		ExplicitAuthFlows: []types.ExplicitAuthFlowsType{flow, types.ExplicitAuthFlowsTypeAllowRefreshTokenAuth},
 	})
 	if err != nil {
 		return "", "", fmt.Errorf("create app client %s: %w", name, err)
