@@ -24,8 +24,9 @@ var leadingKeyPrefixes = map[string][]string{
 	// pending slots live in the user's partition.
 	ServicePortal: {prefixClient, prefixUser, prefixUsername},
 	// refresh.Store: partner users (profile, user name), partner records,
-	// their fingerprints, and the membership items in the user's partition.
-	ServiceRefresh: {prefixFingerprint, prefixPartner, prefixUser, prefixUsername},
+	// their fingerprints and administrators, and the membership items in
+	// the user's partition.
+	ServiceRefresh: {prefixFingerprint, prefixPartner, prefixPartnerAdmin, prefixUser, prefixUsername},
 }
 
 // LeadingKeyPrefixes returns a copy of the partition-key prefixes each
