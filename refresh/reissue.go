@@ -28,9 +28,10 @@ type Reissued struct {
 // Reissue moves an active partner whose user is not in the partners' pool
 // (a deployment from before partners had a pool of their own) there:
 // refresh tokens cannot move between pools, so it creates the partner's
-// user in the partners' pool (the same user name; a user of that name left
-// there by an interrupted earlier run, mapped to nobody, is reused: only
-// this service creates users in that pool), signs it in through the partner app client
+// user in the partners' pool (the same user name; an existing user of that
+// name is never reused, not even one an interrupted earlier run left: the
+// pool holds partner administrators too, so it is ErrConflict and the
+// operator deletes the leftover), signs it in through the partner app client
 // for a new refresh token, and stores it sealed with the partner record
 // moved to the new pool, conditional on the record's version
 // (mapping.MovePartner). From then on the exchange refuses the old
@@ -64,14 +65,12 @@ func (s *Service) Reissue(ctx context.Context, partnerID string) (Reissued, erro
 			username = aws.ToString(created.User.Username)
 		}
 	case apiCode(err) == "UsernameExistsException":
-		// Left by an interrupted run, unless the mapping says the name is
-		// someone's in the partners' pool: never take that over.
-		switch _, err := s.cfg.Store.UserByUsername(ctx, s.cfg.UserPoolID, username); {
-		case err == nil:
-			return Reissued{}, fmt.Errorf("%w: Cognito user %q of the partners' pool belongs to another partner", ErrConflict, username)
-		case !errors.Is(err, mapping.ErrNotFound):
-			return Reissued{}, storeError("reading the partners' pool's user", err)
-		}
+		// Never reuse an existing user: the partners' pool also holds
+		// people (partner administrators, mapped only as administrators),
+		// and nothing proves that a user of this name is a leftover of an
+		// interrupted re-issue rather than someone's account. Its password
+		// would be reset and its sign-in handed to the partner.
+		return Reissued{}, fmt.Errorf("%w: a Cognito user %q already exists in the partners' pool; if an interrupted re-issue left it, delete it there and run again", ErrConflict, username)
 	default:
 		return Reissued{}, cognitoAdminError("AdminCreateUser", err)
 	}

@@ -78,6 +78,18 @@ func TestReissueCognitoLocal(t *testing.T) {
 	if rec := after.exchange(t, squatter.RefreshToken); rec.Code != http.StatusOK {
 		t.Fatalf("the other partner's credential after the refused re-issue: %d", rec.Code)
 	}
+	// Nor is an unmapped user of that name: a partner administrator (mapped
+	// only as an administrator) is a person, whose account a re-issue must
+	// never take over.
+	rec = after.call(t, "POST", "/partners", lp.adminToken,
+		`{"partner_id":"gamma","admin_username":"partner-delta","admin_email":"delta@example.com","admin_temporary_password":"Temp-Passw0rd!"}`)
+	if rec.Code != http.StatusCreated {
+		t.Fatalf("register gamma with its administrator: %d %s", rec.Code, rec.Body)
+	}
+	before.register(t, lp.adminToken, "delta")
+	if _, err := after.svc.Reissue(ctx, "delta"); !errors.Is(err, refresh.ErrConflict) || errors.Is(err, refresh.ErrAlreadyReissued) {
+		t.Fatalf("re-issue onto a partner administrator's user: %v", err)
+	}
 	if _, err := after.svc.Reissue(ctx, "nobody"); !errors.Is(err, refresh.ErrNotFound) {
 		t.Fatalf("re-issue of an unknown partner: %v", err)
 	}
