@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -366,6 +367,42 @@ func TestVerifyRules(t *testing.T) {
 			checkErrorContract(t, tok, c, err)
 			if err == nil && tc.check != nil {
 				tc.check(t, c)
+			}
+		})
+	}
+}
+
+// TestVerifyRulesCached runs the table with the token cache on: every rule
+// holds on the first sight of a token and again when it is seen a second
+// time (a hit when the first was accepted), with the same claims.
+func TestVerifyRulesCached(t *testing.T) {
+	for _, tc := range verifyCases(t) {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := baseConfig(t)
+			if tc.cfg != nil {
+				tc.cfg(&cfg)
+			}
+			cfg.TokenCacheSize = 4
+			v := mustNew(t, cfg)
+			tok := tc.token()
+			var first *jwtverify.Claims
+			for i := range 2 {
+				c, err := v.Verify(context.Background(), tok)
+				if !errors.Is(err, tc.want) || (tc.want == nil && err != nil) {
+					t.Fatalf("Verify #%d: err = %v, want %v", i+1, err, tc.want)
+				}
+				checkErrorContract(t, tok, c, err)
+				if err == nil && tc.check != nil {
+					tc.check(t, c)
+				}
+				if i == 0 {
+					first = c
+				} else if !reflect.DeepEqual(c, first) {
+					t.Fatalf("second sight: %+v, first %+v", c, first)
+				}
+			}
+			if cached := jwtverify.CacheLen(v); (tc.want == nil) != (cached == 1) {
+				t.Fatalf("cache holds %d tokens after err %v", cached, tc.want)
 			}
 		})
 	}
