@@ -34,6 +34,7 @@ var claimsSeeds = []string{
 	`{"sub":"s","exp":1,"uſername":"evil","username":"u","token_use":"access"}`,
 	`{"sub":"s","exp":1,"\u017fub":"evil"}`,
 	`{"sub":"s","exp":1,"client_id":"c","client_\u212aid":"x"}`,
+	`{"sub":"s","exp":1,"x":[{"ab":1},{"k":{"K":1}}]}`, `{"sub":"s","exp":1,"\u212a":1,"\u212A":2}`,
 	// Numbers.
 	`{"sub":"s","exp":1e3}`, `{"sub":"s","exp":-0}`, `{"sub":"s","exp":1.0}`, `{"sub":"s","exp":1.5}`,
 	`{"sub":"s","exp":123456789012345}`, `{"sub":"s","exp":1234567890123456}`,
@@ -140,6 +141,36 @@ func compareClaims(t *testing.T, data string) {
 	if !reflect.DeepEqual(std, raw) {
 		t.Fatalf("%.200q: Raw %v; encoding/json %v", data, raw, std)
 	}
+	// Decode refuses exactly the payloads with names encoding/json conflates.
+	var into any
+	if err := got.claims.Decode(&into); (err != nil) != foldCollision(std) {
+		t.Fatalf("%.200q: Decode: %v", data, err)
+	}
+}
+
+// foldCollision is a slow reference for Decode's check: two names of one
+// object equal under strings.EqualFold, at any depth.
+func foldCollision(v any) bool {
+	switch v := v.(type) {
+	case map[string]any:
+		for a, va := range v {
+			for b := range v {
+				if a != b && strings.EqualFold(a, b) {
+					return true
+				}
+			}
+			if foldCollision(va) {
+				return true
+			}
+		}
+	case []any:
+		for _, e := range v {
+			if foldCollision(e) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // headerSeeds probe the header reader.
@@ -204,4 +235,37 @@ func FuzzClaimMember(f *testing.F) {
 		compareClaims(t, `{"iss":"i","token_use":"access","sub":"s","exp":1,"`+name+`":`+value+`}`)
 		compareClaims(t, `{"`+name+`":`+value+`,"token_use":"id"}`)
 	})
+}
+
+// encoding/json matches member names to struct fields under Unicode simple
+// folding (FIELD-NOTES §7), so a payload Verify accepts with "sub" and
+// "ſub" would Decode to the other one's value than Claims.Subject holds.
+// Decode refuses a payload with such names in one object, at any depth.
+func TestDecodeRefusesFoldedNames(t *testing.T) {
+	tests := []struct {
+		payload string
+		refused bool
+	}{
+		{`{"sub":"alice","exp":1,"custom:tenant":"t"}`, false},
+		{`{"sub":"alice","x":{"sub":"b"},"y":[{"sub":"c"},{"sub":"d"}]}`, false},
+		{`{"sub":"alice","ſub":"mallory"}`, true},
+		{`{"sub":"alice","\u017fub":"mallory"}`, true},
+		{`{"custom:tenant":"a","custom:TENANT":"b"}`, true},
+		{`{"Exp":2,"exp":1}`, true},
+		{`{"x":{"k":1,"\u212a":2}}`, true},
+		{`{"x":[1,{"Ab":1,"aB":2}]}`, true},
+	}
+	for _, tc := range tests {
+		if _, err := parseJSONObject(tc.payload, 0); err != "" {
+			t.Fatalf("%s: %s", tc.payload, err)
+		}
+		c := &Claims{payload: tc.payload}
+		var into struct {
+			Sub    string `json:"sub"`
+			Tenant string `json:"custom:tenant"`
+		}
+		if err := c.Decode(&into); (err != nil) != tc.refused {
+			t.Errorf("%s: Decode = %v (%+v), want refused %v", tc.payload, err, into, tc.refused)
+		}
+	}
 }
