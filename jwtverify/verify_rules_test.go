@@ -320,6 +320,14 @@ func verifyCases(t *testing.T) []verifyCase {
 		{name: "sub a number", token: func() string { return access(claims(map[string]any{"sub": 12})) }, want: ErrMalformed},
 		{name: "username a number", token: func() string { return access(claims(map[string]any{"username": 12})) }, want: ErrMalformed},
 		{name: "jti an object", token: func() string { return access(claims(map[string]any{"jti": map[string]any{}})) }, want: ErrMalformed},
+		{name: "origin_jti a list", token: func() string { return access(claims(map[string]any{"origin_jti": []string{"o"}})) }, want: ErrMalformed},
+		{name: "cognito:username a number", token: func() string { return id(claims(map[string]any{"cognito:username": 12})) }, want: ErrMalformed},
+		{name: "cognito:username of an access token a number", token: func() string {
+			return access(claims(map[string]any{"cognito:username": 12}))
+		}, want: ErrMalformed},
+		{name: "aud of an access token a number", token: func() string { return access(claims(map[string]any{"aud": 12})) }, want: ErrMalformed},
+		{name: "auth_time a string", token: func() string { return access(claims(map[string]any{"auth_time": "1"})) }, want: ErrMalformed},
+		{name: "exp true", token: func() string { return access(claims(map[string]any{"exp": true})) }, want: ErrMalformed},
 		{name: "payload not JSON", token: func() string { return rawToken(rawHeader(), `exp`) }, want: ErrMalformed},
 		{name: "payload is a string", token: func() string { return rawToken(rawHeader(), `"x"`) }, want: ErrMalformed},
 		{name: "payload trailing data", token: func() string { return rawToken(rawHeader(), rawPayload("")+"x") }, want: ErrMalformed},
