@@ -3,8 +3,11 @@ package jwtverify
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
+	"strings"
 	"time"
+	"unicode"
 )
 
 // Claims are the verified contents of a Cognito token.
@@ -73,11 +76,16 @@ const claimsSizeHint = 16
 //	err := claims.Decode(&custom)
 //
 // The payload had no duplicate member names (Verify refuses them), but
-// encoding/json matches member names to struct fields case-insensitively:
-// tag the exact name and do not rely on two names differing only in case.
+// encoding/json matches member names to struct fields under Unicode case
+// folding ("ſub" fills the field tagged "sub"), so a payload with two names
+// that fold alike in one object could decode to another value than Claims
+// and Raw hold: Decode refuses it (ErrMalformed) rather than pick one.
 func (c *Claims) Decode(v any) error {
 	if c.payload == "" {
 		return errors.New("jwtverify: claims hold no verified payload to decode")
+	}
+	if p, _ := newDocument(c.payload); p.foldedNames() {
+		return fmt.Errorf("%w: payload has member names that encoding/json would not tell apart", ErrMalformed)
 	}
 	return json.Unmarshal([]byte(c.payload), v)
 }
@@ -93,3 +101,64 @@ func (c *Claims) HasScope(scope string) bool { return slices.Contains(c.Scopes, 
 
 // InGroup reports whether the token's groups include group.
 func (c *Claims) InGroup(group string) bool { return slices.Contains(c.Groups, group) }
+
+// foldedNames reports whether an object in the value at p.pos has two member
+// names equal under the folding encoding/json matches struct fields by, or
+// whether the value cannot be read (which Verify refused already).
+func (p *jsonParser) foldedNames() bool {
+	switch p.peekValue() {
+	case '{':
+		var w objectWalk
+		var seen map[string]struct{}
+		for {
+			name, more, detail := p.nextMember(&w)
+			if detail != "" {
+				return true
+			}
+			if !more {
+				return false
+			}
+			if seen == nil {
+				seen = make(map[string]struct{})
+			}
+			k := foldName(name)
+			if _, dup := seen[k]; dup {
+				return true
+			}
+			seen[k] = struct{}{}
+			if p.foldedNames() {
+				return true
+			}
+		}
+	case '[':
+		var w arrayWalk
+		for {
+			more, detail := p.nextElem(&w)
+			if detail != "" {
+				return true
+			}
+			if !more {
+				return false
+			}
+			if p.foldedNames() {
+				return true
+			}
+		}
+	}
+	return p.skip() != ""
+}
+
+// foldName maps every rune of s to the smallest rune of its simple-folding
+// orbit, as encoding/json folds names: foldName(a) == foldName(b) exactly
+// when strings.EqualFold(a, b).
+func foldName(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		m := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			m = min(m, f)
+		}
+		b.WriteRune(m)
+	}
+	return b.String()
+}

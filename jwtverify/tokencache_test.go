@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
+	"encoding/base64"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -304,6 +306,107 @@ func TestTokenCacheConcurrentDistinct(t *testing.T) {
 				c, err := v.Verify(context.Background(), tok)
 				if err != nil || c.Username != toks[k].user || !c.ExpiresAt.After(testNow) {
 					t.Errorf("token %d: claims %+v, err %v", k, c, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// A token that differs from a cached one anywhere (header, payload or
+// signature text, even when it decodes to the same bytes) is never answered
+// from the cache: each is refused as a fresh verification refuses it.
+func TestTokenCacheNearMisses(t *testing.T) {
+	v, _, _ := cachedVerifier(t, 8)
+	ctx := context.Background()
+	tok := access()
+	if _, err := v.Verify(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	s := segments(tok)
+	reencode := func(h string) string { return base64.RawURLEncoding.EncodeToString([]byte(h)) }
+	hdr, err := base64.RawURLEncoding.DecodeString(s[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, tok string
+		want      error
+	}{
+		{"other header, same payload and signature", reencode(strings.Replace(string(hdr), "{", `{"typ":"JWT",`, 1)) + "." + s[1] + "." + s[2], jwtverify.ErrSignature},
+		{"same header with white space", reencode(strings.Replace(string(hdr), "{", "{ ", 1)) + "." + s[1] + "." + s[2], jwtverify.ErrSignature},
+		{"other kid, same payload", reencode(strings.Replace(string(hdr), testIss.KID(), "other", 1)) + "." + s[1] + "." + s[2], jwtverify.ErrKeyNotFound},
+		{"other alg, same payload", reencode(strings.Replace(string(hdr), "RS256", "PS256", 1)) + "." + s[1] + "." + s[2], jwtverify.ErrAlgorithmNotAllowed},
+		{"header with trailing bits", withTrailingBits(s[0]) + "." + s[1] + "." + s[2], jwtverify.ErrMalformed},
+		{"payload with trailing bits", s[0] + "." + withTrailingBits(s[1]) + "." + s[2], jwtverify.ErrMalformed},
+		{"padded signature", tok + "=", jwtverify.ErrMalformed},
+		{"padded signature, two", tok + "==", jwtverify.ErrMalformed},
+		{"standard alphabet signature", s[0] + "." + s[1] + "." + strings.NewReplacer("-", "+", "_", "/").Replace(s[2]) + "+", jwtverify.ErrMalformed},
+		{"trailing dot", tok + ".", jwtverify.ErrMalformed},
+		{"line break after", tok + "\n", jwtverify.ErrMalformed},
+		{"space after", tok + " ", jwtverify.ErrMalformed},
+		{"dot doubled", s[0] + ".." + s[1] + "." + s[2], jwtverify.ErrMalformed},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.tok == tok {
+				t.Fatal("the variant is the token itself")
+			}
+			for range 2 { // the refusal is not cached either
+				if c, err := v.Verify(ctx, tc.tok); !errors.Is(err, tc.want) || c != nil {
+					t.Fatalf("got %v, %v; want %v", c, err, tc.want)
+				}
+			}
+		})
+	}
+	if n := jwtverify.CacheLen(v); n != 1 {
+		t.Fatalf("cache holds %d tokens, want 1", n)
+	}
+}
+
+// Two pools that publish the same keys: a cached token keeps the pool its
+// issuer picked, also when the two pools' tokens race through a small cache.
+func TestTokenCacheTwoPoolsSameKeys(t *testing.T) {
+	const otherPool, otherIss = "us-east-1_Other", "https://issuer.example/us-east-1_Other"
+	cfg := baseConfig(t)
+	cfg.TokenCacheSize = 4
+	b := cfg.Pools[0]
+	b.UserPoolID, b.Issuer = otherPool, otherIss
+	b.ClientIDs = []string{clientB}
+	cfg.Pools = append(cfg.Pools, b)
+	v := mustNew(t, cfg)
+	type tokenOf struct{ tok, pool, client string }
+	var toks []tokenOf
+	for i := range 12 {
+		user := "user-" + string(rune('a'+i))
+		if i%2 == 0 {
+			toks = append(toks, tokenOf{testIss.AccessToken(user, clientA), testIss.UserPoolID(), clientA})
+		} else {
+			toks = append(toks, tokenOf{testIss.AccessToken(user, clientB, claims(map[string]any{"iss": otherIss})), otherPool, clientB})
+		}
+	}
+	// The other pool's client in this pool's token, and the reverse, are
+	// refused whether or not the same user's token of the right pool is cached.
+	crossed := []string{
+		testIss.AccessToken("user-a", clientB),
+		testIss.AccessToken("user-b", clientA, claims(map[string]any{"iss": otherIss})),
+	}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 200 {
+				k := (g*5 + i*7) % len(toks)
+				if i%5 == 0 {
+					if c, err := v.Verify(context.Background(), crossed[k%2]); !errors.Is(err, jwtverify.ErrClientID) {
+						t.Errorf("crossed token %d: %+v, %v", k%2, c, err)
+						return
+					}
+					continue
+				}
+				c, err := v.Verify(context.Background(), toks[k].tok)
+				if err != nil || c.UserPoolID != toks[k].pool || c.ClientID != toks[k].client || c.Username != "user-"+string(rune('a'+k)) {
+					t.Errorf("token %d: %+v, %v; want pool %s", k, c, err, toks[k].pool)
 					return
 				}
 			}

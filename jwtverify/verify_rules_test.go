@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -319,6 +320,14 @@ func verifyCases(t *testing.T) []verifyCase {
 		{name: "sub a number", token: func() string { return access(claims(map[string]any{"sub": 12})) }, want: ErrMalformed},
 		{name: "username a number", token: func() string { return access(claims(map[string]any{"username": 12})) }, want: ErrMalformed},
 		{name: "jti an object", token: func() string { return access(claims(map[string]any{"jti": map[string]any{}})) }, want: ErrMalformed},
+		{name: "origin_jti a list", token: func() string { return access(claims(map[string]any{"origin_jti": []string{"o"}})) }, want: ErrMalformed},
+		{name: "cognito:username a number", token: func() string { return id(claims(map[string]any{"cognito:username": 12})) }, want: ErrMalformed},
+		{name: "cognito:username of an access token a number", token: func() string {
+			return access(claims(map[string]any{"cognito:username": 12}))
+		}, want: ErrMalformed},
+		{name: "aud of an access token a number", token: func() string { return access(claims(map[string]any{"aud": 12})) }, want: ErrMalformed},
+		{name: "auth_time a string", token: func() string { return access(claims(map[string]any{"auth_time": "1"})) }, want: ErrMalformed},
+		{name: "exp true", token: func() string { return access(claims(map[string]any{"exp": true})) }, want: ErrMalformed},
 		{name: "payload not JSON", token: func() string { return rawToken(rawHeader(), `exp`) }, want: ErrMalformed},
 		{name: "payload is a string", token: func() string { return rawToken(rawHeader(), `"x"`) }, want: ErrMalformed},
 		{name: "payload trailing data", token: func() string { return rawToken(rawHeader(), rawPayload("")+"x") }, want: ErrMalformed},
@@ -366,6 +375,42 @@ func TestVerifyRules(t *testing.T) {
 			checkErrorContract(t, tok, c, err)
 			if err == nil && tc.check != nil {
 				tc.check(t, c)
+			}
+		})
+	}
+}
+
+// TestVerifyRulesCached runs the table with the token cache on: every rule
+// holds on the first sight of a token and again when it is seen a second
+// time (a hit when the first was accepted), with the same claims.
+func TestVerifyRulesCached(t *testing.T) {
+	for _, tc := range verifyCases(t) {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := baseConfig(t)
+			if tc.cfg != nil {
+				tc.cfg(&cfg)
+			}
+			cfg.TokenCacheSize = 4
+			v := mustNew(t, cfg)
+			tok := tc.token()
+			var first *jwtverify.Claims
+			for i := range 2 {
+				c, err := v.Verify(context.Background(), tok)
+				if !errors.Is(err, tc.want) || (tc.want == nil && err != nil) {
+					t.Fatalf("Verify #%d: err = %v, want %v", i+1, err, tc.want)
+				}
+				checkErrorContract(t, tok, c, err)
+				if err == nil && tc.check != nil {
+					tc.check(t, c)
+				}
+				if i == 0 {
+					first = c
+				} else if !reflect.DeepEqual(c, first) {
+					t.Fatalf("second sight: %+v, first %+v", c, first)
+				}
+			}
+			if cached := jwtverify.CacheLen(v); (tc.want == nil) != (cached == 1) {
+				t.Fatalf("cache holds %d tokens after err %v", cached, tc.want)
 			}
 		})
 	}
