@@ -68,7 +68,7 @@ func TestRealCognitoLocalTokens(t *testing.T) {
 		t.Fatal(err)
 	}
 	store := newStore(t, -1)
-	if _, err := store.CreateUser(ctx, "u-dana", poolID, "dana", mapping.KindUser); err != nil {
+	if _, err := store.CreateUser(ctx, "u-dana", poolID, "dana", mustSub(t, p, "dana"), mapping.KindUser); err != nil {
 		t.Fatal(err)
 	}
 	a, err := New(Config{Verifier: v, Directory: store, Rules: testRules})
@@ -114,4 +114,14 @@ func tamper(token string) string {
 	}
 	parts[1] = string(b)
 	return strings.Join(parts, ".")
+}
+
+// mustSub is name's Cognito sub in pool p, what a binding records.
+func mustSub(t testing.TB, p userpool.Pool, name string) string {
+	t.Helper()
+	sub, err := p.Sub(context.Background(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sub
 }

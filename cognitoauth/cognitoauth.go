@@ -141,6 +141,20 @@ type Tokens struct {
 	TokenType    string
 }
 
+// Subject returns the ID token's "sub", read without verifying it: use it
+// only on Tokens this package returned (Cognito's own answer over the SDK's
+// TLS connection, as lifetime reads "exp"), never on tokens a caller sent.
+// "" when it cannot be read.
+func (t *Tokens) Subject() string {
+	var claims struct {
+		Sub string `json:"sub"`
+	}
+	if unverifiedClaims(t.IDToken, &claims) != nil {
+		return ""
+	}
+	return claims.Sub
+}
+
 // Challenge is Cognito asking for more before it issues tokens (for example
 // NEW_PASSWORD_REQUIRED or SOFTWARE_TOKEN_MFA). Session continues the flow
 // (Respond); it is a credential for that one sign-in, to be handed to the
@@ -323,20 +337,36 @@ func tokens(op string, r *types.AuthenticationResultType, wantRefresh bool) (*To
 	return t, nil
 }
 
-// lifetime reads a JWT's exp without verifying it; 0 when it cannot.
-func lifetime(jwt string, now time.Time) time.Duration {
+// SubAttribute returns the "sub" among a Cognito user's attributes (as
+// AdminGetUser and AdminCreateUser return them); "" when absent.
+func SubAttribute(attrs []types.AttributeType) string {
+	for _, a := range attrs {
+		if aws.ToString(a.Name) == "sub" {
+			return aws.ToString(a.Value)
+		}
+	}
+	return ""
+}
+
+// unverifiedClaims decodes a JWT's payload into v without verifying it.
+func unverifiedClaims(jwt string, v any) error {
 	parts := strings.Split(jwt, ".")
 	if len(parts) != 3 {
-		return 0
+		return errors.New("not a JWT")
 	}
 	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
 	if err != nil {
-		return 0
+		return err
 	}
+	return json.Unmarshal(payload, v)
+}
+
+// lifetime reads a JWT's exp without verifying it; 0 when it cannot.
+func lifetime(jwt string, now time.Time) time.Duration {
 	var claims struct {
 		Exp int64 `json:"exp"`
 	}
-	if json.Unmarshal(payload, &claims) != nil || claims.Exp <= now.Unix() {
+	if unverifiedClaims(jwt, &claims) != nil || claims.Exp <= now.Unix() {
 		return 0
 	}
 	return time.Unix(claims.Exp, 0).Sub(now).Truncate(time.Second)

@@ -17,11 +17,11 @@ func TestUserPools(t *testing.T) {
 	t.Parallel()
 	st, table := newStore(t, nil)
 	ctx := ctxT(t)
-	person, err := st.CreateUser(ctx, "", testPool, "acme", mapping.KindUser)
+	person, err := st.CreateUser(ctx, "", testPool, "acme", "sub-acme", mapping.KindUser)
 	if err != nil {
 		t.Fatal(err)
 	}
-	partner, err := st.CreateUser(ctx, "", otherPool, "acme", mapping.KindPartner)
+	partner, err := st.CreateUser(ctx, "", otherPool, "acme", "sub-acme", mapping.KindPartner)
 	if err != nil {
 		t.Fatalf("same name in another pool: %v", err)
 	}
@@ -30,7 +30,7 @@ func TestUserPools(t *testing.T) {
 	}
 	// A user name holding '#' and the other pool's id must not reach the
 	// other pool's item.
-	hashed, err := st.CreateUser(ctx, "", testPool, otherPool+"#acme", mapping.KindUser)
+	hashed, err := st.CreateUser(ctx, "", testPool, otherPool+"#acme", "sub-"+otherPool+"#acme", mapping.KindUser)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +53,7 @@ func TestUserPools(t *testing.T) {
 		{"pool without underscore", "People", "acme", "", mapping.ErrInvalid},
 		{"pool too long", "eu-west-1_" + string(make([]byte, 50)), "acme", "", mapping.ErrInvalid},
 	}
-	if _, err := st.CreateUser(ctx, "", "", "alice", mapping.KindUser); !errors.Is(err, mapping.ErrInvalid) {
+	if _, err := st.CreateUser(ctx, "", "", "alice", "sub-alice", mapping.KindUser); !errors.Is(err, mapping.ErrInvalid) {
 		t.Errorf("CreateUser without a pool: %v", err)
 	}
 	for _, tt := range tests {
@@ -113,7 +113,7 @@ func TestMigrateUsernames(t *testing.T) {
 	putLegacyUser(t, table, "u-hash", testPool+"#mallory")
 	putLegacyUser(t, table, "u-taken", "tom")
 	putLegacyUser(t, table, "u-del", "dora")
-	if _, err := st.CreateUser(ctx, "u-new-tom", testPool, "tom", ""); err != nil {
+	if _, err := st.CreateUser(ctx, "u-new-tom", testPool, "tom", "sub-tom", ""); err != nil {
 		t.Fatal(err)
 	}
 
@@ -209,7 +209,7 @@ func TestMovePartner(t *testing.T) {
 	}
 	for _, tt := range tests {
 		if _, err := st.MovePartner(ctx, "acme", tt.version, mapping.PartnerMove{
-			Pool: tt.pool, CognitoUsername: "partner-acme", AppClientID: "new-client", SealedRefreshToken: sealed, CredentialFingerprint: fp,
+			Pool: tt.pool, CognitoUsername: "partner-acme", Sub: "sub-new-acme", AppClientID: "new-client", SealedRefreshToken: sealed, CredentialFingerprint: fp,
 		}); !errors.Is(err, tt.wantErr) {
 			t.Fatalf("%s: MovePartner = %v, want %v", tt.name, err, tt.wantErr)
 		}
@@ -220,10 +220,10 @@ func TestMovePartner(t *testing.T) {
 	if p, err := st.PartnerByFingerprint(ctx, fp); err != nil || p.Version != old.Version+1 || p.AppClientID != "new-client" {
 		t.Errorf("new credential: %+v, %v", p, err)
 	}
-	if u, err := st.UserByUsername(ctx, otherPool, "partner-acme"); err != nil || u.InternalID != "p-acme" || u.Kind != mapping.KindPartner {
+	if u, err := st.UserByUsername(ctx, otherPool, "partner-acme"); err != nil || u.InternalID != "p-acme" || u.Kind != mapping.KindPartner || u.Sub != "sub-new-acme" {
 		t.Errorf("partner in its pool: %+v, %v", u, err)
 	}
-	if u, err := st.User(ctx, "p-acme"); err != nil || u.Pool != otherPool {
+	if u, err := st.User(ctx, "p-acme"); err != nil || u.Pool != otherPool || u.Sub != "sub-new-acme" {
 		t.Errorf("profile: %+v, %v", u, err)
 	}
 	all, err := st.Partners(ctx, e.ddb)

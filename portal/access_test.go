@@ -18,7 +18,7 @@ func TestAccessRules(t *testing.T) {
 	f.person("finn", group)
 	f.person("eve") // not in the group
 	f.person("pat", group)
-	_, err := f.store.CreateUser(f.ctx, "p-1", f.poolID, "pat", mapping.KindPartner)
+	_, err := f.store.CreateUser(f.ctx, "p-1", f.poolID, "pat", f.sub("pat"), mapping.KindPartner)
 	must(t, err)
 	h := f.handler(nil)
 	dana, finn, eve, pat := f.signIn("dana").IDToken, f.signIn("finn").AccessToken, f.signIn("eve").IDToken, f.signIn("pat").IDToken

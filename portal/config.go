@@ -35,7 +35,8 @@ type CognitoAdmin interface {
 type Directory interface {
 	// UserByUsername and CreateUser take the pool of the verified token.
 	UserByUsername(ctx context.Context, pool, username string) (mapping.User, error)
-	CreateUser(ctx context.Context, internalID, pool, username string, kind mapping.Kind) (mapping.User, error)
+	CreateUser(ctx context.Context, internalID, pool, username, sub string, kind mapping.Kind) (mapping.User, error)
+	SignOut(ctx context.Context, pool, username string, at time.Time) error
 	ClientSlots(ctx context.Context, internalID string) (mapping.Slots, error)
 	ReserveClient(ctx context.Context, internalID string, limit int) (mapping.PendingClient, error)
 	ReserveReplacement(ctx context.Context, internalID, oldClientID string) (mapping.PendingClient, error)

@@ -172,7 +172,7 @@ func (h *Handler) authenticate(r *http.Request) (caller, *apiError) {
 	// only the people's pool, so first-use binding records people there.
 	u, err := h.cfg.Directory.UserByUsername(ctx, claims.UserPoolID, claims.Username)
 	if errors.Is(err, mapping.ErrNotFound) && h.cfg.CreateUsers {
-		u, err = h.createUser(ctx, claims.UserPoolID, claims.Username)
+		u, err = h.createUser(ctx, claims.UserPoolID, claims.Username, claims.Subject)
 	}
 	switch {
 	case errors.Is(err, mapping.ErrNotFound):
@@ -185,13 +185,35 @@ func (h *Handler) authenticate(r *http.Request) (caller, *apiError) {
 		h.log.InfoContext(ctx, "portal: partner refused", "internal_id", u.InternalID)
 		return caller{}, errPartner
 	}
+	if aerr := h.admit(ctx, u, claims); aerr != nil {
+		return caller{}, aerr
+	}
 	return caller{internalID: u.InternalID, username: u.Username}, nil
+}
+
+// admit applies the authorizer's rule (mapping.User.Admits): the token must
+// be of the Cognito user the name was bound to, issued since the last
+// sign-out.
+func (h *Handler) admit(ctx context.Context, u mapping.User, claims *jwtverify.Claims) *apiError {
+	err := u.Admits(claims.Subject, claims.IssuedAt)
+	if err == nil {
+		return nil
+	}
+	h.log.InfoContext(ctx, "portal: token refused", "internal_id", u.InternalID, "reason", err.Error())
+	switch {
+	case errors.Is(err, mapping.ErrRebound):
+		return errRebound
+	case errors.Is(err, mapping.ErrSignedOut):
+		return errSignedOut
+	default:
+		return errUnbound
+	}
 }
 
 // createUser records a person on first use. A concurrent first call may
 // win the race: then its record is read back.
-func (h *Handler) createUser(ctx context.Context, pool, username string) (mapping.User, error) {
-	u, err := h.cfg.Directory.CreateUser(ctx, "", pool, username, mapping.KindUser)
+func (h *Handler) createUser(ctx context.Context, pool, username, sub string) (mapping.User, error) {
+	u, err := h.cfg.Directory.CreateUser(ctx, "", pool, username, sub, mapping.KindUser)
 	if errors.Is(err, mapping.ErrConflict) {
 		return h.cfg.Directory.UserByUsername(ctx, pool, username)
 	}

@@ -21,6 +21,9 @@ var (
 	errSessionRefused   = &apiError{Status: http.StatusUnauthorized, Code: "session_expired", Message: "the sign-in session expired or is not valid; sign in again"}
 	errPasswordPolicy   = &apiError{Status: http.StatusBadRequest, Code: "password_rejected", Message: "the new password does not meet the password policy", Field: "responses"}
 	errUnknownChallenge = &apiError{Status: http.StatusBadRequest, Code: "unknown_challenge", Message: "this challenge cannot be answered here", Field: "challenge"}
+	errRebound          = &apiError{Status: http.StatusUnauthorized, Code: "identity_rebound", Message: "the token is not of the person this user name was recorded for"}
+	errUnbound          = &apiError{Status: http.StatusUnauthorized, Code: "identity_unbound", Message: "this user name is not yet bound to its Cognito user; an operator must run gatehouse users bind-subs"}
+	errSignedOut        = &apiError{Status: http.StatusUnauthorized, Code: "signed_out", Message: "the token was issued before a sign-out everywhere; sign in again"}
 	errClientToken      = &apiError{Status: http.StatusForbidden, Code: "person_required", Message: "API clients are managed with a person's token, not a client-credentials token"}
 	errNotInGroup       = &apiError{Status: http.StatusForbidden, Code: "forbidden", Message: "not allowed to manage API clients"}
 	errPartner          = &apiError{Status: http.StatusForbidden, Code: "forbidden", Message: "partners cannot manage API clients"}

@@ -42,7 +42,7 @@ func TestPartnerLifecycleCognitoLocal(t *testing.T) {
 	}
 	// peter-person and olga-admin are people, mapped in the people's pool.
 	for _, n := range []string{"peter-person", "olga-admin"} {
-		if _, err := f.store.CreateUser(ctx, "u-"+n, lp.people.ID, n, mapping.KindUser); err != nil {
+		if _, err := f.store.CreateUser(ctx, "u-"+n, lp.people.ID, n, mustSub(t, lp.people, n), mapping.KindUser); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -48,7 +48,8 @@ var (
 // Store is the part of the mapping store the Service uses. A *mapping.Store
 // built with a KMS key satisfies it.
 type Store interface {
-	CreateUser(ctx context.Context, internalID, pool, username string, kind mapping.Kind) (mapping.User, error)
+	CreateUser(ctx context.Context, internalID, pool, username, sub string, kind mapping.Kind) (mapping.User, error)
+	SignOut(ctx context.Context, pool, username string, at time.Time) error
 	DeleteUser(ctx context.Context, internalID string) error
 	User(ctx context.Context, internalID string) (mapping.User, error)
 	UserByUsername(ctx context.Context, pool, username string) (mapping.User, error)

@@ -14,6 +14,7 @@ import (
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
+	"github.com/gatehouse-auth/gatehouse/cognitoauth"
 	"github.com/gatehouse-auth/gatehouse/internal/testkit/localservices"
 )
 
@@ -120,4 +121,17 @@ func (p Pool) SignIn(ctx context.Context, clientID, username, password string) (
 		return nil, fmt.Errorf("sign %s in: challenge %q instead of tokens", username, out.ChallengeName)
 	}
 	return out.AuthenticationResult, nil
+}
+
+// Sub returns the Cognito "sub" of username (AdminGetUser).
+func (p Pool) Sub(ctx context.Context, username string) (string, error) {
+	out, err := p.API.AdminGetUser(ctx, &cip.AdminGetUserInput{UserPoolId: aws.String(p.ID), Username: aws.String(username)})
+	if err != nil {
+		return "", err
+	}
+	sub := cognitoauth.SubAttribute(out.UserAttributes)
+	if sub == "" {
+		return "", fmt.Errorf("user %q has no sub", username)
+	}
+	return sub, nil
 }
