@@ -165,8 +165,8 @@ func (s *Store) Partners(ctx context.Context, scan ScanAPI) ([]Partner, error) {
 // this partner, with its (unused) fingerprint.
 type PartnerMove struct {
 	Pool, CognitoUsername, Sub, AppClientID string
-	SealedRefreshToken                 Sealed
-	CredentialFingerprint              string
+	SealedRefreshToken                      Sealed
+	CredentialFingerprint                   string
 }
 
 // MovePartner moves an active partner credential and its user into user
