@@ -27,6 +27,7 @@ type API interface {
 	AdminRespondToAuthChallenge(ctx context.Context, in *cip.AdminRespondToAuthChallengeInput, optFns ...func(*cip.Options)) (*cip.AdminRespondToAuthChallengeOutput, error)
 	GetTokensFromRefreshToken(ctx context.Context, in *cip.GetTokensFromRefreshTokenInput, optFns ...func(*cip.Options)) (*cip.GetTokensFromRefreshTokenOutput, error)
 	RevokeToken(ctx context.Context, in *cip.RevokeTokenInput, optFns ...func(*cip.Options)) (*cip.RevokeTokenOutput, error)
+	GlobalSignOut(ctx context.Context, in *cip.GlobalSignOutInput, optFns ...func(*cip.Options)) (*cip.GlobalSignOutOutput, error)
 }
 
 var _ API = (*cip.Client)(nil)
@@ -308,6 +309,19 @@ func (c *Client) Revoke(ctx context.Context, refreshToken string) error {
 	}
 	if _, err := c.cfg.API.RevokeToken(ctx, in); err != nil {
 		return classify("revoke", err)
+	}
+	return nil
+}
+
+// GlobalSignOut signs the owner of accessToken out everywhere (Cognito's
+// GlobalSignOut): their refresh tokens stop working. ID and access tokens
+// already issued stay valid JWTs until they expire; Gatehouse refuses them
+// once the sign-out is recorded on the mapping (mapping.Store.SignOut). A
+// token Cognito does not accept (expired, revoked, signed out already,
+// the user disabled or deleted) is ErrNotAuthorized.
+func (c *Client) GlobalSignOut(ctx context.Context, accessToken string) error {
+	if _, err := c.cfg.API.GlobalSignOut(ctx, &cip.GlobalSignOutInput{AccessToken: aws.String(accessToken)}); err != nil {
+		return classify("global sign-out", err)
 	}
 	return nil
 }

@@ -150,6 +150,8 @@ func (c downAuth) Respond(context.Context, string, string, string, map[string]st
 	return nil, nil, c.err
 }
 
+func (c downAuth) GlobalSignOut(context.Context, string) error { return c.err }
+
 func TestSignInOutage(t *testing.T) {
 	f := newFixture(t)
 	down := f.handler(func(c *portal.Config) {
@@ -164,5 +166,17 @@ func TestSignInOutage(t *testing.T) {
 		if r.status != http.StatusServiceUnavailable || strings.Contains(string(r.body), "secret detail") {
 			t.Fatalf("%s with Cognito down: %d %s", path, r.status, r.body)
 		}
+	}
+	// Sign-out with Cognito down: 503, and nothing recorded.
+	f.person("dora")
+	_, err := f.store.CreateUser(f.ctx, "", f.poolID, "dora", f.sub("dora"), "")
+	must(t, err)
+	tok := f.signIn("dora")
+	r := f.do(down, "POST", "/auth/sign-out", tok.AccessToken, "")
+	if r.status != http.StatusServiceUnavailable || r.errorCode() != "unavailable" {
+		t.Fatalf("sign-out with Cognito down: %d %s", r.status, r.body)
+	}
+	if u, err := f.store.UserByUsername(f.ctx, f.poolID, "dora"); err != nil || u.SignedOut != 0 {
+		t.Fatalf("a failed sign-out recorded one: %+v, %v", u, err)
 	}
 }
