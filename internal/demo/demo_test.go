@@ -42,7 +42,7 @@ func TestDemoStory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	secrets := []string{s.webClientSecret, s.partnerSecret, s.passwords[person], s.passwords[administrator]}
+	secrets := []string{s.webClientSecret, s.partnerSecret, s.passwords[person], s.passwords[administrator], s.passwords[recreatedPassword]}
 	logscan.NoSecrets(t, out.String(), secrets...)
 	if strings.Contains(out.String(), "eyJ") {
 		t.Error("the story printed a token")

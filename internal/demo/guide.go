@@ -30,8 +30,12 @@ Try:
   curl -s %s/clients -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"name":"my script"}'
   curl -s -u CLIENT_ID:CLIENT_SECRET %s -d grant_type=client_credentials
 
+  A re-created user name is refused: delete %s in cognito-local and create the
+  name again (AdminDeleteUser, AdminCreateUser, AdminSetUserPassword on the pool
+  above); the new person's token gets 401 (identity_rebound in serve's log).
+
 Logs: %s
 `, s.api, s.portal, s.partners, s.tokenEP, s.issuer, s.poolID, s.partnerIssuer, s.partnerPoolID, s.table, s.kmsKeyID,
 		person, s.passwords[person], apiClientsGroup, administrator, s.passwords[administrator], adminsGroup,
-		s.portal, person, s.passwords[person], s.api, s.portal, s.tokenEP, s.dir)
+		s.portal, person, s.passwords[person], s.api, s.portal, s.tokenEP, person, s.dir)
 }
