@@ -180,3 +180,24 @@ func TestSignInOutage(t *testing.T) {
 		t.Fatalf("a failed sign-out recorded one: %+v, %v", u, err)
 	}
 }
+
+// A user name bound to another sub (the Cognito user was deleted and the
+// name created again) is refused with identity_rebound, on cognito-local;
+// first-use binding records the token's own sub.
+func TestReboundRefused(t *testing.T) {
+	f := newFixture(t)
+	f.person("rex", group)
+	f.person("uma", group)
+	_, err := f.store.CreateUser(f.ctx, "", f.poolID, "rex", "sub-of-an-earlier-rex", mapping.KindUser)
+	must(t, err)
+	h := f.handler(nil)
+	if r := f.do(h, "GET", "/clients", f.signIn("rex").IDToken, ""); r.status != http.StatusUnauthorized || r.errorCode() != "identity_rebound" {
+		t.Fatalf("rebound rex: %d %s", r.status, r.body)
+	}
+	if r := f.do(h, "GET", "/clients", f.signIn("uma").IDToken, ""); r.status != http.StatusOK {
+		t.Fatalf("uma, bound on first use: %d %s", r.status, r.body)
+	}
+	if u, err := f.store.UserByUsername(f.ctx, f.poolID, "uma"); err != nil || u.Sub != f.sub("uma") {
+		t.Fatalf("uma's binding: %+v, %v", u, err)
+	}
+}
