@@ -42,11 +42,11 @@ func cognitoError(op string, err error) error {
 	var api smithy.APIError
 	if errors.As(err, &api) {
 		if api.ErrorCode() == "UserNotFoundException" {
-			return fmt.Errorf("Cognito %s: %w", op, errNoCognitoUser)
+			return fmt.Errorf("cognito %s: %w", op, errNoCognitoUser)
 		}
-		return fmt.Errorf("Cognito %s: %s", op, api.ErrorCode())
+		return fmt.Errorf("cognito %s: %s", op, api.ErrorCode())
 	}
-	return fmt.Errorf("Cognito %s: request failed", op)
+	return fmt.Errorf("cognito %s: request failed", op)
 }
 
 // cognitoSub reads the sub of username in pool from Cognito: what a
@@ -58,7 +58,7 @@ func cognitoSub(ctx context.Context, idp cognitoAdmin, pool, username string) (s
 	}
 	sub := cognitoauth.SubAttribute(out.UserAttributes)
 	if sub == "" {
-		return "", fmt.Errorf("Cognito user %q has no sub attribute", username)
+		return "", fmt.Errorf("cognito user %q has no sub attribute", username)
 	}
 	return sub, nil
 }
