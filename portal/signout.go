@@ -35,10 +35,15 @@ func (h *Handler) signOut(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u, err := h.cfg.Directory.UserByUsername(ctx, claims.UserPoolID, claims.Username)
+	if errors.Is(err, mapping.ErrNotFound) && h.cfg.CreateUsers && claims.InGroup(h.cfg.ClientsGroup) {
+		// Bind now, as the first use would, so that a later first use with
+		// a token from before this sign-out cannot bind and pass.
+		u, err = h.createUser(ctx, claims.UserPoolID, claims.Username, claims.Subject)
+	}
 	switch {
 	case errors.Is(err, mapping.ErrNotFound):
-		// Nobody is mapped: Cognito's sign-out is all there is to do, and
-		// a later first-use binding records tokens from then on only.
+		// Nobody is mapped, and nobody will be on first use: Cognito's
+		// sign-out is all there is to do.
 		u = mapping.User{}
 	case err != nil:
 		h.log.ErrorContext(ctx, "portal: mapping lookup failed", "error", err.Error())

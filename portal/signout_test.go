@@ -50,6 +50,9 @@ func TestSignOutOnMoto(t *testing.T) {
 	for _, n := range []string{"ivy", "jon"} {
 		must(t, pool.User(ctx, n, pw))
 	}
+	// nia may use the portal but has not yet: no mapping.
+	must(t, pool.Group(ctx, group))
+	must(t, pool.User(ctx, "nia", pw, group))
 	vctx, vcancel := context.WithCancel(context.Background())
 	t.Cleanup(vcancel)
 	v, err := jwtverify.New(vctx, jwtverify.Config{Pools: []jwtverify.PoolConfig{{
@@ -147,6 +150,19 @@ func TestSignOutOnMoto(t *testing.T) {
 	}
 	if d := decide(jonID); d.Reason != authorizer.ReasonSignedOut {
 		t.Fatalf("jon after the retried sign-out: %v %s", d.Outcome, d.Reason)
+	}
+	// nia signs out before her first use: she is bound now and signed
+	// out, so a first use with her old token cannot bind and pass.
+	niaID, niaAccess := signIn("nia")
+	secrets = append(secrets, niaID, niaAccess)
+	if r := f.do(h, "POST", "/auth/sign-out", niaAccess, ""); r.status != http.StatusNoContent {
+		t.Fatalf("nia's sign-out: %d %s", r.status, r.body)
+	}
+	if u, err := f.store.UserByUsername(f.ctx, pool.ID, "nia"); err != nil || u.SignedOut == 0 || u.Sub != mustPoolSub(t, pool, "nia") {
+		t.Fatalf("nia after signing out before first use: %+v, %v", u, err)
+	}
+	if r := f.do(h, "GET", "/clients", niaID, ""); r.status != http.StatusUnauthorized || r.errorCode() != "signed_out" {
+		t.Fatalf("nia's old token on first use: %d %s", r.status, r.body)
 	}
 	logscan.NoSecrets(t, f.logs.String(), append(secrets, pw, secret)...)
 }
