@@ -57,9 +57,10 @@
 // already refused for a recorded sign-out answers 204 at once). A person
 // without a mapping is bound first when first use would bind them
 // (Config.CreateUsers, in Config.ClientsGroup), so that an old token cannot
-// bind later; otherwise they are signed out at Cognito only. A sign-in in the same
-// second as the sign-out gets tokens that are refused: sign in again. The
-// person's API clients are separate credentials and are not touched.
+// bind later; otherwise they are signed out at Cognito only. A sign-in in
+// the same second as the sign-out gets tokens that are refused: sign in
+// again. The person's API clients are separate credentials and are not
+// touched.
 //
 // # Consistency with Cognito, and the client limit
 //
