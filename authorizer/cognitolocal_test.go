@@ -68,7 +68,7 @@ func TestRealCognitoLocalTokens(t *testing.T) {
 		t.Fatal(err)
 	}
 	store := newStore(t, -1)
-	if _, err := store.CreateUser(ctx, "u-dana", poolID, "dana", mustSub(t, p, "dana"), mapping.KindUser); err != nil {
+	if _, err := store.CreateUser(ctx, "u-dana", poolID, "dana", p.MustSub(t, "dana"), mapping.KindUser); err != nil {
 		t.Fatal(err)
 	}
 	a, err := New(Config{Verifier: v, Directory: store, Rules: testRules})
@@ -108,7 +108,7 @@ func TestRealCognitoLocalTokens(t *testing.T) {
 	if err := p.User(ctx, "acme", password); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := store.CreateUser(ctx, "p-acme", poolID, "acme", mustSub(t, p, "acme"), mapping.KindPartner); err != nil {
+	if _, err := store.CreateUser(ctx, "p-acme", poolID, "acme", p.MustSub(t, "acme"), mapping.KindPartner); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []struct {
@@ -120,14 +120,14 @@ func TestRealCognitoLocalTokens(t *testing.T) {
 		if d.Outcome != OutcomeAllow || d.Identity.InternalID != c.internalID || d.Identity.Kind != c.kind {
 			t.Fatalf("%s before re-creation: %v %s %+v", c.name, d.Outcome, d.Reason, d.Identity)
 		}
-		oldSub := mustSub(t, p, c.name)
+		oldSub := p.MustSub(t, c.name)
 		if _, err := idp.AdminDeleteUser(ctx, &cip.AdminDeleteUserInput{UserPoolId: &pool, Username: &c.name}); err != nil {
 			t.Fatal(err)
 		}
 		if err := p.User(ctx, c.name, password); err != nil {
 			t.Fatal(err)
 		}
-		if mustSub(t, p, c.name) == oldSub {
+		if p.MustSub(t, c.name) == oldSub {
 			t.Fatalf("cognito-local gave the re-created %s the old sub", c.name)
 		}
 		after := signIn(c.name)
@@ -154,14 +154,4 @@ func tamper(token string) string {
 	}
 	parts[1] = string(b)
 	return strings.Join(parts, ".")
-}
-
-// mustSub is name's Cognito sub in pool p, what a binding records.
-func mustSub(t testing.TB, p userpool.Pool, name string) string {
-	t.Helper()
-	sub, err := p.Sub(context.Background(), name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sub
 }

@@ -65,9 +65,9 @@ func TestSignOutOnMoto(t *testing.T) {
 	must(t, err)
 	auth, err := cognitoauth.New(cognitoauth.Config{API: idp, UserPoolID: pool.ID, ClientID: clientID, ClientSecret: secret})
 	must(t, err)
-	ivy, err := f.store.CreateUser(f.ctx, "", pool.ID, "ivy", mustPoolSub(t, pool, "ivy"), mapping.KindUser)
+	ivy, err := f.store.CreateUser(f.ctx, "", pool.ID, "ivy", pool.MustSub(t, "ivy"), mapping.KindUser)
 	must(t, err)
-	_, err = f.store.CreateUser(f.ctx, "", pool.ID, "jon", mustPoolSub(t, pool, "jon"), mapping.KindUser)
+	_, err = f.store.CreateUser(f.ctx, "", pool.ID, "jon", pool.MustSub(t, "jon"), mapping.KindUser)
 	must(t, err)
 	h := f.handler(func(c *portal.Config) { c.Auth, c.Verifier = auth, v })
 	authz, err := authorizer.New(authorizer.Config{Verifier: v, Directory: f.store})
@@ -119,7 +119,7 @@ func TestSignOutOnMoto(t *testing.T) {
 	}
 	// A sign-in in the sign-out's second would be refused: wait for the
 	// next whole second by the clock, then sign in again.
-	waitForSecond(mapping.SignOutSecond(signedOutBy))
+	userpool.WaitForSecond(mapping.SignOutSecond(signedOutBy))
 	newID, newAccess := signIn("ivy")
 	secrets = append(secrets, newID, newAccess)
 	if d := decide(newID); d.Outcome != authorizer.OutcomeAllow || d.Identity.InternalID != ivy.InternalID {
@@ -158,25 +158,11 @@ func TestSignOutOnMoto(t *testing.T) {
 	if r := f.do(h, "POST", "/auth/sign-out", niaAccess, ""); r.status != http.StatusNoContent {
 		t.Fatalf("nia's sign-out: %d %s", r.status, r.body)
 	}
-	if u, err := f.store.UserByUsername(f.ctx, pool.ID, "nia"); err != nil || u.SignedOut == 0 || u.Sub != mustPoolSub(t, pool, "nia") {
+	if u, err := f.store.UserByUsername(f.ctx, pool.ID, "nia"); err != nil || u.SignedOut == 0 || u.Sub != pool.MustSub(t, "nia") {
 		t.Fatalf("nia after signing out before first use: %+v, %v", u, err)
 	}
 	if r := f.do(h, "GET", "/clients", niaID, ""); r.status != http.StatusUnauthorized || r.errorCode() != "signed_out" {
 		t.Fatalf("nia's old token on first use: %d %s", r.status, r.body)
 	}
 	logscan.NoSecrets(t, f.logs.String(), append(secrets, pw, secret)...)
-}
-
-func mustPoolSub(t *testing.T, p userpool.Pool, name string) string {
-	t.Helper()
-	s, err := p.Sub(context.Background(), name)
-	must(t, err)
-	return s
-}
-
-// waitForSecond returns once the clock reads Unix second sec or later.
-func waitForSecond(sec int64) {
-	for target := time.Unix(sec, 0); time.Now().Before(target); {
-		time.Sleep(time.Until(target))
-	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gatehouse-auth/gatehouse/authorizer"
+	"github.com/gatehouse-auth/gatehouse/internal/testkit/userpool"
 	"github.com/gatehouse-auth/gatehouse/mapping"
 	"github.com/gatehouse-auth/gatehouse/refresh"
 )
@@ -43,7 +44,7 @@ func TestPartnerLifecycleCognitoLocal(t *testing.T) {
 	}
 	// peter-person and olga-admin are people, mapped in the people's pool.
 	for _, n := range []string{"peter-person", "olga-admin"} {
-		if _, err := f.store.CreateUser(ctx, "u-"+n, lp.people.ID, n, mustSub(t, lp.people, n), mapping.KindUser); err != nil {
+		if _, err := f.store.CreateUser(ctx, "u-"+n, lp.people.ID, n, lp.people.MustSub(t, n), mapping.KindUser); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -178,7 +179,7 @@ func TestPartnerLifecycleCognitoLocal(t *testing.T) {
 	if d := authz.Decide(ctx, authorizer.Request{Authorization: "Bearer " + tr.IDToken, Method: "GET", Path: "/orders"}); d.Reason != authorizer.ReasonSignedOut || d.Identity != nil {
 		t.Fatalf("ID token from before the rotation: %v/%s", d.Outcome, d.Reason)
 	}
-	waitForSecond(mapping.SignOutSecond(rotatedAt)) // rotatedAt is after the sign-out
+	userpool.WaitForSecond(mapping.SignOutSecond(rotatedAt)) // rotatedAt is after the sign-out
 	fresh := exchange(rotated.RefreshToken)
 	if d := authz.Decide(ctx, authorizer.Request{Authorization: "Bearer " + fresh.IDToken, Method: "GET", Path: "/orders"}); d.Outcome != authorizer.OutcomeAllow || d.Identity.InternalID != cred.InternalID {
 		t.Fatalf("ID token from after the rotation: %v/%s", d.Outcome, d.Reason)
@@ -235,14 +236,4 @@ func TestPartnerLifecycleCognitoLocal(t *testing.T) {
 		t.Fatalf("the logs do not name the partner: %s", logs)
 	}
 	assertNoSecrets(t, logs, seen...)
-}
-
-// waitForSecond returns once the clock reads Unix second sec or later: a
-// token issued in the second of a sign-out is refused with the earlier
-// ones (iat has whole seconds), so a test that signs in again waits for the
-// boundary by reading the clock.
-func waitForSecond(sec int64) {
-	for target := time.Unix(sec, 0); time.Now().Before(target); {
-		time.Sleep(time.Until(target))
-	}
 }

@@ -355,13 +355,3 @@ func refreshInput(lp localPool, username, token string) *cip.AdminInitiateAuthIn
 }
 
 var withGroups = cognitotest.WithGroups
-
-// mustSub is name's Cognito sub in pool p, what a binding records.
-func mustSub(t testing.TB, p userpool.Pool, name string) string {
-	t.Helper()
-	sub, err := p.Sub(context.Background(), name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sub
-}

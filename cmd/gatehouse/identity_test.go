@@ -126,7 +126,7 @@ func TestUsersSignOutAndBindSubsOnMoto(t *testing.T) {
 		}
 	}
 	lou, err := st.UserByUsername(ctx, pool.ID, "lou")
-	if err != nil || lou.Sub == "" || lou.Sub != mustSub(t, pool, "lou") {
+	if err != nil || lou.Sub == "" || lou.Sub != pool.MustSub(t, "lou") {
 		t.Fatalf("lou after bind-subs: %+v, %v", lou, err)
 	}
 }

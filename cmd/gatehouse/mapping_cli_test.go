@@ -76,7 +76,7 @@ func TestTableAndUsersCommands(t *testing.T) {
 		t.Fatalf("users add: exit %d: %s", code, stderr)
 	}
 	var alice mapping.User
-	if err := json.Unmarshal([]byte(stdout), &alice); err != nil || alice.InternalID == "" || alice.Kind != mapping.KindUser || alice.Sub != mustSub(t, people, "alice") {
+	if err := json.Unmarshal([]byte(stdout), &alice); err != nil || alice.InternalID == "" || alice.Kind != mapping.KindUser || alice.Sub != people.MustSub(t, "alice") {
 		t.Fatalf("users add printed %q (%v)", stdout, err)
 	}
 	if code, _, stderr := runCLI(t, usersCmd, "add", "--username", "acme", "--internal-id", "partner-1", "--kind", "partner"); code != 0 {
@@ -168,14 +168,4 @@ func TestTableAndUsersCommands(t *testing.T) {
 	if code, _, _ := runCLI(t, tableCmd); code != 2 {
 		t.Fatalf("table without subcommand: exit %d, want 2", code)
 	}
-}
-
-// mustSub is name's Cognito sub in pool p.
-func mustSub(t testing.TB, p userpool.Pool, name string) string {
-	t.Helper()
-	sub, err := p.Sub(context.Background(), name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sub
 }
