@@ -3,6 +3,7 @@ package mapping_test
 import (
 	"errors"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -186,5 +187,44 @@ func BenchmarkAdmits(b *testing.B) {
 		if err := u.Admits(sub, iat); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestSignOutConcurrent: sign-outs racing on one user name (an operator
+// and the person at once, retries) leave the latest one recorded, never an
+// earlier one. Conditional writes that lose to a later time succeed and
+// change nothing; a TransactionConflict is retried as a caller would.
+func TestSignOutConcurrent(t *testing.T) {
+	t.Parallel()
+	st, _ := newStore(t, nil)
+	ctx := ctxT(t)
+	mustCreateUser(t, st, "alice", "")
+	base := time.Unix(1_800_000_000, 0)
+	const n = 12
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			at := base.Add(time.Duration(i) * time.Second)
+			for {
+				err := st.SignOut(ctx, testPool, "alice", at)
+				if !errors.Is(err, mapping.ErrConflict) {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if u, err := st.UserByUsername(ctx, testPool, "alice"); err != nil || u.SignedOut != base.Unix()+n-1 {
+		t.Fatalf("after concurrent sign-outs: %+v, %v; want %d", u, err, base.Unix()+n-1)
 	}
 }
