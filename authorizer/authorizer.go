@@ -42,6 +42,9 @@ const (
 	ReasonAmbiguous          = "ambiguous"           // several different Authorization headers
 	ReasonNoUsername         = "no_username"         // a user token without a user name
 	ReasonUnmapped           = "unmapped"            // user or client not (or no longer) mapped
+	ReasonIdentityRebound    = "identity_rebound"    // the token's sub is not the one the user name was bound to
+	ReasonIdentityUnbound    = "identity_unbound"    // the user name is bound to no sub yet (gatehouse users bind-subs)
+	ReasonSignedOut          = "signed_out"          // the token was issued before the user's last sign-out everywhere
 	ReasonMissingScope       = "missing_scope"       // the route needs a scope the caller lacks
 	ReasonMissingGroup       = "missing_group"       // the route needs a group the caller lacks
 	ReasonKeysUnavailable    = "keys_unavailable"    // no usable signing keys (500)
@@ -253,6 +256,11 @@ func (a *Authorizer) decide(ctx context.Context, r Request) (Decision, error) {
 		if d, bad := mappingFailure(err); bad {
 			return d, err
 		}
+		// A user name means the Cognito user it was bound to, and only
+		// tokens issued since its last sign-out (same item: no extra read).
+		if err := u.Admits(claims.Subject, claims.IssuedAt); err != nil {
+			return Decision{Outcome: OutcomeUnauthorized, Reason: admitReason(err)}, nil
+		}
 		id.Kind, id.InternalID, id.Username = CallerUser, u.InternalID, u.Username
 		if u.Kind == record.KindPartner {
 			id.Kind = CallerPartner
@@ -268,6 +276,18 @@ func (a *Authorizer) decide(ctx context.Context, r Request) (Decision, error) {
 		d.Outcome, d.Reason = OutcomeForbidden, why2
 	}
 	return d, nil
+}
+
+// admitReason is the reason code of a record.User.Admits refusal.
+func admitReason(err error) string {
+	switch {
+	case errors.Is(err, record.ErrRebound):
+		return ReasonIdentityRebound
+	case errors.Is(err, record.ErrSignedOut):
+		return ReasonSignedOut
+	default:
+		return ReasonIdentityUnbound
+	}
 }
 
 // mappingFailure turns a Directory error into a decision: not found (or a

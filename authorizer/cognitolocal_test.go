@@ -68,7 +68,7 @@ func TestRealCognitoLocalTokens(t *testing.T) {
 		t.Fatal(err)
 	}
 	store := newStore(t, -1)
-	if _, err := store.CreateUser(ctx, "u-dana", poolID, "dana", mapping.KindUser); err != nil {
+	if _, err := store.CreateUser(ctx, "u-dana", poolID, "dana", p.MustSub(t, "dana"), mapping.KindUser); err != nil {
 		t.Fatal(err)
 	}
 	a, err := New(Config{Verifier: v, Directory: store, Rules: testRules})
@@ -97,6 +97,46 @@ func TestRealCognitoLocalTokens(t *testing.T) {
 				t.Fatalf("identity %+v", d.Identity)
 			}
 		})
+	}
+
+	// A name freed and taken again: dana and the partner user acme are
+	// deleted in Cognito without `gatehouse users remove`, and new users
+	// take their names (new subs). Their tokens are refused, never given
+	// the old internal ids; the old users' tokens still verify and pass
+	// (deleting a user in Cognito does not reach issued tokens: sign-out
+	// does, see TestSignOutReachesAuthorizer).
+	if err := p.User(ctx, "acme", password); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.CreateUser(ctx, "p-acme", poolID, "acme", p.MustSub(t, "acme"), mapping.KindPartner); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name, internalID string
+		kind             CallerKind
+	}{{"dana", "u-dana", CallerUser}, {"acme", "p-acme", CallerPartner}} {
+		before := signIn(c.name)
+		d := a.Decide(ctx, Request{Authorization: "Bearer " + *before.IdToken, Method: "GET", Path: "/profile"})
+		if d.Outcome != OutcomeAllow || d.Identity.InternalID != c.internalID || d.Identity.Kind != c.kind {
+			t.Fatalf("%s before re-creation: %v %s %+v", c.name, d.Outcome, d.Reason, d.Identity)
+		}
+		oldSub := p.MustSub(t, c.name)
+		if _, err := idp.AdminDeleteUser(ctx, &cip.AdminDeleteUserInput{UserPoolId: &pool, Username: &c.name}); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.User(ctx, c.name, password); err != nil {
+			t.Fatal(err)
+		}
+		if p.MustSub(t, c.name) == oldSub {
+			t.Fatalf("cognito-local gave the re-created %s the old sub", c.name)
+		}
+		after := signIn(c.name)
+		for _, tok := range []string{*after.IdToken, *after.AccessToken} {
+			d := a.Decide(ctx, Request{Authorization: "Bearer " + tok, Method: "GET", Path: "/profile"})
+			if d.Outcome != OutcomeUnauthorized || d.Reason != ReasonIdentityRebound || d.Identity != nil {
+				t.Errorf("re-created %s: %v %s %+v", c.name, d.Outcome, d.Reason, d.Identity)
+			}
+		}
 	}
 }
 

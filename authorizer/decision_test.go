@@ -307,7 +307,7 @@ func TestDecisionTwoPools(t *testing.T) {
 		{"u-alice", people.UserPoolID(), "alice", mapping.KindUser},
 		{"u-hash", people.UserPoolID(), partners.UserPoolID() + "#zed", mapping.KindUser},
 	} {
-		if _, err := store.CreateUser(ctx, u.id, u.pool, u.name, u.kind); err != nil {
+		if _, err := store.CreateUser(ctx, u.id, u.pool, u.name, cognitotest.Sub(u.pool, u.name), u.kind); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -16,12 +16,19 @@
 //     token's scopes are narrowed to them, never widened.
 //
 // A user name or client id that is not (or no longer) mapped is not
-// authenticated.
+// authenticated. A person's or partner's token must also carry the "sub"
+// the user name was bound to (another: identity_rebound — the Cognito user
+// was deleted and the name created again; none recorded: identity_unbound)
+// and an "iat" no earlier than the user's last sign-out everywhere
+// (signed_out), read from the same mapping item (record.User.Admits), so
+// the checks add no read. Client-credentials tokens are bound through
+// their client id, and a person's sign-out does not touch them.
 //
 // # Outcomes
 //
 //	outcome        when                                            REST/TOKEN answer            HTTP API simple
-//	unauthorized   missing, malformed, invalid, expired, unmapped  error "Unauthorized" (401)   isAuthorized false (403)
+//	unauthorized   missing, malformed, invalid, expired, unmapped, error "Unauthorized" (401)   isAuthorized false (403)
+//	               rebound, unbound, signed out
 //	forbidden      a rule for this route is not met                policy with a matching Deny  isAuthorized false (403)
 //	allow          authenticated, every matching rule met          policy, context              isAuthorized true, context
 //	error          no usable keys, DynamoDB unavailable, bad event generic error (500)          error (500)

@@ -27,6 +27,7 @@ type API interface {
 	AdminRespondToAuthChallenge(ctx context.Context, in *cip.AdminRespondToAuthChallengeInput, optFns ...func(*cip.Options)) (*cip.AdminRespondToAuthChallengeOutput, error)
 	GetTokensFromRefreshToken(ctx context.Context, in *cip.GetTokensFromRefreshTokenInput, optFns ...func(*cip.Options)) (*cip.GetTokensFromRefreshTokenOutput, error)
 	RevokeToken(ctx context.Context, in *cip.RevokeTokenInput, optFns ...func(*cip.Options)) (*cip.RevokeTokenOutput, error)
+	GlobalSignOut(ctx context.Context, in *cip.GlobalSignOutInput, optFns ...func(*cip.Options)) (*cip.GlobalSignOutOutput, error)
 }
 
 // PublicAPI is the pair of public (non-admin) calls a Client uses for
@@ -159,6 +160,20 @@ type Tokens struct {
 	RefreshToken string
 	ExpiresIn    time.Duration
 	TokenType    string
+}
+
+// Subject returns the ID token's "sub", read without verifying it: use it
+// only on Tokens this package returned (Cognito's own answer over the SDK's
+// TLS connection, as lifetime reads "exp"), never on tokens a caller sent.
+// "" when it cannot be read.
+func (t *Tokens) Subject() string {
+	var claims struct {
+		Sub string `json:"sub"`
+	}
+	if unverifiedClaims(t.IDToken, &claims) != nil {
+		return ""
+	}
+	return claims.Sub
 }
 
 // Challenge is Cognito asking for more before it issues tokens (for example
@@ -354,6 +369,19 @@ func (c *Client) Revoke(ctx context.Context, refreshToken string) error {
 	return nil
 }
 
+// GlobalSignOut signs the owner of accessToken out everywhere (Cognito's
+// GlobalSignOut): their refresh tokens stop working. ID and access tokens
+// already issued stay valid JWTs until they expire; Gatehouse refuses them
+// once the sign-out is recorded on the mapping (mapping.Store.SignOut). A
+// token Cognito does not accept (expired, revoked, signed out already,
+// the user disabled or deleted) is ErrNotAuthorized.
+func (c *Client) GlobalSignOut(ctx context.Context, accessToken string) error {
+	if _, err := c.cfg.API.GlobalSignOut(ctx, &cip.GlobalSignOutInput{AccessToken: aws.String(accessToken)}); err != nil {
+		return classify("global sign-out", err)
+	}
+	return nil
+}
+
 func (c *Client) addSecretHash(params map[string]string, username string) {
 	if c.cfg.ClientSecret != "" {
 		params["SECRET_HASH"] = SecretHash(c.cfg.ClientSecret, username, c.cfg.ClientID)
@@ -379,20 +407,36 @@ func tokens(op string, r *types.AuthenticationResultType, wantRefresh bool) (*To
 	return t, nil
 }
 
-// lifetime reads a JWT's exp without verifying it; 0 when it cannot.
-func lifetime(jwt string, now time.Time) time.Duration {
+// SubAttribute returns the "sub" among a Cognito user's attributes (as
+// AdminGetUser and AdminCreateUser return them); "" when absent.
+func SubAttribute(attrs []types.AttributeType) string {
+	for _, a := range attrs {
+		if aws.ToString(a.Name) == "sub" {
+			return aws.ToString(a.Value)
+		}
+	}
+	return ""
+}
+
+// unverifiedClaims decodes a JWT's payload into v without verifying it.
+func unverifiedClaims(jwt string, v any) error {
 	parts := strings.Split(jwt, ".")
 	if len(parts) != 3 {
-		return 0
+		return errors.New("not a JWT")
 	}
 	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
 	if err != nil {
-		return 0
+		return err
 	}
+	return json.Unmarshal(payload, v)
+}
+
+// lifetime reads a JWT's exp without verifying it; 0 when it cannot.
+func lifetime(jwt string, now time.Time) time.Duration {
 	var claims struct {
 		Exp int64 `json:"exp"`
 	}
-	if json.Unmarshal(payload, &claims) != nil || claims.Exp <= now.Unix() {
+	if unverifiedClaims(jwt, &claims) != nil || claims.Exp <= now.Unix() {
 		return 0
 	}
 	return time.Unix(claims.Exp, 0).Sub(now).Truncate(time.Second)

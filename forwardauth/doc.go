@@ -238,6 +238,7 @@
 // Exit status: 0 after a clean shutdown, 1 when serving failed (a port in
 // use, a shutdown deadline passed), 2 for a usage or configuration error.
 //
-// A revoked client or user stops being allowed once this process's mapping
-// cache entry expires (GATEHOUSE_MAPPING_CACHE_TTL, default 60 s).
+// A revoked client or user, or a person signed out everywhere, stops being
+// allowed once this process's mapping cache entry expires
+// (GATEHOUSE_MAPPING_CACHE_TTL, default 60 s).
 package forwardauth

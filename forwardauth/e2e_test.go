@@ -71,7 +71,7 @@ func newE2EWorldWithRoutes(t *testing.T, routes string) *e2eWorld {
 		t.Fatal(err)
 	}
 	w := &e2eWorld{iss: iss, admin: admin, web: "web-client", cli: "alice-cli", spareClients: []string{"spare-1", "spare-2", "spare-3"}}
-	alice, err := admin.CreateUser(ctx, "", iss.UserPoolID(), "alice", mapping.KindUser)
+	alice, err := admin.CreateUser(ctx, "", iss.UserPoolID(), "alice", iss.Sub("alice"), mapping.KindUser)
 	if err != nil {
 		t.Fatal(err)
 	}

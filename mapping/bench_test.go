@@ -16,7 +16,7 @@ import (
 func BenchmarkLookupCached(b *testing.B) {
 	ctx := context.Background()
 	st, _ := newStore(b, nil)
-	u, err := st.CreateUser(ctx, "", testPool, "alice", "")
+	u, err := st.CreateUser(ctx, "", testPool, "alice", "sub-alice", "")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -64,7 +64,7 @@ func BenchmarkLookupCached(b *testing.B) {
 func BenchmarkLookupMiss(b *testing.B) {
 	ctx := context.Background()
 	st, _ := newStore(b, func(c *mapping.Config) { c.CacheSize = -1 })
-	if _, err := st.CreateUser(ctx, "", testPool, "alice", ""); err != nil {
+	if _, err := st.CreateUser(ctx, "", testPool, "alice", "sub-alice", ""); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
@@ -79,7 +79,7 @@ func BenchmarkLookupMiss(b *testing.B) {
 func BenchmarkBareGetItem(b *testing.B) {
 	ctx := context.Background()
 	st, table := newStore(b, nil)
-	if _, err := st.CreateUser(ctx, "", testPool, "alice", ""); err != nil {
+	if _, err := st.CreateUser(ctx, "", testPool, "alice", "sub-alice", ""); err != nil {
 		b.Fatal(err)
 	}
 	ddb := testEnv(b).ddb
@@ -106,7 +106,7 @@ func BenchmarkBareGetItem(b *testing.B) {
 func BenchmarkLookupMissPaired(b *testing.B) {
 	ctx := context.Background()
 	st, table := newStore(b, func(c *mapping.Config) { c.CacheSize = -1 })
-	if _, err := st.CreateUser(ctx, "", testPool, "alice", ""); err != nil {
+	if _, err := st.CreateUser(ctx, "", testPool, "alice", "sub-alice", ""); err != nil {
 		b.Fatal(err)
 	}
 	ddb := testEnv(b).ddb

@@ -12,9 +12,9 @@
 // no TTL. CreateTable makes it for local development.
 //
 //	PK                    SK                   holds
-//	USER#<internalId>     PROFILE              user: userPool, username, kind, created; counters clients, partners, rev
+//	USER#<internalId>     PROFILE              user: userPool, username, sub, kind, created; counters clients, partners, rev
 //	USERNAME#<userPoolId>#<username>
-//	                      USERNAME             internalId, userPool, username, kind, created
+//	                      USERNAME             internalId, userPool, username, sub, kind, created; signedOut once signed out
 //	CLIENT#<clientId>     CLIENT               internalId, label, scopes, created
 //	USER#<internalId>     CLIENT#<clientId>    the same client attributes (membership)
 //	USER#<internalId>     PENDING#<resId>      reservationId (random, or reset-<clientId>), internalId, status (creating|orphan), created;
@@ -46,6 +46,11 @@
 //     before pools were recorded (USERNAME#<username>, no userPool) never
 //     answers a lookup, even when its name reads like a qualified key.
 //     MigrateUsernames re-keys such items (gatehouse users migrate).
+//     The item also carries what the authorizer checks of the token with
+//     no further read (User.Admits): sub, the Cognito user the name was
+//     bound to (a name deleted and re-created in Cognito gets a new sub),
+//     and signedOut, the last sign-out everywhere in whole Unix seconds,
+//     rounded up (SignOut; tokens with an earlier iat are refused).
 //   - CLIENT#<clientId> serves the lookup for client-credentials tokens, and
 //     is the revocation check for them: one strongly consistent GetItem.
 //     Created with attribute_not_exists, it makes a client id map to exactly
@@ -108,9 +113,15 @@
 // an error wrapping ErrConflict (or ErrNotFound when what they change is
 // gone, ErrLimit when a limit is reached):
 //
-//   - CreateUser: PROFILE and USERNAME# items, both attribute_not_exists;
-//     refused first when a legacy USERNAME#<name> item (no userPool) holds
-//     the name, so a person not yet migrated is never recorded anew.
+//   - CreateUser: PROFILE and USERNAME# items, both attribute_not_exists,
+//     both with the sub; refused first when a legacy USERNAME#<name> item
+//     (no userPool) holds the name, so a person not yet migrated is never
+//     recorded anew.
+//   - SignOut: USERNAME# updated, conditional on existing and on the
+//     recorded signedOut being earlier (a retry or an older sign-out
+//     changes nothing and succeeds).
+//   - BindSub (gatehouse users bind-subs): USERNAME# and PROFILE set sub,
+//     each conditional on this internal id and on no sub or the same one.
 //   - MigrateUsernames, per legacy user: the qualified USERNAME# item
 //     (attribute_not_exists), the legacy one deleted (still this user's, no
 //     userPool), PROFILE's userPool set (still this user, none set yet).
@@ -184,8 +195,8 @@
 // what they read.
 //
 // Other processes (other Lambda instances) learn of a change when their entry
-// expires. The worst-case delay between a reset, removal or deletion and the
-// last request it lets through is therefore
+// expires. The worst-case delay between a reset, removal, deletion or
+// sign-out and the last request it lets through is therefore
 //
 //	CacheTTL + API Gateway's authorizer-cache TTL = 60 s + 300 s = 360 s by default
 //

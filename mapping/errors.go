@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/gatehouse-auth/gatehouse/mapping/record"
 )
@@ -16,7 +17,16 @@ var (
 	ErrLimit         = record.ErrLimit
 	ErrInvalid       = record.ErrInvalid
 	ErrSealBroken    = record.ErrSealBroken
+
+	// Why User.Admits refuses a token.
+	ErrUnbound   = record.ErrUnbound
+	ErrRebound   = record.ErrRebound
+	ErrSignedOut = record.ErrSignedOut
 )
+
+// SignOutSecond is the sign-out time a sign-out at t records (see
+// record.SignOutSecond).
+func SignOutSecond(t time.Time) int64 { return record.SignOutSecond(t) }
 
 func invalidf(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrInvalid}, args...)...)

@@ -169,7 +169,7 @@ func TestFaultsOnLookups(t *testing.T) {
 			t.Parallel()
 			ctx := ctxT(t)
 			real, table := newStore(t, nil)
-			alice, _ := real.CreateUser(ctx, "", testPool, "alice", "")
+			alice, _ := real.CreateUser(ctx, "", testPool, "alice", "sub-alice", "")
 			if _, err := real.AddClient(ctx, alice.InternalID, mapping.Client{ClientID: "c-1"}); err != nil {
 				t.Fatal(err)
 			}
@@ -238,7 +238,7 @@ func TestFaultsOnWrites(t *testing.T) {
 			t.Parallel()
 			ctx := ctxT(t)
 			real, table := newStore(t, func(c *mapping.Config) { c.CacheSize = -1 })
-			alice, _ := real.CreateUser(ctx, "", testPool, "alice", "")
+			alice, _ := real.CreateUser(ctx, "", testPool, "alice", "sub-alice", "")
 			if _, err := real.AddClient(ctx, alice.InternalID, mapping.Client{ClientID: "old"}); err != nil {
 				t.Fatal(err)
 			}
@@ -259,7 +259,7 @@ func TestFaultsOnWrites(t *testing.T) {
 			proxy.set(mode, "TransactWriteItems")
 
 			_, errReplace := st.ReplaceClient(ctx, alice.InternalID, "old", mapping.Client{ClientID: "new"})
-			_, errCreate := st.CreateUser(ctx, "", testPool, "bob", "")
+			_, errCreate := st.CreateUser(ctx, "", testPool, "bob", "sub-bob", "")
 			for _, err := range []error{errReplace, errCreate} {
 				if !errors.Is(err, mapping.ErrUnavailable) {
 					t.Fatalf("write: err = %v, want ErrUnavailable", err)

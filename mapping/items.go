@@ -41,7 +41,9 @@ const (
 	attrType            = "type"
 	attrInternalID      = "internalId"
 	attrUsername        = "username"
-	attrUserPool        = "userPool" // user name item and profile: the pool that issued the user name
+	attrUserPool        = "userPool"  // user name item and profile: the pool that issued the user name
+	attrSub             = "sub"       // user name item and profile: the Cognito sub the name is bound to
+	attrSignedOut       = "signedOut" // user name item: last sign-out everywhere, Unix seconds rounded up
 	attrKind            = "kind"
 	attrCreated         = "created"
 	attrClients         = "clients"  // profile: number of clients

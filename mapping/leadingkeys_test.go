@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -192,8 +193,9 @@ func TestLeadingKeyPrefixes(t *testing.T) {
 func portalScenario(t *testing.T, st *mapping.Store, c calls) {
 	ctx := ctxT(t)
 	var dir portal.Directory = st
-	u := must[mapping.User](t, c, "CreateUser")(dir.CreateUser(ctx, "", "eu-west-1_People", "alice", mapping.KindUser))
+	u := must[mapping.User](t, c, "CreateUser")(dir.CreateUser(ctx, "", "eu-west-1_People", "alice", "sub-alice", mapping.KindUser))
 	must[mapping.User](t, c, "UserByUsername")(dir.UserByUsername(ctx, "eu-west-1_People", "alice"))
+	mustDo(t, c, "SignOut", dir.SignOut(ctx, "eu-west-1_People", "alice", time.Now()))
 	p := must[mapping.PendingClient](t, c, "ReserveClient")(dir.ReserveClient(ctx, u.InternalID, 5))
 	p = must[mapping.PendingClient](t, c, "RecordPendingClient")(dir.RecordPendingClient(ctx, p, "c-1"))
 	must[mapping.Client](t, c, "BindPending")(dir.BindPending(ctx, p, mapping.Client{ClientID: "c-1", Label: "cron"}))
@@ -215,7 +217,7 @@ func portalScenario(t *testing.T, st *mapping.Store, c calls) {
 func refreshScenario(t *testing.T, st *mapping.Store, c calls) {
 	ctx := ctxT(t)
 	var store refresh.Store = st
-	u := must[mapping.User](t, c, "CreateUser")(store.CreateUser(ctx, "", "eu-west-1_Partners", "acme-1", mapping.KindPartner))
+	u := must[mapping.User](t, c, "CreateUser")(store.CreateUser(ctx, "", "eu-west-1_Partners", "acme-1", "sub-acme-1", mapping.KindPartner))
 	sealed := must[mapping.Sealed](t, c, "SealPartnerToken")(store.SealPartnerToken(ctx, "acme", []byte("refresh-1")))
 	must[mapping.Partner](t, c, "PutPartner")(store.PutPartner(ctx, mapping.Partner{
 		PartnerID: "acme", InternalID: u.InternalID, CognitoUsername: "acme-1", AppClientID: "partner-client",
@@ -233,9 +235,10 @@ func refreshScenario(t *testing.T, st *mapping.Store, c calls) {
 	// A re-issue into another pool (gatehouse partners reissue).
 	sealed3 := must[mapping.Sealed](t, c, "SealPartnerToken")(store.SealPartnerToken(ctx, "acme", []byte("refresh-3")))
 	must[mapping.Partner](t, c, "MovePartner")(store.MovePartner(ctx, "acme", p.Version, mapping.PartnerMove{
-		Pool: "eu-west-1_Partners2", CognitoUsername: "acme-2", AppClientID: "partner-client-2",
+		Pool: "eu-west-1_Partners2", CognitoUsername: "acme-2", Sub: "sub-acme-2", AppClientID: "partner-client-2",
 		SealedRefreshToken: sealed3, CredentialFingerprint: mapping.Fingerprint([]byte("credential-3")),
 	}))
+	mustDo(t, c, "SignOut", store.SignOut(ctx, "eu-west-1_Partners2", "acme-2", time.Now()))
 	mustDo(t, c, "RevokePartner", store.RevokePartner(ctx, "acme"))
 	mustDo(t, c, "DropPartnerToken", store.DropPartnerToken(ctx, "acme"))
 	mustDo(t, c, "DeleteUser", store.DeleteUser(ctx, u.InternalID))

@@ -118,7 +118,7 @@ func newStore(tb testing.TB, adjust func(*mapping.Config)) (*mapping.Store, stri
 // mustCreateUser creates a user with a new internal id, or fails the test.
 func mustCreateUser(tb testing.TB, st *mapping.Store, username string, kind mapping.Kind) mapping.User {
 	tb.Helper()
-	u, err := st.CreateUser(ctxT(tb), "", testPool, username, kind)
+	u, err := st.CreateUser(ctxT(tb), "", testPool, username, "sub-"+username, kind)
 	if err != nil {
 		tb.Fatalf("CreateUser(%s): %v", username, err)
 	}
@@ -190,6 +190,8 @@ func checkTable(tb testing.TB, table string) {
 		case sk == "USERNAME":
 			if p := items["USER#"+s(it, "internalId")+"|PROFILE"]; p == nil || usernamePK(p) != pk || usernamePK(it) != pk {
 				bad("user name item %s has no matching profile", k)
+			} else if s(p, "sub") != s(it, "sub") {
+				bad("user name item %s is bound to sub %q, its profile to %q", k, s(it, "sub"), s(p, "sub"))
 			}
 		case sk == "CLIENT":
 			if items["USER#"+s(it, "internalId")+"|CLIENT#"+s(it, "clientId")] == nil {

@@ -166,13 +166,13 @@ func (s *Store) Partners(ctx context.Context, scan ScanAPI) ([]Partner, error) {
 }
 
 // PartnerMove is where MovePartner moves a partner credential: the user
-// pool, the user name the partner signs in with there, the app client its
-// refresh token belongs to, and that token, sealed for this partner, with
-// its (unused) fingerprint.
+// pool, the user name the partner signs in with there and its Cognito sub,
+// the app client its refresh token belongs to, and that token, sealed for
+// this partner, with its (unused) fingerprint.
 type PartnerMove struct {
-	Pool, CognitoUsername, AppClientID string
-	SealedRefreshToken                 Sealed
-	CredentialFingerprint              string
+	Pool, CognitoUsername, Sub, AppClientID string
+	SealedRefreshToken                      Sealed
+	CredentialFingerprint                   string
 }
 
 // MovePartner moves an active partner credential and its user into user
@@ -191,6 +191,9 @@ func (s *Store) MovePartner(ctx context.Context, partnerID string, expectedVersi
 		return Partner{}, err
 	}
 	if err := checkName("app client id", to.AppClientID); err != nil {
+		return Partner{}, err
+	}
+	if err := checkName("sub", to.Sub); err != nil {
 		return Partner{}, err
 	}
 	if err := checkFingerprint(newFingerprint); err != nil {
@@ -221,12 +224,12 @@ func (s *Store) MovePartner(ctx context.Context, partnerID string, expectedVersi
 	}
 	now := s.nowUTC()
 	moved := u
-	moved.Pool, moved.Username = pool, cognitoUsername
+	moved.Pool, moved.Username, moved.Sub, moved.SignedOut = pool, cognitoUsername, to.Sub, 0
 	byName := userAttrs(usernameKey(n), moved)
 	byName[attrType] = str("username")
 	userIs := expr{
-		names:  map[string]string{"#iid": attrInternalID, "#un": attrUsername, "#up": attrUserPool},
-		values: item{":iid": str(u.InternalID), ":un": str(u.Username), ":pool": str(pool), ":new": str(cognitoUsername)},
+		names:  map[string]string{"#iid": attrInternalID, "#un": attrUsername, "#up": attrUserPool, "#sub": attrSub},
+		values: item{":iid": str(u.InternalID), ":un": str(u.Username), ":pool": str(pool), ":new": str(cognitoUsername), ":sub": str(to.Sub)},
 	}
 	samePool := "attribute_not_exists(#up)"
 	if u.Pool != "" {
@@ -253,7 +256,7 @@ func (s *Store) MovePartner(ctx context.Context, partnerID string, expectedVersi
 		s.del(usernameItemKey(u), "#iid = :iid", oldName, changed),
 		s.put(byName, "attribute_not_exists(#pk)", notExists,
 			always(conflictf("user name %q is already recorded in pool %s", cognitoUsername, pool))),
-		s.update(userKey(u.InternalID), "SET #up = :pool, #un = :new",
+		s.update(userKey(u.InternalID), "SET #up = :pool, #un = :new, #sub = :sub",
 			"#iid = :iid AND #un = :un AND "+samePool, userIs, changed),
 	})
 	s.users.invalidate(poolName{u.Pool, u.Username}, n)

@@ -35,7 +35,7 @@ func TestMisconfiguration(t *testing.T) {
 		}
 		_, err = st.UserByUsername(ctx, testPool, "alice")
 		assertMisconfigured(t, err, `table "gatehouse-test-no-such-table"`)
-		_, err = st.CreateUser(ctx, "", testPool, "alice", mapping.KindUser)
+		_, err = st.CreateUser(ctx, "", testPool, "alice", "sub-alice", mapping.KindUser)
 		assertMisconfigured(t, err, `table "gatehouse-test-no-such-table"`)
 	})
 

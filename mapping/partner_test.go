@@ -35,11 +35,11 @@ func TestPartners(t *testing.T) {
 	// The test ends with concurrent rotations.
 	st, table := newStore(t, func(c *mapping.Config) { c.DynamoDB = raceClient(t) })
 	ctx := ctxT(t)
-	acme, err := st.CreateUser(ctx, "", testPool, "acme", mapping.KindPartner)
+	acme, err := st.CreateUser(ctx, "", testPool, "acme", "sub-acme", mapping.KindPartner)
 	if err != nil {
 		t.Fatalf("CreateUser: %v", err)
 	}
-	person, err := st.CreateUser(ctx, "", testPool, "alice", mapping.KindUser)
+	person, err := st.CreateUser(ctx, "", testPool, "alice", "sub-alice", mapping.KindUser)
 	if err != nil {
 		t.Fatalf("CreateUser: %v", err)
 	}

@@ -17,11 +17,11 @@ func TestUserPools(t *testing.T) {
 	t.Parallel()
 	st, table := newStore(t, nil)
 	ctx := ctxT(t)
-	person, err := st.CreateUser(ctx, "", testPool, "acme", mapping.KindUser)
+	person, err := st.CreateUser(ctx, "", testPool, "acme", "sub-acme", mapping.KindUser)
 	if err != nil {
 		t.Fatal(err)
 	}
-	partner, err := st.CreateUser(ctx, "", otherPool, "acme", mapping.KindPartner)
+	partner, err := st.CreateUser(ctx, "", otherPool, "acme", "sub-acme", mapping.KindPartner)
 	if err != nil {
 		t.Fatalf("same name in another pool: %v", err)
 	}
@@ -30,7 +30,7 @@ func TestUserPools(t *testing.T) {
 	}
 	// A user name holding '#' and the other pool's id must not reach the
 	// other pool's item.
-	hashed, err := st.CreateUser(ctx, "", testPool, otherPool+"#acme", mapping.KindUser)
+	hashed, err := st.CreateUser(ctx, "", testPool, otherPool+"#acme", "sub-"+otherPool+"#acme", mapping.KindUser)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +53,7 @@ func TestUserPools(t *testing.T) {
 		{"pool without underscore", "People", "acme", "", mapping.ErrInvalid},
 		{"pool too long", "eu-west-1_" + string(make([]byte, 50)), "acme", "", mapping.ErrInvalid},
 	}
-	if _, err := st.CreateUser(ctx, "", "", "alice", mapping.KindUser); !errors.Is(err, mapping.ErrInvalid) {
+	if _, err := st.CreateUser(ctx, "", "", "alice", "sub-alice", mapping.KindUser); !errors.Is(err, mapping.ErrInvalid) {
 		t.Errorf("CreateUser without a pool: %v", err)
 	}
 	for _, tt := range tests {
@@ -113,7 +113,7 @@ func TestMigrateUsernames(t *testing.T) {
 	putLegacyUser(t, table, "u-hash", testPool+"#mallory")
 	// tom recorded anew, then by a writer from before pools (an old
 	// version still running): CreateUser itself refuses a legacy name.
-	if _, err := st.CreateUser(ctx, "u-new-tom", testPool, "tom", ""); err != nil {
+	if _, err := st.CreateUser(ctx, "u-new-tom", testPool, "tom", "sub-tom", ""); err != nil {
 		t.Fatal(err)
 	}
 	putLegacyUser(t, table, "u-taken", "tom")
@@ -211,7 +211,7 @@ func TestMovePartner(t *testing.T) {
 	}
 	for _, tt := range tests {
 		if _, err := st.MovePartner(ctx, "acme", tt.version, mapping.PartnerMove{
-			Pool: tt.pool, CognitoUsername: "partner-acme", AppClientID: "new-client", SealedRefreshToken: sealed, CredentialFingerprint: fp,
+			Pool: tt.pool, CognitoUsername: "partner-acme", Sub: "sub-new-acme", AppClientID: "new-client", SealedRefreshToken: sealed, CredentialFingerprint: fp,
 		}); !errors.Is(err, tt.wantErr) {
 			t.Fatalf("%s: MovePartner = %v, want %v", tt.name, err, tt.wantErr)
 		}
@@ -222,10 +222,10 @@ func TestMovePartner(t *testing.T) {
 	if p, err := st.PartnerByFingerprint(ctx, fp); err != nil || p.Version != old.Version+1 || p.AppClientID != "new-client" {
 		t.Errorf("new credential: %+v, %v", p, err)
 	}
-	if u, err := st.UserByUsername(ctx, otherPool, "partner-acme"); err != nil || u.InternalID != "p-acme" || u.Kind != mapping.KindPartner {
+	if u, err := st.UserByUsername(ctx, otherPool, "partner-acme"); err != nil || u.InternalID != "p-acme" || u.Kind != mapping.KindPartner || u.Sub != "sub-new-acme" {
 		t.Errorf("partner in its pool: %+v, %v", u, err)
 	}
-	if u, err := st.User(ctx, "p-acme"); err != nil || u.Pool != otherPool {
+	if u, err := st.User(ctx, "p-acme"); err != nil || u.Pool != otherPool || u.Sub != "sub-new-acme" {
 		t.Errorf("profile: %+v, %v", u, err)
 	}
 	all, err := st.Partners(ctx, e.ddb)
@@ -252,7 +252,7 @@ func TestCreateUserRefusesLegacyName(t *testing.T) {
 	e := testEnv(t)
 	putLegacyUser(t, table, "u-lena", "lena")
 	for _, pool := range []string{testPool, otherPool} {
-		if u, err := st.CreateUser(ctx, "", pool, "lena", mapping.KindUser); !errors.Is(err, mapping.ErrConflict) {
+		if u, err := st.CreateUser(ctx, "", pool, "lena", "sub-lena", mapping.KindUser); !errors.Is(err, mapping.ErrConflict) {
 			t.Fatalf("CreateUser of a legacy name in %s = %+v, %v; want ErrConflict", pool, u, err)
 		}
 	}
@@ -262,14 +262,14 @@ func TestCreateUserRefusesLegacyName(t *testing.T) {
 	if u, err := st.UserByUsername(ctx, testPool, "lena"); err != nil || u.InternalID != "u-lena" {
 		t.Fatalf("lena after migration: %+v, %v; want her own internal id", u, err)
 	}
-	if _, err := st.CreateUser(ctx, "", otherPool, "lena", mapping.KindUser); err != nil {
+	if _, err := st.CreateUser(ctx, "", otherPool, "lena", "sub-lena", mapping.KindUser); err != nil {
 		t.Errorf("lena in another pool after migration: %v", err)
 	}
 	// USERNAME#<testPool>#quinn is quinn's qualified item, not a legacy one.
-	if _, err := st.CreateUser(ctx, "", testPool, "quinn", mapping.KindUser); err != nil {
+	if _, err := st.CreateUser(ctx, "", testPool, "quinn", "sub-quinn", mapping.KindUser); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.CreateUser(ctx, "", otherPool, testPool+"#quinn", mapping.KindUser); err != nil {
+	if _, err := st.CreateUser(ctx, "", otherPool, testPool+"#quinn", "sub-quinn2", mapping.KindUser); err != nil {
 		t.Errorf("a name that reads like a qualified key: %v", err)
 	}
 	checkTable(t, table)

@@ -115,7 +115,7 @@ func TestConcurrentWrites(t *testing.T) {
 		t.Parallel()
 		st, table := newStore(t, racing)
 		errs := race(n, func(i int) error {
-			_, err := st.CreateUser(ctx, fmt.Sprintf("id-%d", i), testPool, "alice", "")
+			_, err := st.CreateUser(ctx, fmt.Sprintf("id-%d", i), testPool, "alice", "sub-alice", "")
 			return err
 		})
 		w := oneWins(t, errs, mapping.ErrConflict)
@@ -130,7 +130,7 @@ func TestConcurrentWrites(t *testing.T) {
 		st, table := newStore(t, racing)
 		ids := make([]string, n)
 		for i := range ids {
-			u, err := st.CreateUser(ctx, "", testPool, fmt.Sprintf("user-%d", i), "")
+			u, err := st.CreateUser(ctx, "", testPool, fmt.Sprintf("user-%d", i), "sub-"+fmt.Sprintf("user-%d", i), "")
 			if err != nil {
 				t.Fatal(err)
 			}

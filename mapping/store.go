@@ -274,6 +274,12 @@ func decodeUser(it item) (User, error) {
 		return User{}, err
 	}
 	u.Pool = getOptS(it, attrUserPool) // fetchUserByUsername requires it
+	u.Sub = getOptS(it, attrSub)       // the authorizer refuses a user without one
+	if _, ok := it[attrSignedOut]; ok {
+		if u.SignedOut, err = getN(it, attrSignedOut); err != nil {
+			return User{}, err
+		}
+	}
 	k, err := getS(it, attrKind)
 	if err != nil {
 		return User{}, err
@@ -308,10 +314,12 @@ func decodeClient(it item) (Client, error) {
 }
 
 // CreateUser records a user: internal id ↔ user name of user pool pool,
-// both unique (the name within its pool). An empty internalID gets a random
-// one (NewID); an empty kind means KindUser. If either is taken, nothing is
-// written and the error is ErrConflict.
-func (s *Store) CreateUser(ctx context.Context, internalID, pool, username string, kind Kind) (User, error) {
+// both unique (the name within its pool), bound to the Cognito user's sub
+// (required: read it from the verified token or AdminGetUser, never from
+// the caller). An empty internalID gets a random one (NewID); an empty kind
+// means KindUser. If either is taken, nothing is written and the error is
+// ErrConflict.
+func (s *Store) CreateUser(ctx context.Context, internalID, pool, username, sub string, kind Kind) (User, error) {
 	if internalID == "" {
 		internalID = NewID()
 	}
@@ -325,17 +333,21 @@ func (s *Store) CreateUser(ctx context.Context, internalID, pool, username strin
 	if err := checkPoolName(n); err != nil {
 		return User{}, err
 	}
+	if err := checkName("sub", sub); err != nil {
+		return User{}, err
+	}
 	if !validKind(kind) {
 		return User{}, invalidf("kind %q is neither %q nor %q", kind, KindUser, KindPartner)
 	}
-	u := User{InternalID: internalID, Pool: pool, Username: username, Kind: kind, Created: s.nowUTC()}
+	u := User{InternalID: internalID, Pool: pool, Username: username, Sub: sub, Kind: kind, Created: s.nowUTC()}
 	profile := userAttrs(userKey(internalID), u)
 	profile[attrType] = str("user")
 	profile[attrClients] = num(0)
 	profile[attrPartners] = num(0)
 	profile[attrRev] = num(0)
 	// The user name item carries the whole User, so the hot lookup is one
-	// GetItem. It never changes: a user name is never reassigned in place.
+	// GetItem. A user name is never reassigned in place: only its sign-out
+	// time (SignOut) changes, and a legacy item's sub is set once (BindSub).
 	byName := userAttrs(usernameKey(n), u)
 	byName[attrType] = str("username")
 
@@ -368,6 +380,12 @@ func userAttrs(k item, u User) item {
 	k[attrInternalID] = str(u.InternalID)
 	k[attrUserPool] = str(u.Pool)
 	k[attrUsername] = str(u.Username)
+	if u.Sub != "" {
+		k[attrSub] = str(u.Sub)
+	}
+	if u.SignedOut != 0 {
+		k[attrSignedOut] = num(u.SignedOut)
+	}
 	k[attrKind] = str(string(u.Kind))
 	k[attrCreated] = timeAttr(u.Created)
 	return k

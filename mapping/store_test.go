@@ -42,7 +42,7 @@ func TestUsers(t *testing.T) {
 	st, table := newStore(t, nil)
 	ctx := ctxT(t)
 
-	u, err := st.CreateUser(ctx, "", testPool, "alice", "")
+	u, err := st.CreateUser(ctx, "", testPool, "alice", "sub-alice", "")
 	if err != nil {
 		t.Fatalf("CreateUser: %v", err)
 	}
@@ -61,7 +61,7 @@ func TestUsers(t *testing.T) {
 	if err != nil || len(cs) != 0 {
 		t.Fatalf("Clients = %v, %v; want none", cs, err)
 	}
-	if _, err := st.CreateUser(ctx, "fixed-id", testPool, "bob", mapping.KindPartner); err != nil {
+	if _, err := st.CreateUser(ctx, "fixed-id", testPool, "bob", "sub-bob", mapping.KindPartner); err != nil {
 		t.Fatalf("CreateUser with id: %v", err)
 	}
 
@@ -81,7 +81,7 @@ func TestUsers(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := st.CreateUser(ctx, tt.id, testPool, tt.user, tt.kind); !errors.Is(err, tt.wantErr) {
+			if _, err := st.CreateUser(ctx, tt.id, testPool, tt.user, "sub-"+tt.user, tt.kind); !errors.Is(err, tt.wantErr) {
 				t.Fatalf("CreateUser: err = %v, want %v", err, tt.wantErr)
 			}
 		})
@@ -287,7 +287,7 @@ func TestDeleteUser(t *testing.T) {
 		t.Errorf("second DeleteUser: err = %v, want ErrNotFound", err)
 	}
 	// The name is free again, for a new internal id.
-	if u, err := st.CreateUser(ctx, "", testPool, "alice", ""); err != nil || u.InternalID == alice.InternalID {
+	if u, err := st.CreateUser(ctx, "", testPool, "alice", "sub-alice", ""); err != nil || u.InternalID == alice.InternalID {
 		t.Errorf("CreateUser after delete = %+v, %v", u, err)
 	}
 	checkTable(t, table)
@@ -321,7 +321,7 @@ func TestCacheDelayForOtherWriters(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	alice, _ := writer.CreateUser(ctx, "", testPool, "alice", "")
+	alice, _ := writer.CreateUser(ctx, "", testPool, "alice", "sub-alice", "")
 	if _, err := writer.AddClient(ctx, alice.InternalID, mapping.Client{ClientID: "c-1"}); err != nil {
 		t.Fatal(err)
 	}
@@ -335,7 +335,7 @@ func TestCacheDelayForOtherWriters(t *testing.T) {
 	if err := writer.RemoveClient(ctx, alice.InternalID, "c-1"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := writer.CreateUser(ctx, "", testPool, "bob", ""); err != nil {
+	if _, err := writer.CreateUser(ctx, "", testPool, "bob", "sub-bob", ""); err != nil {
 		t.Fatal(err)
 	}
 

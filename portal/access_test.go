@@ -18,7 +18,7 @@ func TestAccessRules(t *testing.T) {
 	f.person("finn", group)
 	f.person("eve") // not in the group
 	f.person("pat", group)
-	_, err := f.store.CreateUser(f.ctx, "p-1", f.poolID, "pat", mapping.KindPartner)
+	_, err := f.store.CreateUser(f.ctx, "p-1", f.poolID, "pat", f.sub("pat"), mapping.KindPartner)
 	must(t, err)
 	h := f.handler(nil)
 	dana, finn, eve, pat := f.signIn("dana").IDToken, f.signIn("finn").AccessToken, f.signIn("eve").IDToken, f.signIn("pat").IDToken
@@ -150,6 +150,8 @@ func (c downAuth) Respond(context.Context, string, string, string, map[string]st
 	return nil, nil, c.err
 }
 
+func (c downAuth) GlobalSignOut(context.Context, string) error { return c.err }
+
 func TestSignInOutage(t *testing.T) {
 	f := newFixture(t)
 	down := f.handler(func(c *portal.Config) {
@@ -164,5 +166,38 @@ func TestSignInOutage(t *testing.T) {
 		if r.status != http.StatusServiceUnavailable || strings.Contains(string(r.body), "secret detail") {
 			t.Fatalf("%s with Cognito down: %d %s", path, r.status, r.body)
 		}
+	}
+	// Sign-out with Cognito down: 503, and nothing recorded.
+	f.person("dora")
+	_, err := f.store.CreateUser(f.ctx, "", f.poolID, "dora", f.sub("dora"), "")
+	must(t, err)
+	tok := f.signIn("dora")
+	r := f.do(down, "POST", "/auth/sign-out", tok.AccessToken, "")
+	if r.status != http.StatusServiceUnavailable || r.errorCode() != "unavailable" {
+		t.Fatalf("sign-out with Cognito down: %d %s", r.status, r.body)
+	}
+	if u, err := f.store.UserByUsername(f.ctx, f.poolID, "dora"); err != nil || u.SignedOut != 0 {
+		t.Fatalf("a failed sign-out recorded one: %+v, %v", u, err)
+	}
+}
+
+// A user name bound to another sub (the Cognito user was deleted and the
+// name created again) is refused with identity_rebound, on cognito-local;
+// first-use binding records the token's own sub.
+func TestReboundRefused(t *testing.T) {
+	f := newFixture(t)
+	f.person("rex", group)
+	f.person("uma", group)
+	_, err := f.store.CreateUser(f.ctx, "", f.poolID, "rex", "sub-of-an-earlier-rex", mapping.KindUser)
+	must(t, err)
+	h := f.handler(nil)
+	if r := f.do(h, "GET", "/clients", f.signIn("rex").IDToken, ""); r.status != http.StatusUnauthorized || r.errorCode() != "identity_rebound" {
+		t.Fatalf("rebound rex: %d %s", r.status, r.body)
+	}
+	if r := f.do(h, "GET", "/clients", f.signIn("uma").IDToken, ""); r.status != http.StatusOK {
+		t.Fatalf("uma, bound on first use: %d %s", r.status, r.body)
+	}
+	if u, err := f.store.UserByUsername(f.ctx, f.poolID, "uma"); err != nil || u.Sub != f.sub("uma") {
+		t.Fatalf("uma's binding: %+v, %v", u, err)
 	}
 }

@@ -16,7 +16,7 @@ import (
 // store whose clock is an hour behind.
 func TestCleanerStaleSlots(t *testing.T) {
 	f := newFixture(t)
-	u, err := f.store.CreateUser(f.ctx, "", f.poolID, "frank", mapping.KindUser)
+	u, err := f.store.CreateUser(f.ctx, "", f.poolID, "frank", "sub-frank", mapping.KindUser)
 	must(t, err)
 	past, err := mapping.New(mapping.Config{Table: f.store.Table(), DynamoDB: f.ddb, CacheSize: -1,
 		Now: func() time.Time { return time.Now().Add(-portal.StaleAfter - time.Minute) }})

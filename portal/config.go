@@ -35,7 +35,8 @@ type CognitoAdmin interface {
 type Directory interface {
 	// UserByUsername and CreateUser take the pool of the verified token.
 	UserByUsername(ctx context.Context, pool, username string) (mapping.User, error)
-	CreateUser(ctx context.Context, internalID, pool, username string, kind mapping.Kind) (mapping.User, error)
+	CreateUser(ctx context.Context, internalID, pool, username, sub string, kind mapping.Kind) (mapping.User, error)
+	SignOut(ctx context.Context, pool, username string, at time.Time) error
 	ClientSlots(ctx context.Context, internalID string) (mapping.Slots, error)
 	ReserveClient(ctx context.Context, internalID string, limit int) (mapping.PendingClient, error)
 	ReserveReplacement(ctx context.Context, internalID, oldClientID string) (mapping.PendingClient, error)
@@ -53,6 +54,7 @@ type Authenticator interface {
 	SignIn(ctx context.Context, username, password string) (*cognitoauth.Tokens, *cognitoauth.Challenge, error)
 	Refresh(ctx context.Context, username, refreshToken string) (*cognitoauth.Tokens, error)
 	Respond(ctx context.Context, username, challenge, session string, responses map[string]string) (*cognitoauth.Tokens, *cognitoauth.Challenge, error)
+	GlobalSignOut(ctx context.Context, accessToken string) error
 }
 
 var (
@@ -91,8 +93,8 @@ type Config struct {
 	UserPoolID string
 	// Directory binds clients to internal user ids. Required.
 	Directory Directory
-	// Auth serves POST /auth/sign-in, /auth/respond and /auth/refresh. nil: those routes
-	// answer 404.
+	// Auth serves POST /auth/sign-in, /auth/respond, /auth/refresh and
+	// /auth/sign-out. nil: those routes answer 404.
 	Auth Authenticator
 	// SignInVerifier, when set, verifies the ID token a sign-in returns, to
 	// report the Cognito-assigned user name refresh needs (in

@@ -10,6 +10,7 @@
 //	POST   /auth/sign-in         {username,password} → tokens, or {"challenge":{...}}
 //	POST   /auth/respond         {username,challenge,session,responses} → tokens, or the next challenge
 //	POST   /auth/refresh         {username,refresh_token} → new ID and access tokens
+//	POST   /auth/sign-out        the caller's own access token → 204: signed out everywhere
 //	GET    /clients              the caller's clients, never a secret
 //	POST   /clients              {name?} → 201 with client_id, client_secret (once), token_endpoint
 //	DELETE /clients/{id}         204
@@ -35,7 +36,31 @@
 // (GATEHOUSE_CREATE_USERS, default true: membership of the group is the
 // gate), with a new random internal id; a concurrent first call that wins
 // is read back. Without it such a person gets 403 not_registered. Partners
-// (mapping kind partner) get 403.
+// (mapping kind partner) get 403. The first-use binding records the sub of
+// the verified token; the token must then carry the sub its user name was
+// bound to and be issued since the last sign-out, as at the authorizer
+// (mapping.User.Admits): 401 identity_rebound, identity_unbound or
+// signed_out otherwise.
+//
+// # Sign-out everywhere
+//
+// POST /auth/sign-out takes the person's own access token (an ID token is
+// 400 access_token_required: Cognito's GlobalSignOut needs the access
+// token; a client-credentials token is 403 person_required). It calls
+// GlobalSignOut (their refresh tokens stop working), then, in the same
+// request, records the sign-out on their mapping (mapping.Store.SignOut,
+// rounded up to the next whole second), so the ID and access tokens issued
+// before it are refused by the authorizer and here (signed_out) within the
+// cache TTLs. If Cognito confirmed but recording fails, the answer is 503
+// sign_out_not_recorded; a retry with the same token completes it (Cognito
+// no longer accepts the token, which is taken as signed out there; a token
+// already refused for a recorded sign-out answers 204 at once). A person
+// without a mapping is bound first when first use would bind them
+// (Config.CreateUsers, in Config.ClientsGroup), so that an old token cannot
+// bind later; otherwise they are signed out at Cognito only. A sign-in in
+// the same second as the sign-out gets tokens that are refused: sign in
+// again. The person's API clients are separate credentials and are not
+// touched.
 //
 // # Consistency with Cognito, and the client limit
 //

@@ -71,6 +71,10 @@ func TestEndToEnd(t *testing.T) {
 	if r := f.do(h, "POST", "/clients", cc, ""); r.status != http.StatusForbidden || r.errorCode() != "person_required" {
 		t.Fatalf("client-credentials token on POST /clients: %d %s", r.status, r.body)
 	}
+	// Nor sign anyone out: sign-out takes a person's access token.
+	if r := f.do(h, "POST", "/auth/sign-out", cc, ""); r.status != http.StatusForbidden || r.errorCode() != "person_required" {
+		t.Fatalf("client-credentials token on POST /auth/sign-out: %d %s", r.status, r.body)
+	}
 
 	// List (with the refreshed access token): no secret anywhere.
 	r = f.do(h, "GET", "/clients", refreshed, "")

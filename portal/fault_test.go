@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
@@ -45,10 +46,17 @@ func (c *faultyCognito) DeleteUserPoolClient(ctx context.Context, in *cip.Delete
 // the real write succeeded (a timeout that hid a success).
 type faultyDirectory struct {
 	*mapping.Store
-	failRecord, failBind, afterBind, failReplace, afterReplace, failUnbind error
+	failRecord, failBind, afterBind, failReplace, afterReplace, failUnbind, failSignOut error
 	// cancel, when set, is called before BindPending fails: the request is
 	// gone while the compensation has yet to run.
 	cancel func()
+}
+
+func (d *faultyDirectory) SignOut(ctx context.Context, pool, username string, at time.Time) error {
+	if d.failSignOut != nil {
+		return d.failSignOut
+	}
+	return d.Store.SignOut(ctx, pool, username, at)
 }
 
 func (d *faultyDirectory) RecordPendingClient(ctx context.Context, p mapping.PendingClient, id string) (mapping.PendingClient, error) {

@@ -61,7 +61,7 @@ var clientIDPattern = regexp.MustCompile(`^[\w+]{1,128}$`)
 // requestContext.resourcePath and httpMethod name one of them (see
 // apigwproxy.Table.Match).
 var Routes = []apigwproxy.Route{
-	routeSignIn, routeRespond, routeRefresh,
+	routeSignIn, routeRespond, routeRefresh, routeSignOut,
 	routeListClients, routeCreateClient, routeDeleteClient, routeResetClient,
 }
 
@@ -69,6 +69,7 @@ var (
 	routeSignIn       = apigwproxy.Route{Method: http.MethodPost, Resource: "/auth/sign-in"}
 	routeRespond      = apigwproxy.Route{Method: http.MethodPost, Resource: "/auth/respond"}
 	routeRefresh      = apigwproxy.Route{Method: http.MethodPost, Resource: "/auth/refresh"}
+	routeSignOut      = apigwproxy.Route{Method: http.MethodPost, Resource: "/auth/sign-out"}
 	routeListClients  = apigwproxy.Route{Method: http.MethodGet, Resource: "/clients"}
 	routeCreateClient = apigwproxy.Route{Method: http.MethodPost, Resource: "/clients"}
 	routeDeleteClient = apigwproxy.Route{Method: http.MethodDelete, Resource: "/clients/{id}"}
@@ -99,7 +100,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) string {
 		return "unknown"
 	}
 	switch rt {
-	case routeSignIn, routeRespond, routeRefresh:
+	case routeSignIn, routeRespond, routeRefresh, routeSignOut:
 		switch {
 		case h.cfg.Auth == nil:
 			writeError(w, errRouteNotFound)
@@ -107,6 +108,8 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) string {
 			h.signIn.SignIn(w, r)
 		case rt == routeRespond:
 			h.signIn.Respond(w, r)
+		case rt == routeSignOut:
+			h.signOut(w, r)
 		default:
 			h.refresh(w, r)
 		}
@@ -150,32 +153,43 @@ func (h *Handler) withCaller(w http.ResponseWriter, r *http.Request, next func(h
 	next(w, r, c)
 }
 
-func (h *Handler) authenticate(r *http.Request) (caller, *apiError) {
+// personToken verifies the request's one bearer token as a person's (not
+// a client-credentials token) and returns it with its claims.
+func (h *Handler) personToken(r *http.Request) (string, *jwtverify.Claims, *apiError) {
 	ctx := r.Context()
 	auths := r.Header.Values("Authorization")
 	if len(auths) != 1 {
-		return caller{}, errUnauthenticated
+		return "", nil, errUnauthenticated
 	}
 	scheme, token, ok := strings.Cut(strings.TrimSpace(auths[0]), " ")
 	token = strings.TrimSpace(token)
 	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
-		return caller{}, errUnauthenticated
+		return "", nil, errUnauthenticated
 	}
 	claims, err := h.cfg.Verifier.Verify(ctx, token)
 	if err != nil {
 		if errors.Is(err, jwtverify.ErrKeysUnavailable) {
 			h.log.ErrorContext(ctx, "portal: signing keys unavailable", "reason", jwtverify.Code(err))
-			return caller{}, errUnavailable
+			return "", nil, errUnavailable
 		}
 		h.log.InfoContext(ctx, "portal: token refused", "reason", jwtverify.Code(err))
-		return caller{}, errUnauthenticated
+		return "", nil, errUnauthenticated
 	}
 	if claims.IsClientCredentials() {
 		h.log.InfoContext(ctx, "portal: client-credentials token refused", "client_id", claims.ClientID)
-		return caller{}, errClientToken
+		return "", nil, errClientToken
 	}
 	if claims.Username == "" {
-		return caller{}, errUnauthenticated
+		return "", nil, errUnauthenticated
+	}
+	return token, claims, nil
+}
+
+func (h *Handler) authenticate(r *http.Request) (caller, *apiError) {
+	ctx := r.Context()
+	_, claims, aerr := h.personToken(r)
+	if aerr != nil {
+		return caller{}, aerr
 	}
 	if !claims.InGroup(h.cfg.ClientsGroup) {
 		h.log.InfoContext(ctx, "portal: caller not in the clients group", "username", claims.Username)
@@ -185,7 +199,7 @@ func (h *Handler) authenticate(r *http.Request) (caller, *apiError) {
 	// only the people's pool, so first-use binding records people there.
 	u, err := h.cfg.Directory.UserByUsername(ctx, claims.UserPoolID, claims.Username)
 	if errors.Is(err, mapping.ErrNotFound) && h.cfg.CreateUsers {
-		u, err = h.createUser(ctx, claims.UserPoolID, claims.Username)
+		u, err = h.createUser(ctx, claims.UserPoolID, claims.Username, claims.Subject)
 	}
 	switch {
 	case errors.Is(err, mapping.ErrNotFound):
@@ -198,13 +212,35 @@ func (h *Handler) authenticate(r *http.Request) (caller, *apiError) {
 		h.log.InfoContext(ctx, "portal: partner refused", "internal_id", u.InternalID)
 		return caller{}, errPartner
 	}
+	if aerr := h.admit(ctx, u, claims); aerr != nil {
+		return caller{}, aerr
+	}
 	return caller{internalID: u.InternalID, username: u.Username}, nil
+}
+
+// admit applies the authorizer's rule (mapping.User.Admits): the token must
+// be of the Cognito user the name was bound to, issued since the last
+// sign-out.
+func (h *Handler) admit(ctx context.Context, u mapping.User, claims *jwtverify.Claims) *apiError {
+	err := u.Admits(claims.Subject, claims.IssuedAt)
+	if err == nil {
+		return nil
+	}
+	h.log.InfoContext(ctx, "portal: token refused", "internal_id", u.InternalID, "reason", err.Error())
+	switch {
+	case errors.Is(err, mapping.ErrRebound):
+		return errRebound
+	case errors.Is(err, mapping.ErrSignedOut):
+		return errSignedOut
+	default:
+		return errUnbound
+	}
 }
 
 // createUser records a person on first use. A concurrent first call may
 // win the race: then its record is read back.
-func (h *Handler) createUser(ctx context.Context, pool, username string) (mapping.User, error) {
-	u, err := h.cfg.Directory.CreateUser(ctx, "", pool, username, mapping.KindUser)
+func (h *Handler) createUser(ctx context.Context, pool, username, sub string) (mapping.User, error) {
+	u, err := h.cfg.Directory.CreateUser(ctx, "", pool, username, sub, mapping.KindUser)
 	if errors.Is(err, mapping.ErrConflict) {
 		return h.cfg.Directory.UserByUsername(ctx, pool, username)
 	}

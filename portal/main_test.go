@@ -198,6 +198,14 @@ func (f *fixture) person(name string, groups ...string) {
 	must(f.t, f.pool.User(f.ctx, name, password, groups...))
 }
 
+// sub is name's Cognito sub, what a binding records.
+func (f *fixture) sub(name string) string {
+	f.t.Helper()
+	s, err := f.pool.Sub(f.ctx, name)
+	must(f.t, err)
+	return s
+}
+
 // signIn signs name in directly (not through the portal).
 func (f *fixture) signIn(name string) *cognitoauth.Tokens {
 	f.t.Helper()

@@ -13,7 +13,7 @@ import (
 // service's sentinels.
 func TestClientServiceWithoutHTTP(t *testing.T) {
 	f := newFixture(t)
-	u, err := f.store.CreateUser(f.ctx, "", f.poolID, "hana", mapping.KindUser)
+	u, err := f.store.CreateUser(f.ctx, "", f.poolID, "hana", "sub-hana", mapping.KindUser)
 	must(t, err)
 	svc := f.handler(func(c *portal.Config) { c.MaxClientsPerUser = 1 }).Clients()
 

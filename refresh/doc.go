@@ -91,11 +91,14 @@
 // taken over) → AdminSetUserPassword with a random permanent password that
 // is never stored, logged or shown → AdminInitiateAuth
 // ADMIN_USER_PASSWORD_AUTH with SECRET_HASH → mapping.CreateUser (kind
-// partner) → the administrator's AdminCreateUser, if one is named (an
-// existing user is a 409) → seal → mapping.PutPartner, which writes the
-// partner and its administrator's item in one transaction. A failure half
-// way revokes the token and deletes what this registration created (best
-// effort, logged), never a user it did not create.
+// partner, bound to the sub of the ID token Cognito just issued: a partner
+// user deleted and created again under the name is refused by the
+// authorizer, identity_rebound) → the administrator's AdminCreateUser, if
+// one is named (an existing user is a 409) → seal → mapping.PutPartner,
+// which writes the partner and its administrator's item in one
+// transaction. A failure half way revokes the token and deletes what this
+// registration created (best effort, logged), never a user it did not
+// create.
 //
 // # Exchange
 //
@@ -131,9 +134,15 @@
 // # Revoke and rotate
 //
 // Revoke: mapping RevokePartner (status revoked, fingerprint dropped) →
-// open the sealed copy → RevokeToken at Cognito → mapping DropPartnerToken.
-// The store is what stops the exchange, so it is updated first and even
-// when Cognito or KMS then fails (fail closed); the answer is then 503
+// mapping SignOut of the partner's user → open the sealed copy →
+// RevokeToken at Cognito → mapping DropPartnerToken. The sign-out time
+// (rounded up to the next whole second) makes the authorizer refuse the
+// ID tokens of every earlier exchange (signed_out) within its cache TTLs:
+// without it they would keep working until they expire (up to a day). If
+// recording it fails the answer is 503 "sign_out_not_recorded" and the
+// sealed copy stays, so a retried revoke records it. The store is what
+// stops the exchange, so it is updated first and even when Cognito or KMS
+// then fails (fail closed); the answer is then 503
 // "cognito_not_revoked" and the sealed copy stays, so a retried revoke
 // opens it and calls RevokeToken again until Cognito confirms. Revoking a
 // revoked partner whose copy is dropped answers 200 without calling Cognito.
@@ -142,8 +151,13 @@
 // random permanent password (AdminSetUserPassword) and is signed in with
 // it; the new token replaces the old one version-conditionally (409 when a
 // concurrent exchange or rotation won; the new token is then revoked), and
-// the old token is revoked at Cognito ("previous_token_revoked" says
-// whether Cognito confirmed; the exchange refuses it either way).
+// a sign-out of the partner's user is recorded, so ID tokens of earlier
+// exchanges are refused by the authorizer ("previous_tokens_signed_out";
+// when false, rotate again — the new token is in the answer either way,
+// since it is shown only once; an exchange within the same whole second
+// gets tokens refused too and is repeated); then the old token is revoked
+// at Cognito ("previous_token_revoked" says whether Cognito confirmed; the
+// exchange refuses it either way).
 //
 // # Errors
 //
@@ -167,6 +181,7 @@
 //	500 configuration_error      the KMS key missing, disabled or pending deletion, the table or user pool missing, access denied: no retry cures it (the log line names the key or table)
 //	503 unavailable              Cognito, DynamoDB, KMS or the admin JWKS unreachable; no detail
 //	503 cognito_not_revoked      DELETE: revoked in Gatehouse, not at Cognito
+//	503 sign_out_not_recorded    DELETE: revoked in Gatehouse, the sign-out of its issued tokens not recorded (retry)
 //
 // The sign-in routes answer as the portal's do (internal/signin): 401
 // not_authorized (unknown user or wrong password, one answer), 401

@@ -5,8 +5,10 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gatehouse-auth/gatehouse/authorizer"
+	"github.com/gatehouse-auth/gatehouse/internal/testkit/userpool"
 	"github.com/gatehouse-auth/gatehouse/mapping"
 	"github.com/gatehouse-auth/gatehouse/refresh"
 )
@@ -42,7 +44,7 @@ func TestPartnerLifecycleCognitoLocal(t *testing.T) {
 	}
 	// peter-person and olga-admin are people, mapped in the people's pool.
 	for _, n := range []string{"peter-person", "olga-admin"} {
-		if _, err := f.store.CreateUser(ctx, "u-"+n, lp.people.ID, n, mapping.KindUser); err != nil {
+		if _, err := f.store.CreateUser(ctx, "u-"+n, lp.people.ID, n, lp.people.MustSub(t, n), mapping.KindUser); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -156,21 +158,32 @@ func TestPartnerLifecycleCognitoLocal(t *testing.T) {
 		msgs = append(msgs, msg)
 	}
 
-	// Rotate: the old token stops working, the new one works.
+	// Rotate: the old token stops working, the new one works; ID tokens
+	// of earlier exchanges are signed out, those of the new one pass once
+	// the sign-out's second is over.
 	rec = f.call(t, "POST", "/partners/acme/rotate", lp.adminToken, "")
+	rotatedAt := time.Now()
 	if rec.Code != http.StatusOK {
 		t.Fatalf("rotate: %d %s", rec.Code, rec.Body)
 	}
 	var rotated refresh.CredentialView
 	decodeBody(t, rec, &rotated)
 	seen = append(seen, rotated.RefreshToken)
-	if rotated.RefreshToken == cred.RefreshToken || rotated.Version != cred.Version+1 || rotated.PreviousTokenRevoked == nil || !*rotated.PreviousTokenRevoked {
-		t.Fatalf("rotated: version %d, previous revoked %v", rotated.Version, rotated.PreviousTokenRevoked)
+	if rotated.RefreshToken == cred.RefreshToken || rotated.Version != cred.Version+1 || rotated.PreviousTokenRevoked == nil || !*rotated.PreviousTokenRevoked ||
+		rotated.PreviousTokensSignedOut == nil || !*rotated.PreviousTokensSignedOut {
+		t.Fatalf("rotated: version %d, previous revoked %v, signed out %v", rotated.Version, rotated.PreviousTokenRevoked, rotated.PreviousTokensSignedOut)
 	}
 	if rec := f.exchange(t, cred.RefreshToken); rec.Code != http.StatusUnauthorized {
 		t.Fatalf("exchange of the rotated-away token: %d", rec.Code)
 	}
-	exchange(rotated.RefreshToken)
+	if d := authz.Decide(ctx, authorizer.Request{Authorization: "Bearer " + tr.IDToken, Method: "GET", Path: "/orders"}); d.Reason != authorizer.ReasonSignedOut || d.Identity != nil {
+		t.Fatalf("ID token from before the rotation: %v/%s", d.Outcome, d.Reason)
+	}
+	userpool.WaitForSecond(mapping.SignOutSecond(rotatedAt)) // rotatedAt is after the sign-out
+	fresh := exchange(rotated.RefreshToken)
+	if d := authz.Decide(ctx, authorizer.Request{Authorization: "Bearer " + fresh.IDToken, Method: "GET", Path: "/orders"}); d.Outcome != authorizer.OutcomeAllow || d.Identity.InternalID != cred.InternalID {
+		t.Fatalf("ID token from after the rotation: %v/%s", d.Outcome, d.Reason)
+	}
 
 	// Show: no secret.
 	rec = f.call(t, "GET", "/partners/acme", lp.adminToken, "")
@@ -191,6 +204,10 @@ func TestPartnerLifecycleCognitoLocal(t *testing.T) {
 	rec = f.exchange(t, rotated.RefreshToken)
 	if rec.Code != http.StatusUnauthorized {
 		t.Fatalf("exchange after revoke: %d %s", rec.Code, rec.Body)
+	}
+	// The README's promise: a revoked partner stops working at the API.
+	if d := authz.Decide(ctx, authorizer.Request{Authorization: "Bearer " + fresh.IDToken, Method: "GET", Path: "/orders"}); d.Reason != authorizer.ReasonSignedOut || d.Identity != nil {
+		t.Fatalf("ID token of a revoked partner: %v/%s", d.Outcome, d.Reason)
 	}
 	_, msg := errorCode(t, rec)
 	msgs = append(msgs, msg)

@@ -134,6 +134,7 @@ const (
 	CodeMisconfigured    = "configuration_error"             // 500: a missing or disabled KMS key, a missing table; no retry cures it
 	CodeUnavailable      = "unavailable"                     // 503
 	CodeNotRevokedAtIdP  = "cognito_not_revoked"             // 503 from DELETE: revoked here, not at Cognito
+	CodeNotSignedOut     = "sign_out_not_recorded"           // 503 from DELETE: revoked here, issued tokens not signed out
 )
 
 // MessageInvalidCredential is the one answer to an unknown, revoked or
@@ -189,6 +190,16 @@ type CredentialView struct {
 	// PreviousTokenRevoked (rotation only): Cognito confirmed the old
 	// token's revocation.
 	PreviousTokenRevoked *bool `json:"previous_token_revoked,omitempty"`
+	// PreviousTokensSignedOut (rotation only): the tokens issued before
+	// the rotation are refused by the authorizer (within its cache TTLs).
+	PreviousTokensSignedOut *bool `json:"previous_tokens_signed_out,omitempty"`
+}
+
+// RotatedView is what a rotation shows.
+func RotatedView(r Rotated) CredentialView {
+	revoked, signedOut := r.PreviousRevoked, r.PreviousSignedOut
+	return CredentialView{PartnerView: ViewOf(r.Partner), RefreshToken: r.RefreshToken,
+		PreviousTokenRevoked: &revoked, PreviousTokensSignedOut: &signedOut}
 }
 
 // TokenResponse is the answer of the exchange.
@@ -396,8 +407,7 @@ func (h *Handler) rotate(w http.ResponseWriter, r *http.Request, id string) *api
 	if err != nil {
 		return serviceFailure(err)
 	}
-	revoked := out.PreviousRevoked
-	writeJSON(w, http.StatusOK, CredentialView{PartnerView: ViewOf(out.Partner), RefreshToken: out.RefreshToken, PreviousTokenRevoked: &revoked})
+	writeJSON(w, http.StatusOK, RotatedView(out))
 	return nil
 }
 
@@ -540,6 +550,10 @@ func serviceFailure(err error) *apiError {
 	case errors.Is(err, ErrCognitoNotRevoked):
 		return &apiError{status: http.StatusServiceUnavailable, code: CodeNotRevokedAtIdP,
 			message: "the partner is revoked in Gatehouse and the exchange refuses it, but Cognito could not be reached to revoke the refresh token; it stays valid at Cognito until it expires, and only Gatehouse holds the client secret it needs",
+			reason:  reason}
+	case errors.Is(err, ErrNotSignedOut):
+		return &apiError{status: http.StatusServiceUnavailable, code: CodeNotSignedOut,
+			message: "the partner is revoked in Gatehouse and the exchange refuses it, but the sign-out of the tokens it already holds could not be recorded: retry the revocation",
 			reason:  reason}
 	case errors.Is(err, ErrUnavailable):
 		return &apiError{status: http.StatusServiceUnavailable, code: CodeUnavailable, message: "temporarily unavailable; try again later", reason: reason}

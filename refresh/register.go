@@ -73,7 +73,13 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (Credential, e
 	}
 	undo.refreshToken = tokens.RefreshToken
 
-	if _, err := s.cfg.Store.CreateUser(ctx, in.InternalID, s.cfg.UserPoolID, username, mapping.KindPartner); err != nil {
+	// Bound to the sub of the Cognito user just created: a partner user
+	// deleted and created again under this name is not this partner.
+	sub := tokens.Subject()
+	if sub == "" {
+		return Credential{}, fmt.Errorf("%w: Cognito's tokens for the new partner user carry no sub", ErrUnavailable)
+	}
+	if _, err := s.cfg.Store.CreateUser(ctx, in.InternalID, s.cfg.UserPoolID, username, sub, mapping.KindPartner); err != nil {
 		if errors.Is(err, mapping.ErrConflict) {
 			return Credential{}, fmt.Errorf("%w: internal id %q or user name %q is taken in the mapping", ErrConflict, in.InternalID, username)
 		}

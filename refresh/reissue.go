@@ -78,13 +78,18 @@ func (s *Service) Reissue(ctx context.Context, partnerID string) (Reissued, erro
 	if err != nil {
 		return Reissued{}, err
 	}
+	sub := tokens.Subject()
+	if sub == "" {
+		s.revokeBestEffort(ctx, partnerID, tokens.RefreshToken, "re-issue failed")
+		return Reissued{}, fmt.Errorf("%w: Cognito's tokens for the partner user carry no sub", ErrUnavailable)
+	}
 	sealed, err := s.cfg.Store.SealPartnerToken(ctx, partnerID, []byte(tokens.RefreshToken))
 	if err != nil {
 		s.revokeBestEffort(ctx, partnerID, tokens.RefreshToken, "re-issue failed")
 		return Reissued{}, storeError("sealing the refresh token", err)
 	}
 	moved, err := s.cfg.Store.MovePartner(ctx, partnerID, p.Version, mapping.PartnerMove{
-		Pool: s.cfg.UserPoolID, CognitoUsername: username, AppClientID: s.cfg.PartnerClientID,
+		Pool: s.cfg.UserPoolID, CognitoUsername: username, Sub: sub, AppClientID: s.cfg.PartnerClientID,
 		SealedRefreshToken: sealed, CredentialFingerprint: mapping.Fingerprint([]byte(tokens.RefreshToken)),
 	})
 	if err != nil {

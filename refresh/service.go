@@ -48,7 +48,8 @@ var (
 // Store is the part of the mapping store the Service uses. A *mapping.Store
 // built with a KMS key satisfies it.
 type Store interface {
-	CreateUser(ctx context.Context, internalID, pool, username string, kind mapping.Kind) (mapping.User, error)
+	CreateUser(ctx context.Context, internalID, pool, username, sub string, kind mapping.Kind) (mapping.User, error)
+	SignOut(ctx context.Context, pool, username string, at time.Time) error
 	DeleteUser(ctx context.Context, internalID string) error
 	User(ctx context.Context, internalID string) (mapping.User, error)
 	UserByUsername(ctx context.Context, pool, username string) (mapping.User, error)
@@ -247,6 +248,10 @@ type Exchanged struct {
 // Rotated is the outcome of Rotate.
 type Rotated struct {
 	Credential
+	// PreviousSignedOut says the sign-out of the tokens issued before the
+	// rotation was recorded: ID tokens of earlier exchanges stop passing
+	// the authorizer. When false, rotate again (or revoke) to record it.
+	PreviousSignedOut bool
 	// PreviousRevoked says Cognito confirmed the revocation of the previous
 	// refresh token. Either way the exchange refuses it.
 	PreviousRevoked bool
@@ -281,14 +286,24 @@ func (s *Service) Rotate(ctx context.Context, partnerID string) (Rotated, error)
 		return Rotated{}, err
 	}
 	out := Rotated{Credential: Credential{Partner: updated, RefreshToken: tokens.RefreshToken}}
+	// After the old token stopped being exchanged: every token it gave is
+	// older than this sign-out. The new token is shown once, so a failure
+	// here is reported, not returned.
+	if err := s.signOutPartner(ctx, p.InternalID); err != nil {
+		s.log.ErrorContext(ctx, "partner rotated, but the sign-out of its earlier tokens was not recorded; rotate again", "partner_id", partnerID, "error", safeError(err))
+	} else {
+		out.PreviousSignedOut = true
+	}
 	out.PreviousRevoked = s.revokeBestEffort(ctx, partnerID, oldToken, "rotated")
-	s.log.InfoContext(ctx, "partner rotated", "partner_id", partnerID, "previous_revoked", out.PreviousRevoked)
+	s.log.InfoContext(ctx, "partner rotated", "partner_id", partnerID, "previous_revoked", out.PreviousRevoked, "previous_signed_out", out.PreviousSignedOut)
 	return out, nil
 }
 
 // Revoke marks the partner revoked in the store first, which is what makes
 // the exchange refuse it (at once, and even when Cognito or KMS fails: fail
-// closed); then revokes the stored refresh token at Cognito (RevokeToken);
+// closed); records a sign-out of the partner's user, so that ID tokens
+// from earlier exchanges stop passing the authorizer (ErrNotSignedOut when
+// that fails; a retry records it); then revokes the stored refresh token at Cognito (RevokeToken);
 // only once Cognito confirmed does the store drop the sealed copy. When
 // Cognito or KMS fails the error is ErrCognitoNotRevoked and the sealed
 // copy stays, so a retry of Revoke revokes it at Cognito again. Revoking a
@@ -312,6 +327,11 @@ func (s *Service) Revoke(ctx context.Context, partnerID string) (mapping.Partner
 		if err := s.cfg.Store.RevokePartner(sctx, partnerID); err != nil {
 			return mapping.Partner{}, storeError("marking the partner revoked", err)
 		}
+	}
+	// Before the sealed copy is dropped, so that a retry comes back here.
+	if err := s.signOutPartner(sctx, p.InternalID); err != nil {
+		s.log.ErrorContext(ctx, "partner revoked in the store, but its issued tokens not signed out; retry the revocation", "partner_id", partnerID, "error", safeError(err))
+		return p, fmt.Errorf("%w: %w", ErrNotSignedOut, err)
 	}
 	var cognitoErr error
 	tok, err := s.cfg.Store.OpenPartnerToken(sctx, p)

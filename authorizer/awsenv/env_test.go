@@ -242,7 +242,7 @@ func TestBuildTwoPools(t *testing.T) {
 	t.Cleanup(partners.Close)
 	store := newStore(t, 0)
 	populate(t, store) // alice and the others, in the people's pool
-	if _, err := store.CreateUser(ctx, "p-alice", partners.UserPoolID(), "alice", mapping.KindPartner); err != nil {
+	if _, err := store.CreateUser(ctx, "p-alice", partners.UserPoolID(), "alice", partners.Sub("alice"), mapping.KindPartner); err != nil {
 		t.Fatal(err)
 	}
 	cfg, err := ConfigFromEnv(envOf(map[string]string{

@@ -51,7 +51,7 @@ func TestClientsCleanupCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u, err := st.CreateUser(ctx, "", pool.ID, "gina", mapping.KindUser)
+	u, err := st.CreateUser(ctx, "", pool.ID, "gina", "sub-gina", mapping.KindUser)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,10 +9,12 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/config"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/gatehouse-auth/gatehouse/internal/envconfig"
 	"github.com/gatehouse-auth/gatehouse/internal/testkit/localservices"
+	"github.com/gatehouse-auth/gatehouse/internal/testkit/userpool"
 	"github.com/gatehouse-auth/gatehouse/mapping"
 )
 
@@ -35,13 +37,31 @@ func TestTableAndUsersCommands(t *testing.T) {
 	table := "gatehouse-cli-" + strings.ToLower(rand.Text()[:10])
 	t.Setenv(envMappingTable, table)
 	t.Setenv(envMappingKMSKeyID, "")
-	t.Setenv(envconfig.UserPoolID, "eu-west-1_People")
-	localservices.Require(t, localservices.DynamoDB, localservices.KMS)
-	cfg, err := config.LoadDefaultConfig(context.Background())
+	localservices.Require(t, localservices.DynamoDB, localservices.KMS, localservices.CognitoIDP)
+	ctx := context.Background()
+	cfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ddb := dynamodb.NewFromConfig(cfg)
+	// users add reads the sub from Cognito: the users exist there.
+	people, err := userpool.Create(ctx, cip.NewFromConfig(cfg), "cli-people")
+	if err != nil {
+		t.Fatal(err)
+	}
+	partners, err := userpool.Create(ctx, people.API, "cli-partners")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []struct {
+		pool userpool.Pool
+		name string
+	}{{people, "alice"}, {people, "acme"}, {partners, "alice"}} {
+		if err := u.pool.User(ctx, u.name, "Passw0rd!"+rand.Text()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv(envconfig.UserPoolID, people.ID)
 	t.Cleanup(func() { ddb.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: &table}) })
 
 	if code, _, stderr := runCLI(t, tableCmd, "create", "--wait"); code != 0 {
@@ -56,19 +76,19 @@ func TestTableAndUsersCommands(t *testing.T) {
 		t.Fatalf("users add: exit %d: %s", code, stderr)
 	}
 	var alice mapping.User
-	if err := json.Unmarshal([]byte(stdout), &alice); err != nil || alice.InternalID == "" || alice.Kind != mapping.KindUser {
+	if err := json.Unmarshal([]byte(stdout), &alice); err != nil || alice.InternalID == "" || alice.Kind != mapping.KindUser || alice.Sub != people.MustSub(t, "alice") {
 		t.Fatalf("users add printed %q (%v)", stdout, err)
 	}
 	if code, _, stderr := runCLI(t, usersCmd, "add", "--username", "acme", "--internal-id", "partner-1", "--kind", "partner"); code != 0 {
 		t.Fatalf("users add partner: exit %d: %s", code, stderr)
 	}
 	// The same name in another pool is another user.
-	code, stdout, stderr = runCLI(t, usersCmd, "add", "--username", "alice", "--pool", "eu-west-1_Partners")
+	code, stdout, stderr = runCLI(t, usersCmd, "add", "--username", "alice", "--pool", partners.ID)
 	var other mapping.User
-	if code != 0 || json.Unmarshal([]byte(stdout), &other) != nil || other.InternalID == alice.InternalID || other.Pool != "eu-west-1_Partners" {
+	if code != 0 || json.Unmarshal([]byte(stdout), &other) != nil || other.InternalID == alice.InternalID || other.Pool != partners.ID {
 		t.Fatalf("users add in another pool: exit %d: %s %s", code, stdout, stderr)
 	}
-	code, stdout, _ = runCLI(t, usersCmd, "show", "--username", "alice", "--pool", "eu-west-1_Partners")
+	code, stdout, _ = runCLI(t, usersCmd, "show", "--username", "alice", "--pool", partners.ID)
 	var otherView userView
 	if code != 0 || json.Unmarshal([]byte(stdout), &otherView) != nil || otherView.User.InternalID != other.InternalID {
 		t.Fatalf("users show in another pool: exit %d: %s", code, stdout)
@@ -119,6 +139,11 @@ func TestTableAndUsersCommands(t *testing.T) {
 		{[]string{"add", "--username", "x", "--pool", "a#b"}, 2},                   // invalid pool
 		{[]string{"show", "--username", "alice", "--pool", "eu-west-1_Nobody"}, 1}, // another pool
 		{[]string{"migrate"}, 2},                                                   // --pool missing
+		{[]string{"add", "--username", "ghost"}, 1},                                // not in Cognito
+		{[]string{"bind-subs"}, 2},                                                 // --pool missing
+		{[]string{"sign-out"}, 2},                                                  // no user name
+		{[]string{"sign-out", "nobody"}, 1},                                        // not mapped
+		{[]string{"sign-out", "a", "b"}, 2},                                        // two names
 	}
 	for _, tt := range exits {
 		if code, _, _ := runCLI(t, usersCmd, tt.args...); code != tt.want {
@@ -136,7 +161,7 @@ func TestTableAndUsersCommands(t *testing.T) {
 		t.Fatalf("removed user's client still shows: exit %d", code)
 	}
 	// Nothing written before pools were recorded: migrate finds nothing.
-	code, stdout, stderr = runCLI(t, usersCmd, "migrate", "--pool", "eu-west-1_People", "--dry-run")
+	code, stdout, stderr = runCLI(t, usersCmd, "migrate", "--pool", people.ID, "--dry-run")
 	if code != 0 || !strings.Contains(stdout, `"found": 0`) || !strings.Contains(stdout, `"dryRun": true`) {
 		t.Fatalf("users migrate: exit %d: %s %s", code, stdout, stderr)
 	}

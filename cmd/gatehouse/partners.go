@@ -133,10 +133,12 @@ func partnersAct(ctx context.Context, cmd string, args []string, stdout, stderr 
 		if err != nil {
 			return partnersFailed(fs, stderr, err)
 		}
-		revoked := r.PreviousRevoked
-		out = refresh.CredentialView{PartnerView: refresh.ViewOf(r.Partner), RefreshToken: r.RefreshToken, PreviousTokenRevoked: &revoked}
-		if !revoked {
+		out = refresh.RotatedView(r)
+		if !r.PreviousRevoked {
 			fmt.Fprintln(stderr, "warning: Cognito did not confirm the revocation of the previous refresh token; the exchange refuses it all the same")
+		}
+		if !r.PreviousSignedOut {
+			fmt.Fprintln(stderr, "warning: the sign-out of the tokens issued before the rotation was not recorded: they pass the authorizer until they expire; rotate again")
 		}
 	case "revoke":
 		p, err := svc.Revoke(ctx, *partnerID)

@@ -203,7 +203,7 @@ func TestPartnersReissue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.CreateUser(ctx, "p-old", os.Getenv(refresh.EnvUserPoolID), "partner-old", mapping.KindPartner); err != nil {
+	if _, err := st.CreateUser(ctx, "p-old", os.Getenv(refresh.EnvUserPoolID), "partner-old", "sub-partner-old", mapping.KindPartner); err != nil {
 		t.Fatal(err)
 	}
 	sealed, err := st.SealPartnerToken(ctx, "old", []byte("the-old-token"))

@@ -19,6 +19,8 @@ const usersUsage = `Usage:
   gatehouse users show (--username U [--pool ID] | --internal-id ID | --client-id C) [--table NAME]
   gatehouse users remove --internal-id ID [--table NAME]
   gatehouse users migrate --pool ID [--dry-run] [--table NAME]
+  gatehouse users bind-subs --pool ID [--dry-run] [--table NAME]
+  gatehouse users sign-out [--pool ID] [--table NAME] USERNAME
 
 Edits the identity mapping in DynamoDB (table from --table or $GATEHOUSE_TABLE).
 A user name names a user only within its Cognito user pool: --pool (default
@@ -29,6 +31,15 @@ the partners' pool and are managed by 'gatehouse partners'.
 their pool: every such user name is moved to --pool (the people's pool),
 one user per transaction; run it again after an interruption. Until then
 those users are refused (see the README's upgrade steps).
+'add' binds the user name to the Cognito user's sub (read with AdminGetUser):
+a user deleted in Cognito and created again under the same name is refused.
+'bind-subs' binds every user name of --pool recorded without a sub (before
+subs were recorded) to the sub Cognito has for it now; run it again after an
+interruption. Until then those users are refused (identity_unbound).
+'sign-out' signs the person out everywhere: Cognito's AdminUserGlobalSignOut,
+then the sign-out time on the mapping, so ID and access tokens issued before
+it are refused at the API (within the cache TTLs). Their API clients are not
+touched: reset or remove those.
 Output is JSON. Exit status: 0 done, 1 not found or conflict, 2 usage,
 configuration or service error.`
 
@@ -54,6 +65,10 @@ func runUsers(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return usersRemove(ctx, args[1:], stdout, stderr)
 	case "migrate":
 		return usersMigrate(ctx, args[1:], stdout, stderr)
+	case "bind-subs":
+		return usersBindSubs(ctx, args[1:], stdout, stderr)
+	case "sign-out":
+		return usersSignOut(ctx, args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprintln(stdout, usersUsage)
 		return 0
@@ -115,7 +130,21 @@ func usersAdd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if !ok {
 		return code
 	}
-	u, err := st.CreateUser(ctx, *internalID, *pool, *username, mapping.Kind(*kind))
+	if err := mapping.CheckUserName(*pool, *username); err != nil {
+		fmt.Fprintln(stderr, "gatehouse users add:", err)
+		return 2
+	}
+	idp, err := cognitoFromEnv(ctx)
+	if err != nil {
+		fmt.Fprintln(stderr, "gatehouse users add:", err)
+		return 2
+	}
+	sub, err := cognitoSub(ctx, idp, *pool, *username)
+	if err != nil {
+		fmt.Fprintln(stderr, "gatehouse users add:", err)
+		return cognitoExitCode(err)
+	}
+	u, err := st.CreateUser(ctx, *internalID, *pool, *username, sub, mapping.Kind(*kind))
 	if err != nil {
 		fmt.Fprintln(stderr, "gatehouse users add:", err)
 		return mappingExitCode(err)

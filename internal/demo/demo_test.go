@@ -43,7 +43,7 @@ func TestDemoStory(t *testing.T) {
 		t.Fatal(err)
 	}
 	secrets := []string{s.webClientSecret, s.partnerSecret, s.partnerAdminSecret, s.passwords[person], s.passwords[administrator],
-		s.passwords[partnerAdmin], s.passwords[partnerAdmin+"-temporary"]}
+		s.passwords[partnerAdmin], s.passwords[partnerAdmin+"-temporary"], s.passwords[recreatedPassword]}
 	logscan.NoSecrets(t, out.String(), secrets...)
 	if strings.Contains(out.String(), "eyJ") {
 		t.Error("the story printed a token")

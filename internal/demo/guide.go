@@ -31,6 +31,10 @@ Try:
   curl -s %s/clients -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"name":"my script"}'
   curl -s -u CLIENT_ID:CLIENT_SECRET %s -d grant_type=client_credentials
 
+  A re-created user name is refused: delete %s in cognito-local and create the
+  name again (AdminDeleteUser, AdminCreateUser, AdminSetUserPassword on the pool
+  above); the new person's token gets 401 (identity_rebound in serve's log).
+
 The partner administrator rotates its own credential (first sign-in: a new password):
   SESSION=$(curl -s %s/partners/auth/sign-in -H 'Content-Type: application/json' \
     -d '{"username":"%s","password":"%s"}' | sed 's/.*"session":"\([^"]*\)".*/\1/')
@@ -43,7 +47,7 @@ Logs: %s
 `, s.api, s.portal, s.partners, s.tokenEP, s.issuer, s.poolID, s.partnerIssuer, s.partnerPoolID, s.table, s.kmsKeyID,
 		person, s.passwords[person], apiClientsGroup, administrator, s.passwords[administrator], adminsGroup,
 		partnerAdmin, selfServePartner, s.passwords[partnerAdmin+"-temporary"],
-		s.portal, person, s.passwords[person], s.api, s.portal, s.tokenEP,
+		s.portal, person, s.passwords[person], s.api, s.portal, s.tokenEP, person,
 		s.partners, partnerAdmin, s.passwords[partnerAdmin+"-temporary"], s.partners, partnerAdmin, s.passwords[partnerAdmin],
 		s.partners, selfServePartner, s.dir)
 }

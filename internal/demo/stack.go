@@ -58,6 +58,7 @@ type stack struct {
 	api, portal, partners, tokenEP         string // base URLs: gatehouse serve, portal, partners, token endpoint
 	sample                                 string // the sample API itself, behind gatehouse serve
 	passwords                              map[string]string
+	subs                                   map[string]string // Cognito sub by user name, for the mapping
 	// cognito-local's published development key: the demo mints an
 	// expired token with it (step 5).
 	key crypto.Signer
@@ -79,7 +80,7 @@ func startStack(ctx context.Context, gatehouse string) (*stack, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &stack{gatehouse: gatehouse, dir: dir, passwords: map[string]string{}}
+	s := &stack{gatehouse: gatehouse, dir: dir, passwords: map[string]string{}, subs: map[string]string{}}
 	if err := s.start(ctx); err != nil {
 		return s, err
 	}
@@ -161,6 +162,9 @@ func (s *stack) provisionPool(ctx context.Context) error {
 			return err
 		}
 		s.passwords[user] = password
+		if s.subs[user], err = pool.Sub(ctx, user); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -184,7 +188,7 @@ func (s *stack) provisionStore(ctx context.Context, ddb *dynamodb.Client, k *kms
 		return err
 	}
 	for _, user := range []string{person, administrator} {
-		if _, err := store.CreateUser(ctx, "", s.poolID, user, mapping.KindUser); err != nil {
+		if _, err := store.CreateUser(ctx, "", s.poolID, user, s.subs[user], mapping.KindUser); err != nil {
 			return err
 		}
 	}

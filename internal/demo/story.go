@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,6 +12,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+
+	"github.com/gatehouse-auth/gatehouse/internal/testkit/userpool"
 	"github.com/gatehouse-auth/gatehouse/jwtverify/cognitotest"
 )
 
@@ -31,7 +36,7 @@ type answer struct {
 
 func (a answer) str(key string) string { s, _ := a.body[key].(string); return s }
 
-// walk tells the story of the issue: five steps, each checked.
+// walk tells the story of the issues: six steps, each checked.
 func walk(ctx context.Context, s *stack, out io.Writer) error {
 	w := newWalker(ctx, s, out)
 	for _, st := range []struct {
@@ -44,6 +49,7 @@ func walk(ctx context.Context, s *stack, out io.Writer) error {
 		{"4", "an administrator registers a partner; the partner exchanges its credential and calls; it is revoked", w.partner},
 		{"5", "a bad token, an expired token, a missing scope", w.refusals},
 		{"6", "the partner administrator rotates its own credential", w.selfService},
+		{"7", "alice is deleted in Cognito and her name re-created: the new person is refused, never given her internal id", w.recreated},
 	} {
 		fmt.Fprintf(out, "\n== step %s: %s\n", st.id, st.title)
 		if err := st.run(); err != nil {
@@ -380,4 +386,33 @@ func (w *walker) refusals() error {
 	}
 	_, err = w.callAPI("POST", "/orders", w.aliceToken, 403, "alice (POST /orders needs the orders/write scope; an ID token has none)")
 	return err
+}
+
+// recreatedPassword keys the re-created alice's password in stack.passwords.
+const recreatedPassword = person + " (re-created)"
+
+// recreated deletes alice in Cognito without `gatehouse users remove` and
+// creates the name again (a new sub): the mapping is bound to the old sub,
+// so the new alice's tokens are refused (identity_rebound in serve's log).
+func (w *walker) recreated() error {
+	pool := userpool.Pool{API: w.s.idp, ID: w.s.poolID}
+	if _, err := w.s.idp.AdminDeleteUser(w.ctx, &cip.AdminDeleteUserInput{UserPoolId: &w.s.poolID, Username: aws.String(person)}); err != nil {
+		return fmt.Errorf("AdminDeleteUser: %w", err)
+	}
+	password := "Demo-" + rand.Text() + "1!"
+	if err := pool.User(w.ctx, person, password, apiClientsGroup); err != nil {
+		return err
+	}
+	w.s.passwords[recreatedPassword] = password
+	w.say("AdminDeleteUser %s, then AdminCreateUser %s again (a new person, a new sub)", person, person)
+	a, err := w.call("POST", w.s.portal+"/auth/sign-in", "", map[string]string{"username": person, "password": password}, 200, "POST /auth/sign-in (re-created)")
+	if err != nil {
+		return err
+	}
+	w.say("POST %s/auth/sign-in as the new %s -> 200 (Cognito knows her)", w.s.portal, person)
+	if _, err := w.callAPI("GET", "/orders", a.str("id_token"), 401, "the new alice"); err != nil {
+		return err
+	}
+	w.say("refused (identity_rebound): the name is bound to the old alice's sub; %s stays hers", w.aliceID)
+	return nil
 }

@@ -194,8 +194,12 @@ func (is *Issuer) RetireOldKeys() {
 
 // Sub returns the "sub" the issuer gives username: a stable UUID-like value,
 // the same for every token of that user in this pool.
-func (is *Issuer) Sub(username string) string {
-	h := sha256.Sum256([]byte(is.poolID + "\x00" + username))
+func (is *Issuer) Sub(username string) string { return Sub(is.poolID, username) }
+
+// Sub returns the "sub" an Issuer of user pool poolID gives username, for
+// tests that bind a user before (or without) an Issuer at hand.
+func Sub(poolID, username string) string {
+	h := sha256.Sum256([]byte(poolID + "\x00" + username))
 	h[6] = h[6]&0x0f | 0x40 // version 4 layout
 	h[8] = h[8]&0x3f | 0x80
 	x := hex.EncodeToString(h[:16])

@@ -24,17 +24,58 @@ const (
 )
 
 // User is the mapping between an internal user id and a Cognito user name
-// in one user pool. All three are fixed for the record's lifetime (a
-// migration from before pools were recorded sets Pool once).
+// in one user pool, bound to the Cognito user's sub. All four are fixed for
+// the record's lifetime (a migration from before pools or subs were
+// recorded sets Pool or Sub once).
 type User struct {
 	InternalID string `json:"internalId"`
 	// Pool is the id of the user pool that issued Username: the same name
 	// in another pool is another caller. "" only on the profile of a user
 	// recorded before pools were (see gatehouse users migrate).
-	Pool     string    `json:"userPool,omitempty"`
-	Username string    `json:"username"`
-	Kind     Kind      `json:"kind"`
-	Created  time.Time `json:"created"`
+	Pool     string `json:"userPool,omitempty"`
+	Username string `json:"username"`
+	// Sub is the Cognito "sub" the user name was bound to: a user name
+	// deleted and created again in Cognito gets a new sub, and tokens
+	// with another sub are not this user's. "" only on a user recorded
+	// before subs were (see gatehouse users bind-subs); the authorizer
+	// refuses such a user.
+	Sub string `json:"sub,omitempty"`
+	// SignedOut is the last sign-out everywhere, in whole seconds of Unix
+	// time, rounded up (SignOutSecond): tokens issued ("iat") before it
+	// are refused. 0: never signed out.
+	SignedOut int64     `json:"signedOut,omitempty"`
+	Kind      Kind      `json:"kind"`
+	Created   time.Time `json:"created"`
+}
+
+// SignOutSecond is the sign-out time a sign-out at t records: t rounded up
+// to the next whole second of Unix time. Token "iat" has whole seconds, so
+// a token issued in the second of the sign-out cannot be told from one
+// issued just before it: both are refused, and a sign-in within that second
+// must be retried.
+func SignOutSecond(t time.Time) int64 {
+	s := t.Unix()
+	if t.Nanosecond() > 0 {
+		s++
+	}
+	return s
+}
+
+// Admits reports whether a token of u's user name with subject sub issued
+// at iat may act for u, and the reason when not: a sub other than the one
+// bound (ErrRebound), no sub bound (ErrUnbound), or issued before the last
+// sign-out (ErrSignedOut). Comparing whole seconds as Cognito's "iat" has
+// them, iat == SignedOut is admitted (SignedOut was rounded up).
+func (u *User) Admits(sub string, iat time.Time) error {
+	switch {
+	case u.Sub == "":
+		return ErrUnbound
+	case sub != u.Sub:
+		return ErrRebound
+	case u.SignedOut != 0 && iat.Unix() < u.SignedOut:
+		return ErrSignedOut
+	}
+	return nil
 }
 
 // Client is an app client (Cognito client id) that acts for a user.
@@ -76,6 +117,19 @@ var (
 	// offered: it was sealed for another record or purpose or under another
 	// key, or it was altered. Never retry; treat it as an attack or a bug.
 	ErrSealBroken = errors.New("mapping: sealed value does not open")
+)
+
+// Why User.Admits refuses a token. They are not errors of the store.
+var (
+	// ErrUnbound: the user records no sub (recorded before subs were and
+	// not yet bound: gatehouse users bind-subs). Fail closed.
+	ErrUnbound = errors.New("mapping: user name not bound to a sub")
+	// ErrRebound: the token's sub is not the one the user name was bound
+	// to: the Cognito user was deleted and a new one took its name.
+	ErrRebound = errors.New("mapping: token sub differs from the bound sub")
+	// ErrSignedOut: the token was issued before the user's last sign-out
+	// everywhere.
+	ErrSignedOut = errors.New("mapping: token issued before sign-out")
 )
 
 // CacheStats counts the lookups answered from the mapping's lookup caches

@@ -96,7 +96,7 @@ func Populate(t testing.TB, s *mapping.Store) {
 		{"u-carol", "carol", mapping.KindUser},
 		{"p-bob", "partner-bob", mapping.KindPartner},
 	} {
-		if _, err := s.CreateUser(ctx, u.id, cognitotest.DefaultUserPoolID, u.name, u.kind); err != nil {
+		if _, err := s.CreateUser(ctx, u.id, cognitotest.DefaultUserPoolID, u.name, cognitotest.Sub(cognitotest.DefaultUserPoolID, u.name), u.kind); err != nil {
 			t.Fatalf("CreateUser %s: %v", u.name, err)
 		}
 	}

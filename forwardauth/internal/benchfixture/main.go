@@ -72,7 +72,7 @@ func run(ctx context.Context, dir string, n int) error {
 		return err
 	}
 	const web, cli = "bench-web", "bench-cli"
-	alice, err := store.CreateUser(ctx, "", iss.UserPoolID(), "alice", mapping.KindUser)
+	alice, err := store.CreateUser(ctx, "", iss.UserPoolID(), "alice", iss.Sub("alice"), mapping.KindUser)
 	if err != nil {
 		return err
 	}

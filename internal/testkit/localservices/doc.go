@@ -78,4 +78,28 @@
 // neither the temporary password nor the session of that challenge
 // (Cognito does): the tests check what Gatehouse sends and gets back, not
 // Cognito's own checks.
+// Sign-out everywhere (issue 14) is chosen per flow the same way: the
+// people's pool of a sign-out test is on a moto of the test's own
+// (StartMoto), since only moto has GlobalSignOut and
+// AdminUserGlobalSignOut (portal's TestSignOutOnMoto), while partner
+// revocation stays on cognito-local, since only it has RevokeToken
+// (refresh's TestPartnerLifecycleCognitoLocal, which also shows a revoked
+// and a rotated partner's ID tokens refused). Two checked facts about moto
+// 5.2.1 shape those tests: GlobalSignOut is sent unsigned, so moto cannot
+// tell its region and looks only in us-east-1 — create the pool there (the
+// Cognito client's region us-east-1); and its tokens name Cognito's real
+// issuer (https://cognito-idp.<region>.amazonaws.com/<pool>, not the local
+// host) with the JWKS at <moto>/<pool>/.well-known/jwks.json, so a
+// verifier is given both explicitly. Its NotAuthorizedException message
+// contains the access token verbatim: no Cognito error message reaches a
+// log or an answer (cognitoauth keeps the error code only; the moto test
+// scans the logs). The binding tests (a user name re-created with a new
+// sub is refused) run on cognito-local, which gives a re-created user a
+// new sub like Cognito (authorizer's TestRealCognitoLocalTokens).
+//
+// Still on cognito-local: the demo (make demo, make dev) and every other
+// test's people's pool. The demo has no sign-out step yet for that
+// reason: its people's pool, and the client-credentials stand-in that
+// mints tokens under cognito-local's issuer and key for it
+// (internal/demo/clientcredentials), would have to move to moto together.
 package localservices

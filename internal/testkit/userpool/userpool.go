@@ -9,11 +9,14 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
+	"github.com/gatehouse-auth/gatehouse/cognitoauth"
 	"github.com/gatehouse-auth/gatehouse/internal/testkit/localservices"
 )
 
@@ -131,4 +134,38 @@ func (p Pool) SignIn(ctx context.Context, clientID, username, password string) (
 		return nil, fmt.Errorf("sign %s in: challenge %q instead of tokens", username, out.ChallengeName)
 	}
 	return out.AuthenticationResult, nil
+}
+
+// Sub returns the Cognito "sub" of username (AdminGetUser).
+func (p Pool) Sub(ctx context.Context, username string) (string, error) {
+	out, err := p.API.AdminGetUser(ctx, &cip.AdminGetUserInput{UserPoolId: aws.String(p.ID), Username: aws.String(username)})
+	if err != nil {
+		return "", err
+	}
+	sub := cognitoauth.SubAttribute(out.UserAttributes)
+	if sub == "" {
+		return "", fmt.Errorf("user %q has no sub", username)
+	}
+	return sub, nil
+}
+
+// MustSub is Sub, failing tb on an error.
+func (p Pool) MustSub(tb testing.TB, username string) string {
+	tb.Helper()
+	sub, err := p.Sub(context.Background(), username)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return sub
+}
+
+// WaitForSecond returns once the clock reads Unix second sec or later. A
+// token issued in the second of a sign-out is refused with the earlier
+// ones ("iat" has whole seconds, the sign-out is recorded rounded up), so
+// a test that signs in again after a sign-out waits for the boundary by
+// reading the clock.
+func WaitForSecond(sec int64) {
+	for target := time.Unix(sec, 0); time.Now().Before(target); {
+		time.Sleep(time.Until(target))
+	}
 }

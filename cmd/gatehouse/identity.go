@@ -1,0 +1,198 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/smithy-go"
+
+	"github.com/gatehouse-auth/gatehouse/cognitoauth"
+	"github.com/gatehouse-auth/gatehouse/internal/envconfig"
+	"github.com/gatehouse-auth/gatehouse/mapping"
+)
+
+// errNoCognitoUser: Cognito has no user of that name in that pool.
+var errNoCognitoUser = errors.New("no such Cognito user")
+
+// cognitoAdmin is the part of the user-pool admin API the users commands
+// call. A *cognitoidentityprovider.Client satisfies it.
+type cognitoAdmin interface {
+	AdminGetUser(ctx context.Context, in *cip.AdminGetUserInput, optFns ...func(*cip.Options)) (*cip.AdminGetUserOutput, error)
+	AdminUserGlobalSignOut(ctx context.Context, in *cip.AdminUserGlobalSignOutInput, optFns ...func(*cip.Options)) (*cip.AdminUserGlobalSignOutOutput, error)
+}
+
+func cognitoFromEnv(ctx context.Context) (cognitoAdmin, error) {
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("AWS configuration: %w", err)
+	}
+	return cip.NewFromConfig(cfg), nil
+}
+
+// cognitoError keeps only the AWS error code: Cognito's messages can echo
+// request values (moto's echo tokens).
+func cognitoError(op string, err error) error {
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		if api.ErrorCode() == "UserNotFoundException" {
+			return fmt.Errorf("cognito %s: %w", op, errNoCognitoUser)
+		}
+		return fmt.Errorf("cognito %s: %s", op, api.ErrorCode())
+	}
+	return fmt.Errorf("cognito %s: request failed", op)
+}
+
+// cognitoSub reads the sub of username in pool from Cognito: what a
+// binding records.
+func cognitoSub(ctx context.Context, idp cognitoAdmin, pool, username string) (string, error) {
+	out, err := idp.AdminGetUser(ctx, &cip.AdminGetUserInput{UserPoolId: aws.String(pool), Username: aws.String(username)})
+	if err != nil {
+		return "", cognitoError("AdminGetUser", err)
+	}
+	sub := cognitoauth.SubAttribute(out.UserAttributes)
+	if sub == "" {
+		return "", fmt.Errorf("cognito user %q has no sub attribute", username)
+	}
+	return sub, nil
+}
+
+// cognitoExitCode: 1 when the user is not in Cognito, else 2.
+func cognitoExitCode(err error) int {
+	if errors.Is(err, errNoCognitoUser) {
+		return 1
+	}
+	return 2
+}
+
+// usersSignOut is `gatehouse users sign-out`: Cognito's
+// AdminUserGlobalSignOut (refresh tokens revoked), then the sign-out time
+// on the mapping, so the ID and access tokens already issued stop working
+// at the API too. The person's API clients are not touched.
+func usersSignOut(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs, table := usersFlags("sign-out", stderr)
+	username := fs.String("username", "", "Cognito user `name` (required; may be given as the argument instead)")
+	pool := poolFlag(fs)
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	switch {
+	case fs.NArg() == 1 && *username == "":
+		*username = fs.Arg(0)
+	case fs.NArg() > 0:
+		fmt.Fprintln(stderr, "gatehouse users sign-out: give the user name once (--username U or U)")
+		return 2
+	}
+	if *username == "" || *pool == "" {
+		fmt.Fprintf(stderr, "gatehouse users sign-out: a user name and a pool (--pool or $%s) are required\n", envconfig.UserPoolID)
+		return 2
+	}
+	st, code, ok := openUsersStore(ctx, fs, *table)
+	if !ok {
+		return code
+	}
+	// Refuse an unknown name before touching Cognito.
+	if _, err := st.UserByUsername(ctx, *pool, *username); err != nil {
+		fmt.Fprintln(stderr, "gatehouse users sign-out:", err)
+		return mappingExitCode(err)
+	}
+	idp, err := cognitoFromEnv(ctx)
+	if err != nil {
+		fmt.Fprintln(stderr, "gatehouse users sign-out:", err)
+		return 2
+	}
+	if _, err := idp.AdminUserGlobalSignOut(ctx, &cip.AdminUserGlobalSignOutInput{
+		UserPoolId: aws.String(*pool), Username: aws.String(*username),
+	}); err != nil {
+		err = cognitoError("AdminUserGlobalSignOut", err)
+		fmt.Fprintln(stderr, "gatehouse users sign-out: nothing changed:", err)
+		return cognitoExitCode(err)
+	}
+	at := time.Now()
+	if err := st.SignOut(ctx, *pool, *username, at); err != nil {
+		fmt.Fprintln(stderr, "gatehouse users sign-out: signed out at Cognito, but the sign-out was NOT recorded on the mapping (tokens already issued still work at the API); run the command again:", err)
+		return 2
+	}
+	return printMappingJSON(stdout, stderr, map[string]any{
+		"username": *username, "pool": *pool, "signedOut": mapping.SignOutSecond(at),
+	})
+}
+
+// subBinding counts what usersBindSubs did (or, in a dry run, would do).
+type subBinding struct {
+	Found     int      `json:"found"`
+	Bound     int      `json:"bound"`
+	DryRun    bool     `json:"dryRun"`
+	Missing   []string `json:"missing,omitempty"` // user names Cognito does not know: left unbound (refused)
+	Conflicts []string `json:"conflicts,omitempty"`
+}
+
+// usersBindSubs is `gatehouse users bind-subs`: every user name of --pool
+// recorded without a sub is bound to the sub Cognito has for it now
+// (AdminGetUser per user name). Resumable: bound names are not found again.
+func usersBindSubs(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs, table := usersFlags("bind-subs", stderr)
+	pool := fs.String("pool", "", "the Cognito user pool `id` whose user names to bind (required; run it for the people's and the partners' pool)")
+	dryRun := fs.Bool("dry-run", false, "read Cognito and report, change nothing")
+	if code, ok := parseMappingFlags(fs, args); !ok {
+		return code
+	}
+	if *pool == "" {
+		fmt.Fprintln(stderr, "gatehouse users bind-subs: --pool is required")
+		return 2
+	}
+	st, code, ok := openUsersStore(ctx, fs, *table)
+	if !ok {
+		return code
+	}
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		fmt.Fprintln(stderr, "gatehouse users bind-subs: AWS configuration:", err)
+		return 2
+	}
+	users, err := st.Unbound(ctx, dynamodb.NewFromConfig(cfg), *pool)
+	if err != nil {
+		fmt.Fprintln(stderr, "gatehouse users bind-subs:", err)
+		return mappingExitCode(err)
+	}
+	idp := cip.NewFromConfig(cfg)
+	b := subBinding{Found: len(users), DryRun: *dryRun}
+	for _, u := range users {
+		sub, err := cognitoSub(ctx, idp, *pool, u.Username)
+		switch {
+		case errors.Is(err, errNoCognitoUser):
+			b.Missing = append(b.Missing, u.Username)
+			continue
+		case err != nil:
+			fmt.Fprintln(stderr, "gatehouse users bind-subs:", err)
+			printMappingJSON(stdout, stderr, b)
+			return 2
+		case *dryRun:
+			b.Bound++
+			continue
+		}
+		switch _, err := st.BindSub(ctx, *pool, u.Username, sub); {
+		case err == nil:
+			b.Bound++
+		case errors.Is(err, mapping.ErrConflict), errors.Is(err, mapping.ErrNotFound):
+			b.Conflicts = append(b.Conflicts, err.Error())
+		default:
+			fmt.Fprintln(stderr, "gatehouse users bind-subs:", err)
+			printMappingJSON(stdout, stderr, b)
+			return 2
+		}
+	}
+	if code := printMappingJSON(stdout, stderr, b); code != 0 {
+		return code
+	}
+	if len(b.Missing)+len(b.Conflicts) > 0 {
+		return 1
+	}
+	return 0
+}

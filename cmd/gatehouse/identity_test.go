@@ -1,0 +1,132 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	dtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/gatehouse-auth/gatehouse/internal/envconfig"
+	"github.com/gatehouse-auth/gatehouse/internal/testkit/localservices"
+	"github.com/gatehouse-auth/gatehouse/internal/testkit/userpool"
+	"github.com/gatehouse-auth/gatehouse/mapping"
+)
+
+// TestUsersSignOutAndBindSubsOnMoto: `gatehouse users sign-out` and
+// `bind-subs` against moto_server's Cognito (a moto of the test's own: only
+// moto has AdminUserGlobalSignOut; cognito-local 5.3.0 does not), the
+// mapping on the shared moto's DynamoDB. Sign-out revokes the person's
+// refresh token at Cognito and records the sign-out after every token
+// issued before it; bind-subs binds a name recorded without a sub to
+// Cognito's, lists a name Cognito does not know, and finds nothing the
+// second time.
+func TestUsersSignOutAndBindSubsOnMoto(t *testing.T) {
+	localservices.Require(t, localservices.DynamoDB, localservices.KMS)
+	ctx := context.Background()
+	m := localservices.StartMoto(t)
+	t.Setenv("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", m.URL)
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ddb := dynamodb.NewFromConfig(cfg)
+	table := "gatehouse-cli-" + strings.ToLower(rand.Text()[:10])
+	if err := mapping.CreateTable(ctx, ddb, table, true); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ddb.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: &table}) })
+	t.Setenv(envMappingTable, table)
+	t.Setenv(envMappingKMSKeyID, "")
+	pool, err := userpool.Create(ctx, cip.NewFromConfig(cfg), "cli-sign-out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(envconfig.UserPoolID, pool.ID)
+	client, _, err := pool.Client(ctx, "web", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw := "Pw-" + rand.Text() + "1!"
+	for _, n := range []string{"kim", "lou"} {
+		if err := pool.User(ctx, n, pw); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if code, _, stderr := runCLI(t, usersCmd, "add", "--username", "kim"); code != 0 {
+		t.Fatalf("users add: exit %d: %s", code, stderr)
+	}
+	tokens, err := pool.SignIn(ctx, client, "kim", pw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCLI(t, usersCmd, "sign-out", "kim")
+	after := time.Now()
+	if code != 0 {
+		t.Fatalf("users sign-out: exit %d: %s", code, stderr)
+	}
+	var out struct{ SignedOut int64 }
+	if err := json.Unmarshal([]byte(stdout), &out); err != nil || out.SignedOut == 0 || out.SignedOut > mapping.SignOutSecond(after) {
+		t.Fatalf("users sign-out printed %s (%v)", stdout, err)
+	}
+	st, err := mapping.New(mapping.Config{Table: table, DynamoDB: ddb, CacheSize: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := st.UserByUsername(ctx, pool.ID, "kim")
+	if err != nil || u.SignedOut != out.SignedOut {
+		t.Fatalf("kim after sign-out: %+v, %v", u, err)
+	}
+	if _, err := pool.API.AdminInitiateAuth(ctx, &cip.AdminInitiateAuthInput{
+		UserPoolId: aws.String(pool.ID), ClientId: aws.String(client), AuthFlow: types.AuthFlowTypeRefreshTokenAuth,
+		AuthParameters: map[string]string{"REFRESH_TOKEN": aws.ToString(tokens.RefreshToken)},
+	}); err == nil {
+		t.Error("moto still refreshes a signed-out refresh token")
+	}
+	if strings.Contains(stdout+stderr, aws.ToString(tokens.AccessToken)) {
+		t.Error("a token reached the output")
+	}
+
+	// bind-subs: lou recorded before subs were, "gone" unknown to Cognito.
+	for _, n := range []string{"lou", "gone"} {
+		if _, err := st.CreateUser(ctx, "u-"+n, pool.ID, n, "placeholder", mapping.KindUser); err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range [][2]string{{"USER#u-" + n, "PROFILE"}, {"USERNAME#" + pool.ID + "#" + n, "USERNAME"}} {
+			if _, err := ddb.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: &table,
+				Key:              map[string]dtypes.AttributeValue{"PK": &dtypes.AttributeValueMemberS{Value: k[0]}, "SK": &dtypes.AttributeValueMemberS{Value: k[1]}},
+				UpdateExpression: aws.String("REMOVE #s"), ExpressionAttributeNames: map[string]string{"#s": "sub"},
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, tt := range []struct {
+		args  []string
+		code  int
+		found int
+		bound int
+	}{
+		{[]string{"bind-subs", "--pool", pool.ID, "--dry-run"}, 1, 2, 1},
+		{[]string{"bind-subs", "--pool", pool.ID}, 1, 2, 1},
+		{[]string{"bind-subs", "--pool", pool.ID}, 1, 1, 0}, // only "gone" is left
+	} {
+		code, stdout, stderr := runCLI(t, usersCmd, tt.args...)
+		var b subBinding
+		if err := json.Unmarshal([]byte(stdout), &b); code != tt.code || err != nil || b.Found != tt.found || b.Bound != tt.bound || len(b.Missing) != 1 || b.Missing[0] != "gone" {
+			t.Fatalf("users %v: exit %d: %s %s", tt.args, code, stdout, stderr)
+		}
+	}
+	lou, err := st.UserByUsername(ctx, pool.ID, "lou")
+	if err != nil || lou.Sub == "" || lou.Sub != pool.MustSub(t, "lou") {
+		t.Fatalf("lou after bind-subs: %+v, %v", lou, err)
+	}
+}
