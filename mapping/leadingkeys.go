@@ -39,3 +39,27 @@ func LeadingKeyPrefixes() map[string][]string {
 	}
 	return out
 }
+
+// dynamoDBActions is, for each service that writes, every IAM action its
+// store operations' DynamoDB requests are authorised as: each item of a
+// TransactWriteItems counts as its own PutItem, UpdateItem, DeleteItem or
+// ConditionCheckItem. The CDK app grants each role exactly these;
+// leadingkeys_test.go records every request of each service's operations
+// and requires equality. (The authorizer's read-only lookups are observed
+// by internal/testkit/infrafacts.)
+var dynamoDBActions = map[string][]string{
+	// ConditionCheckItem: ReserveReplacement checks the replaced client
+	// is still bound while it reserves a slot.
+	ServicePortal:  {"dynamodb:ConditionCheckItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"},
+	ServiceRefresh: {"dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"},
+}
+
+// DynamoDBActions returns a copy of the IAM actions each writing service's
+// store operations need (ServicePortal, ServiceRefresh), each list sorted.
+func DynamoDBActions() map[string][]string {
+	out := make(map[string][]string, len(dynamoDBActions))
+	for svc, a := range dynamoDBActions {
+		out[svc] = slices.Sorted(slices.Values(a))
+	}
+	return out
+}

@@ -3,6 +3,7 @@ package mapping_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -20,21 +21,28 @@ import (
 )
 
 // keyRecorder is SDK middleware that records the partition key of every
-// item a DynamoDB request names, as IAM's dynamodb:LeadingKeys sees it.
-// A request of a kind it does not know is an error: the test must learn
-// it rather than let it pass unchecked.
+// item a DynamoDB request names, as IAM's dynamodb:LeadingKeys sees it,
+// and the IAM action that authorises it (each item of a
+// TransactWriteItems is authorised as its own action). A request of a
+// kind it does not know is an error: the test must learn it rather than
+// let it pass unchecked.
 type keyRecorder struct {
-	mu   sync.Mutex
-	pks  []string
-	errs []error
+	mu      sync.Mutex
+	pks     []string
+	actions map[string]bool
+	errs    []error
 }
 
-func (r *keyRecorder) add(op string, key map[string]types.AttributeValue) {
+func (r *keyRecorder) add(action string, key map[string]types.AttributeValue) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.actions == nil {
+		r.actions = map[string]bool{}
+	}
+	r.actions[action] = true
 	v, ok := key["PK"].(*types.AttributeValueMemberS)
 	if !ok {
-		r.errs = append(r.errs, fmt.Errorf("%s without a string PK", op))
+		r.errs = append(r.errs, fmt.Errorf("%s without a string PK", action))
 		return
 	}
 	r.pks = append(r.pks, v.Value)
@@ -43,13 +51,13 @@ func (r *keyRecorder) add(op string, key map[string]types.AttributeValue) {
 func (r *keyRecorder) record(params any) {
 	switch in := params.(type) {
 	case *dynamodb.GetItemInput:
-		r.add("GetItem", in.Key)
+		r.add("dynamodb:GetItem", in.Key)
 	case *dynamodb.PutItemInput:
-		r.add("PutItem", in.Item)
+		r.add("dynamodb:PutItem", in.Item)
 	case *dynamodb.UpdateItemInput:
-		r.add("UpdateItem", in.Key)
+		r.add("dynamodb:UpdateItem", in.Key)
 	case *dynamodb.DeleteItemInput:
-		r.add("DeleteItem", in.Key)
+		r.add("dynamodb:DeleteItem", in.Key)
 	case *dynamodb.QueryInput:
 		// The store queries one partition: "#pk = :pk".
 		if name := in.ExpressionAttributeNames["#pk"]; name != "PK" || in.KeyConditionExpression == nil || *in.KeyConditionExpression != "#pk = :pk" {
@@ -58,18 +66,22 @@ func (r *keyRecorder) record(params any) {
 			r.mu.Unlock()
 			return
 		}
-		r.add("Query", map[string]types.AttributeValue{"PK": in.ExpressionAttributeValues[":pk"]})
+		r.add("dynamodb:Query", map[string]types.AttributeValue{"PK": in.ExpressionAttributeValues[":pk"]})
 	case *dynamodb.TransactWriteItemsInput:
 		for _, it := range in.TransactItems {
 			switch {
 			case it.Put != nil:
-				r.add("TransactWriteItems Put", it.Put.Item)
+				r.add("dynamodb:PutItem", it.Put.Item)
 			case it.Update != nil:
-				r.add("TransactWriteItems Update", it.Update.Key)
+				r.add("dynamodb:UpdateItem", it.Update.Key)
 			case it.Delete != nil:
-				r.add("TransactWriteItems Delete", it.Delete.Key)
+				r.add("dynamodb:DeleteItem", it.Delete.Key)
 			case it.ConditionCheck != nil:
-				r.add("TransactWriteItems ConditionCheck", it.ConditionCheck.Key)
+				r.add("dynamodb:ConditionCheckItem", it.ConditionCheck.Key)
+			default:
+				r.mu.Lock()
+				r.errs = append(r.errs, fmt.Errorf("TransactWriteItems item %+v: teach the recorder", it))
+				r.mu.Unlock()
 			}
 		}
 	default:
@@ -131,11 +143,12 @@ func mustDo(t *testing.T, c calls, name string, err error) {
 // with one of that service's prefixes in mapping.LeadingKeyPrefixes, the
 // list the CDK app puts in each role's dynamodb:LeadingKeys condition. It
 // also checks each list holds no prefix the scenario never used, so the
-// grant is no wider than the code. (The authorizer's list is proved by
+// grant is no wider than the code, and that the IAM actions the requests
+// are authorised as are exactly mapping.DynamoDBActions. (The authorizer's list is proved by
 // internal/testkit/infrafacts, which probes authorizer.Directory.)
 func TestLeadingKeyPrefixes(t *testing.T) {
 	t.Parallel()
-	lists := mapping.LeadingKeyPrefixes()
+	lists, actions := mapping.LeadingKeyPrefixes(), mapping.DynamoDBActions()
 	for _, svc := range []string{mapping.ServiceAuthorizer, mapping.ServicePortal, mapping.ServiceRefresh} {
 		if len(lists[svc]) == 0 {
 			t.Fatalf("no prefixes for %s", svc)
@@ -183,6 +196,12 @@ func TestLeadingKeyPrefixes(t *testing.T) {
 				if !used[p] {
 					t.Errorf("%s's prefix %q was never used: drop it from the grant", sc.service, p)
 				}
+			}
+			// The role's DynamoDB actions: exactly those the scenario's
+			// requests are authorised as, nothing missing (AccessDenied on
+			// AWS) and nothing more.
+			if got, want := slices.Sorted(maps.Keys(rec.actions)), actions[sc.service]; !slices.Equal(got, want) {
+				t.Errorf("%s's requests are authorised as %v; mapping.DynamoDBActions lists %v", sc.service, got, want)
 			}
 		})
 	}

@@ -228,6 +228,7 @@
 //	                                                  partner administrators sign in with it and self-service accepts its
 //	                                                  tokens only; unset: no sign-in routes (404), operators only
 //	GATEHOUSE_PARTNER_ADMIN_CLIENT_SECRET (none)      its secret, if it has one
+//	GATEHOUSE_PARTNER_ADMIN_CLIENT_SECRET_ARN (none)  or a Secrets Manager secret holding it (as for the partner client)
 //	GATEHOUSE_PARTNER_ISSUER, GATEHOUSE_PARTNER_JWKS_URL, GATEHOUSE_PARTNER_INSECURE_HTTP
 //	                                     Cognito's    the partners' pool's, for local stand-ins (as for the authorizer)
 //

@@ -49,6 +49,8 @@ const (
 	// its tokens only. Its secret, if it has one.
 	EnvPartnerAdminClientID     = "GATEHOUSE_PARTNER_ADMIN_CLIENT_ID"
 	EnvPartnerAdminClientSecret = "GATEHOUSE_PARTNER_ADMIN_CLIENT_SECRET"
+	// Or a Secrets Manager secret holding it, as for the partner client.
+	EnvPartnerAdminClientSecretID = "GATEHOUSE_PARTNER_ADMIN_CLIENT_SECRET_ARN"
 )
 
 // The partners' pool's verification settings for local stand-ins, named as
@@ -99,6 +101,9 @@ type EnvConfig struct {
 	// sign-in routes then answer 404 and only operators manage partners.
 	PartnerAdmins            jwtverify.PoolConfig
 	PartnerAdminClientSecret clientsecret.Secret
+	// PartnerAdminClientSecretARN names a Secrets Manager secret holding
+	// the administrators' client secret instead (read by BuildHandler).
+	PartnerAdminClientSecretARN string
 
 	// Logger is wiring, not configuration: set it before Build. Default:
 	// discard.
@@ -159,6 +164,10 @@ func fromEnv(getenv func(string) string, admin bool) (EnvConfig, error) {
 		// Read whether set or not, so that each is known to be read (the
 		// facts file lists the variables a service reads).
 		id, secret := r.String(EnvPartnerAdminClientID), getenv(EnvPartnerAdminClientSecret)
+		secretARN := r.String(EnvPartnerAdminClientSecretID)
+		if secret != "" && secretARN != "" {
+			r.Bad(EnvPartnerAdminClientSecret, "set together with %s: choose one", EnvPartnerAdminClientSecretID)
+		}
 		pool := jwtverify.PoolConfig{
 			UserPoolID: e.PartnerUserPoolID, ClientIDs: []string{id},
 			TokenUses: []jwtverify.TokenUse{jwtverify.TokenUseID, jwtverify.TokenUseAccess},
@@ -167,7 +176,7 @@ func fromEnv(getenv func(string) string, admin bool) (EnvConfig, error) {
 		}
 		switch {
 		case id == "":
-			for name, v := range map[string]string{EnvPartnerAdminClientSecret: secret, envPartnerIssuer: pool.Issuer, envPartnerJWKSURL: pool.JWKSURL} {
+			for name, v := range map[string]string{EnvPartnerAdminClientSecret: secret, EnvPartnerAdminClientSecretID: secretARN, envPartnerIssuer: pool.Issuer, envPartnerJWKSURL: pool.JWKSURL} {
 				if v != "" {
 					r.Bad(name, "set without %s", EnvPartnerAdminClientID)
 				}
@@ -177,7 +186,7 @@ func fromEnv(getenv func(string) string, admin bool) (EnvConfig, error) {
 		case slices.Contains(e.Admins.First().ClientIDs, id):
 			r.Bad(EnvPartnerAdminClientID, "is listed in %s, the operators' clients", EnvClientIDs)
 		default:
-			e.PartnerAdmins, e.PartnerAdminClientSecret = pool, clientsecret.New(secret)
+			e.PartnerAdmins, e.PartnerAdminClientSecret, e.PartnerAdminClientSecretARN = pool, clientsecret.New(secret), secretARN
 		}
 	}
 
@@ -195,9 +204,15 @@ type SecretsManagerAPI = clientsecret.API
 // the secret's string, or its "client_secret" member when it is a JSON
 // object. Errors never carry the value.
 func FetchClientSecret(ctx context.Context, api SecretsManagerAPI, secretID string) (clientsecret.Secret, error) {
+	return fetchSecret(ctx, api, EnvPartnerClientSecretID, secretID)
+}
+
+// fetchSecret reads a client secret from Secrets Manager; its errors name
+// the variable that named the secret, never the value.
+func fetchSecret(ctx context.Context, api SecretsManagerAPI, env, secretID string) (clientsecret.Secret, error) {
 	v, err := clientsecret.Fetch(ctx, api, secretID)
 	if err != nil {
-		return clientsecret.Secret{}, fmt.Errorf("%s: %w", EnvPartnerClientSecretID, err)
+		return clientsecret.Secret{}, fmt.Errorf("%s: %w", env, err)
 	}
 	return v, nil
 }
@@ -245,10 +260,16 @@ func (e EnvConfig) partnerAdmins(ctx context.Context, logger *slog.Logger) (*Par
 	if err != nil {
 		return nil, fmt.Errorf("refresh: loading the AWS configuration: %w", err)
 	}
+	secret := e.PartnerAdminClientSecret
+	if e.PartnerAdminClientSecretARN != "" {
+		if secret, err = fetchSecret(ctx, secretsmanager.NewFromConfig(awsCfg), EnvPartnerAdminClientSecretID, e.PartnerAdminClientSecretARN); err != nil {
+			return nil, fmt.Errorf("refresh: %w", err)
+		}
+	}
 	idp := cip.NewFromConfig(awsCfg)
 	auth, err := cognitoauth.New(cognitoauth.Config{
 		API: idp, Public: idp, UserPoolID: e.PartnerUserPoolID,
-		ClientID: e.PartnerAdmins.ClientIDs[0], ClientSecret: e.PartnerAdminClientSecret.Reveal(),
+		ClientID: e.PartnerAdmins.ClientIDs[0], ClientSecret: secret.Reveal(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("refresh: %s: %w", EnvPartnerAdminClientID, err)

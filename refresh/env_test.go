@@ -80,6 +80,9 @@ func TestConfigFromEnv(t *testing.T) {
 		{"partner administrators on the machine client", map[string]string{refresh.EnvPartnerAdminClientID: "partnerclient"}, refresh.EnvPartnerAdminClientID},
 		{"partner administrators on an operators' client", map[string]string{refresh.EnvPartnerAdminClientID: "webclient"}, refresh.EnvPartnerAdminClientID},
 		{"partner administrators' secret alone", map[string]string{refresh.EnvPartnerAdminClientSecret: "x"}, refresh.EnvPartnerAdminClientSecret},
+		{"partner administrators' secret ARN alone", map[string]string{refresh.EnvPartnerAdminClientSecretID: "arn:aws:secretsmanager:eu-west-1:1:secret:a"}, refresh.EnvPartnerAdminClientSecretID},
+		{"partner administrators' secret twice", map[string]string{refresh.EnvPartnerAdminClientID: "people", refresh.EnvPartnerAdminClientSecret: "x",
+			refresh.EnvPartnerAdminClientSecretID: "arn:aws:secretsmanager:eu-west-1:1:secret:a"}, refresh.EnvPartnerAdminClientSecretID},
 		{"partners' issuer without the administrators' client", map[string]string{"GATEHOUSE_PARTNER_ISSUER": "http://127.0.0.1:1/x_y"}, "GATEHOUSE_PARTNER_ISSUER"},
 		{"bad partner insecure http", map[string]string{refresh.EnvPartnerAdminClientID: "people", "GATEHOUSE_PARTNER_INSECURE_HTTP": "maybe"}, "GATEHOUSE_PARTNER_INSECURE_HTTP"},
 	}
@@ -114,6 +117,15 @@ func TestConfigFromEnv(t *testing.T) {
 	}
 	if strings.Contains(fmt.Sprintf("%+v", pe), "p30ple-secret") {
 		t.Fatal("the partner administrators' client secret printed")
+	}
+	// Or in Secrets Manager, as the CDK app deploys it.
+	delete(m0, refresh.EnvPartnerAdminClientSecret)
+	m0[refresh.EnvPartnerAdminClientSecretID] = "arn:aws:secretsmanager:eu-west-1:1:secret:a"
+	if pe, err = refresh.ConfigFromEnv(envFrom(m0)); err != nil {
+		t.Fatal(err)
+	}
+	if pe.PartnerAdminClientSecretARN != m0[refresh.EnvPartnerAdminClientSecretID] || !pe.PartnerAdminClientSecret.IsZero() {
+		t.Fatalf("partner administrators' secret ARN: %q", pe.PartnerAdminClientSecretARN)
 	}
 	if e.PartnerAdmins.UserPoolID != "" {
 		t.Fatal("partner administrators configured without their client")
@@ -192,5 +204,27 @@ func TestBuildFromEnv(t *testing.T) {
 	e.PartnerClientSecretARN = "gatehouse/none"
 	if _, err := e.BuildService(ctx); err == nil || !strings.Contains(err.Error(), refresh.EnvPartnerClientSecretID) {
 		t.Fatalf("BuildService with a missing secret: %v", err)
+	}
+
+	// The partner administrators' client secret from Secrets Manager too:
+	// read when the handler is built (a missing one fails the start).
+	ae, err := refresh.ConfigFromEnv(envFrom(map[string]string{
+		refresh.EnvPartnerUserPoolID: lp.id, refresh.EnvTable: store.Table(), refresh.EnvKMSKeyID: testEnv(t).keyID,
+		refresh.EnvPartnerClientID: lp.partnerClient, refresh.EnvPartnerClientSecretID: *created.ARN,
+		refresh.EnvUserPoolID: lp.people.ID, refresh.EnvClientIDs: lp.adminClient, refresh.EnvAdminGroup: adminGroup,
+		refresh.EnvIssuer: lp.people.LocalIssuer(), refresh.EnvInsecureHTTP: "true",
+		refresh.EnvPartnerAdminClientID: "partner-admins", refresh.EnvPartnerAdminClientSecretID: *created.ARN,
+		"GATEHOUSE_PARTNER_ISSUER": lp.people.LocalIssuer(), "GATEHOUSE_PARTNER_INSECURE_HTTP": "true",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ae.Logger = e.Logger
+	if _, err := ae.BuildHandler(hctx, svc); err != nil {
+		t.Fatalf("BuildHandler with the administrators' secret in Secrets Manager: %v", err)
+	}
+	ae.PartnerAdminClientSecretARN = "gatehouse/none"
+	if _, err := ae.BuildHandler(hctx, svc); err == nil || !strings.Contains(err.Error(), refresh.EnvPartnerAdminClientSecretID) {
+		t.Fatalf("BuildHandler with a missing administrators' secret: %v", err)
 	}
 }

@@ -38,3 +38,39 @@ export function checkEnvironment(fn: GatehouseFunction, environment: Record<stri
       + '(the variables it reads are listed in infra/lib/gatehouse-facts.json)');
   }
 }
+
+/** The functions whose store writes: their roles' DynamoDB actions are listed. */
+export type WritingFunction = keyof typeof facts.dynamoDBActions;
+
+/**
+ * A writing function's DynamoDB IAM actions: what its store operations'
+ * requests are authorised as, each TransactWriteItems item as its own
+ * action (mapping.DynamoDBActions, proved by mapping's TestLeadingKeyPrefixes).
+ */
+export function dynamoDBActions(fn: WritingFunction): string[] {
+  return [...facts.dynamoDBActions[fn]];
+}
+
+/** The functions that serve API Gateway routes (portal.Routes, refresh.Routes). */
+export type RoutedFunction = keyof typeof facts.routes;
+
+/**
+ * Where each routed function's routes sit in the API: the portal's are
+ * relative to its base path (GATEHOUSE_BASE_PATH), the refresh
+ * function's are absolute.
+ */
+export const BASE_PATHS: Record<RoutedFunction, string> = { portal: '/portal', refresh: '' };
+
+export interface ApiRoute {
+  fn: RoutedFunction;
+  method: string;
+  /** The API Gateway resource path, base path included. */
+  path: string;
+}
+
+/** Every route the portal and refresh functions serve, as API Gateway resources. */
+export function apiRoutes(): ApiRoute[] {
+  return (Object.keys(facts.routes) as RoutedFunction[]).flatMap((fn) => facts.routes[fn].map((r) => ({
+    fn, method: r.method, path: `${BASE_PATHS[fn]}${r.resource}`,
+  })));
+}

@@ -19,7 +19,9 @@ import { Construct, IConstruct } from 'constructs';
 import {
   DEFAULT_ASSET_DIR, GatehouseAuthorizer, RouteRule, tableReadKeyStatement,
 } from './authorizer-construct';
-import { GATEHOUSE_FACTS, TableFunction, leadingKeys } from './facts';
+import {
+  ApiRoute, BASE_PATHS, GATEHOUSE_FACTS, WritingFunction, apiRoutes, dynamoDBActions, leadingKeys,
+} from './facts';
 import { GatehouseSettings, settingsFromContext } from './settings';
 import { GatehouseAlarms, GatehouseAlarmThresholds } from './alarms';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -72,9 +74,11 @@ export class GatehouseStack extends Stack {
   /** The people's pool: people and their programs' app clients. */
   public readonly userPool: cognito.UserPool;
   public readonly webClient: cognito.UserPoolClient;
-  /** The partners' pool: partner machine users only. */
+  /** The partners' pool: partner machine users and partner administrators. */
   public readonly partnerPool: cognito.UserPool;
   public readonly partnerClient: cognito.UserPoolClient;
+  /** The partners' pool's client for people: partner administrators. */
+  public readonly partnerAdminClient: cognito.UserPoolClient;
   /** Encrypts the mapping table. */
   public readonly key: kms.Key;
   /** Seals partner refresh tokens; only the refresh role may use it. */
@@ -84,6 +88,7 @@ export class GatehouseStack extends Stack {
   public readonly portalFunction: lambda.Function;
   public readonly refreshFunction: lambda.Function;
   public readonly partnerClientSecret: secretsmanager.Secret;
+  public readonly partnerAdminClientSecret: secretsmanager.Secret;
   public readonly sampleFunction: lambda.Function;
   public readonly api: apigw.RestApi;
   /** The web ACL the stack created (none with webAclArn or webAcl false). */
@@ -185,8 +190,10 @@ export class GatehouseStack extends Stack {
     });
 
     // The partners' pool: machine users the refresh function creates
-    // (AdminCreateUser, generated names and passwords) and signs in; no
-    // self sign-up, no hosted domain, no OAuth, no e-mail.
+    // (AdminCreateUser, generated names and passwords) and signs in, and
+    // partner administrators (people, invited by e-mail at registration)
+    // who sign in through the refresh function; no self sign-up, no hosted
+    // domain, no OAuth.
     this.partnerPool = new cognito.UserPool(this, 'PartnerPool', {
       signInAliases: { username: true },
       signInCaseSensitive: true,
@@ -199,7 +206,10 @@ export class GatehouseStack extends Stack {
         requireSymbols: true,
         tempPasswordValidity: Duration.days(1),
       },
-      mfa: cognito.Mfa.OFF,
+      // Optional at most (settings.partnerMfa): the machine users can hold
+      // no second factor.
+      mfa: { off: cognito.Mfa.OFF, optional: cognito.Mfa.OPTIONAL }[s.partnerMfa],
+      mfaSecondFactor: s.partnerMfa === 'off' ? undefined : { sms: false, otp: true },
       accountRecovery: cognito.AccountRecovery.NONE,
       featurePlan: cognito.FeaturePlan.ESSENTIALS,
       deletionProtection: true,
@@ -220,6 +230,25 @@ export class GatehouseStack extends Stack {
       idTokenValidity: Duration.hours(1),
       refreshTokenValidity: Duration.days(365),
       refreshTokenRotationGracePeriod: s.partnerRefreshRotation ? Duration.seconds(10) : undefined,
+    });
+
+    // Partner administrators' client: for people, who sign in through the
+    // refresh function (POST /partners/auth/sign-in, /respond) with
+    // USER_PASSWORD_AUTH and SECRET_HASH; no OAuth, no hosted UI. Not the
+    // machine client: the authorizer never accepts its tokens
+    // (GATEHOUSE_PARTNER_CLIENT_IDS names the machine client only), the
+    // refresh function's self-service accepts only its tokens.
+    this.partnerAdminClient = this.partnerPool.addClient('PartnerAdminClient', {
+      userPoolClientName: 'gatehouse-partner-admin',
+      generateSecret: true,
+      authFlows: { userPassword: true },
+      disableOAuth: true,
+      preventUserExistenceErrors: true,
+      enableTokenRevocation: true,
+      accessTokenValidity: Duration.hours(1),
+      idTokenValidity: Duration.hours(1),
+      // The refresh function has no token-refresh route: a short session.
+      refreshTokenValidity: Duration.hours(12),
     });
 
     this.userPool.addGroup('ApiUsersGroup', {
@@ -311,7 +340,7 @@ export class GatehouseStack extends Stack {
         GATEHOUSE_API_CLIENTS_GROUP: s.apiUsersGroup,
         GATEHOUSE_API_CLIENT_SCOPES: customScopes.join(','),
         GATEHOUSE_TOKEN_ENDPOINT: `${domain.baseUrl()}/oauth2/token`,
-        GATEHOUSE_BASE_PATH: '/portal',
+        GATEHOUSE_BASE_PATH: BASE_PATHS.portal,
         GATEHOUSE_CREATE_USERS: 'true',
       },
     });
@@ -335,13 +364,21 @@ export class GatehouseStack extends Stack {
       + 'secrets per client (AddUserPoolClientSecret, DeleteUserPoolClientSecret), so it is rotated by hand without '
       + 'downtime: add a second secret, write it here, let the refresh function start new instances (it reads the '
       + 'secret at cold start), then delete the old one (infra/README.md). A deployment that replaces the client rewrites it.');
-    // The custom resource reading the client secret runs in CDK's shared
+    this.partnerAdminClientSecret = new secretsmanager.Secret(this, 'PartnerAdminClientSecret', {
+      description: 'Gatehouse: the partner administrators\' app client secret (read by the refresh function)',
+      secretObjectValue: { client_secret: this.partnerAdminClient.userPoolClientSecret },
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    acknowledge(this.partnerAdminClientSecret, 'AwsSolutions-SMG4',
+      'The value is a Cognito app client secret (the partner administrators\' client), and this stack has no rotation '
+      + 'function for it: it is rotated by hand like the partner client\'s, with a second client secret (infra/README.md).');
+    // The custom resources reading the client secrets run in CDK's shared
     // provider function, with AWSLambdaBasicExecutionRole.
     const provider = this.node.tryFindChild(`AWS${cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, '')}`);
     if (provider) {
       acknowledge(provider, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
         'CDK\'s AwsCustomResource provider (deploy time only) logs through AWSLambdaBasicExecutionRole; its only other '
-        + 'permission is cognito-idp:DescribeUserPoolClient on the partners\' pool. CDK hides the response (the secret) from its logs.');
+        + 'permission is cognito-idp:DescribeUserPoolClient on the partners\' pool. CDK hides the responses (the secrets) from its logs.');
     }
 
     this.refreshFunction = this.serviceFunction('Refresh', {
@@ -358,6 +395,9 @@ export class GatehouseStack extends Stack {
         GATEHOUSE_PARTNER_CLIENT_ID: this.partnerClient.userPoolClientId,
         GATEHOUSE_PARTNER_CLIENT_SECRET_ARN: this.partnerClientSecret.secretArn,
         GATEHOUSE_PARTNER_REFRESH_ROTATION: String(s.partnerRefreshRotation),
+        // Partner administrators sign in with their own client.
+        GATEHOUSE_PARTNER_ADMIN_CLIENT_ID: this.partnerAdminClient.userPoolClientId,
+        GATEHOUSE_PARTNER_ADMIN_CLIENT_SECRET_ARN: this.partnerAdminClientSecret.secretArn,
         // Administrators call the partner API with tokens of the web app.
         GATEHOUSE_CLIENT_IDS: this.webClient.userPoolClientId,
         GATEHOUSE_ADMIN_GROUP: s.adminGroup,
@@ -379,9 +419,9 @@ export class GatehouseStack extends Stack {
       resources: [this.partnerPool.userPoolArn],
     }));
     this.refreshFunction.addToRolePolicy(new iam.PolicyStatement({
-      sid: 'PartnerClientSecret',
+      sid: 'PartnerClientSecrets',
       actions: ['secretsmanager:GetSecretValue'],
-      resources: [this.partnerClientSecret.secretArn],
+      resources: [this.partnerClientSecret.secretArn, this.partnerAdminClientSecret.secretArn],
     }));
 
     this.sampleFunction = this.sampleBackend();
@@ -444,16 +484,16 @@ export class GatehouseStack extends Stack {
   }
 
   /**
-   * The mapping store's calls (mapping/config.go): GetItem and Query to
-   * read; TransactWriteItems, authorised per item as PutItem, UpdateItem and
-   * DeleteItem (the store issues no ConditionCheck items); only on the
-   * partitions of the item kinds the service uses (mapping.LeadingKeyPrefixes,
-   * through gatehouse-facts.json). Plus the table key, through DynamoDB only.
+   * The mapping store's calls: exactly the actions the service's requests
+   * are authorised as (TransactWriteItems per item: PutItem, UpdateItem,
+   * DeleteItem, ConditionCheckItem), mapping.DynamoDBActions; only on the
+   * partitions of the item kinds the service uses (mapping.LeadingKeyPrefixes).
+   * Both through gatehouse-facts.json. Plus the table key, through DynamoDB only.
    */
-  private grantTable(fn: lambda.Function, service: Exclude<TableFunction, 'authorizer'>): void {
+  private grantTable(fn: lambda.Function, service: WritingFunction): void {
     fn.addToRolePolicy(new iam.PolicyStatement({
       sid: 'MappingTable',
-      actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+      actions: dynamoDBActions(service),
       resources: [this.table.tableArn],
       conditions: {
         'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': leadingKeys(service) },
@@ -538,16 +578,21 @@ export class GatehouseStack extends Stack {
         metricsEnabled: true,
         throttlingRateLimit: s.throttleRateLimit,
         throttlingBurstLimit: s.throttleBurstLimit,
-        methodOptions: {
-          [`${EXCHANGE_PATH}/POST`]: {
-            throttlingRateLimit: s.partnerThrottleRateLimit,
-            throttlingBurstLimit: s.partnerThrottleBurstLimit,
-          },
-          ...Object.fromEntries(SIGN_IN_PATHS.map((p) => [`${p}/POST`, {
-            throttlingRateLimit: s.signInThrottleRateLimit,
-            throttlingBurstLimit: s.signInThrottleBurstLimit,
-          }])),
-        },
+        // Per route, by routeKind: the exchange and the sign-in steps.
+        methodOptions: Object.fromEntries(API_ROUTES.flatMap((r): [string, apigw.MethodDeploymentOptions][] => {
+          switch (routeKind(r)) {
+            case 'exchange':
+              return [[`${r.path}/${r.method}`, {
+                throttlingRateLimit: s.partnerThrottleRateLimit, throttlingBurstLimit: s.partnerThrottleBurstLimit,
+              }]];
+            case 'signIn':
+              return [[`${r.path}/${r.method}`, {
+                throttlingRateLimit: s.signInThrottleRateLimit, throttlingBurstLimit: s.signInThrottleBurstLimit,
+              }]];
+            default:
+              return [];
+          }
+        })),
       },
       disableExecuteApiEndpoint: false,
     });
@@ -579,73 +624,25 @@ export class GatehouseStack extends Stack {
     };
 
     const open: apigw.MethodOptions = { authorizationType: apigw.AuthorizationType.NONE, requestValidator: validator };
-    const selfAuthorised = (m: apigw.Method, fn: 'portal' | 'refresh') => {
-      acknowledge(m, 'AwsSolutions-APIG4',
-        `Authorised in the ${fn} function: it verifies the caller's Cognito token itself (signature, issuer, app client, `
-        + 'token use, expiry) and its group, because its callers need not be mapped to an internal id yet (people on their '
-        + 'first portal call; administrators managing partners), which the Gatehouse authorizer would refuse.');
-      acknowledge(m, 'AwsSolutions-COG4',
-        `The ${fn} function verifies the web app client's tokens of the people's pool itself (jwtverify) and checks the `
-        + 'group; a Cognito authorizer in front would verify the same token a second time and add nothing.');
-    };
+    const functions: Record<ApiRoute['fn'], lambda.IFunction> = { portal: this.portalFunction, refresh: this.refreshFunction };
 
     // One resource per route, no {proxy+}: the portal and refresh functions
     // serve a route only when API Gateway's requestContext.resourcePath
-    // names it, and each method throttle applies to exactly one route.
-    // Routes: portal/doc.go and refresh/doc.go (and their openapi.json).
-    const route = (path: string): apigw.IResource => api.root.resourceForPath(path);
-
-    // Portal (portal/): people manage their API credentials under /portal.
-    // The sign-in routes answer only when the portal has a sign-in client
-    // (GATEHOUSE_SIGNIN_CLIENT_ID, not set here: people sign in through the
-    // hosted domain with the web app client).
-    const portalRoutes: [string, string][] = [
-      ['POST', '/portal/auth/sign-in'],
-      ['POST', '/portal/auth/respond'],
-      ['POST', '/portal/auth/refresh'],
-      ['GET', '/portal/clients'],
-      ['POST', '/portal/clients'],
-      ['DELETE', '/portal/clients/{id}'],
-      ['POST', '/portal/clients/{id}/reset'],
-    ];
-    for (const [verb, path] of portalRoutes) {
-      const m = route(path).addMethod(verb, integrate(this.portalFunction), open);
-      if (!path.startsWith('/portal/auth/')) {
-        selfAuthorised(m, 'portal');
-        continue;
-      }
-      acknowledge(m, 'AwsSolutions-APIG4',
-        'A sign-in step: the caller has no token yet and presents a password, an MFA code or a refresh token in the body, '
-        + 'which the portal checks with Cognito; rate-limited per IP by the web ACL (unless turned off) and by a method throttle.');
-      acknowledge(m, 'AwsSolutions-COG4',
-        'A sign-in step is called before the caller holds a Cognito token; Cognito itself checks what the body presents.');
+    // names it, and each method throttle applies to exactly one route. The
+    // routes are the functions' own tables (portal.Routes, refresh.Routes,
+    // through gatehouse-facts.json), so a route added in Go appears here;
+    // routeKind decides how each is protected. No API Gateway authorizer
+    // stands in front of them: the functions verify tokens and credentials
+    // themselves (their callers need not be mapped users). The portal's
+    // sign-in steps answer 404 here: it has no sign-in client
+    // (GATEHOUSE_SIGNIN_CLIENT_ID), people sign in through the hosted domain.
+    for (const r of API_ROUTES) {
+      const m = api.root.resourceForPath(r.path).addMethod(r.method, integrate(functions[r.fn]), open);
+      for (const [id, reason] of Object.entries(ROUTE_ACKNOWLEDGEMENTS[routeKind(r)](r.fn))) acknowledge(m, id, reason);
     }
-
-    // Partners (refresh/handler.go): administrators register, show, rotate
-    // and revoke partners; partners exchange their credential for tokens at
-    // /partners/token. The function verifies administrators' tokens itself
-    // (jwtverify, GATEHOUSE_ADMIN_GROUP) and partners' credentials itself, so
-    // no API Gateway authorizer stands in front: an administrator need not
-    // be a mapped user.
-    const partnerRoutes: [string, string][] = [
-      ['POST', '/partners'],
-      ['GET', '/partners/{partnerId}'],
-      ['DELETE', '/partners/{partnerId}'],
-      ['POST', '/partners/{partnerId}/rotate'],
-    ];
-    for (const [verb, path] of partnerRoutes) {
-      selfAuthorised(route(path).addMethod(verb, integrate(this.refreshFunction), open), 'refresh');
-    }
-    const exchange = route(EXCHANGE_PATH).addMethod('POST', integrate(this.refreshFunction), open);
-    acknowledge(exchange, 'AwsSolutions-APIG4',
-      'The partner token exchange is the sign-in step itself: the partner presents its credential in the body, '
-      + 'which the refresh function verifies (fingerprint lookup, constant-time compare); it has its own, lower method '
-      + 'throttle and, unless turned off, a per-IP rate rule in the web ACL.');
-    acknowledge(exchange, 'AwsSolutions-COG4',
-      'The partner token exchange is called before the partner has any Cognito token; the refresh function verifies the credential.');
 
     // The sample protected route.
-    protectedMethod(route('/whoami'), 'GET', this.sampleFunction);
+    protectedMethod(api.root.resourceForPath('/whoami'), 'GET', this.sampleFunction);
 
     if (s.apiGatewayCloudWatchRole) {
       acknowledge(api, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
@@ -658,6 +655,7 @@ export class GatehouseStack extends Stack {
     new CfnOutput(this, 'WebAppClientId', { value: this.webClient.userPoolClientId });
     new CfnOutput(this, 'PartnerUserPoolId', { value: this.partnerPool.userPoolId });
     new CfnOutput(this, 'PartnerClientId', { value: this.partnerClient.userPoolClientId });
+    new CfnOutput(this, 'PartnerAdminClientId', { value: this.partnerAdminClient.userPoolClientId });
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
     new CfnOutput(this, 'KeyArn', { value: this.key.keyArn });
     new CfnOutput(this, 'SealingKeyArn', { value: this.sealingKey.keyArn });
@@ -680,13 +678,19 @@ export class GatehouseStack extends Stack {
         'The Plus feature plan (threat protection) is billed per monthly active user and left to the operator: '
         + 'set context gatehouse:threatProtection=true to enable it in enforced mode.');
     }
+    // The partners' pool: MFA optional at most (settings.partnerMfa), so
+    // COG2 is always acknowledged.
     acknowledge(this.partnerPool, 'AwsSolutions-COG2',
-      'Partner users are machine identities: the refresh function creates them with generated passwords and signs them in '
-      + 'once, server-side, with the partner client\'s secret; partners then hold only a refresh token. No person signs in '
-      + 'to this pool, so no one could hold a second factor.');
+      `MFA is ${s.partnerMfa} in the partners' pool (context gatehouse:partnerMfa, off or optional; TOTP). `
+      + (s.partnerMfa === 'optional'
+        ? 'A partner administrator who sets up TOTP is asked for it at every sign-in; one who has not signs in with a password alone. '
+        : 'Partner administrators sign in with a password alone. ')
+      + 'It cannot be required: the pool also holds the partners\' machine users, which the refresh function signs in '
+      + 'server-side with generated passwords and the machine client\'s secret, and which can hold no second factor.');
     acknowledge(this.partnerPool, 'AwsSolutions-COG8',
-      'Threat protection scores interactive sign-ins (devices, IP reputation, compromised passwords); partner users never '
-      + 'sign in interactively, only through the refresh function with generated passwords, and Plus is billed per user.');
+      'Threat protection (the Plus plan, billed per monthly active user) stays off in the partners\' pool: it would also score '
+      + 'the refresh function\'s server-side sign-ins of machine users, which can answer no challenge. Partner administrators\' '
+      + 'sign-in steps are rate-limited per IP by the web ACL (unless turned off) and by method throttles.');
   }
 
   /**
@@ -787,9 +791,9 @@ export class GatehouseStack extends Stack {
       }),
     });
     const deleted = new events.Rule(this, 'OwnClientDeleted', {
-      description: 'Gatehouse: one of the stack\'s own app clients (web, partner) was deleted',
+      description: 'Gatehouse: one of the stack\'s own app clients (web, partner, partner administrators) was deleted',
       eventPattern: cognitoCall('DeleteUserPoolClient', {
-        clientId: [this.webClient.userPoolClientId, this.partnerClient.userPoolClientId],
+        clientId: [this.webClient.userPoolClientId, this.partnerClient.userPoolClientId, this.partnerAdminClient.userPoolClientId],
       }),
     });
     for (const rule of [created, deleted]) rule.addTarget(new eventsTargets.SnsTopic(topic));
@@ -797,10 +801,74 @@ export class GatehouseStack extends Stack {
   }
 }
 
+/** The API Gateway resources and methods of the portal and refresh functions (gatehouse-facts.json). */
+export const API_ROUTES: ApiRoute[] = apiRoutes();
+
 /** The partner token exchange's resource. */
 export const EXCHANGE_PATH = '/partners/token';
-/** The portal's sign-in resources (portal/doc.go): the web ACL's sign-in rule and their method throttles. */
-export const SIGN_IN_PATHS = ['/portal/auth/sign-in', '/portal/auth/respond'];
+
+/**
+ * How a route of the portal or refresh function is protected:
+ * - exchange: the partner token exchange, open; its own method throttle
+ *   and the web ACL's exchange rule;
+ * - signIn: a sign-in step (…/auth/sign-in, …/auth/respond), open; the
+ *   sign-in method throttle and the web ACL's sign-in rule;
+ * - tokenRefresh: …/auth/refresh, open (the body holds a refresh token);
+ * - selfAuthorised: every other route; the function verifies the
+ *   caller's token itself.
+ */
+export type RouteKind = 'exchange' | 'signIn' | 'tokenRefresh' | 'selfAuthorised';
+
+export function routeKind(r: ApiRoute): RouteKind {
+  if (r.fn === 'refresh' && r.path === EXCHANGE_PATH) return 'exchange';
+  const step = /\/auth\/(sign-in|respond|refresh)$/.exec(r.path)?.[1];
+  if (step === 'refresh') return 'tokenRefresh';
+  return step ? 'signIn' : 'selfAuthorised';
+}
+
+/** The sign-in steps' resources: the web ACL's sign-in rule and their method throttles. */
+export const SIGN_IN_PATHS: string[] = API_ROUTES.filter((r) => routeKind(r) === 'signIn').map((r) => r.path);
+
+if (!API_ROUTES.some((r) => routeKind(r) === 'exchange')) {
+  throw new Error(`gatehouse-facts.json: the refresh function serves no ${EXCHANGE_PATH}`);
+}
+
+const SERVICE_NAMES: Record<ApiRoute['fn'], string> = { portal: 'portal', refresh: 'partner (refresh)' };
+
+/** The cdk-nag acknowledgements of a route's method, by its kind; each reason true of every route of that kind. */
+const ROUTE_ACKNOWLEDGEMENTS: Record<RouteKind, (fn: ApiRoute['fn']) => Record<string, string>> = {
+  exchange: () => ({
+    'AwsSolutions-APIG4': 'The partner token exchange is the sign-in step itself: the partner presents its credential in the body, '
+      + 'which the refresh function verifies (fingerprint lookup, constant-time compare); it has its own, lower method '
+      + 'throttle and, unless turned off, a per-IP rate rule in the web ACL.',
+    'AwsSolutions-COG4': 'The partner token exchange is called before the partner has any Cognito token; the refresh function verifies the credential.',
+  }),
+  signIn: (fn) => ({
+    'AwsSolutions-APIG4': `A sign-in step of the ${SERVICE_NAMES[fn]} function: the caller has no token yet and presents a user name and `
+      + 'password, or a challenge answer (new password, MFA code) with its session, in the body, which the function checks with '
+      + 'Cognito; rate-limited per IP by the web ACL (unless turned off) and by a method throttle.',
+    'AwsSolutions-COG4': 'A sign-in step is called before the caller holds a Cognito token; Cognito itself checks what the body presents.',
+  }),
+  tokenRefresh: (fn) => ({
+    'AwsSolutions-APIG4': `Token refresh in the ${SERVICE_NAMES[fn]} function: the caller presents a refresh token in the body (its `
+      + 'access token may have expired), which the function hands to Cognito; a refresh token cannot be guessed.',
+    'AwsSolutions-COG4': 'Token refresh is called when the caller\'s tokens may have expired; Cognito itself checks the refresh token.',
+  }),
+  selfAuthorised: (fn) => (fn === 'portal' ? {
+    'AwsSolutions-APIG4': 'Authorised in the portal function: it verifies the caller\'s Cognito token itself (signature, issuer, app '
+      + 'client, token use, expiry) and, to manage API clients, its group, because a person need not be mapped to an internal '
+      + 'id yet on their first portal call, which the Gatehouse authorizer would refuse.',
+    'AwsSolutions-COG4': 'The portal function verifies the web app client\'s tokens of the people\'s pool itself (jwtverify); a Cognito '
+      + 'authorizer in front would verify the same token a second time and add nothing.',
+  } : {
+    'AwsSolutions-APIG4': 'Authorised in the refresh function: it verifies the caller\'s Cognito token itself (signature, issuer, app '
+      + 'client, token use, expiry): an operator\'s from the people\'s pool\'s web app client, in the administrators\' group, or a '
+      + 'partner administrator\'s from the partners\' pool\'s administrators\' client, for its own partner only. Neither is a '
+      + 'mapped user the Gatehouse authorizer would admit.',
+    'AwsSolutions-COG4': 'The refresh function verifies the tokens of both pools itself (jwtverify), each from its named app client; '
+      + 'a Cognito authorizer in front would verify the same token a second time and add nothing.',
+  }),
+};
 
 /** Access log fields: who, what, and the authorizer's outcome; never a header or body. */
 const ACCESS_LOG_FIELDS = {

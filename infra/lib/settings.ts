@@ -35,9 +35,17 @@ export interface GatehouseSettings {
   /**
    * MFA of the people's pool (TOTP; SMS is never used): "off", "optional"
    * (people opt in) or "required" (every person sets up TOTP at first
-   * sign-in). Partners have a pool of their own, which never uses MFA.
+   * sign-in). Partners have a pool of their own: see partnerMfa.
    */
   readonly mfa: 'off' | 'optional' | 'required';
+  /**
+   * MFA of the partners' pool (TOTP), for partner administrators: "off" or
+   * "optional" (an administrator who sets up TOTP is asked for it at every
+   * sign-in). Never "required": the pool also holds the partners' machine
+   * users, which the refresh function signs in server-side and which can
+   * hold no second factor; Cognito would challenge them too.
+   */
+  readonly partnerMfa: 'off' | 'optional';
   readonly selfSignUp: boolean;
   /** Cognito Plus feature plan with threat protection enforced (billed per user). */
   readonly threatProtection: boolean;
@@ -97,6 +105,7 @@ export const DEFAULT_SETTINGS: GatehouseSettings = {
   apiUsersGroup: 'api-users',
   adminGroup: 'administrators',
   mfa: 'optional',
+  partnerMfa: 'optional',
   selfSignUp: false,
   threatProtection: false,
   logRetentionDays: 365,
@@ -118,7 +127,7 @@ export const DEFAULT_SETTINGS: GatehouseSettings = {
 };
 
 const STRING_SETTINGS = new Set<keyof GatehouseSettings>([
-  'resourceServer', 'domainPrefix', 'apiUsersGroup', 'adminGroup', 'mfa', 'stageName', 'webAclArn',
+  'resourceServer', 'domainPrefix', 'apiUsersGroup', 'adminGroup', 'mfa', 'partnerMfa', 'stageName', 'webAclArn',
 ]);
 
 /** Reads the settings from context, over the defaults, and checks them. */
@@ -148,6 +157,7 @@ export function settingsFromContext(node: Node): GatehouseSettings {
     adminGroup: get('adminGroup'),
     rules: get('rules'),
     mfa: get('mfa'),
+    partnerMfa: get('partnerMfa'),
     selfSignUp: get('selfSignUp'),
     threatProtection: get('threatProtection'),
     logRetentionDays: get('logRetentionDays'),
@@ -203,6 +213,9 @@ function check(s: GatehouseSettings): void {
     if (!/^[\p{L}\p{M}\p{S}\p{N}\p{P}]{1,128}$/u.test(s[key])) bad(key, 'a Cognito group name without spaces');
   }
   if (!['off', 'optional', 'required'].includes(s.mfa)) bad('mfa', 'off, optional or required');
+  if (!['off', 'optional'].includes(s.partnerMfa)) {
+    bad('partnerMfa', 'off or optional: the partners\' pool holds machine users too, which can hold no second factor');
+  }
   for (const key of ['selfSignUp', 'threatProtection', 'apiGatewayCloudWatchRole', 'partnerRefreshRotation', 'webAcl', 'clientChangeAlerts'] as const) {
     if (typeof s[key] !== 'boolean') bad(key, 'true or false');
   }

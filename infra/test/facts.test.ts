@@ -83,6 +83,17 @@ describe('gatehouse-facts.json', () => {
     }
   });
 
+  test('the README\'s table of role permissions names each writing function\'s DynamoDB actions', () => {
+    const readme = fs.readFileSync(path.resolve(__dirname, '..', 'README.md'), 'utf8');
+    for (const [fn, acts] of Object.entries(facts.dynamoDBActions)) {
+      const row = readme.split('\n').find((l) => l.startsWith(`| ${fn} |`));
+      assert.ok(row, `README.md: no "| ${fn} |" row`);
+      const column = row.split('|')[2];
+      const named = [...column.matchAll(/`([A-Z][A-Za-z]+)`/g)].map((m) => `dynamodb:${m[1]}`).sort();
+      assert.deepEqual(named, [...acts].sort(), fn);
+    }
+  });
+
   test('key prefixes are plain: no IAM wildcard inside one; every function touching the table has a list', () => {
     assert.deepEqual(Object.keys(facts.leadingKeyPrefixes).sort(), ['authorizer', 'portal', 'refresh']);
     for (const prefixes of Object.values(facts.leadingKeyPrefixes)) {

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { App } from 'aws-cdk-lib';
+import { App, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { GatehouseStack, GatehouseStackProps } from '../lib/gatehouse-stack';
@@ -97,4 +97,16 @@ export function statementsOfRole(template: Template, rolePrefix: string): Statem
   return identityStatements(template)
     .filter((x) => x.roles.some((r: any) => r && r.Ref === role))
     .map((x) => x.s);
+}
+
+/** The acknowledgements (rule id → reason) recorded on the construct at path. */
+export function acknowledgements(s: Synthesized, path: string): Record<string, string> {
+  const c = s.app.node.findAll().find((x) => x.node.path === path);
+  if (!c) throw new Error(`no construct ${path}`);
+  const out: Record<string, string> = {};
+  for (const m of c.node.metadata) {
+    if (m.type !== Validations.ACKNOWLEDGED_RULES_METADATA_KEY) continue;
+    for (const [id, reason] of Object.entries(m.data as Record<string, string>)) out[id.replace(/^Annotation::/, '')] = reason;
+  }
+  return out;
 }

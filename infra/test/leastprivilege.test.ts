@@ -5,13 +5,12 @@
 // app-client alerts).
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
-import { Validations } from 'aws-cdk-lib';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { GATEHOUSE_FACTS as facts, TableFunction } from '../lib/facts';
 import { EXCHANGE_PATH, SEALING_KEY_ADMIN_ACTIONS, SIGN_IN_PATHS } from '../lib/gatehouse-stack';
 import { DEFAULT_SETTINGS, deploymentEnv } from '../lib/settings';
 import {
-  Synthesized, actions, identityStatements, logicalId, only, resourcesOf, statementsOfRole, synthesize,
+  Synthesized, acknowledgements, actions, identityStatements, logicalId, only, resourcesOf, statementsOfRole, synthesize,
 } from './helpers';
 
 let syn: Synthesized;
@@ -21,17 +20,6 @@ before(() => {
 
 const getAtt = (id: string) => ({ 'Fn::GetAtt': [id, 'Arn'] });
 
-/** The acknowledgements (rule id → reason) recorded on the construct at path. */
-function acknowledgements(s: Synthesized, path: string): Record<string, string> {
-  const c = s.app.node.findAll().find((x) => x.node.path === path);
-  assert.ok(c, path);
-  const out: Record<string, string> = {};
-  for (const m of c.node.metadata) {
-    if (m.type !== Validations.ACKNOWLEDGED_RULES_METADATA_KEY) continue;
-    for (const [id, reason] of Object.entries(m.data as Record<string, string>)) out[id.replace(/^Annotation::/, '')] = reason;
-  }
-  return out;
-}
 
 describe('the sealing key', () => {
   const policy = () => {
@@ -98,31 +86,60 @@ describe('the sealing key', () => {
 });
 
 describe('the partners\' pool', () => {
-  test('administrators create its users; no MFA, no recovery, no domain; the people\'s pool has the only domain', () => {
-    const pool = resourcesOf(syn.template, 'AWS::Cognito::UserPool')[logicalId(syn.template, 'AWS::Cognito::UserPool', 'PartnerPool')];
+  const partnerPool = (s: Synthesized) => resourcesOf(s.template, 'AWS::Cognito::UserPool')[logicalId(s.template, 'AWS::Cognito::UserPool', 'PartnerPool')];
+
+  test('administrators create its users; MFA optional by default, no recovery, no domain; the people\'s pool has the only domain', () => {
+    const pool = partnerPool(syn);
     assert.equal(pool.Properties.AdminCreateUserConfig.AllowAdminCreateUserOnly, true);
-    assert.equal(pool.Properties.MfaConfiguration, 'OFF');
+    assert.equal(pool.Properties.MfaConfiguration, 'OPTIONAL');
+    assert.deepEqual(pool.Properties.EnabledMfas, ['SOFTWARE_TOKEN_MFA']);
     assert.deepEqual(pool.Properties.AccountRecoverySetting, { RecoveryMechanisms: [{ Name: 'admin_only', Priority: 1 }] });
     assert.deepEqual(only(syn.template, 'AWS::Cognito::UserPoolDomain').r.Properties.UserPoolId,
       { Ref: logicalId(syn.template, 'AWS::Cognito::UserPool', 'UserPool') });
   });
 
-  test('one app client, the partner client with a secret; the people\'s pool has only the web client', () => {
+  test('no self sign-up, whatever the people\'s pool allows', () => {
+    const s = synthesize({ 'gatehouse:selfSignUp': true });
+    assert.equal(partnerPool(s).Properties.AdminCreateUserConfig.AllowAdminCreateUserOnly, true);
+    const people = resourcesOf(s.template, 'AWS::Cognito::UserPool')[logicalId(s.template, 'AWS::Cognito::UserPool', 'UserPool')];
+    assert.equal(people.Properties.AdminCreateUserConfig.AllowAdminCreateUserOnly, false);
+  });
+
+  test('MFA: gatehouse:partnerMfa off or optional, never required (machine users hold no second factor); COG2\'s reason says which', () => {
+    const off = synthesize({ 'gatehouse:partnerMfa': 'off' });
+    assert.equal(partnerPool(off).Properties.MfaConfiguration, 'OFF');
+    assert.match(acknowledgements(off, 'Gatehouse/PartnerPool')['AwsSolutions-COG2'], /^MFA is off in the partners' pool/);
+    assert.match(acknowledgements(syn, 'Gatehouse/PartnerPool')['AwsSolutions-COG2'], /^MFA is optional in the partners' pool/);
+    assert.throws(() => synthesize({ 'gatehouse:partnerMfa': 'required' }), /gatehouse:partnerMfa: off or optional/);
+  });
+
+  test('the acknowledgements no longer say that no person signs in to this pool', () => {
+    const acks = acknowledgements(syn, 'Gatehouse/PartnerPool');
+    assert.deepEqual(Object.keys(acks).sort(), ['AwsSolutions-COG2', 'AwsSolutions-COG8']);
+    for (const reason of Object.values(acks)) {
+      assert.doesNotMatch(reason, /no person|never sign in interactively|machine identities/i);
+      assert.match(reason, /administrator/);
+    }
+  });
+
+  test('two app clients with secrets: the machine client and the partner administrators\' client; the people\'s pool has only the web client', () => {
     const byPool = new Map<string, string[]>();
     for (const c of Object.values(resourcesOf(syn.template, 'AWS::Cognito::UserPoolClient'))) {
       const pool = c.Properties.UserPoolId.Ref;
       byPool.set(pool, [...(byPool.get(pool) ?? []), c.Properties.ClientName]);
     }
-    assert.deepEqual(byPool.get(logicalId(syn.template, 'AWS::Cognito::UserPool', 'PartnerPool')), ['gatehouse-partner']);
+    assert.deepEqual(byPool.get(logicalId(syn.template, 'AWS::Cognito::UserPool', 'PartnerPool'))!.sort(), ['gatehouse-partner', 'gatehouse-partner-admin']);
     assert.deepEqual(byPool.get(logicalId(syn.template, 'AWS::Cognito::UserPool', 'UserPool')), ['gatehouse-web']);
   });
 
-  test('the custom resource that copies the client secret may only describe clients of the partners\' pool', () => {
+  test('the custom resources that copy the client secrets may only describe clients of the partners\' pool', () => {
     const partners = getAtt(logicalId(syn.template, 'AWS::Cognito::UserPool', 'PartnerPool'));
     const cr = identityStatements(syn.template).filter((x) => x.policy.includes('DescribeCognitoUserPoolClient'));
-    assert.equal(cr.length, 1);
-    assert.deepEqual(actions(cr[0].s), ['cognito-idp:DescribeUserPoolClient']);
-    assert.deepEqual(cr[0].s.Resource, partners);
+    assert.equal(cr.length, 2);
+    for (const { s } of cr) {
+      assert.deepEqual(actions(s), ['cognito-idp:DescribeUserPoolClient']);
+      assert.deepEqual(s.Resource, partners);
+    }
   });
 
   test('no role holds a cognito-idp Admin* action on the people\'s pool', () => {
@@ -232,8 +249,8 @@ describe('MFA of the people\'s pool', () => {
       const ack = acknowledgements(s, 'Gatehouse/UserPool')['AwsSolutions-COG2'];
       if (mfa === 'required') assert.equal(ack, undefined);
       else assert.match(ack, new RegExp(`MFA is ${mfa} in the people's pool`));
-      // The partners' pool never uses MFA, whatever the people's pool does.
-      assert.ok(acknowledgements(s, 'Gatehouse/PartnerPool')['AwsSolutions-COG2']);
+      // The partners' pool has its own setting, whatever the people's pool does.
+      assert.match(acknowledgements(s, 'Gatehouse/PartnerPool')['AwsSolutions-COG2'], /^MFA is optional in the partners' pool/);
     }
   });
 });
@@ -295,6 +312,7 @@ describe('app-client alerts (EventBridge)', () => {
     assert.deepEqual(deleted.detail.requestParameters.clientId, [
       { Ref: logicalId(s.template, 'AWS::Cognito::UserPoolClient', 'UserPoolWebAppClient') },
       { Ref: logicalId(s.template, 'AWS::Cognito::UserPoolClient', 'PartnerPoolPartnerClient') },
+      { Ref: logicalId(s.template, 'AWS::Cognito::UserPoolClient', 'PartnerPoolPartnerAdminClient') },
     ]);
     const topic = logicalId(s.template, 'AWS::SNS::Topic', 'ClientChangeTopic');
     for (const r of Object.values(rules)) assert.deepEqual(r.Properties.Targets.map((t: any) => t.Arn), [{ Ref: topic }]);

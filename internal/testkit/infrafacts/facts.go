@@ -56,7 +56,12 @@ type Facts struct {
 	// dynamodb:LeadingKeys StringLike "<prefix>*" for each. The
 	// authorizer's list is also observed here (deriveLookups) and must agree.
 	LeadingKeyPrefixes map[string][]string `json:"leadingKeyPrefixes"`
-	Seal               Seal                `json:"seal"`
+	// DynamoDBActions: for each function whose store writes (portal,
+	// refresh), the IAM actions its DynamoDB requests are authorised as
+	// (mapping.DynamoDBActions, proved by mapping's TestLeadingKeyPrefixes);
+	// the authorizer's are Authorizer.DynamoDBActions.
+	DynamoDBActions map[string][]string `json:"dynamoDBActions"`
+	Seal            Seal                `json:"seal"`
 	// Routes are the API Gateway resources and methods each proxy
 	// function serves (portal.Routes, refresh.Routes), sorted: each must
 	// be a resource of its own, since the handlers route by
@@ -121,6 +126,12 @@ func Derive() (Facts, error) {
 	for _, fn := range slices.Sorted(maps.Keys(f.LeadingKeyPrefixes)) {
 		if _, ok := configFromEnv[fn]; !ok {
 			return Facts{}, fmt.Errorf("infrafacts: mapping.LeadingKeyPrefixes names %q, not a function", fn)
+		}
+	}
+	f.DynamoDBActions = mapping.DynamoDBActions()
+	for _, fn := range slices.Sorted(maps.Keys(f.DynamoDBActions)) {
+		if _, ok := f.LeadingKeyPrefixes[fn]; !ok || fn == mapping.ServiceAuthorizer {
+			return Facts{}, fmt.Errorf("infrafacts: mapping.DynamoDBActions names %q, not a writing function with LeadingKeys", fn)
 		}
 	}
 	if f.Seal, err = deriveSeal(); err != nil {

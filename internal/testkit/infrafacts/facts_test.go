@@ -111,6 +111,14 @@ func TestDeriveSeesKnownFacts(t *testing.T) {
 	if got := slices.Sorted(maps.Keys(f.LeadingKeyPrefixes)); !slices.Equal(got, []string{"authorizer", "portal", "refresh"}) {
 		t.Errorf("leadingKeyPrefixes for %v", got)
 	}
+	// The writing functions have their actions; the portal's reset
+	// transaction holds a ConditionCheck (authorised separately on AWS).
+	if got := slices.Sorted(maps.Keys(f.DynamoDBActions)); !slices.Equal(got, []string{"portal", "refresh"}) {
+		t.Errorf("dynamoDBActions for %v", got)
+	}
+	if !slices.Contains(f.DynamoDBActions["portal"], "dynamodb:ConditionCheckItem") {
+		t.Errorf("portal actions %v lack dynamodb:ConditionCheckItem", f.DynamoDBActions["portal"])
+	}
 }
 
 // TestEnvironmentOnlyThroughConfigFromEnv guards what deriveEnvironment
