@@ -354,7 +354,8 @@ func (s *Store) CreateUser(ctx context.Context, internalID, pool, username, sub 
 	// A legacy item (no pool) still holding the name is a person not yet
 	// migrated: recording them anew would split them from their internal id
 	// for good (migrate could not re-key it any more). A read, not a
-	// ConditionCheck: the services' roles have no dynamodb:ConditionCheckItem.
+	// ConditionCheck: the partner service's role has no
+	// dynamodb:ConditionCheckItem (DynamoDBActions).
 	switch old, err := s.getItem(ctx, "GetItem (legacy user name)", legacyUsernameKey(username)); {
 	case err != nil:
 		return User{}, err

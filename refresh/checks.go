@@ -3,6 +3,7 @@ package refresh
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/aws/smithy-go"
 
@@ -76,11 +77,26 @@ func checkPartnerID(id string) error {
 			return fmt.Errorf("%w: partner_id may hold only letters, digits, '.', '_' and '-'", ErrInvalidInput)
 		}
 	}
-	if id == "token" || id == "." || id == ".." {
+	if id == "." || id == ".." || reservedPartnerIDs[id] {
 		return fmt.Errorf("%w: partner_id %q is reserved", ErrInvalidInput, id)
 	}
 	return nil
 }
+
+// reservedPartnerIDs are the fixed path segments beside /partners/{id} in
+// Routes ("token", "auth"): on API Gateway a literal resource wins over
+// {id}, so a partner of that name could never be shown, rotated or
+// revoked through the API.
+var reservedPartnerIDs = func() map[string]bool {
+	out := map[string]bool{}
+	for _, rt := range Routes {
+		seg, _, _ := strings.Cut(strings.TrimPrefix(rt.Resource, "/partners/"), "/")
+		if strings.HasPrefix(rt.Resource, "/partners/") && !strings.HasPrefix(seg, "{") {
+			out[seg] = true
+		}
+	}
+	return out
+}()
 
 // checkText accepts 1..max bytes of printable ASCII without spaces: what
 // can be a Cognito user name, a key part and a log field safely.

@@ -71,7 +71,7 @@ func TestDecodeRegister(t *testing.T) {
 func TestCheckPartnerID(t *testing.T) {
 	for id, ok := range map[string]bool{
 		"acme": true, "a.b_c-D9": true, strings.Repeat("a", MaxPartnerIDLen): true,
-		"": false, "token": false, "..": false, "a/b": false, "a b": false, "é": false,
+		"": false, "token": false, "auth": false, "..": false, "a/b": false, "a b": false, "é": false,
 		strings.Repeat("a", MaxPartnerIDLen+1): false,
 	} {
 		if err := checkPartnerID(id); (err == nil) != ok {
