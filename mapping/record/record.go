@@ -67,13 +67,26 @@ func SignOutSecond(t time.Time) int64 {
 // sign-out (ErrSignedOut). Comparing whole seconds as Cognito's "iat" has
 // them, iat == SignedOut is admitted (SignedOut was rounded up).
 func (u *User) Admits(sub string, iat time.Time) error {
-	switch {
-	case u.Sub == "":
-		return ErrUnbound
-	case sub != u.Sub:
-		return ErrRebound
-	case u.SignedOut != 0 && iat.Unix() < u.SignedOut:
+	if err := SameSub(u.Sub, sub); err != nil {
+		return err
+	}
+	if u.SignedOut != 0 && iat.Unix() < u.SignedOut {
 		return ErrSignedOut
+	}
+	return nil
+}
+
+// SameSub is the one rule binding a name to a Cognito user: a token with
+// subject sub may act for a name bound to bound only when both are equal,
+// and a name bound to none ("") admits nobody (ErrUnbound; a token always
+// carries a sub, but "" must never match ""). Every check of a token's sub
+// against a recorded one (User.Admits, a partner's administrator) is this.
+func SameSub(bound, sub string) error {
+	switch {
+	case bound == "":
+		return ErrUnbound
+	case sub != bound:
+		return ErrRebound
 	}
 	return nil
 }
