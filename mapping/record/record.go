@@ -132,10 +132,12 @@ var (
 	ErrSealBroken = errors.New("mapping: sealed value does not open")
 )
 
-// Why User.Admits refuses a token. They are not errors of the store.
+// Why User.Admits (or SameSub, for a partner's administrator) refuses a
+// token. They are not errors of the store.
 var (
 	// ErrUnbound: the user records no sub (recorded before subs were and
-	// not yet bound: gatehouse users bind-subs). Fail closed.
+	// not yet bound: gatehouse users bind-subs), or a partner record no
+	// administrator's sub. Fail closed.
 	ErrUnbound = errors.New("mapping: user name not bound to a sub")
 	// ErrRebound: the token's sub is not the one the user name was bound
 	// to: the Cognito user was deleted and a new one took its name.
