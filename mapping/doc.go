@@ -21,7 +21,7 @@
 //	                                           clientId once known, replaces (a reset's old client)
 //	PARTNER#<partnerId>   PARTNER              internalId, cognitoUsername, appClientId, sealedRefreshToken,
 //	                                           fingerprint, status, version, created, rotated, revoked;
-//	                                           adminUsername, adminPool (its administrator, if any)
+//	                                           adminUsername, adminPool, adminSub (its administrator, if any)
 //	FINGERPRINT#<sha256>  FINGERPRINT          partnerId
 //	PARTNERADMIN#<userPoolId>#<username>
 //	                      PARTNERADMIN         partnerId, userPool, username, created
@@ -90,6 +90,13 @@
 //     (RemovePartner). DeleteUser leaves it (the user's transaction has no
 //     room for it); PartnerOfAdmin then finds no partner naming it, so it
 //     grants nothing, and the name stays taken until the item is deleted.
+//     The administrator's sub lives on the partner record (adminSub,
+//     beside adminUsername and adminPool: one place, read by the same
+//     GetItem that confirms the item), checked with record.SameSub like a
+//     user name's: a re-created administrator user is refused. There is
+//     no migration for records without it: administrators are new in the
+//     release that records their sub, so such a record (hand-made) admits
+//     no administrator (ErrUnbound).
 //
 // No GSI exists, so no read depends on index replication, and no TTL: nothing
 // here expires by itself.

@@ -63,6 +63,7 @@ const (
 	attrRevoked         = "revoked"
 	attrAdminUsername   = "adminUsername" // partner record: its administrator's user name, of pool adminPool
 	attrAdminPool       = "adminPool"
+	attrAdminSub        = "adminSub"      // partner record: the Cognito sub its administrator was bound to
 	attrReservation     = "reservationId" // pending client slot: its id
 	attrReplaces        = "replaces"      // pending client slot of a reset: the client it replaces
 )

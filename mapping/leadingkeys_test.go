@@ -241,9 +241,9 @@ func refreshScenario(t *testing.T, st *mapping.Store, c calls) {
 	must[mapping.Partner](t, c, "PutPartner")(store.PutPartner(ctx, mapping.Partner{
 		PartnerID: "acme", InternalID: u.InternalID, CognitoUsername: "acme-1", AppClientID: "partner-client",
 		SealedRefreshToken: sealed, CredentialFingerprint: mapping.Fingerprint([]byte("credential-1")),
-		AdminPool: "eu-west-1_Partners", AdminUsername: "acme-admin",
+		AdminPool: "eu-west-1_Partners", AdminUsername: "acme-admin", AdminSub: "sub-acme-admin",
 	}))
-	must[mapping.Partner](t, c, "PartnerOfAdmin")(store.PartnerOfAdmin(ctx, "eu-west-1_Partners", "acme-admin"))
+	must[mapping.Partner](t, c, "PartnerOfAdmin")(store.PartnerOfAdmin(ctx, "eu-west-1_Partners", "acme-admin", "sub-acme-admin"))
 	p := must[mapping.Partner](t, c, "PartnerByFingerprint")(store.PartnerByFingerprint(ctx, mapping.Fingerprint([]byte("credential-1"))))
 	must[[]byte](t, c, "OpenPartnerToken")(store.OpenPartnerToken(ctx, p))
 	sealed2 := must[mapping.Sealed](t, c, "SealPartnerToken")(store.SealPartnerToken(ctx, "acme", []byte("refresh-2")))

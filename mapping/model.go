@@ -92,6 +92,13 @@ type Partner struct {
 	// Store.PartnerOfAdmin); both empty when the partner has none.
 	AdminUsername string `json:"adminUsername,omitempty"`
 	AdminPool     string `json:"adminPool,omitempty"`
+	// AdminSub is the Cognito "sub" the administrator was bound to at
+	// registration (from Cognito's answer, never from a caller): an
+	// administrator user deleted and created again under the name is
+	// another person, and PartnerOfAdmin refuses its tokens
+	// (ErrRebound). Required with AdminUsername; a record without it
+	// admits no administrator (ErrUnbound).
+	AdminSub string `json:"adminSub,omitempty"`
 	// SealedRefreshToken is the refresh token sealed for this record (see
 	// Store.PartnerTokenBinding). Empty once revoked and dropped.
 	SealedRefreshToken Sealed `json:"-"`

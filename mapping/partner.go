@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/gatehouse-auth/gatehouse/mapping/record"
 )
 
 // Purpose of the one secret the Store seals, part of its encryption context.
@@ -47,7 +49,7 @@ func (s *Store) OpenPartnerToken(ctx context.Context, p Partner) ([]byte, error)
 // KindPartner. p.PartnerID may be empty (a random one is made);
 // p.SealedRefreshToken must be sealed with PartnerTokenBinding(p.PartnerID)
 // (see SealPartnerToken) and p.CredentialFingerprint must be unused. With
-// p.AdminUsername (and p.AdminPool) set, the administrator's item
+// p.AdminUsername (and p.AdminPool and p.AdminSub) set, the administrator's item
 // (PARTNERADMIN#<pool>#<name>) is written in the same transaction; a name
 // that already administers a partner is ErrConflict. Status, Version and
 // the times are set here; the stored record is returned.
@@ -67,8 +69,11 @@ func (s *Store) PutPartner(ctx context.Context, p Partner) (Partner, error) {
 		return Partner{}, err
 	}
 	admin := poolName{p.AdminPool, p.AdminUsername}
-	if p.AdminUsername != "" || p.AdminPool != "" {
+	if p.AdminUsername != "" || p.AdminPool != "" || p.AdminSub != "" {
 		if err := checkPoolName(admin); err != nil {
+			return Partner{}, err
+		}
+		if err := checkName("administrator's sub", p.AdminSub); err != nil {
 			return Partner{}, err
 		}
 	}
@@ -94,6 +99,7 @@ func (s *Store) PutPartner(ctx context.Context, p Partner) (Partner, error) {
 	if p.AdminUsername != "" {
 		it[attrAdminUsername] = str(p.AdminUsername)
 		it[attrAdminPool] = str(p.AdminPool)
+		it[attrAdminSub] = str(p.AdminSub)
 	}
 
 	marker := userPartnerKey(p.InternalID, p.PartnerID)
@@ -138,12 +144,15 @@ func (s *Store) PutPartner(ctx context.Context, p Partner) (Partner, error) {
 }
 
 // PartnerOfAdmin returns the partner whose administrator is the person
-// username of user pool pool (take both from a verified token): two
-// strongly consistent GetItems, the administrator's item then the partner
-// record, which must name this administrator too. Anything else — no
-// item, a partner removed or re-registered with another administrator —
-// is ErrNotFound, so a stale item grants nothing.
-func (s *Store) PartnerOfAdmin(ctx context.Context, pool, username string) (Partner, error) {
+// username of user pool pool with subject sub (take all three from a
+// verified token): two strongly consistent GetItems, the administrator's
+// item then the partner record, which must name this administrator too.
+// Anything else — no item, a partner removed or re-registered with
+// another administrator — is ErrNotFound, so a stale item grants nothing.
+// The record's AdminSub must be sub (record.SameSub, the rule user names
+// follow): another is ErrRebound (the administrator's Cognito user was
+// deleted and the name created again: another person), none ErrUnbound.
+func (s *Store) PartnerOfAdmin(ctx context.Context, pool, username, sub string) (Partner, error) {
 	n := poolName{pool, username}
 	if err := checkPoolName(n); err != nil {
 		return Partner{}, err
@@ -165,6 +174,9 @@ func (s *Store) PartnerOfAdmin(ctx context.Context, pool, username string) (Part
 	}
 	if p.AdminUsername != username || p.AdminPool != pool {
 		return Partner{}, notFoundf("user name %q of pool %s administers no partner (partner %q names another)", username, pool, partnerID)
+	}
+	if err := record.SameSub(p.AdminSub, sub); err != nil {
+		return Partner{}, fmt.Errorf("%w: administrator %q of partner %q", err, username, partnerID)
 	}
 	return p, nil
 }
@@ -400,7 +412,7 @@ func decodePartner(it item) (Partner, error) {
 		return Partner{}, err
 	}
 	p.CredentialFingerprint = getOptS(it, attrFingerprint)
-	p.AdminUsername, p.AdminPool = getOptS(it, attrAdminUsername), getOptS(it, attrAdminPool)
+	p.AdminUsername, p.AdminPool, p.AdminSub = getOptS(it, attrAdminUsername), getOptS(it, attrAdminPool), getOptS(it, attrAdminSub)
 	if (p.AdminUsername == "") != (p.AdminPool == "") {
 		return Partner{}, fmt.Errorf("mapping: malformed item: partner %q has an administrator without a pool or the reverse", p.PartnerID)
 	}

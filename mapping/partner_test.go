@@ -240,13 +240,14 @@ func fpOf(t *testing.T, st *mapping.Store, p mapping.Partner) string {
 }
 
 // A partner's administrator: written with the partner, found only while the
-// partner names it, removed with it, never taken twice.
+// partner names it and the token's sub is the one bound, removed with it,
+// never taken twice.
 func TestPartnerAdmin(t *testing.T) {
 	t.Parallel()
 	st, table := newStore(t, nil)
 	ctx := ctxT(t)
 	acme := mustCreateUser(t, st, "acme", mapping.KindPartner)
-	put := func(partnerID, token, pool, admin string) (mapping.Partner, error) {
+	put := func(partnerID, token, pool, admin, sub string) (mapping.Partner, error) {
 		sealed, err := st.SealPartnerToken(ctx, partnerID, []byte(token))
 		if err != nil {
 			t.Fatalf("SealPartnerToken: %v", err)
@@ -254,37 +255,60 @@ func TestPartnerAdmin(t *testing.T) {
 		return st.PutPartner(ctx, mapping.Partner{
 			PartnerID: partnerID, InternalID: acme.InternalID, CognitoUsername: "cognito-" + partnerID,
 			AppClientID: "app-client", SealedRefreshToken: sealed, CredentialFingerprint: mapping.Fingerprint([]byte(token)),
-			AdminUsername: admin, AdminPool: pool,
+			AdminUsername: admin, AdminPool: pool, AdminSub: sub,
 		})
 	}
-	if _, err := put("p-1", "t-1", testPool, "ann"); err != nil {
+	if _, err := put("p-1", "t-1", testPool, "ann", "sub-ann"); err != nil {
 		t.Fatalf("PutPartner with an administrator: %v", err)
 	}
 	for name, tc := range map[string]struct {
-		pool, admin string
-		wantErr     error
+		pool, admin, sub string
+		wantErr          error
 	}{
-		"name taken":          {testPool, "ann", mapping.ErrConflict},
-		"pool without a name": {testPool, "", mapping.ErrInvalid},
-		"name without a pool": {"", "bob", mapping.ErrInvalid},
-		"pool with a hash":    {"eu-west-1_x#y", "bob", mapping.ErrInvalid},
-		"control in the name": {testPool, "b\x00b", mapping.ErrInvalid},
+		"name taken":          {testPool, "ann", "sub-ann-2", mapping.ErrConflict},
+		"pool without a name": {testPool, "", "sub-x", mapping.ErrInvalid},
+		"name without a pool": {"", "bob", "sub-bob", mapping.ErrInvalid},
+		"pool with a hash":    {"eu-west-1_x#y", "bob", "sub-bob", mapping.ErrInvalid},
+		"control in the name": {testPool, "b\x00b", "sub-bob", mapping.ErrInvalid},
+		"no sub":              {testPool, "bob", "", mapping.ErrInvalid},
+		"control in the sub":  {testPool, "bob", "s\x00b", mapping.ErrInvalid},
+		"sub without a name":  {"", "", "sub-bob", mapping.ErrInvalid},
 	} {
-		if _, err := put("p-x", "t-x-"+name, tc.pool, tc.admin); !errors.Is(err, tc.wantErr) {
+		if _, err := put("p-x", "t-x-"+name, tc.pool, tc.admin, tc.sub); !errors.Is(err, tc.wantErr) {
 			t.Errorf("%s: PutPartner = %v, want %v", name, err, tc.wantErr)
 		}
 	}
-	got, err := st.PartnerOfAdmin(ctx, testPool, "ann")
-	if err != nil || got.PartnerID != "p-1" || got.AdminUsername != "ann" || got.AdminPool != testPool {
+	got, err := st.PartnerOfAdmin(ctx, testPool, "ann", "sub-ann")
+	if err != nil || got.PartnerID != "p-1" || got.AdminUsername != "ann" || got.AdminPool != testPool || got.AdminSub != "sub-ann" {
 		t.Fatalf("PartnerOfAdmin = %+v, %v", got, err)
 	}
-	for name, tc := range map[string]struct{ pool, admin string }{
-		"another pool":          {"eu-west-1_other", "ann"},
-		"the machine user name": {testPool, "cognito-p-1"},
-		"unknown":               {testPool, "nobody"},
+	for name, tc := range map[string]struct {
+		pool, admin, sub string
+		wantErr          error
+	}{
+		"another pool":          {"eu-west-1_other", "ann", "sub-ann", mapping.ErrNotFound},
+		"the machine user name": {testPool, "cognito-p-1", "sub-ann", mapping.ErrNotFound},
+		"unknown":               {testPool, "nobody", "sub-ann", mapping.ErrNotFound},
+		// The name re-created in Cognito: another person.
+		"another sub": {testPool, "ann", "sub-ann-2", mapping.ErrRebound},
+		"no sub":      {testPool, "ann", "", mapping.ErrRebound},
 	} {
-		if _, err := st.PartnerOfAdmin(ctx, tc.pool, tc.admin); !errors.Is(err, mapping.ErrNotFound) {
-			t.Errorf("%s: PartnerOfAdmin = %v, want ErrNotFound", name, err)
+		if _, err := st.PartnerOfAdmin(ctx, tc.pool, tc.admin, tc.sub); !errors.Is(err, tc.wantErr) {
+			t.Errorf("%s: PartnerOfAdmin = %v, want %v", name, err, tc.wantErr)
+		}
+	}
+	// A record without the administrator's sub (none is written so; made
+	// by hand here) admits nobody, whatever the token's sub.
+	if _, err := testEnv(t).ddb.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:        &table,
+		Key:              map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: "PARTNER#p-1"}, "SK": &types.AttributeValueMemberS{Value: "PARTNER"}},
+		UpdateExpression: ptr("REMOVE adminSub"),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, sub := range []string{"sub-ann", ""} {
+		if _, err := st.PartnerOfAdmin(ctx, testPool, "ann", sub); !errors.Is(err, mapping.ErrUnbound) {
+			t.Errorf("PartnerOfAdmin(%q) of a record without adminSub = %v, want ErrUnbound", sub, err)
 		}
 	}
 	// Not a user name: the authorizer's lookup does not find the administrator.
@@ -295,17 +319,17 @@ func TestPartnerAdmin(t *testing.T) {
 	if err := st.RemovePartner(ctx, "p-1"); err != nil {
 		t.Fatalf("RemovePartner: %v", err)
 	}
-	if _, err := st.PartnerOfAdmin(ctx, testPool, "ann"); !errors.Is(err, mapping.ErrNotFound) {
+	if _, err := st.PartnerOfAdmin(ctx, testPool, "ann", "sub-ann"); !errors.Is(err, mapping.ErrNotFound) {
 		t.Errorf("PartnerOfAdmin after RemovePartner = %v, want ErrNotFound", err)
 	}
-	if _, err := put("p-2", "t-2", testPool, "ann"); err != nil {
+	if _, err := put("p-2", "t-2", testPool, "ann", "sub-ann"); err != nil {
 		t.Fatalf("the name is free again after RemovePartner: %v", err)
 	}
 	// DeleteUser leaves the administrator's item, which then grants nothing.
 	if err := st.DeleteUser(ctx, acme.InternalID); err != nil {
 		t.Fatalf("DeleteUser: %v", err)
 	}
-	if _, err := st.PartnerOfAdmin(ctx, testPool, "ann"); !errors.Is(err, mapping.ErrNotFound) {
+	if _, err := st.PartnerOfAdmin(ctx, testPool, "ann", "sub-ann"); !errors.Is(err, mapping.ErrNotFound) {
 		t.Errorf("PartnerOfAdmin after DeleteUser = %v, want ErrNotFound", err)
 	}
 	checkTable(t, table)

@@ -74,7 +74,14 @@
 // rotate and revoke for its own partner: the token must verify against the
 // partners' pool and that client, be a person's, and name (pool, user
 // name) an administrator whose partner record names it back (mapping
-// PartnerOfAdmin). Any other partner id — existing or not — is 403
+// PartnerOfAdmin), with the sub registration recorded (adminSub, from
+// AdminCreateUser's answer for the user it just created; the rule user
+// names follow, record.SameSub): an administrator's Cognito user deleted
+// and created again under the name is another person, 401
+// identity_rebound; a record without a sub, 401 identity_unbound.
+// Administrators are new in the release that records their sub, so no
+// record needs binding (no bind-subs for them); one without a sub is
+// refused, never bound later. Any other partner id — existing or not — is 403
 // forbidden_partner, decided before the partner is read, so an
 // administrator learns nothing about other partners (a 404 for unknown
 // ids only would tell them apart). Registration stays the operators'. The
@@ -84,6 +91,18 @@
 // alike. Every request's log line names who acted (actor_kind operator or
 // partner_admin, actor: the Cognito user name) and the partner id, never
 // a token.
+//
+// There is no sign-out for administrators: their tokens are checked for
+// the bound sub, not against a sign-out time. One would matter (a stolen
+// administrator's token can rotate and read the new credential until it
+// expires), but it is not small: a sign-out time on the partner record
+// checked against iat, a route, and GlobalSignOut, which cognito-local —
+// the partners' pool's local stand-in — lacks. Until then keep the
+// administrators' client's ID and access token validity short (its
+// tokens are accepted until they expire, even after the user is disabled
+// or deleted in Cognito), and to cut an administrator off at once an
+// operator revokes the partner (rotate then answers 409) and registers it
+// again with a new administrator.
 //
 // # Register
 //

@@ -47,6 +47,9 @@ type fakeCognito struct {
 	// partner administrator's creation failing half way through a
 	// registration).
 	failCreate string
+	// noSub: AdminCreateUser of this user name creates it but answers
+	// without its sub.
+	noSub string
 }
 
 type fakeRefresh struct {
@@ -148,7 +151,11 @@ func (f *fakeCognito) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		f.users[name] = ""
-		f.ok(w, map[string]any{"User": map[string]any{"Username": name, "Enabled": true}})
+		attrs := []map[string]string{{"Name": "sub", "Value": "sub-" + name}}
+		if name == f.noSub {
+			attrs = nil
+		}
+		f.ok(w, map[string]any{"User": map[string]any{"Username": name, "Enabled": true, "Attributes": attrs}})
 	case "AWSCognitoIdentityProviderService.AdminSetUserPassword":
 		if _, ok := f.users[str("Username")]; !ok {
 			f.fail(w, "UserNotFoundException", "no user")

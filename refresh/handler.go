@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehouse-auth/gatehouse/authorizer"
 	"github.com/gatehouse-auth/gatehouse/internal/apigwproxy"
 	"github.com/gatehouse-auth/gatehouse/internal/httpjson"
 	"github.com/gatehouse-auth/gatehouse/internal/signin"
@@ -123,6 +124,8 @@ const (
 	CodeInvalidRequest   = httpjson.CodeInvalidRequest       // 400
 	CodeDuplicateField   = httpjson.CodeDuplicateField       // 400: two members the same under case folding
 	CodeUnauthorized     = "unauthorized"                    // 401
+	CodeIdentityRebound  = authorizer.ReasonIdentityRebound  // 401: a partner administrator's token of another Cognito user than the one registered
+	CodeIdentityUnbound  = authorizer.ReasonIdentityUnbound  // 401: a partner administrator recorded without a sub
 	CodeForbidden        = "forbidden"                       // 403
 	CodeForbiddenPartner = "forbidden_partner"               // 403: a partner administrator asked about another partner id
 	CodeNotFound         = "not_found"                       // 404
@@ -464,11 +467,17 @@ func (h *Handler) partnerAdmin(r *http.Request, claims *jwtverify.Claims, partne
 		return forbidden
 	}
 	recordActor(r.Context(), "partner_admin", claims.Username)
-	p, err := h.svc.PartnerOfAdmin(r.Context(), claims.UserPoolID, claims.Username)
+	p, err := h.svc.PartnerOfAdmin(r.Context(), claims.UserPoolID, claims.Username, claims.Subject)
 	switch {
 	case errors.Is(err, ErrNotFound):
 		forbidden.reason = "administers_no_partner"
 		return forbidden
+	case errors.Is(err, mapping.ErrRebound):
+		return &apiError{status: http.StatusUnauthorized, code: CodeIdentityRebound,
+			message: "the token is not of the person this administrator was registered as", reason: CodeIdentityRebound}
+	case errors.Is(err, mapping.ErrUnbound):
+		return &apiError{status: http.StatusUnauthorized, code: CodeIdentityUnbound,
+			message: "this administrator is bound to no Cognito user; an operator must register it again", reason: CodeIdentityUnbound}
 	case err != nil:
 		return serviceFailure(err)
 	case p.PartnerID != partnerID:

@@ -87,12 +87,12 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (Credential, e
 	}
 	undo.internalID = in.InternalID
 
+	var adminSub string
 	if in.AdminUsername != "" {
-		admin, err := s.createAdmin(ctx, in)
-		if err != nil {
+		var err error
+		if undo.admin, adminSub, err = s.createAdmin(ctx, in); err != nil {
 			return Credential{}, err
 		}
-		undo.admin = admin
 	}
 
 	fp := mapping.Fingerprint([]byte(tokens.RefreshToken))
@@ -103,7 +103,7 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (Credential, e
 	p, err := s.cfg.Store.PutPartner(ctx, mapping.Partner{
 		PartnerID: in.PartnerID, InternalID: in.InternalID, CognitoUsername: username,
 		AppClientID: s.cfg.PartnerClientID, SealedRefreshToken: sealed, CredentialFingerprint: fp,
-		AdminUsername: undo.admin, AdminPool: adminPool(undo.admin, s.cfg.UserPoolID),
+		AdminUsername: undo.admin, AdminPool: adminPool(undo.admin, s.cfg.UserPoolID), AdminSub: adminSub,
 	})
 	if err != nil {
 		if errors.Is(err, mapping.ErrConflict) {
@@ -158,8 +158,12 @@ func checkAdmin(in RegisterInput) error {
 // in FORCE_CHANGE_PASSWORD: invited by Cognito (a temporary password it
 // generates and e-mails), or, with in.AdminTemporaryPassword, with that
 // one and no message. Gatehouse never sets a lasting password for a person.
-// It returns the user name Cognito assigned.
-func (s *Service) createAdmin(ctx context.Context, in RegisterInput) (string, error) {
+// It returns the user name Cognito assigned and the new user's sub, read
+// from AdminCreateUser's answer (the user just created, so no other person
+// can hold the name yet); the administrator is bound to it. When the
+// user was created but the answer names no sub, the user name is returned
+// with the error, for the cleanup to delete.
+func (s *Service) createAdmin(ctx context.Context, in RegisterInput) (username, sub string, err error) {
 	create := &cip.AdminCreateUserInput{
 		UserPoolId: aws.String(s.cfg.UserPoolID),
 		Username:   aws.String(in.AdminUsername),
@@ -179,16 +183,27 @@ func (s *Service) createAdmin(ctx context.Context, in RegisterInput) (string, er
 	if err != nil {
 		switch apiCode(err) {
 		case "UsernameExistsException":
-			return "", fmt.Errorf("%w: Cognito user %q exists", ErrConflict, in.AdminUsername)
+			return "", "", fmt.Errorf("%w: Cognito user %q exists", ErrConflict, in.AdminUsername)
 		case "InvalidPasswordException":
-			return "", fmt.Errorf("%w: admin_temporary_password does not meet the pool's password policy", ErrInvalidInput)
+			return "", "", fmt.Errorf("%w: admin_temporary_password does not meet the pool's password policy", ErrInvalidInput)
 		}
-		return "", cognitoAdminError("AdminCreateUser (administrator)", err)
+		return "", "", cognitoAdminError("AdminCreateUser (administrator)", err)
 	}
+	username = in.AdminUsername
 	if out.User != nil && aws.ToString(out.User.Username) != "" {
-		return aws.ToString(out.User.Username), nil
+		username = aws.ToString(out.User.Username)
 	}
-	return in.AdminUsername, nil
+	if out.User != nil {
+		for _, a := range out.User.Attributes {
+			if aws.ToString(a.Name) == "sub" {
+				sub = aws.ToString(a.Value)
+			}
+		}
+	}
+	if sub == "" {
+		return username, "", fmt.Errorf("%w: Cognito's answer for the new administrator carries no sub", ErrUnavailable)
+	}
+	return username, sub, nil
 }
 
 // cleanup undoes a registration that failed half way.

@@ -262,6 +262,66 @@ func TestPartnerAdminSelfService(t *testing.T) {
 	assertNoSecrets(t, logs, seen...)
 }
 
+// A partner administrator's Cognito user deleted and created again under
+// the same name (cognito-local: a new sub) is another person: its tokens
+// are refused (401 identity_rebound) on show, rotate and revoke, and the
+// credential is untouched. Registration bound the administrator to the
+// sub Cognito gave the user it created.
+func TestPartnerAdminRecreated(t *testing.T) {
+	ctx := context.Background()
+	f := newSelfServiceFixture(t)
+	lp := f.lp
+	tmp, pw := "Tmp-"+refresh.RandomPassword(), refresh.RandomPassword()
+	cred := f.registerWithAdmin(t, "initech", "initech-admin", tmp)
+	got, err := f.idp.AdminGetUser(ctx, &cip.AdminGetUserInput{UserPoolId: aws.String(lp.id), Username: aws.String("initech-admin")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	firstSub := ""
+	for _, a := range got.UserAttributes {
+		if aws.ToString(a.Name) == "sub" {
+			firstSub = aws.ToString(a.Value)
+		}
+	}
+	if p, err := f.store.Partner(ctx, "initech"); err != nil || firstSub == "" || p.AdminSub != firstSub {
+		t.Fatalf("the administrator is bound to sub %q, Cognito's is %q (%v)", p.AdminSub, firstSub, err)
+	}
+	first := f.adminSignIn(t, "initech-admin", tmp, pw)
+	f.do(t, "GET", "/partners/initech", first.IDToken, "", http.StatusOK)
+
+	if _, err := f.idp.AdminDeleteUser(ctx, &cip.AdminDeleteUserInput{UserPoolId: aws.String(lp.id), Username: aws.String("initech-admin")}); err != nil {
+		t.Fatal(err)
+	}
+	tmp2, pw2 := "Tmp-"+refresh.RandomPassword(), refresh.RandomPassword()
+	if _, err := f.idp.AdminCreateUser(ctx, &cip.AdminCreateUserInput{
+		UserPoolId: aws.String(lp.id), Username: aws.String("initech-admin"),
+		TemporaryPassword: aws.String(tmp2), MessageAction: "SUPPRESS",
+	}); err != nil {
+		t.Fatal(err)
+	}
+	second := f.adminSignIn(t, "initech-admin", tmp2, pw2)
+	for _, c := range []struct{ method, path string }{
+		{"GET", "/partners/initech"}, {"POST", "/partners/initech/rotate"}, {"DELETE", "/partners/initech"},
+	} {
+		for _, tok := range []string{second.IDToken, second.AccessToken} {
+			if code, _ := errorCode(t, f.do(t, c.method, c.path, tok, "", http.StatusUnauthorized)); code != refresh.CodeIdentityRebound {
+				t.Errorf("%s %s by the re-created administrator: code %s", c.method, c.path, code)
+			}
+		}
+	}
+	p, err := f.store.Partner(ctx, "initech")
+	if err != nil || p.Status != "active" || p.Version != cred.Version {
+		t.Fatalf("the partner after the re-created administrator's attempts: %+v %v", p, err)
+	}
+	if rec := f.exchange(t, cred.RefreshToken); rec.Code != http.StatusOK {
+		t.Fatalf("the partner's credential after the attempts: %d", rec.Code)
+	}
+	if !strings.Contains(f.logs.String(), `"reason":"identity_rebound"`) {
+		t.Error("the logs lack reason identity_rebound")
+	}
+	assertNoSecrets(t, f.logs.String(), tmp, pw, tmp2, pw2, cred.RefreshToken, first.IDToken, second.IDToken, second.AccessToken)
+}
+
 // Registration with an administrator: bad input refused before anything is
 // created; a name taken at Cognito or in the mapping, or Cognito failing
 // at the administrator's creation, leaves nothing behind — no partner, no
@@ -336,7 +396,7 @@ func TestPartnerAdminRegistrationFaults(t *testing.T) {
 		t.Fatalf("administrator name taken in the mapping: %d %s", rec.Code, rec.Body)
 	}
 	gone(t, "c3", "partner-c3", "dup-admin")
-	if p, err := f.store.PartnerOfAdmin(ctx, lp.id, "dup-admin"); err != nil || p.PartnerID != "c2" {
+	if p, err := f.store.Partner(ctx, "c2"); err != nil || p.AdminUsername != "dup-admin" || p.AdminSub == "" {
 		t.Fatalf("the first partner's administrator: %+v %v", p, err)
 	}
 	if rec := f.exchange(t, first.RefreshToken); rec.Code != http.StatusOK {
@@ -370,5 +430,29 @@ func TestPartnerAdminCreationFails(t *testing.T) {
 	}
 	if _, err := f.store.UserByUsername(ctx, fc.issuer.UserPoolID(), "partner-d1"); err == nil {
 		t.Error("the mapping user remains")
+	}
+}
+
+// Cognito's answer for the administrator it created naming no sub
+// (in-process stand-in: no local service answers so): the administrator
+// cannot be bound, so the registration fails with 503 and undoes all of
+// it, the administrator's Cognito user included.
+func TestPartnerAdminCreatedWithoutSub(t *testing.T) {
+	ctx := context.Background()
+	f, fc, admin := newRotationFixture(t)
+	fc.mu.Lock()
+	fc.noSub = "e1-admin"
+	fc.mu.Unlock()
+	rec := f.call(t, "POST", "/partners", admin, `{"partner_id":"e1","admin_username":"e1-admin","admin_email":"a@example.com"}`)
+	expectFixed(t, rec, http.StatusServiceUnavailable, refresh.CodeUnavailable)
+	fc.mu.Lock()
+	_, partnerUser := fc.users["partner-e1"]
+	_, adminUser := fc.users["e1-admin"]
+	fc.mu.Unlock()
+	if partnerUser || adminUser {
+		t.Errorf("Cognito users remain: partner %v, administrator %v", partnerUser, adminUser)
+	}
+	if _, err := f.store.Partner(ctx, "e1"); err == nil {
+		t.Error("a partner record remains")
 	}
 }

@@ -60,7 +60,7 @@ type Store interface {
 	UpdatePartnerToken(ctx context.Context, partnerID string, expectedVersion int64, newSealed mapping.Sealed, newFingerprint string) (mapping.Partner, error)
 	RevokePartner(ctx context.Context, partnerID string) error
 	DropPartnerToken(ctx context.Context, partnerID string) error
-	PartnerOfAdmin(ctx context.Context, pool, username string) (mapping.Partner, error)
+	PartnerOfAdmin(ctx context.Context, pool, username, sub string) (mapping.Partner, error)
 	SealPartnerToken(ctx context.Context, partnerID string, refreshToken []byte) (mapping.Sealed, error)
 	OpenPartnerToken(ctx context.Context, p mapping.Partner) ([]byte, error)
 }
@@ -375,9 +375,11 @@ func (s *Service) Partner(ctx context.Context, partnerID string) (mapping.Partne
 }
 
 // PartnerOfAdmin returns the partner that the person username of pool
-// administers (take both from a verified token); ErrNotFound when none.
-func (s *Service) PartnerOfAdmin(ctx context.Context, pool, username string) (mapping.Partner, error) {
-	p, err := s.cfg.Store.PartnerOfAdmin(ctx, pool, username)
+// with subject sub administers (take all three from a verified token);
+// ErrNotFound when none, mapping.ErrRebound or mapping.ErrUnbound when the
+// name administers one but is not bound to sub.
+func (s *Service) PartnerOfAdmin(ctx context.Context, pool, username, sub string) (mapping.Partner, error) {
+	p, err := s.cfg.Store.PartnerOfAdmin(ctx, pool, username, sub)
 	if err != nil {
 		return mapping.Partner{}, storeError("reading the partner administrator", err)
 	}

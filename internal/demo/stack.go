@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto"
 	"crypto/rand"
+	"crypto/rsa"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -48,8 +49,9 @@ type stack struct {
 	gatehouse string
 	dir       string // logs and scratch files
 
-	poolID, issuer               string // the people's pool
-	partnerPoolID, partnerIssuer string // the partners' pool
+	poolID, issuer, jwksURL      string // the people's pool (on moto_server; its keys URL is the token endpoint's JWKS)
+	partnerPoolID, partnerIssuer string // the partners' pool (on cognito-local)
+	moto                         string // moto_server's URL: DynamoDB, KMS and the people's pool
 	webClientID, webClientSecret string
 	partnerClient, partnerSecret string
 	// The partners' pool's client for people: partner administrators sign in with it.
@@ -59,15 +61,17 @@ type stack struct {
 	sample                                 string // the sample API itself, behind gatehouse serve
 	passwords                              map[string]string
 	subs                                   map[string]string // Cognito sub by user name, for the mapping
-	// cognito-local's published development key: the demo mints an
-	// expired token with it (step 5).
+	// The client-credentials stand-in's signing key, published beside the
+	// people's pool's keys: the demo mints an expired token with it too
+	// (step 5).
 	key crypto.Signer
 	kid string
 
-	idp     *cip.Client
-	procs   []*exec.Cmd
-	servers []*http.Server
-	closers []func()
+	idp        *cip.Client // the people's pool's Cognito (moto_server)
+	partnerIdp *cip.Client // the partners' pool's Cognito (cognito-local)
+	procs      []*exec.Cmd
+	servers    []*http.Server
+	closers    []func()
 }
 
 // startStack starts and provisions everything. On error the returned stack
@@ -87,40 +91,61 @@ func startStack(ctx context.Context, gatehouse string) (*stack, error) {
 	return s, nil
 }
 
+// demoRegion is the region of everything the demo provisions: moto_server
+// answers GlobalSignOut (sent unsigned, so naming no region) in us-east-1
+// only, and the portal's Cognito and DynamoDB calls share one region.
+const demoRegion = "us-east-1"
+
 func (s *stack) start(ctx context.Context) error {
 	if err := localservices.Start(localservices.CognitoIDP, localservices.DynamoDB, localservices.KMS); err != nil {
+		return err
+	}
+	// The region of this process and, inherited, of the gatehouse processes.
+	if err := os.Setenv("AWS_REGION", demoRegion); err != nil {
 		return err
 	}
 	awsCfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
 		return err
 	}
-	s.idp = cip.NewFromConfig(awsCfg)
+	// The people's pool is on moto_server, the one that serves DynamoDB
+	// and KMS: only moto has GlobalSignOut (sign-out everywhere, step 7).
+	// The partners' pool stays on cognito-local, which has RevokeToken
+	// (revocation and rotation). See internal/testkit/localservices.
+	s.moto = strings.TrimRight(localservices.Endpoint(localservices.DynamoDB), "/")
+	s.idp = cip.NewFromConfig(awsCfg, func(o *cip.Options) { o.BaseEndpoint = aws.String(s.moto) })
+	s.partnerIdp = cip.NewFromConfig(awsCfg)
 	if err := s.provisionPool(ctx); err != nil {
-		return fmt.Errorf("provision the user pool: %w", err)
+		return fmt.Errorf("provision the user pools (the people's pool on the moto_server at %s, DynamoDB's endpoint): %w", s.moto, err)
 	}
 	if err := s.provisionStore(ctx, dynamodb.NewFromConfig(awsCfg), kms.NewFromConfig(awsCfg)); err != nil {
 		return fmt.Errorf("provision the table and key: %w", err)
 	}
 
-	module, err := localservices.CognitoLocalModule()
+	// moto's signing key is not one the demo can load: the stand-in signs
+	// with a key of its own and publishes it with the pool's keys, and the
+	// verifiers read the people's pool's keys there.
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		return err
 	}
-	if s.key, s.kid, err = clientcredentials.CognitoLocalKey(module); err != nil {
-		return err
-	}
-	ep, err := clientcredentials.New(clientcredentials.Config{Cognito: s.idp, UserPoolID: s.poolID, Issuer: s.issuer, Key: s.key, KID: s.kid})
+	s.key, s.kid = rsaKey, "gatehouse-demo-client-credentials"
+	ep, err := clientcredentials.New(clientcredentials.Config{
+		Cognito: s.idp, UserPoolID: s.poolID, Issuer: s.issuer, Key: s.key, KID: s.kid,
+		PoolJWKSURL: s.moto + "/" + s.poolID + "/.well-known/jwks.json",
+	})
 	if err != nil {
 		return err
 	}
 	s.closers = append(s.closers, ep.Close)
 	mux := http.NewServeMux()
 	mux.Handle("POST /oauth2/token", ep)
-	if s.tokenEP, err = s.serve(mux); err != nil {
+	mux.Handle("GET /.well-known/jwks.json", ep.JWKS())
+	base, err := s.serve(mux)
+	if err != nil {
 		return err
 	}
-	s.tokenEP += "/oauth2/token"
+	s.tokenEP, s.jwksURL = base+"/oauth2/token", base+"/.well-known/jwks.json"
 	if s.sample, err = s.serve(http.HandlerFunc(sampleAPI)); err != nil {
 		return err
 	}
@@ -132,13 +157,14 @@ func (s *stack) provisionPool(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s.poolID, s.issuer = pool.ID, pool.LocalIssuer()
+	// moto's tokens name Cognito's real issuer (not the local host).
+	region, _, _ := strings.Cut(pool.ID, "_")
+	s.poolID, s.issuer = pool.ID, "https://cognito-idp."+region+".amazonaws.com/"+pool.ID
 	if s.webClientID, s.webClientSecret, err = pool.Client(ctx, "web", true); err != nil {
 		return err
 	}
-	// Partners live in a pool of their own, as deployed (both pools on the
-	// one cognito-local).
-	partners, err := userpool.Create(ctx, s.idp, "gatehouse-demo-partners")
+	// Partners live in a pool of their own, as deployed.
+	partners, err := userpool.Create(ctx, s.partnerIdp, "gatehouse-demo-partners")
 	if err != nil {
 		return err
 	}
@@ -201,7 +227,8 @@ func (s *stack) startGatehouse(ctx context.Context) error {
 	common := map[string]string{
 		"GATEHOUSE_USER_POOL_ID":  s.poolID,
 		"GATEHOUSE_ISSUER":        s.issuer,
-		"GATEHOUSE_INSECURE_HTTP": "true", // cognito-local speaks plain http
+		"GATEHOUSE_JWKS_URL":      s.jwksURL,
+		"GATEHOUSE_INSECURE_HTTP": "true", // the keys are served on plain http
 		"GATEHOUSE_TABLE":         s.table,
 	}
 	with := func(extra map[string]string) map[string]string {
@@ -237,6 +264,8 @@ func (s *stack) startGatehouse(ctx context.Context) error {
 		"GATEHOUSE_TOKEN_ENDPOINT":       s.tokenEP,
 		"GATEHOUSE_SIGNIN_CLIENT_ID":     s.webClientID,
 		"GATEHOUSE_SIGNIN_CLIENT_SECRET": s.webClientSecret,
+		// The portal's Cognito is the people's pool's: moto_server.
+		"AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER": s.moto,
 	}), "portal", "--addr", portalAddr); err != nil {
 		return err
 	}

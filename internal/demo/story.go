@@ -9,6 +9,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -17,6 +19,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/testkit/userpool"
 	"github.com/gatehouse-auth/gatehouse/jwtverify/cognitotest"
+	"github.com/gatehouse-auth/gatehouse/mapping"
 )
 
 // stepError names the step that misbehaved.
@@ -36,7 +39,7 @@ type answer struct {
 
 func (a answer) str(key string) string { s, _ := a.body[key].(string); return s }
 
-// walk tells the story of the issues: six steps, each checked.
+// walk tells the story of the issues: eight steps, each checked.
 func walk(ctx context.Context, s *stack, out io.Writer) error {
 	w := newWalker(ctx, s, out)
 	for _, st := range []struct {
@@ -49,7 +52,8 @@ func walk(ctx context.Context, s *stack, out io.Writer) error {
 		{"4", "an administrator registers a partner; the partner exchanges its credential and calls; it is revoked", w.partner},
 		{"5", "a bad token, an expired token, a missing scope", w.refusals},
 		{"6", "the partner administrator rotates its own credential", w.selfService},
-		{"7", "alice is deleted in Cognito and her name re-created: the new person is refused, never given her internal id", w.recreated},
+		{"7", "alice signs out everywhere: her earlier tokens are refused, a fresh sign-in is admitted", w.signOut},
+		{"8", "alice is deleted in Cognito and her name re-created: the new person is refused, never given her internal id", w.recreated},
 	} {
 		fmt.Fprintf(out, "\n== step %s: %s\n", st.id, st.title)
 		if err := st.run(); err != nil {
@@ -134,15 +138,22 @@ func expect(a answer, err error, status int, what string) (answer, error) {
 
 // signIn signs user in through the portal and returns the ID token.
 func (w *walker) signIn(user string) (string, error) {
+	id, _, err := w.signInTokens(user)
+	return id, err
+}
+
+// signInTokens signs user in through the portal and returns the ID and
+// access tokens.
+func (w *walker) signInTokens(user string) (id, access string, err error) {
 	a, err := w.call("POST", w.s.portal+"/auth/sign-in", "", map[string]string{"username": user, "password": w.s.passwords[user]}, 200, "POST /auth/sign-in")
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	if a.str("id_token") == "" || a.str("access_token") == "" {
-		return "", fmt.Errorf("sign-in returned no tokens")
+		return "", "", fmt.Errorf("sign-in returned no tokens")
 	}
 	w.say("POST %s/auth/sign-in as %s -> 200: ID, access and refresh tokens (not shown)", w.s.portal, user)
-	return a.str("id_token"), nil
+	return a.str("id_token"), a.str("access_token"), nil
 }
 
 // callAPI calls the sample API through gatehouse serve and returns who it
@@ -372,8 +383,9 @@ func (w *walker) refusals() error {
 	if _, err := w.callAPI("GET", "/orders", "not-a-jwt", 401, "a bad token"); err != nil {
 		return err
 	}
-	// Signed with cognito-local's real key and issued under its issuer, but
-	// expired an hour ago.
+	// Signed with a key the verifier takes for the people's pool's (the
+	// client-credentials stand-in's, published with the pool's keys) and
+	// issued under the pool's issuer, but expired an hour ago.
 	iss, err := cognitotest.NewIssuer(cognitotest.WithUserPoolID(w.s.poolID))
 	if err != nil {
 		return err
@@ -386,6 +398,73 @@ func (w *walker) refusals() error {
 	}
 	_, err = w.callAPI("POST", "/orders", w.aliceToken, 403, "alice (POST /orders needs the orders/write scope; an ID token has none)")
 	return err
+}
+
+// signOut: alice signs out everywhere on the portal (GlobalSignOut with
+// her access token, then the sign-out time on her mapping item). Every
+// token issued before it is refused — by the API (serve's log says
+// signed_out) and by the portal itself — while her API client, a separate
+// credential, still works; a sign-in from the next whole second on is
+// admitted ("iat" has whole seconds).
+func (w *walker) signOut() error {
+	id, access, err := w.signInTokens(person)
+	if err != nil {
+		return err
+	}
+	if _, err := w.callAPI("GET", "/orders", id, 200, "alice (a fresh ID token)"); err != nil {
+		return err
+	}
+	if _, err := w.call("POST", w.s.portal+"/auth/sign-out", access, nil, 204, "POST /auth/sign-out"); err != nil {
+		return err
+	}
+	signedOutBy := time.Now()
+	w.say("POST %s/auth/sign-out with alice's access token -> 204: signed out everywhere", w.s.portal)
+	for _, t := range []struct{ what, token string }{{"alice's ID token from before", id}, {"alice's ID token from step 1", w.aliceToken}} {
+		if _, err := w.callAPI("GET", "/orders", t.token, 401, t.what); err != nil {
+			return err
+		}
+	}
+	a, err := w.call("GET", w.s.portal+"/clients", id, nil, 401, "GET /clients with the signed-out token")
+	if err != nil {
+		return err
+	}
+	if e, _ := a.body["error"].(map[string]any); e["code"] != "signed_out" {
+		return fmt.Errorf("the portal refused the signed-out token with %v, want code signed_out", a.body["error"])
+	}
+	w.say("GET %s/clients with the same token -> 401 signed_out", w.s.portal)
+	if err := w.logSays("serve", "reason=signed_out"); err != nil {
+		return err
+	}
+	if _, err := w.callAPI("GET", "/orders", w.clientToken, 200, "alice's program (its API client is not signed out)"); err != nil {
+		return err
+	}
+	// A token issued in the sign-out's own second is refused too: sign in
+	// again from the next whole second.
+	userpool.WaitForSecond(mapping.SignOutSecond(signedOutBy))
+	fresh, err := w.signIn(person)
+	if err != nil {
+		return err
+	}
+	api, err := w.callAPI("GET", "/orders", fresh, 200, "alice (signed in again after the next whole second)")
+	if err != nil {
+		return err
+	}
+	if api.str("internal_user_id") != w.aliceID {
+		return fmt.Errorf("after signing in again the API saw %v, want alice's internal id %s", api.body, w.aliceID)
+	}
+	return nil
+}
+
+// logSays checks that gatehouse name's log (text format) holds want.
+func (w *walker) logSays(name, want string) error {
+	data, err := os.ReadFile(filepath.Join(w.s.dir, name+".log"))
+	if err != nil {
+		return err
+	}
+	if !bytes.Contains(data, []byte(want)) {
+		return fmt.Errorf("gatehouse %s's log lacks %s", name, want)
+	}
+	return nil
 }
 
 // recreatedPassword keys the re-created alice's password in stack.passwords.
@@ -411,6 +490,9 @@ func (w *walker) recreated() error {
 	}
 	w.say("POST %s/auth/sign-in as the new %s -> 200 (Cognito knows her)", w.s.portal, person)
 	if _, err := w.callAPI("GET", "/orders", a.str("id_token"), 401, "the new alice"); err != nil {
+		return err
+	}
+	if err := w.logSays("serve", "reason=identity_rebound"); err != nil {
 		return err
 	}
 	w.say("refused (identity_rebound): the name is bound to the old alice's sub; %s stays hers", w.aliceID)

@@ -67,13 +67,26 @@ func SignOutSecond(t time.Time) int64 {
 // sign-out (ErrSignedOut). Comparing whole seconds as Cognito's "iat" has
 // them, iat == SignedOut is admitted (SignedOut was rounded up).
 func (u *User) Admits(sub string, iat time.Time) error {
-	switch {
-	case u.Sub == "":
-		return ErrUnbound
-	case sub != u.Sub:
-		return ErrRebound
-	case u.SignedOut != 0 && iat.Unix() < u.SignedOut:
+	if err := SameSub(u.Sub, sub); err != nil {
+		return err
+	}
+	if u.SignedOut != 0 && iat.Unix() < u.SignedOut {
 		return ErrSignedOut
+	}
+	return nil
+}
+
+// SameSub is the one rule binding a name to a Cognito user: a token with
+// subject sub may act for a name bound to bound only when both are equal,
+// and a name bound to none ("") admits nobody (ErrUnbound; a token always
+// carries a sub, but "" must never match ""). Every check of a token's sub
+// against a recorded one (User.Admits, a partner's administrator) is this.
+func SameSub(bound, sub string) error {
+	switch {
+	case bound == "":
+		return ErrUnbound
+	case sub != bound:
+		return ErrRebound
 	}
 	return nil
 }
@@ -119,10 +132,12 @@ var (
 	ErrSealBroken = errors.New("mapping: sealed value does not open")
 )
 
-// Why User.Admits refuses a token. They are not errors of the store.
+// Why User.Admits (or SameSub, for a partner's administrator) refuses a
+// token. They are not errors of the store.
 var (
 	// ErrUnbound: the user records no sub (recorded before subs were and
-	// not yet bound: gatehouse users bind-subs). Fail closed.
+	// not yet bound: gatehouse users bind-subs), or a partner record no
+	// administrator's sub. Fail closed.
 	ErrUnbound = errors.New("mapping: user name not bound to a sub")
 	// ErrRebound: the token's sub is not the one the user name was bound
 	// to: the Cognito user was deleted and a new one took its name.

@@ -3,12 +3,16 @@ package clientcredentials
 import (
 	"context"
 	"crypto"
+	"crypto/rsa"
 	"crypto/subtle"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
+	"math/big"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -33,12 +37,20 @@ type ClientDescriber interface {
 type Config struct {
 	Cognito    ClientDescriber
 	UserPoolID string
-	// Issuer is the "iss" of minted tokens: cognito-local's
-	// http://<host>:<port>/<pool>.
+	// Issuer is the "iss" of minted tokens: the pool's own (cognito-local's
+	// http://<host>:<port>/<pool>, moto_server's
+	// https://cognito-idp.<region>.amazonaws.com/<pool>).
 	Issuer string
-	// Key and KID sign the tokens; see CognitoLocalKey.
+	// Key and KID sign the tokens: a key the pool publishes (cognito-local's
+	// development key, see CognitoLocalKey), or one of the caller's own,
+	// published by JWKS beside the pool's keys (PoolJWKSURL).
 	Key crypto.Signer
 	KID string
+	// PoolJWKSURL is where the pool publishes its keys, for JWKS to serve
+	// them with Key's public half: set it when Key is not the pool's, and
+	// point the verifier's JWKS URL at JWKS. Used for moto_server, whose
+	// signing key is not published in a form the demo can load.
+	PoolJWKSURL string
 	// Lifetime of a token. Default: 1 hour, as Cognito's default.
 	Lifetime time.Duration
 }
@@ -139,6 +151,69 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		"access_token": token,
 		"expires_in":   int(e.cfg.Lifetime.Seconds()),
 		"token_type":   "Bearer",
+	})
+}
+
+// JWKS serves GET: the keys at PoolJWKSURL, read on each request (the pool
+// is local), followed by Key's public half under KID, so one JWKS URL
+// verifies both the pool's tokens and the minted ones. When the pool's
+// keys cannot be read it answers 502, and a verifier refuses what it
+// cannot check.
+func (e *Endpoint) JWKS() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet {
+			w.Header().Set("Allow", http.MethodGet)
+			w.WriteHeader(http.StatusMethodNotAllowed)
+			return
+		}
+		var set struct {
+			Keys []json.RawMessage `json:"keys"`
+		}
+		if e.cfg.PoolJWKSURL != "" {
+			if err := fetchJSON(r.Context(), e.cfg.PoolJWKSURL, &set); err != nil {
+				http.Error(w, "the pool's keys are unavailable", http.StatusBadGateway)
+				return
+			}
+		}
+		own, err := publicJWK(e.cfg.Key, e.cfg.KID)
+		if err != nil {
+			http.Error(w, "no public key", http.StatusInternalServerError)
+			return
+		}
+		set.Keys = append(set.Keys, own)
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(set)
+	})
+}
+
+func fetchJSON(ctx context.Context, url string, v any) error {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: status %d", url, resp.StatusCode)
+	}
+	return json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(v)
+}
+
+// publicJWK is key's public half as an RS256 JSON Web Key.
+func publicJWK(key crypto.Signer, kid string) (json.RawMessage, error) {
+	pub, ok := key.Public().(*rsa.PublicKey)
+	if !ok {
+		return nil, errors.New("clientcredentials: the signing key is not RSA")
+	}
+	return json.Marshal(map[string]string{
+		"kty": "RSA", "kid": kid, "use": "sig", "alg": "RS256",
+		"n": base64.RawURLEncoding.EncodeToString(pub.N.Bytes()),
+		"e": base64.RawURLEncoding.EncodeToString(big.NewInt(int64(pub.E)).Bytes()),
 	})
 }
 

@@ -42,8 +42,8 @@
 // loses every table and key: moto keeps its state in memory).
 //
 // Two user pools: a deployment has the people's pool and the partners'
-// pool, and the tests and the demo (internal/demo, make demo, make dev)
-// run with both on one cognito-local, which holds any number of pools, each
+// pool, and the tests run with both on one cognito-local (the demo does
+// not: see below), which holds any number of pools, each
 // with its own issuer (http://<host>:<port>/<pool id>) and JWKS: create each
 // with userpool.Create and point the verifier's second pool at its
 // LocalIssuer. One instance was chosen over two because nothing failed
@@ -97,9 +97,17 @@
 // sub is refused) run on cognito-local, which gives a re-created user a
 // new sub like Cognito (authorizer's TestRealCognitoLocalTokens).
 //
-// Still on cognito-local: the demo (make demo, make dev) and every other
-// test's people's pool. The demo has no sign-out step yet for that
-// reason: its people's pool, and the client-credentials stand-in that
-// mints tokens under cognito-local's issuer and key for it
-// (internal/demo/clientcredentials), would have to move to moto together.
+// The demo (make demo, make dev; internal/demo) has its people's pool on
+// moto_server — the moto that serves its DynamoDB and KMS — because its
+// sign-out step needs GlobalSignOut, and its partners' pool on
+// cognito-local, which has RevokeToken: the portal reaches moto and the
+// partner service cognito-local through
+// AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER. The facts above shape it:
+// everything it provisions is in us-east-1, and its verifiers get the
+// people's pool's issuer (Cognito's real one) and keys URL explicitly. The
+// keys URL is the client-credentials stand-in's
+// (internal/demo/clientcredentials): moto's key is not published in a form
+// the stand-in can load, so it signs with one of its own and serves it
+// with moto's keys. Every other test's people's pool stays on
+// cognito-local.
 package localservices
