@@ -81,7 +81,7 @@ func (h *Handler) signOut(w http.ResponseWriter, r *http.Request) {
 		// Whatever the request's fate now: Cognito has signed the person out.
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.cfg.CognitoTimeout)
 		defer cancel()
-		if err := h.cfg.Directory.SignOut(sctx, claims.UserPoolID, claims.Username, signOutTime(time.Now(), claims.IssuedAt)); err != nil {
+		if err := h.cfg.Directory.SignOut(sctx, claims.UserPoolID, claims.Username, mapping.SignOutAfter(time.Now(), claims.IssuedAt)); err != nil {
 			h.log.ErrorContext(ctx, "portal: signed out at Cognito, but the sign-out was not recorded", "internal_id", u.InternalID, "error", err.Error())
 			writeError(w, errSignOutNotRecorded)
 			return
@@ -89,16 +89,6 @@ func (h *Handler) signOut(w http.ResponseWriter, r *http.Request) {
 	}
 	h.log.InfoContext(ctx, "portal: signed out everywhere", "internal_id", u.InternalID)
 	signedOut(w)
-}
-
-// signOutTime is when a sign-out with a token issued at iat happened: now,
-// or just after iat when this clock runs behind Cognito's (which set iat),
-// so that at least every token issued up to the one presented is refused.
-func signOutTime(now, iat time.Time) time.Time {
-	if !now.After(iat) {
-		return iat.Add(time.Nanosecond) // recorded rounded up: iat's next second
-	}
-	return now
 }
 
 // signedOut is the answer to a completed sign-out: 204, like every answer

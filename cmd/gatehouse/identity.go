@@ -5,14 +5,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/config"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/gatehouse-auth/gatehouse/cognitoauth"
 	"github.com/gatehouse-auth/gatehouse/internal/envconfig"
@@ -115,14 +119,17 @@ func usersSignOut(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintln(stderr, "gatehouse users sign-out:", err)
 		return 2
 	}
-	if _, err := idp.AdminUserGlobalSignOut(ctx, &cip.AdminUserGlobalSignOutInput{
+	out, err := idp.AdminUserGlobalSignOut(ctx, &cip.AdminUserGlobalSignOutInput{
 		UserPoolId: aws.String(*pool), Username: aws.String(*username),
-	}); err != nil {
+	})
+	if err != nil {
 		err = cognitoError("AdminUserGlobalSignOut", err)
 		fmt.Fprintln(stderr, "gatehouse users sign-out: nothing changed:", err)
 		return cognitoExitCode(err)
 	}
-	at := time.Now()
+	// This machine's clock may run behind Cognito's, which sets "iat":
+	// the sign-out comes after the Date of Cognito's confirmation too.
+	at := mapping.SignOutAfter(time.Now(), answerDate(out.ResultMetadata))
 	if err := st.SignOut(ctx, *pool, *username, at); err != nil {
 		fmt.Fprintln(stderr, "gatehouse users sign-out: signed out at Cognito, but the sign-out was NOT recorded on the mapping (tokens already issued still work at the API); run the command again:", err)
 		return 2
@@ -130,6 +137,20 @@ func usersSignOut(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	return printMappingJSON(stdout, stderr, map[string]any{
 		"username": *username, "pool": *pool, "signedOut": mapping.SignOutSecond(at),
 	})
+}
+
+// answerDate is the Date header of an AWS answer (whole seconds, the
+// service's clock); zero when absent or unreadable.
+func answerDate(md middleware.Metadata) time.Time {
+	r, ok := awsmiddleware.GetRawResponse(md).(*smithyhttp.Response)
+	if !ok {
+		return time.Time{}
+	}
+	d, err := http.ParseTime(r.Header.Get("Date"))
+	if err != nil {
+		return time.Time{}
+	}
+	return d
 }
 
 // subBinding counts what usersBindSubs did (or, in a dry run, would do).

@@ -4,7 +4,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -158,6 +163,37 @@ func TestUsersSignOutAndBindSubsOnMoto(t *testing.T) {
 	}
 	if u, err := st.UserByUsername(ctx, pool.ID, "rex"); err != nil || u.Sub != pool.MustSub(t, "rex") {
 		t.Fatalf("rex after --accept-newer: %+v, %v", u, err)
+	}
+
+	// This machine's clock 30 s behind Cognito's (moto behind a proxy
+	// that dates its answers 30 s ahead): the sign-out recorded must still
+	// come after every token Cognito issued before it confirmed.
+	target, err := url.Parse(m.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ahead := httputil.NewSingleHostReverseProxy(target)
+	var (
+		mu          sync.Mutex // the proxy's goroutine writes, the test reads
+		cognitoDate time.Time
+	)
+	ahead.ModifyResponse = func(r *http.Response) error {
+		mu.Lock()
+		defer mu.Unlock()
+		cognitoDate = time.Now().Add(30 * time.Second).UTC().Truncate(time.Second)
+		r.Header.Set("Date", cognitoDate.Format(http.TimeFormat))
+		return nil
+	}
+	srv := httptest.NewServer(ahead)
+	t.Cleanup(srv.Close)
+	t.Setenv("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", srv.URL)
+	if code, _, stderr := runCLI(t, usersCmd, "sign-out", "lou"); code != 0 {
+		t.Fatalf("users sign-out lou: exit %d: %s", code, stderr)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if u, err := st.UserByUsername(ctx, pool.ID, "lou"); err != nil || cognitoDate.IsZero() || u.SignedOut <= cognitoDate.Unix() {
+		t.Fatalf("lou signed out with Cognito's clock at %v: %+v, %v; want a sign-out after it", cognitoDate, u, err)
 	}
 }
 
