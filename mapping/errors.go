@@ -28,6 +28,10 @@ var (
 // record.SignOutSecond).
 func SignOutSecond(t time.Time) int64 { return record.SignOutSecond(t) }
 
+// SignOutAfter is the time to record for a sign-out at now that follows t
+// on Cognito's clock (see record.SignOutAfter).
+func SignOutAfter(now, t time.Time) time.Time { return record.SignOutAfter(now, t) }
+
 func invalidf(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrInvalid}, args...)...)
 }

@@ -31,6 +31,31 @@ func TestSignOutSecond(t *testing.T) {
 	}
 }
 
+// TestSignOutAfter: a sign-out known to follow a time on Cognito's clock
+// (a token's iat, the Date of Cognito's answer) refuses every token
+// issued up to that time even when this clock runs behind Cognito's.
+func TestSignOutAfter(t *testing.T) {
+	for _, tt := range []struct {
+		now, cognito time.Time
+		want         int64 // SignOutSecond of the result
+	}{
+		{time.Unix(100, 500), time.Unix(100, 0), 101}, // this clock is ahead: now
+		{time.Unix(130, 0), time.Unix(100, 0), 130},
+		{time.Unix(100, 0), time.Unix(100, 0), 101}, // same instant: after it
+		{time.Unix(70, 0), time.Unix(100, 0), 101},  // 30 s behind Cognito
+		{time.Unix(99, 900), time.Unix(100, 0), 101},
+	} {
+		got := mapping.SignOutSecond(mapping.SignOutAfter(tt.now, tt.cognito))
+		if got != tt.want {
+			t.Errorf("SignOutAfter(%v, %v) records %d, want %d", tt.now, tt.cognito, got, tt.want)
+		}
+		u := mapping.User{Sub: "s", SignedOut: got}
+		if err := u.Admits("s", tt.cognito); !errors.Is(err, mapping.ErrSignedOut) {
+			t.Errorf("a token issued at %v passes a sign-out recorded after it: %v", tt.cognito, err)
+		}
+	}
+}
+
 // TestAdmits is the rule the authorizer applies to a user name item.
 func TestAdmits(t *testing.T) {
 	at := time.Unix(1000, 0)

@@ -49,9 +49,10 @@
 // token; a client-credentials token is 403 person_required). It calls
 // GlobalSignOut (their refresh tokens stop working), then, in the same
 // request, records the sign-out on their mapping (mapping.Store.SignOut,
-// rounded up to the next whole second), so the ID and access tokens issued
-// before it are refused by the authorizer and here (signed_out) within the
-// cache TTLs. If Cognito confirmed but recording fails, the answer is 503
+// rounded up to the next whole second; never earlier than just after the
+// presented token's "iat", should this clock run behind Cognito's), so the
+// ID and access tokens issued before it are refused by the authorizer and
+// here (signed_out) within the cache TTLs. If Cognito confirmed but recording fails, the answer is 503
 // sign_out_not_recorded; a retry with the same token completes it (Cognito
 // no longer accepts the token, which is taken as signed out there; a token
 // already refused for a recorded sign-out answers 204 at once). A person

@@ -81,7 +81,7 @@ func (h *Handler) signOut(w http.ResponseWriter, r *http.Request) {
 		// Whatever the request's fate now: Cognito has signed the person out.
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.cfg.CognitoTimeout)
 		defer cancel()
-		if err := h.cfg.Directory.SignOut(sctx, claims.UserPoolID, claims.Username, time.Now()); err != nil {
+		if err := h.cfg.Directory.SignOut(sctx, claims.UserPoolID, claims.Username, mapping.SignOutAfter(time.Now(), claims.IssuedAt)); err != nil {
 			h.log.ErrorContext(ctx, "portal: signed out at Cognito, but the sign-out was not recorded", "internal_id", u.InternalID, "error", err.Error())
 			writeError(w, errSignOutNotRecorded)
 			return

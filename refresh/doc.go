@@ -178,6 +178,12 @@
 // at Cognito ("previous_token_revoked" says whether Cognito confirmed; the
 // exchange refuses it either way).
 //
+// An exchange that passed its checks before a revoke or rotate and whose
+// Cognito call was answered after it would carry tokens issued after the
+// sign-out time; so the exchange re-reads the partner (strongly consistent)
+// once Cognito answered and hands the tokens out only if the partner is
+// still active with the presented credential (401 otherwise).
+//
 // # Errors
 //
 // JSON {"error":{"code","message","field"}} ("field" on body errors),

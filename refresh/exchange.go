@@ -59,6 +59,12 @@ func (s *Service) Exchange(ctx context.Context, refreshToken string) (Exchanged,
 	if err != nil {
 		return Exchanged{}, s.refreshError(ctx, p, err)
 	}
+	if err := s.stillCurrent(ctx, p.PartnerID, fp); err != nil {
+		if tokens.RefreshToken != "" && tokens.RefreshToken != storedToken {
+			s.revokeBestEffort(ctx, p.PartnerID, tokens.RefreshToken, "revoked or rotated during the exchange")
+		}
+		return Exchanged{}, err
+	}
 	out := Exchanged{
 		PartnerID: p.PartnerID, InternalID: p.InternalID,
 		IDToken: tokens.IDToken, AccessToken: tokens.AccessToken,
@@ -81,6 +87,26 @@ func (s *Service) Exchange(ctx context.Context, refreshToken string) (Exchanged,
 	s.log.InfoContext(ctx, "partner exchange", "partner_id", p.PartnerID, "internal_id", p.InternalID,
 		"rotated", out.RefreshToken != "")
 	return out, nil
+}
+
+// stillCurrent re-reads the partner after Cognito answered: a revocation
+// or rotation that landed meanwhile recorded its sign-out before Cognito
+// minted these tokens, perhaps in an earlier second than their "iat", and
+// then the authorizer would admit them until they expire. Only a record
+// still active with this credential lets them out (one strongly consistent
+// read per exchange, none per API request).
+func (s *Service) stillCurrent(ctx context.Context, partnerID, fp string) error {
+	now, err := s.cfg.Store.Partner(ctx, partnerID)
+	switch {
+	case errors.Is(err, mapping.ErrNotFound):
+		return fmt.Errorf("%w: removed during the exchange", ErrInvalidCredential)
+	case err != nil:
+		return storeError("re-reading the partner", err)
+	case now.Status != mapping.PartnerActive || !mapping.FingerprintEqual(now.CredentialFingerprint, fp):
+		s.log.WarnContext(ctx, "partner exchange: revoked or rotated while Cognito answered; tokens withheld", "partner_id", partnerID)
+		return fmt.Errorf("%w: revoked or rotated during the exchange", ErrInvalidCredential)
+	}
+	return nil
 }
 
 // refreshError classifies a Cognito refresh failure.

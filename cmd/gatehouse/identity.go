@@ -5,13 +5,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/config"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/gatehouse-auth/gatehouse/cognitoauth"
 	"github.com/gatehouse-auth/gatehouse/internal/envconfig"
@@ -52,15 +57,22 @@ func cognitoError(op string, err error) error {
 // cognitoSub reads the sub of username in pool from Cognito: what a
 // binding records.
 func cognitoSub(ctx context.Context, idp cognitoAdmin, pool, username string) (string, error) {
+	sub, _, err := cognitoUser(ctx, idp, pool, username)
+	return sub, err
+}
+
+// cognitoUser reads the sub of username in pool from Cognito and when
+// that Cognito user was created (zero if Cognito does not say).
+func cognitoUser(ctx context.Context, idp cognitoAdmin, pool, username string) (string, time.Time, error) {
 	out, err := idp.AdminGetUser(ctx, &cip.AdminGetUserInput{UserPoolId: aws.String(pool), Username: aws.String(username)})
 	if err != nil {
-		return "", cognitoError("AdminGetUser", err)
+		return "", time.Time{}, cognitoError("AdminGetUser", err)
 	}
 	sub := cognitoauth.SubAttribute(out.UserAttributes)
 	if sub == "" {
-		return "", fmt.Errorf("cognito user %q has no sub attribute", username)
+		return "", time.Time{}, fmt.Errorf("cognito user %q has no sub attribute", username)
 	}
-	return sub, nil
+	return sub, aws.ToTime(out.UserCreateDate), nil
 }
 
 // cognitoExitCode: 1 when the user is not in Cognito, else 2.
@@ -107,14 +119,17 @@ func usersSignOut(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintln(stderr, "gatehouse users sign-out:", err)
 		return 2
 	}
-	if _, err := idp.AdminUserGlobalSignOut(ctx, &cip.AdminUserGlobalSignOutInput{
+	out, err := idp.AdminUserGlobalSignOut(ctx, &cip.AdminUserGlobalSignOutInput{
 		UserPoolId: aws.String(*pool), Username: aws.String(*username),
-	}); err != nil {
+	})
+	if err != nil {
 		err = cognitoError("AdminUserGlobalSignOut", err)
 		fmt.Fprintln(stderr, "gatehouse users sign-out: nothing changed:", err)
 		return cognitoExitCode(err)
 	}
-	at := time.Now()
+	// This machine's clock may run behind Cognito's, which sets "iat":
+	// the sign-out comes after the Date of Cognito's confirmation too.
+	at := mapping.SignOutAfter(time.Now(), answerDate(out.ResultMetadata))
 	if err := st.SignOut(ctx, *pool, *username, at); err != nil {
 		fmt.Fprintln(stderr, "gatehouse users sign-out: signed out at Cognito, but the sign-out was NOT recorded on the mapping (tokens already issued still work at the API); run the command again:", err)
 		return 2
@@ -124,12 +139,31 @@ func usersSignOut(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	})
 }
 
+// answerDate is the Date header of an AWS answer (whole seconds, the
+// service's clock); zero when absent or unreadable.
+func answerDate(md middleware.Metadata) time.Time {
+	r, ok := awsmiddleware.GetRawResponse(md).(*smithyhttp.Response)
+	if !ok {
+		return time.Time{}
+	}
+	d, err := http.ParseTime(r.Header.Get("Date"))
+	if err != nil {
+		return time.Time{}
+	}
+	return d
+}
+
 // subBinding counts what usersBindSubs did (or, in a dry run, would do).
 type subBinding struct {
-	Found     int      `json:"found"`
-	Bound     int      `json:"bound"`
-	DryRun    bool     `json:"dryRun"`
-	Missing   []string `json:"missing,omitempty"` // user names Cognito does not know: left unbound (refused)
+	Found   int      `json:"found"`
+	Bound   int      `json:"bound"`
+	DryRun  bool     `json:"dryRun"`
+	Missing []string `json:"missing,omitempty"` // user names Cognito does not know: left unbound (refused)
+	// Newer: user names whose Cognito user was created after the name was
+	// recorded (or Cognito gives no creation time), so probably deleted and
+	// created again for someone else: left unbound (refused) until an
+	// operator checks and names them in --accept-newer.
+	Newer     []string `json:"newer,omitempty"`
 	Conflicts []string `json:"conflicts,omitempty"`
 }
 
@@ -140,8 +174,15 @@ func usersBindSubs(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fs, table := usersFlags("bind-subs", stderr)
 	pool := fs.String("pool", "", "the Cognito user pool `id` whose user names to bind (required; run it for the people's and the partners' pool)")
 	dryRun := fs.Bool("dry-run", false, "read Cognito and report, change nothing")
+	acceptNewer := fs.String("accept-newer", "", "comma-separated user `names` to bind even though their Cognito user is newer than their mapping (checked to be the same person)")
 	if code, ok := parseMappingFlags(fs, args); !ok {
 		return code
+	}
+	accepted := map[string]bool{}
+	for n := range strings.SplitSeq(*acceptNewer, ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			accepted[n] = true
+		}
 	}
 	if *pool == "" {
 		fmt.Fprintln(stderr, "gatehouse users bind-subs: --pool is required")
@@ -164,7 +205,7 @@ func usersBindSubs(ctx context.Context, args []string, stdout, stderr io.Writer)
 	idp := cip.NewFromConfig(cfg)
 	b := subBinding{Found: len(users), DryRun: *dryRun}
 	for _, u := range users {
-		sub, err := cognitoSub(ctx, idp, *pool, u.Username)
+		sub, created, err := cognitoUser(ctx, idp, *pool, u.Username)
 		switch {
 		case errors.Is(err, errNoCognitoUser):
 			b.Missing = append(b.Missing, u.Username)
@@ -173,6 +214,12 @@ func usersBindSubs(ctx context.Context, args []string, stdout, stderr io.Writer)
 			fmt.Fprintln(stderr, "gatehouse users bind-subs:", err)
 			printMappingJSON(stdout, stderr, b)
 			return 2
+		case (created.IsZero() || created.After(u.Created)) && !accepted[u.Username]:
+			// Whoever holds the name in Cognito now was created after the
+			// name was recorded: binding them would hand the old person's
+			// internal id to a new one, the inheritance subs exist to stop.
+			b.Newer = append(b.Newer, u.Username)
+			continue
 		case *dryRun:
 			b.Bound++
 			continue
@@ -191,7 +238,7 @@ func usersBindSubs(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if code := printMappingJSON(stdout, stderr, b); code != 0 {
 		return code
 	}
-	if len(b.Missing)+len(b.Conflicts) > 0 {
+	if len(b.Missing)+len(b.Newer)+len(b.Conflicts) > 0 {
 		return 1
 	}
 	return 0

@@ -19,7 +19,7 @@ const usersUsage = `Usage:
   gatehouse users show (--username U [--pool ID] | --internal-id ID | --client-id C) [--table NAME]
   gatehouse users remove --internal-id ID [--table NAME]
   gatehouse users migrate --pool ID [--dry-run] [--table NAME]
-  gatehouse users bind-subs --pool ID [--dry-run] [--table NAME]
+  gatehouse users bind-subs --pool ID [--dry-run] [--accept-newer NAMES] [--table NAME]
   gatehouse users sign-out [--pool ID] [--table NAME] USERNAME
 
 Edits the identity mapping in DynamoDB (table from --table or $GATEHOUSE_TABLE).
@@ -35,7 +35,9 @@ those users are refused (see the README's upgrade steps).
 a user deleted in Cognito and created again under the same name is refused.
 'bind-subs' binds every user name of --pool recorded without a sub (before
 subs were recorded) to the sub Cognito has for it now; run it again after an
-interruption. Until then those users are refused (identity_unbound).
+interruption. Until then those users are refused (identity_unbound). A name
+whose Cognito user is newer than its record (re-created, maybe for someone
+else) is listed as "newer" and left unbound unless named in --accept-newer.
 'sign-out' signs the person out everywhere: Cognito's AdminUserGlobalSignOut,
 then the sign-out time on the mapping, so ID and access tokens issued before
 it are refused at the API (within the cache TTLs). Their API clients are not

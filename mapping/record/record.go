@@ -61,6 +61,18 @@ func SignOutSecond(t time.Time) int64 {
 	return s
 }
 
+// SignOutAfter is the time to record for a sign-out at now (this clock)
+// known to follow t on Cognito's clock (the presented token's "iat", the
+// Date of Cognito's answer confirming the sign-out): now, or just after t
+// when this clock runs behind Cognito's, so that every token issued up to
+// t is refused all the same.
+func SignOutAfter(now, t time.Time) time.Time {
+	if !now.After(t) {
+		return t.Add(time.Nanosecond) // SignOutSecond: t's next whole second
+	}
+	return now
+}
+
 // Admits reports whether a token of u's user name with subject sub issued
 // at iat may act for u, and the reason when not: a sub other than the one
 // bound (ErrRebound), no sub bound (ErrUnbound), or issued before the last
