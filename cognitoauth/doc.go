@@ -15,7 +15,11 @@
 // the public pair instead (InitiateAuth USER_PASSWORD_AUTH and
 // RespondToAuthChallenge, same parameters), which cognito-local implements.
 //
-// The portal uses it for people's sign-in and refresh; the refresh service
+// GlobalSignOut signs a person out everywhere with their own access token
+// (no SECRET_HASH: Cognito takes the token alone); moto_server answers it,
+// cognito-local 5.3.0 does not.
+//
+// The portal uses it for people's sign-in, refresh and sign-out; the refresh service
 // uses it for B2B partners' credential exchange, and, with the public pair,
 // for partner administrators' sign-in.
 package cognitoauth

@@ -197,7 +197,9 @@
 // # gatehouse serve
 //
 // Configuration comes from the same GATEHOUSE_* variables as the Lambda
-// authorizer (see package authorizer/awsenv); the flags below override them.
+// authorizer (see package authorizer/awsenv), the partners' pool's
+// GATEHOUSE_PARTNER_* included (they have no flags); the flags below
+// override them.
 // GATEHOUSE_METRICS defaults to false here (CloudWatch embedded metrics are
 // for Lambda; /metrics replaces them). Every flag also has an environment
 // form, GATEHOUSE_ and its name in capitals with '_' for '-'

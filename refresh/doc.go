@@ -247,6 +247,8 @@
 //	GATEHOUSE_ISSUER, GATEHOUSE_JWKS_URL Cognito's    for local stand-ins, as for the authorizer
 //	GATEHOUSE_INSECURE_HTTP              false        allow http issuer and JWKS URLs (local only)
 //	GATEHOUSE_CLOCK_SKEW                 0s           tolerance on exp and nbf of administrator tokens
+//	GATEHOUSE_JWKS_TIMEOUT               2s           bound on one JWKS fetch
+//	GATEHOUSE_SKIP_CLIENT_ID_CHECK       false        true is refused: list the administrators' app clients
 //	GATEHOUSE_MAX_BODY_BYTES             16384        request body limit
 //	GATEHOUSE_MAPPING_TIMEOUT            3s           per DynamoDB/KMS call, retries included
 //	GATEHOUSE_PARTNER_ADMIN_CLIENT_ID    (none)       the partners' pool's app client for people (ALLOW_USER_PASSWORD_AUTH):
@@ -268,5 +270,6 @@
 // A deployment from before partners had their own pool keeps partner users
 // in the people's pool; refresh tokens cannot move between pools, so
 // Service.Reissue (gatehouse partners reissue --all) gives each a new user
-// and refresh token in the partners' pool.
+// and refresh token in the partners' pool (the README's upgrade steps give
+// the whole order).
 package refresh
