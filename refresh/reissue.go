@@ -38,8 +38,15 @@ type Reissued struct {
 // credential. The old refresh token belongs to the old pool's app client,
 // which this Service cannot revoke with: delete that client and the old
 // user (Reissued.PreviousUsername) there. A partner already in the pool is
-// ErrAlreadyReissued.
-func (s *Service) Reissue(ctx context.Context, partnerID string) (Reissued, error) {
+// ErrAlreadyReissued. username, when not "", is the user name the partner
+// gets in the partners' pool instead of its old one (for an old name that
+// is taken there, by a partner administrator for instance).
+func (s *Service) Reissue(ctx context.Context, partnerID, username string) (Reissued, error) {
+	if username != "" {
+		if err := checkText("username", username, MaxUsernameLen); err != nil {
+			return Reissued{}, err
+		}
+	}
 	p, err := s.Partner(ctx, partnerID)
 	if err != nil {
 		return Reissued{}, err
@@ -54,7 +61,9 @@ func (s *Service) Reissue(ctx context.Context, partnerID string) (Reissued, erro
 	if u.Pool == s.cfg.UserPoolID {
 		return Reissued{}, ErrAlreadyReissued
 	}
-	username := u.Username
+	if username == "" {
+		username = u.Username
+	}
 	created, err := s.cfg.UserPool.AdminCreateUser(ctx, &cip.AdminCreateUserInput{
 		UserPoolId: aws.String(s.cfg.UserPoolID), Username: aws.String(username),
 		MessageAction: types.MessageActionTypeSuppress,

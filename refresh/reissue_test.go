@@ -31,7 +31,7 @@ func TestReissueCognitoLocal(t *testing.T) {
 		t.Fatalf("exchange before: %d %s", rec.Code, rec.Body)
 	}
 
-	re, err := after.svc.Reissue(ctx, "acme")
+	re, err := after.svc.Reissue(ctx, "acme", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +60,7 @@ func TestReissueCognitoLocal(t *testing.T) {
 	if d.Outcome != authorizer.OutcomeAllow || d.Identity.InternalID != old.InternalID || d.Identity.Kind != authorizer.CallerPartner {
 		t.Fatalf("authorizer after re-issue: %v/%s %+v", d.Outcome, d.Reason, d.Identity)
 	}
-	if _, err := after.svc.Reissue(ctx, "acme"); !errors.Is(err, refresh.ErrAlreadyReissued) {
+	if _, err := after.svc.Reissue(ctx, "acme", ""); !errors.Is(err, refresh.ErrAlreadyReissued) {
 		t.Fatalf("second re-issue: %v", err)
 	}
 	// A user of the same name in the partners' pool that is another
@@ -72,7 +72,7 @@ func TestReissueCognitoLocal(t *testing.T) {
 	}
 	var squatter refresh.CredentialView
 	decodeBody(t, rec, &squatter)
-	if _, err := after.svc.Reissue(ctx, "beta"); !errors.Is(err, refresh.ErrConflict) || errors.Is(err, refresh.ErrAlreadyReissued) {
+	if _, err := after.svc.Reissue(ctx, "beta", ""); !errors.Is(err, refresh.ErrConflict) || errors.Is(err, refresh.ErrAlreadyReissued) {
 		t.Fatalf("re-issue onto another partner's user: %v", err)
 	}
 	if rec := after.exchange(t, squatter.RefreshToken); rec.Code != http.StatusOK {
@@ -87,10 +87,21 @@ func TestReissueCognitoLocal(t *testing.T) {
 		t.Fatalf("register gamma with its administrator: %d %s", rec.Code, rec.Body)
 	}
 	before.register(t, lp.adminToken, "delta")
-	if _, err := after.svc.Reissue(ctx, "delta"); !errors.Is(err, refresh.ErrConflict) || errors.Is(err, refresh.ErrAlreadyReissued) {
+	if _, err := after.svc.Reissue(ctx, "delta", ""); !errors.Is(err, refresh.ErrConflict) || errors.Is(err, refresh.ErrAlreadyReissued) {
 		t.Fatalf("re-issue onto a partner administrator's user: %v", err)
 	}
-	if _, err := after.svc.Reissue(ctx, "nobody"); !errors.Is(err, refresh.ErrNotFound) {
+	// Under a new name it moves.
+	if _, err := after.svc.Reissue(ctx, "delta", "bad name"); !errors.Is(err, refresh.ErrInvalidInput) {
+		t.Fatalf("re-issue under a malformed name: %v", err)
+	}
+	moved, err := after.svc.Reissue(ctx, "delta", "partner-delta-2")
+	if err != nil || moved.Partner.CognitoUsername != "partner-delta-2" || moved.PreviousUsername != "partner-delta" {
+		t.Fatalf("re-issue under a new name: %+v, %v", moved, err)
+	}
+	if rec := after.exchange(t, moved.RefreshToken); rec.Code != http.StatusOK {
+		t.Fatalf("exchange after a re-issue under a new name: %d %s", rec.Code, rec.Body)
+	}
+	if _, err := after.svc.Reissue(ctx, "nobody", ""); !errors.Is(err, refresh.ErrNotFound) {
 		t.Fatalf("re-issue of an unknown partner: %v", err)
 	}
 	assertNoSecrets(t, after.logs.String(), old.RefreshToken, re.RefreshToken, tr.IDToken, tr.AccessToken, squatter.RefreshToken)

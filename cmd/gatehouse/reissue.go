@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -42,8 +43,14 @@ func partnersReissue(ctx context.Context, args []string, stdout, stderr io.Write
 	all := fs.Bool("all", false, "every active partner whose user is not in the partners' pool (required)")
 	out := fs.String("out", "", "new `file` (mode 0600) for the new refresh tokens, one JSON object a line; required unless --dry-run")
 	dryRun := fs.Bool("dry-run", false, "list what would be re-issued, change nothing")
+	rename := fs.String("rename", "", "`ID=NAME[,ID=NAME...]`: give these partners a new user name in the partners' pool (for an old name taken there)")
 	if code, ok := parseMappingFlags(fs, args); !ok {
 		return code
+	}
+	names, err := parseRenames(*rename)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: --rename: %v\n", fs.Name(), err)
+		return 2
 	}
 	if !*all || (*out == "" && !*dryRun) {
 		fmt.Fprintf(stderr, "%s: --all and --out FILE (or --dry-run) are required\n", fs.Name())
@@ -88,7 +95,7 @@ func partnersReissue(ctx context.Context, args []string, stdout, stderr io.Write
 		}
 	}
 	if len(todo) > 0 {
-		results = append(results, reissueAll(ctx, cfg, todo, *out, stderr)...)
+		results = append(results, reissueAll(ctx, cfg, todo, names, *out, stderr)...)
 	}
 	code := printMappingJSON(stdout, stderr, results)
 	for _, r := range results {
@@ -101,7 +108,7 @@ func partnersReissue(ctx context.Context, args []string, stdout, stderr io.Write
 
 // reissueAll re-issues todo, writing each new token to a new file path
 // (created 0600, refused when it exists) as soon as it is made.
-func reissueAll(ctx context.Context, cfg refresh.EnvConfig, todo []mapping.Partner, path string, stderr io.Writer) []reissueResult {
+func reissueAll(ctx context.Context, cfg refresh.EnvConfig, todo []mapping.Partner, names map[string]string, path string, stderr io.Writer) []reissueResult {
 	failAll := func(err error) []reissueResult {
 		out := make([]reissueResult, len(todo))
 		for i, p := range todo {
@@ -121,7 +128,7 @@ func reissueAll(ctx context.Context, cfg refresh.EnvConfig, todo []mapping.Partn
 	enc := json.NewEncoder(f)
 	var out []reissueResult
 	for _, p := range todo {
-		r, err := svc.Reissue(ctx, p.PartnerID)
+		r, err := svc.Reissue(ctx, p.PartnerID, names[p.PartnerID])
 		switch {
 		case errors.Is(err, refresh.ErrAlreadyReissued):
 			out = append(out, reissueResult{PartnerID: p.PartnerID, Outcome: "skipped"})
@@ -143,4 +150,24 @@ func reissueAll(ctx context.Context, cfg refresh.EnvConfig, todo []mapping.Partn
 		out = append(out, res)
 	}
 	return out
+}
+
+// parseRenames reads --rename's ID=NAME pairs; a partner named twice is an
+// error, the values themselves are checked by refresh.Service.Reissue.
+func parseRenames(v string) (map[string]string, error) {
+	out := map[string]string{}
+	if v == "" {
+		return out, nil
+	}
+	for _, pair := range strings.Split(v, ",") {
+		id, name, ok := strings.Cut(pair, "=")
+		if !ok || id == "" || name == "" {
+			return nil, fmt.Errorf("%q is not ID=NAME", pair)
+		}
+		if _, dup := out[id]; dup {
+			return nil, fmt.Errorf("partner %q is named twice", id)
+		}
+		out[id] = name
+	}
+	return out, nil
 }
