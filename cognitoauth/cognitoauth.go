@@ -217,10 +217,10 @@ func (c *Client) SignIn(ctx context.Context, username, password string) (*Tokens
 
 // Respond answers a challenge from SignIn (or from an earlier Respond)
 // with AdminRespondToAuthChallenge, the admin call that goes with SignIn's
-// AdminInitiateAuth (RespondToAuthChallenge with Config.Public). username is the Cognito user name the challenge is
-// for (its USER_ID_FOR_SRP parameter); responses holds exactly the keys
-// ChallengeResponses lists for challenge. Like SignIn, it returns tokens
-// or the next challenge.
+// AdminInitiateAuth (RespondToAuthChallenge with Config.Public). username
+// is the Cognito user name the challenge is for (its USER_ID_FOR_SRP
+// parameter); responses holds exactly the keys ChallengeResponses lists
+// for challenge. Like SignIn, it returns tokens or the next challenge.
 func (c *Client) Respond(ctx context.Context, username, challenge, session string, responses map[string]string) (*Tokens, *Challenge, error) {
 	keys, ok := ChallengeResponses[challenge]
 	if !ok {

@@ -62,8 +62,8 @@ type Config struct {
 	// KMS is the client for KMSKeyID.
 	KMS KMSAPI
 
-	// CacheSize bounds each of the two lookup caches (by username, by client
-	// id). 0 means DefaultCacheSize (10 000 entries, a few MB at most);
+	// CacheSize bounds each of the two lookup caches (by pool and user
+	// name, by client id). 0 means DefaultCacheSize (10 000 entries, a few MB at most);
 	// negative disables caching: every lookup reads DynamoDB.
 	CacheSize int
 	// CacheTTL is how long a found user or client is served from the cache.

@@ -53,12 +53,6 @@ func bodyError(err error) *apiError {
 	return errInternal
 }
 
-// checkText is sign-in's rule: 1..max bytes (0 allowed when optional)
-// without control characters.
-func checkText(field, v string, required bool, max int) *apiError {
-	return signin.CheckText(field, v, required, max)
-}
-
 func decodeCreateClient(body []byte) (createClientRequest, *apiError) {
 	var req createClientRequest
 	if len(body) == 0 {
@@ -67,7 +61,7 @@ func decodeCreateClient(body []byte) (createClientRequest, *apiError) {
 	if err := decodeJSON(body, &req); err != nil {
 		return req, err
 	}
-	if err := checkText("name", req.Name, false, maxNameLen); err != nil {
+	if err := signin.CheckText("name", req.Name, false, maxNameLen); err != nil {
 		return req, err
 	}
 	if strings.TrimSpace(req.Name) != req.Name {
@@ -81,10 +75,10 @@ func decodeRefresh(body []byte) (refreshRequest, *apiError) {
 	if err := decodeJSON(body, &req); err != nil {
 		return req, err
 	}
-	if err := checkText("username", req.Username, true, signin.MaxUsernameLen); err != nil {
+	if err := signin.CheckText("username", req.Username, true, signin.MaxUsernameLen); err != nil {
 		return req, err
 	}
-	if err := checkText("refresh_token", req.RefreshToken, true, maxRefreshTokenLen); err != nil {
+	if err := signin.CheckText("refresh_token", req.RefreshToken, true, maxRefreshTokenLen); err != nil {
 		return req, err
 	}
 	return req, nil

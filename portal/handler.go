@@ -11,6 +11,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/cognitoauth"
 	"github.com/gatehouse-auth/gatehouse/internal/apigwproxy"
+	"github.com/gatehouse-auth/gatehouse/internal/httpjson"
 	"github.com/gatehouse-auth/gatehouse/internal/signin"
 	"github.com/gatehouse-auth/gatehouse/jwtverify"
 	"github.com/gatehouse-auth/gatehouse/mapping"
@@ -79,11 +80,11 @@ var (
 // ServeHTTP serves Routes.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	rec := &statusRecorder{ResponseWriter: w}
+	rec := &httpjson.StatusRecorder{ResponseWriter: w}
 	route := h.serve(rec, r)
 	h.log.LogAttrs(r.Context(), slog.LevelInfo, "portal request",
 		slog.String("method", r.Method), slog.String("route", route),
-		slog.Int("status", rec.status), slog.Duration("latency", time.Since(start)))
+		slog.Int("status", rec.Status), slog.Duration("latency", time.Since(start)))
 }
 
 // serve dispatches and returns the route's resource for the log.
@@ -283,25 +284,3 @@ func (h *Handler) refresh(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, signin.NewTokens(tokens))
 }
-
-// statusRecorder remembers the status for the request log line.
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (s *statusRecorder) WriteHeader(code int) {
-	if s.status == 0 {
-		s.status = code
-	}
-	s.ResponseWriter.WriteHeader(code)
-}
-
-func (s *statusRecorder) Write(b []byte) (int, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
-	}
-	return s.ResponseWriter.Write(b)
-}
-
-func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }

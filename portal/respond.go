@@ -3,6 +3,7 @@ package portal
 import (
 	"net/http"
 
+	"github.com/gatehouse-auth/gatehouse/authorizer"
 	"github.com/gatehouse-auth/gatehouse/internal/httpjson"
 	"github.com/gatehouse-auth/gatehouse/internal/signin"
 )
@@ -13,13 +14,14 @@ import (
 type apiError = httpjson.Error
 
 // The error codes, beside "invalid_request" and "duplicate_field" (400,
-// with Field), and sign-in's (package internal/signin).
+// with Field), and sign-in's (package internal/signin). The identity
+// refusals carry the authorizer's reason codes.
 var (
 	errUnauthenticated     = &apiError{Status: http.StatusUnauthorized, Code: "unauthenticated", Message: "a valid bearer token is required"}
 	errBadRefresh          = &apiError{Status: http.StatusUnauthorized, Code: "not_authorized", Message: "the refresh token is not valid"}
-	errRebound             = &apiError{Status: http.StatusUnauthorized, Code: "identity_rebound", Message: "the token is not of the person this user name was recorded for"}
-	errUnbound             = &apiError{Status: http.StatusUnauthorized, Code: "identity_unbound", Message: "this user name is not yet bound to its Cognito user; an operator must run gatehouse users bind-subs"}
-	errSignedOut           = &apiError{Status: http.StatusUnauthorized, Code: "signed_out", Message: "the token was issued before a sign-out everywhere; sign in again"}
+	errRebound             = &apiError{Status: http.StatusUnauthorized, Code: authorizer.ReasonIdentityRebound, Message: "the token is not of the person this user name was recorded for"}
+	errUnbound             = &apiError{Status: http.StatusUnauthorized, Code: authorizer.ReasonIdentityUnbound, Message: "this user name is not yet bound to its Cognito user; an operator must run gatehouse users bind-subs"}
+	errSignedOut           = &apiError{Status: http.StatusUnauthorized, Code: authorizer.ReasonSignedOut, Message: "the token was issued before a sign-out everywhere; sign in again"}
 	errAccessTokenRequired = &apiError{Status: http.StatusBadRequest, Code: "access_token_required", Message: "sign-out takes the person's access token, not an ID token"}
 	errSignOutNotRecorded  = &apiError{Status: http.StatusServiceUnavailable, Code: "sign_out_not_recorded", Message: "signed out at Cognito, but the sign-out was not recorded, so tokens already issued still pass the API: retry with the same token"}
 	errClientToken         = &apiError{Status: http.StatusForbidden, Code: "person_required", Message: "API clients are managed with a person's token, not a client-credentials token"}

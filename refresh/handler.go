@@ -255,13 +255,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	var who actor
 	ctx := context.WithValue(r.Context(), actorKey{}, &who)
-	rec := &statusRecorder{ResponseWriter: w}
+	rec := &httpjson.StatusRecorder{ResponseWriter: w}
 	op, status, partnerID, aerr := h.route(rec, r.WithContext(ctx))
 	if aerr != nil {
 		status = aerr.status
 		writeError(rec, aerr)
-	} else if rec.status != 0 {
-		status = rec.status // sign-in's own answers
+	} else if rec.Status != 0 {
+		status = rec.Status // sign-in's own answers
 	}
 	attrs := []any{"op", op, "method", r.Method, "status", status, "duration_ms", time.Since(start).Milliseconds()}
 	if partnerID != "" {
@@ -581,28 +581,6 @@ func publicMessage(err, sentinel error) string {
 	}
 	return msg
 }
-
-// statusRecorder remembers the status of answers written by sign-in.
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (s *statusRecorder) WriteHeader(code int) {
-	if s.status == 0 {
-		s.status = code
-	}
-	s.ResponseWriter.WriteHeader(code)
-}
-
-func (s *statusRecorder) Write(b []byte) (int, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
-	}
-	return s.ResponseWriter.Write(b)
-}
-
-func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 func writeError(w http.ResponseWriter, e *apiError) {
 	httpjson.WriteError(w, &httpjson.Error{Status: e.status, Code: e.code, Message: e.message, Field: e.field})

@@ -194,11 +194,7 @@ func (s *Service) createAdmin(ctx context.Context, in RegisterInput) (username, 
 		username = aws.ToString(out.User.Username)
 	}
 	if out.User != nil {
-		for _, a := range out.User.Attributes {
-			if aws.ToString(a.Name) == "sub" {
-				sub = aws.ToString(a.Value)
-			}
-		}
+		sub = cognitoauth.SubAttribute(out.User.Attributes)
 	}
 	if sub == "" {
 		return username, "", fmt.Errorf("%w: Cognito's answer for the new administrator carries no sub", ErrUnavailable)

@@ -126,9 +126,8 @@ func (t *Table) Routes() []Route {
 //
 // Behind API Gateway (r built by this package's adapter) the route is the
 // event's httpMethod and requestContext.resourcePath (under the prefix) —
-// the resource API
-// Gateway matched, whose method settings (throttles) applied — and path
-// values come from pathParameters. The request path is not read: a path
+// the resource API Gateway matched, whose method settings (throttles)
+// applied — and path values come from pathParameters. The request path is not read: a path
 // that API Gateway routed elsewhere (to {proxy+}, say) never becomes
 // another resource's route here, however it is spelled.
 //

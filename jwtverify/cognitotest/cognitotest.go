@@ -131,30 +131,37 @@ func (is *Issuer) PoolConfig(tokenUses ...jwtverify.TokenUse) jwtverify.PoolConf
 func (is *Issuer) JWKS() []byte {
 	is.mu.Lock()
 	defer is.mu.Unlock()
-	type jwk struct {
-		Kty string `json:"kty"`
-		Kid string `json:"kid"`
-		Use string `json:"use"`
-		Alg string `json:"alg"`
-		N   string `json:"n"`
-		E   string `json:"e"`
-	}
 	set := struct {
-		Keys []jwk `json:"keys"`
-	}{Keys: []jwk{}}
+		Keys []JWK `json:"keys"`
+	}{Keys: []JWK{}}
 	for _, k := range is.keys {
-		pub := k.priv.PublicKey
-		set.Keys = append(set.Keys, jwk{
-			Kty: "RSA", Kid: k.kid, Use: "sig", Alg: "RS256",
-			N: b64(pub.N.Bytes()),
-			E: b64(big.NewInt(int64(pub.E)).Bytes()),
-		})
+		set.Keys = append(set.Keys, RSAJWK(k.kid, &k.priv.PublicKey))
 	}
 	out, err := json.Marshal(set)
 	if err != nil {
 		panic("cognitotest: " + err.Error()) // cannot happen: plain strings
 	}
 	return out
+}
+
+// JWK is an RSA signing key's public half as a JSON Web Key, as Cognito
+// publishes it.
+type JWK struct {
+	Kty string `json:"kty"`
+	Kid string `json:"kid"`
+	Use string `json:"use"`
+	Alg string `json:"alg"`
+	N   string `json:"n"`
+	E   string `json:"e"`
+}
+
+// RSAJWK is pub under kid as an RS256 JSON Web Key.
+func RSAJWK(kid string, pub *rsa.PublicKey) JWK {
+	return JWK{
+		Kty: "RSA", Kid: kid, Use: "sig", Alg: "RS256",
+		N: b64(pub.N.Bytes()),
+		E: b64(big.NewInt(int64(pub.E)).Bytes()),
+	}
 }
 
 // KID returns the key id of the current signing key.

@@ -6,13 +6,11 @@ import (
 	"crypto/rsa"
 	"crypto/subtle"
 	"crypto/x509"
-	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
-	"math/big"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -210,11 +208,7 @@ func publicJWK(key crypto.Signer, kid string) (json.RawMessage, error) {
 	if !ok {
 		return nil, errors.New("clientcredentials: the signing key is not RSA")
 	}
-	return json.Marshal(map[string]string{
-		"kty": "RSA", "kid": kid, "use": "sig", "alg": "RS256",
-		"n": base64.RawURLEncoding.EncodeToString(pub.N.Bytes()),
-		"e": base64.RawURLEncoding.EncodeToString(big.NewInt(int64(pub.E)).Bytes()),
-	})
+	return json.Marshal(cognitotest.RSAJWK(kid, pub))
 }
 
 func oauthError(w http.ResponseWriter, status int, code string) {

@@ -90,14 +90,7 @@ func (p Pool) User(ctx context.Context, username, password string, groups ...str
 	}); err != nil {
 		return fmt.Errorf("set the password of %s: %w", username, err)
 	}
-	for _, g := range groups {
-		if _, err := p.API.AdminAddUserToGroup(ctx, &cip.AdminAddUserToGroupInput{
-			UserPoolId: aws.String(p.ID), Username: aws.String(username), GroupName: aws.String(g),
-		}); err != nil {
-			return fmt.Errorf("add %s to %s: %w", username, g, err)
-		}
-	}
-	return nil
+	return p.addToGroups(ctx, username, groups)
 }
 
 // InvitedUser makes a user as an invitation does: with a temporary
@@ -110,6 +103,11 @@ func (p Pool) InvitedUser(ctx context.Context, username, temporaryPassword strin
 	}); err != nil {
 		return fmt.Errorf("create user %s: %w", username, err)
 	}
+	return p.addToGroups(ctx, username, groups)
+}
+
+// addToGroups adds username to groups (which must exist).
+func (p Pool) addToGroups(ctx context.Context, username string, groups []string) error {
 	for _, g := range groups {
 		if _, err := p.API.AdminAddUserToGroup(ctx, &cip.AdminAddUserToGroupInput{
 			UserPoolId: aws.String(p.ID), Username: aws.String(username), GroupName: aws.String(g),
