@@ -54,14 +54,21 @@ func apiCode(err error) string {
 	return ""
 }
 
-// safeError is err's text for a log line. The errors here never carry a
-// token (cognitoauth's and mapping's are built that way; the SDK's name
-// operations, not parameters); the AWS error code is kept.
+// safeError is err's text for a log line. cognitoauth's and mapping's
+// errors are built without secrets; an AWS API answer keeps only its
+// operation and error code, never the service's message, which may echo
+// what the request carried (moto puts the token of a NotAuthorizedException
+// in it).
 func safeError(err error) string {
-	if c := apiCode(err); c != "" {
-		return c + ": " + err.Error()
+	c := apiCode(err)
+	if c == "" {
+		return err.Error()
 	}
-	return err.Error()
+	var op *smithy.OperationError
+	if errors.As(err, &op) {
+		return op.Operation() + ": " + c
+	}
+	return c
 }
 
 func checkPartnerID(id string) error {

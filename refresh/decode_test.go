@@ -3,10 +3,13 @@ package refresh
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/aws/smithy-go"
 
 	"github.com/gatehouse-auth/gatehouse/internal/httpjson"
 )
@@ -133,4 +136,23 @@ func FuzzDecodeRegister(f *testing.F) {
 		_ = checkPartnerID(in.PartnerID)
 		_ = checkText("username", in.Username, MaxUsernameLen)
 	})
+}
+
+// TestSafeErrorKeepsNoMessage: an AWS answer's message (moto echoes the
+// request's token in it) never reaches a log line, only the operation and
+// the error code.
+func TestSafeErrorKeepsNoMessage(t *testing.T) {
+	api := &smithy.GenericAPIError{Code: "NotAuthorizedException", Message: "eyJsecret.token.here"}
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{&smithy.OperationError{ServiceID: "Cognito Identity Provider", OperationName: "AdminDeleteUser", Err: api}, "AdminDeleteUser: NotAuthorizedException"},
+		{fmt.Errorf("wrapped: %w", api), "NotAuthorizedException"},
+		{errors.New("plain"), "plain"},
+	} {
+		if got := safeError(tc.err); got != tc.want {
+			t.Errorf("safeError(%v) = %q, want %q", tc.err, got, tc.want)
+		}
+	}
 }
