@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 
 	"github.com/gatehouse-auth/gatehouse/cognitoauth"
@@ -53,16 +52,8 @@ func TestNewRejectsIncompleteConfig(t *testing.T) {
 func TestFlowsAgainstCognitoLocal(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	localservices.Require(t, localservices.CognitoIDP)
-	awsCfg, err := config.LoadDefaultConfig(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	idp := cip.NewFromConfig(awsCfg)
-	pool, err := userpool.Create(ctx, idp, "cognitoauth")
-	if err != nil {
-		t.Fatal(err)
-	}
+	pool := userpool.OnCognitoLocal(ctx, t, "cognitoauth")
+	idp := pool.API
 	clientID, clientSecret, err := pool.Client(ctx, "confidential", true)
 	if err != nil {
 		t.Fatal(err)
@@ -220,16 +211,8 @@ func newClient(t *testing.T, endpoint string) *cognitoauth.Client {
 func TestMisconfigured(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	localservices.Require(t, localservices.CognitoIDP)
-	awsCfg, err := config.LoadDefaultConfig(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	idp := cip.NewFromConfig(awsCfg)
-	pool, err := userpool.Create(ctx, idp, "cognitoauth-misconfigured")
-	if err != nil {
-		t.Fatal(err)
-	}
+	pool := userpool.OnCognitoLocal(ctx, t, "cognitoauth-misconfigured")
+	idp := pool.API
 	for name, cfg := range map[string]cognitoauth.Config{
 		"missing client": {API: idp, UserPoolID: pool.ID, ClientID: "nosuchclient0000000000000", ClientSecret: "s"},
 		"missing pool":   {API: idp, UserPoolID: "us-east-1_NoSuchPool", ClientID: "nosuchclient0000000000000", ClientSecret: "s"},
@@ -318,16 +301,8 @@ func TestNewPasswordRequiredOnMoto(t *testing.T) {
 func TestPublicNewPasswordRequiredOnCognitoLocal(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	localservices.Require(t, localservices.CognitoIDP)
-	awsCfg, err := config.LoadDefaultConfig(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	idp := cip.NewFromConfig(awsCfg)
-	pool, err := userpool.Create(ctx, idp, "cognitoauth-public")
-	if err != nil {
-		t.Fatal(err)
-	}
+	pool := userpool.OnCognitoLocal(ctx, t, "cognitoauth-public")
+	idp := pool.API
 	clientID, clientSecret, err := pool.SignInClient(ctx, "people", true)
 	if err != nil {
 		t.Fatal(err)

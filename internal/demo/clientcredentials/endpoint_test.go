@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
@@ -34,16 +33,8 @@ func TestMain(m *testing.M) {
 func TestClientCredentialsGrant(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	localservices.Require(t, localservices.CognitoIDP)
-	awsCfg, err := config.LoadDefaultConfig(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	idp := cip.NewFromConfig(awsCfg)
-	pool, err := userpool.Create(ctx, idp, "m2m")
-	if err != nil {
-		t.Fatal(err)
-	}
+	pool := userpool.OnCognitoLocal(ctx, t, "m2m")
+	idp := pool.API
 	poolID := pool.ID
 	client, err := idp.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{
 		UserPoolId:                      aws.String(poolID),
@@ -157,16 +148,8 @@ func TestClientCredentialsGrant(t *testing.T) {
 func TestOwnKeyPublishedWithThePools(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	localservices.Require(t, localservices.CognitoIDP)
-	awsCfg, err := config.LoadDefaultConfig(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	idp := cip.NewFromConfig(awsCfg)
-	pool, err := userpool.Create(ctx, idp, "own-key")
-	if err != nil {
-		t.Fatal(err)
-	}
+	pool := userpool.OnCognitoLocal(ctx, t, "own-key")
+	idp := pool.API
 	client, err := idp.CreateUserPoolClient(ctx, &cip.CreateUserPoolClientInput{
 		UserPoolId: aws.String(pool.ID), ClientName: aws.String("program"), GenerateSecret: true,
 		AllowedOAuthFlows:               []types.OAuthFlowType{types.OAuthFlowTypeClientCredentials},

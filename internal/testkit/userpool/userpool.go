@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
 	cip "github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider/types"
 
@@ -33,6 +34,24 @@ func Create(ctx context.Context, api *cip.Client, name string) (Pool, error) {
 		return Pool{}, fmt.Errorf("create user pool %s: %w", name, err)
 	}
 	return Pool{API: api, ID: *out.UserPool.Id}, nil
+}
+
+// OnCognitoLocal makes pool name on the test package's cognito-local
+// (localservices.Require(tb, localservices.CognitoIDP)), reached through
+// the SDK's standard variables like the code under test; tb fails on any
+// error.
+func OnCognitoLocal(ctx context.Context, tb testing.TB, name string) Pool {
+	tb.Helper()
+	localservices.Require(tb, localservices.CognitoIDP)
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	p, err := Create(ctx, cip.NewFromConfig(cfg), name)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return p
 }
 
 // LocalIssuer is the "iss" of cognito-local's tokens for the pool, where it
