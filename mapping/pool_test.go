@@ -99,6 +99,19 @@ func putLegacyUser(t *testing.T, table, id, username string) {
 	}
 }
 
+// setString overwrites one string attribute of the item PK pk, SK sk, as a
+// writer from another version (or a corruption) would.
+func setString(t *testing.T, table, pk, sk, name, value string) {
+	t.Helper()
+	if _, err := testEnv(t).ddb.UpdateItem(ctxT(t), &dynamodb.UpdateItemInput{
+		TableName: &table, Key: map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: pk}, "SK": &types.AttributeValueMemberS{Value: sk}},
+		UpdateExpression: ptr("SET #a = :v"), ExpressionAttributeNames: map[string]string{"#a": name},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":v": &types.AttributeValueMemberS{Value: value}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestMigrateUsernames checks the upgrade of user name items written
 // before pools were recorded: refused until migrated (fail closed, even when
 // a legacy name looks like a qualified key), then found in the pool given;
@@ -184,13 +197,7 @@ func TestMovePartner(t *testing.T) {
 	e := testEnv(t)
 	putLegacyUser(t, table, "p-acme", "partner-acme")
 	// A legacy profile of kind partner: the helper writes kind user.
-	if _, err := e.ddb.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: &table, Key: map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: "USER#p-acme"}, "SK": &types.AttributeValueMemberS{Value: "PROFILE"}},
-		UpdateExpression: ptr("SET #k = :k"), ExpressionAttributeNames: map[string]string{"#k": "kind"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":k": &types.AttributeValueMemberS{Value: "partner"}},
-	}); err != nil {
-		t.Fatal(err)
-	}
+	setString(t, table, "USER#p-acme", "PROFILE", "kind", "partner")
 	old := putPartner(t, st, "p-acme", "acme", "old-token")
 	sealed, err := st.SealPartnerToken(ctx, "acme", []byte("new-token"))
 	if err != nil {
@@ -287,13 +294,7 @@ func TestMigrateUsernamesSkipsMalformed(t *testing.T) {
 	putLegacyUser(t, table, "u-ok", "oscar")
 	putLegacyUser(t, table, "u-bad", "bert")
 	// bert's user name item now claims another name.
-	if _, err := e.ddb.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: &table, Key: map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: "USERNAME#bert"}, "SK": &types.AttributeValueMemberS{Value: "USERNAME"}},
-		UpdateExpression: ptr("SET #u = :u"), ExpressionAttributeNames: map[string]string{"#u": "username"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":u": &types.AttributeValueMemberS{Value: "oscar"}},
-	}); err != nil {
-		t.Fatal(err)
-	}
+	setString(t, table, "USERNAME#bert", "USERNAME", "username", "oscar")
 	m, err := st.MigrateUsernames(ctx, e.ddb, testPool, false)
 	if err != nil || m.Found != 2 || m.Migrated != 1 || len(m.Conflicts) != 1 {
 		t.Fatalf("migration: %+v, %v", m, err)
