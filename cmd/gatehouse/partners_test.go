@@ -231,7 +231,12 @@ func TestPartnersReissue(t *testing.T) {
 	if got := outcomes(stdout); code != 0 || got["old"] != "would-reissue" || got["fresh"] != "skipped" {
 		t.Fatalf("dry run: exit %d: %v %s", code, got, stderr)
 	}
-	for _, args := range [][]string{{"reissue"}, {"reissue", "--all"}, {"reissue", "--out", "x"}} {
+	// A --rename of a partner this run does not re-issue is said, not silent.
+	code, stdout, stderr = runCLI(t, partnersCmd, "reissue", "--all", "--dry-run", "--rename", "old=partner-old-2,fresh=x")
+	if got := outcomes(stdout); code != 0 || got["old"] != "would-reissue" || !strings.Contains(stderr, "--rename fresh") || strings.Contains(stderr, "--rename old") {
+		t.Fatalf("dry run with --rename: exit %d: %v %s", code, got, stderr)
+	}
+	for _, args := range [][]string{{"reissue"}, {"reissue", "--all"}, {"reissue", "--out", "x"}, {"reissue", "--all", "--dry-run", "--rename", "old"}} {
 		if code, _, _ := runCLI(t, partnersCmd, args...); code != 2 {
 			t.Errorf("partners %v: exit %d, want 2", args, code)
 		}

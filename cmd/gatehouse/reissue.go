@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -92,6 +93,12 @@ func partnersReissue(ctx context.Context, args []string, stdout, stderr io.Write
 			results = append(results, reissueResult{PartnerID: p.PartnerID, Outcome: "would-reissue", PreviousPool: u.Pool, PreviousUsername: u.Username})
 		default:
 			todo = append(todo, p)
+		}
+	}
+	for id := range names {
+		if !slices.ContainsFunc(results, func(r reissueResult) bool { return r.PartnerID == id && r.Outcome == "would-reissue" }) &&
+			!slices.ContainsFunc(todo, func(p mapping.Partner) bool { return p.PartnerID == id }) {
+			fmt.Fprintf(stderr, "%s: --rename %s: not a partner this run re-issues; ignored\n", fs.Name(), id)
 		}
 	}
 	if len(todo) > 0 {
