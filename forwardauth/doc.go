@@ -89,7 +89,8 @@
 //
 //   - Origin form only ("/path?query"): absolute form ("http://h/p"),
 //     authority form ("h:443") and "*" are refused. At most MaxTargetLen
-//     (4096) bytes.
+//     (4096) bytes, as received and as proxy mode would send it (net/url
+//     escapes some bytes that may arrive raw, such as '!').
 //   - The path ends at the first '?'. The query is not judged and is passed
 //     on as received; it may not contain '#', control characters, space or
 //     non-ASCII bytes.

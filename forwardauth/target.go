@@ -153,7 +153,25 @@ func CanonicalTarget(uri string) (Target, error) {
 		}
 		rest = after
 	}
-	return Target{Path: p, RawQuery: rawQuery}, nil
+	t := Target{Path: p, RawQuery: rawQuery}
+	// What proxy mode sends (EscapedPath: net/url escapes some bytes that
+	// arrived raw, such as '!') can be longer than what arrived; it is
+	// bounded by the same limit, so that it reads back as this target.
+	// Escaping at most triples the path, so short targets skip the check.
+	if 3*len(p)+1+len(rawQuery) > MaxTargetLen && t.sentLen() > MaxTargetLen {
+		return Target{}, badRequest(ReasonTargetTooLong, "target longer than %d bytes once escaped to be sent", MaxTargetLen)
+	}
+	return t, nil
+}
+
+// sentLen is the length of the target proxy mode sends: EscapedPath and,
+// when there is one, "?" and RawQuery.
+func (t Target) sentLen() int {
+	n := len(t.EscapedPath())
+	if t.RawQuery != "" {
+		n += 1 + len(t.RawQuery)
+	}
+	return n
 }
 
 // isPathChar: RFC 3986 pchar (without '%', handled by the caller) — the

@@ -72,6 +72,10 @@ func TestCanonicalTarget(t *testing.T) {
 		{"*", "", "", forwardauth.ReasonTargetForm},
 		{"", "", "", forwardauth.ReasonTargetForm},
 		{"/" + strings.Repeat("a", forwardauth.MaxTargetLen), "", "", forwardauth.ReasonTargetTooLong},
+		// Under the limit as received, over it once escaped to be sent
+		// ('!' arrives raw and leaves as %21).
+		{"/" + strings.Repeat("!", forwardauth.MaxTargetLen/2), "", "", forwardauth.ReasonTargetTooLong},
+		{"/" + strings.Repeat("!", forwardauth.MaxTargetLen/3-1), "/" + strings.Repeat("!", forwardauth.MaxTargetLen/3-1), "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%q", tt.uri), func(t *testing.T) {
