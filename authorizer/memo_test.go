@@ -198,7 +198,9 @@ func TestMemo(t *testing.T) {
 	m2m := r.is.ClientCredentialsToken(m2mClient, []string{"orders/read"}, cognitotest.WithExpiry(3*time.Hour))
 	narrow := r.is.ClientCredentialsToken(narrowClient, []string{"orders/read", "orders/write"}, cognitotest.WithExpiry(3*time.Hour))
 	var oldKey string
-	orders := func(tok string) Request { return Request{Authorization: "Bearer " + tok, Method: "GET", Path: "/orders/1"} }
+	orders := func(tok string) Request {
+		return Request{Authorization: "Bearer " + tok, Method: "GET", Path: "/orders/1"}
+	}
 	for _, st := range []struct {
 		name    string
 		do      func()
@@ -223,7 +225,10 @@ func TestMemo(t *testing.T) {
 				t.Fatal(err)
 			}
 		}, func() Request { return orders(alice) }, OutcomeUnauthorized, ReasonSignedOut, true, nil},
-		{"a token issued since", func() { r.clk.add(2 * time.Second); aliceLater = r.is.AccessToken("alice", webClient, cognitotest.WithScopes("orders/read")) }, func() Request { return orders(aliceLater) }, OutcomeAllow, ReasonOK, true, nil},
+		{"a token issued since", func() {
+			r.clk.add(2 * time.Second)
+			aliceLater = r.is.AccessToken("alice", webClient, cognitotest.WithScopes("orders/read"))
+		}, func() Request { return orders(aliceLater) }, OutcomeAllow, ReasonOK, true, nil},
 		{"it, warm", nil, func() Request { return orders(aliceLater) }, OutcomeAllow, ReasonOK, false, nil},
 		{"signed out elsewhere: still cached", func() {
 			r.clk.add(time.Second) // past the token's iat second
@@ -247,7 +252,9 @@ func TestMemo(t *testing.T) {
 			}
 		}, func() Request { return orders(m2m) }, OutcomeAllow, ReasonOK, true, nil},
 		{"key retired: refused by the token cache hit", func() { oldKey = r.is.KID(); r.keys.rotate(t) }, func() Request { return orders(m2m) }, OutcomeUnauthorized, jwtverify.Code(jwtverify.ErrKeyNotFound), false, nil},
-		{"token expired: refused by the hit", func() { r.clk.add(3 * time.Hour) }, func() Request { return orders(r.is.ClientCredentialsToken(m2mClient, nil, cognitotest.WithTimes(r.clk.now().Add(-2*time.Hour), time.Hour))) }, OutcomeUnauthorized, jwtverify.Code(jwtverify.ErrExpired), false, nil},
+		{"token expired: refused by the hit", func() { r.clk.add(3 * time.Hour) }, func() Request {
+			return orders(r.is.ClientCredentialsToken(m2mClient, nil, cognitotest.WithTimes(r.clk.now().Add(-2*time.Hour), time.Hour)))
+		}, OutcomeUnauthorized, jwtverify.Code(jwtverify.ErrExpired), false, nil},
 	} {
 		if st.do != nil {
 			st.do()
