@@ -79,7 +79,9 @@ type Config struct {
 	// Verifier checks tokens. Required.
 	Verifier TokenVerifier
 	// Directory maps user names and client ids to internal users; it is
-	// also the revocation check. Required.
+	// also the revocation check. Required. A *mapping.Store with its
+	// cache on, with a *jwtverify.Verifier with its token cache on, lets
+	// warm decisions skip the lookup (see the package documentation).
 	Directory Directory
 	// Rules say which routes need which scopes or groups (see Rule and the
 	// package documentation). Empty: every authenticated caller may use
