@@ -270,7 +270,7 @@ func (a *Authorizer) decide(ctx context.Context, r Request) (Decision, error) {
 		return d, err
 	}
 	failed := a.rules.failed(id.Scopes, id.Groups)
-	if memo != nil && a.leasing != nil && lease != nil {
+	if memo != nil && lease != nil {
 		memo.Store(&tokenMemo{owner: a, id: id, failed: failed, lease: lease})
 	}
 	return a.judged(r, id, failed), nil
@@ -284,11 +284,12 @@ func (a *Authorizer) decide(ctx context.Context, r Request) (Decision, error) {
 // invalidation): the revocation delay is the mapping cache's. Only
 // successful resolutions are kept; the route is judged per request.
 //
-// Why in jwtverify's entry rather than a cache keyed by the token here:
-// the token cache already finds the entry (one SHA-256 of the signing
-// input), and a second map keyed by the token would add a hash of the
-// whole token, a lock and its own bound, for about a tenth of a hit
-// (BENCHMARKS.md, issue 17).
+// Why in jwtverify's entry rather than a cache keyed by the token here
+// (measured, BENCHMARKS.md issue 17): the token cache already finds the
+// entry (one SHA-256 of the signing input), and on a memo hit skips the
+// claims copy; a map keyed by the token would still need that hit, copy
+// included, and add a hash of the whole token under a lock (107-256 ns,
+// an eighth to a quarter of a hit) and a bound of its own.
 type tokenMemo struct {
 	owner  *Authorizer // authorizers sharing a verifier share its memos
 	id     *Identity
@@ -399,11 +400,12 @@ func mappingFailure(err error) (Decision, bool) {
 }
 
 // failedPatterns is the set of patterns with a requirement a caller
-// fails: a bit mask when there are at most 64 patterns (ok), otherwise
-// unknown (judge works it out per request).
+// fails, and the Grants that follow: a bit mask when there are at most 64
+// patterns (ok), otherwise unknown (judge works both out per request).
 type failedPatterns struct {
-	mask uint64
-	ok   bool
+	mask   uint64
+	ok     bool
+	grants *Grants
 }
 
 // failed returns the patterns whose requirements scopes and groups fail.
@@ -421,7 +423,10 @@ func (rs *ruleSet) failed(scopes, groups []string) failedPatterns {
 			}
 		}
 	}
-	return failedPatterns{mask: mask, ok: true}
+	if mask == 0 {
+		return failedPatterns{ok: true, grants: &noRulesGrants}
+	}
+	return failedPatterns{mask: mask, ok: true, grants: rs.grantsFor(mask)}
 }
 
 // judge returns the caller's Grants and why the route (method and path;
@@ -438,7 +443,7 @@ func (rs *ruleSet) judge(method, path string, scopes, groups []string, failed fa
 	}
 	mask := failed.mask
 	if mask == 0 {
-		return &noRulesGrants, ""
+		return failed.grants, ""
 	}
 	// check, over the failed patterns only.
 	var key string
@@ -465,7 +470,7 @@ func (rs *ruleSet) judge(method, path string, scopes, groups []string, failed fa
 		}
 		break
 	}
-	return rs.grantsFor(mask), why
+	return failed.grants, why
 }
 
 // grantsFor lists the denied patterns of mask, without those another

@@ -65,12 +65,11 @@ func (k *issuerKeys) rotate(t testing.TB) {
 	k.refresh(t)
 }
 
-// countingDirectory counts lookups; with leasing false it hides the
-// leases, which turns the memo off.
+// countingDirectory counts lookups (plainDirectory hides its leases,
+// which turns the memo off).
 type countingDirectory struct {
 	*mapping.Store
-	leasing bool
-	n       atomic.Int64
+	n atomic.Int64
 }
 
 func (d *countingDirectory) UserByUsername(ctx context.Context, pool, username string) (record.User, error) {
