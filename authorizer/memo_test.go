@@ -21,6 +21,12 @@ import (
 	"github.com/gatehouse-auth/gatehouse/mapping/record"
 )
 
+// What awsenv wires together turns the memo on.
+var (
+	_ memoVerifier     = (*jwtverify.Verifier)(nil)
+	_ leasingDirectory = (*mapping.Store)(nil)
+)
+
 // The memo's tests: one clock for the issuer, the verifiers and the
 // mapping caches; a key set the test rotates; real mapping on moto.
 
