@@ -118,5 +118,4 @@
 // (key, times, Check). The value goes with the entry (eviction, expiry, a
 // key gone or changed), so memos are bounded by TokenCacheSize; a value
 // derived from anything besides the claims must carry its own validity.
-// The authorizer keeps each token's resolved identity there.
 package jwtverify
