@@ -174,6 +174,18 @@ func run(runs int, tokenFile, oldDir string, logs bool) error {
 	row("init, exec to first /next", func(s start) float64 { return ms(s.init) }, 1, "ms")
 	row("init CPU time (all threads)", func(s start) float64 { return ms(s.initCPU) }, 1, "ms")
 	row("init minor page faults", func(s start) float64 { return float64(s.initFaults) }, 0, "")
+	// Paired: each start against the gatehouse start of the same round,
+	// so that load common to the round cancels.
+	fmt.Printf("  %-30s", "init CPU ÷ gatehouse's, paired")
+	for _, c := range cs {
+		v := make([]float64, len(c.starts))
+		for i, s := range c.starts {
+			v[i] = float64(s.initCPU) / float64(cs[0].starts[i].initCPU)
+		}
+		slices.Sort(v)
+		fmt.Printf("  %-30s", fmt.Sprintf("%.2f (%.2f–%.2f)", v[len(v)/2], v[0], v[len(v)-1]))
+	}
+	fmt.Println()
 	row("first invocation", func(s start) float64 { return ms(s.first) }, 1, "ms")
 	row("peak RSS (VmHWM)", func(s start) float64 { return float64(s.hwmKiB) / 1024 }, 1, "MiB")
 	return nil
