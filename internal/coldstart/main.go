@@ -78,11 +78,12 @@ type start struct {
 	hwmKiB               int
 }
 
-// contender is one bootstrap and its cold starts.
+// contender is one bootstrap, what it is built from (package pkg of the
+// module at dir, "" for this one) and its cold starts.
 type contender struct {
-	name, bootstrap string
-	size            int64
-	starts          []start
+	name, dir, pkg, bootstrap string
+	size                      int64
+	starts                    []start
 }
 
 func run(runs int, tokenFile, oldDir string, logs bool) error {
@@ -104,17 +105,15 @@ func run(runs int, tokenFile, oldDir string, logs bool) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	cs := []*contender{{name: "gatehouse"}, {name: "floor"}}
-	sources := []struct{ dir, pkg string }{{"", "./cmd/authorizer"}, {"", "./internal/coldstart/floor"}}
+	cs := []*contender{{name: "gatehouse", pkg: "./cmd/authorizer"}, {name: "floor", pkg: "./internal/coldstart/floor"}}
 	if oldDir != "" {
-		cs = slices.Insert(cs, 1, &contender{name: "gatehouse (old)"})
-		sources = slices.Insert(sources, 1, struct{ dir, pkg string }{oldDir, "./cmd/authorizer"})
+		cs = slices.Insert(cs, 1, &contender{name: "gatehouse (old)", dir: oldDir, pkg: "./cmd/authorizer"})
 	}
 	for i, c := range cs {
 		// Each in its own directory, named bootstrap as Lambda runs it.
 		c.bootstrap = filepath.Join(dir, fmt.Sprint(i), "bootstrap")
-		build := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w", "-o", c.bootstrap, sources[i].pkg)
-		build.Dir = sources[i].dir
+		build := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w", "-o", c.bootstrap, c.pkg)
+		build.Dir = c.dir
 		build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
 		build.Stdout, build.Stderr = os.Stderr, os.Stderr
 		if err := build.Run(); err != nil {
