@@ -135,7 +135,10 @@ func run(runs int, tokenFile, oldDir string, logs bool) error {
 		return err
 	}
 	for i := range runs {
-		for _, c := range cs {
+		// Each round starts with the next contender, so none always goes
+		// first after the pause between rounds.
+		for j := range cs {
+			c := cs[(i+j)%len(cs)]
 			s, err := once(c.bootstrap, event, logs && i == 0)
 			if err != nil {
 				return fmt.Errorf("%s, cold start %d: %w", c.name, i+1, err)
