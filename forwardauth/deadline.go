@@ -11,11 +11,11 @@ import (
 // timer only when something waits on Done. A decision from the caches
 // (most decisions) does no I/O and never waits, so it costs no timer and
 // no child registration in the request's context; a decision that does
-// I/O waits on Done (the AWS SDK, net/http, the caches' singleflight) and
-// gets context.WithDeadline's context from then on, so its I/O stays
-// bounded. Err reports the deadline without a timer too: a decision that
-// overran it, waiting or not, is seen as too late (the handler then fails
-// closed).
+// I/O waits on Done (the AWS SDK, net/http, a wait for a cache's shared
+// fetch) and gets context.WithDeadline's context from then on, so its I/O
+// stays bounded. Err reports the deadline without a timer too: a decision
+// that overran it, waiting or not, is seen as too late (the handler then
+// fails closed).
 type decisionContext struct {
 	parent   context.Context
 	deadline time.Time
