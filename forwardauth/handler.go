@@ -293,10 +293,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		authz = auths[0]
 	}
 
-	ctx, cancel := context.WithTimeout(r.Context(), h.timeout)
+	// Bounded like context.WithTimeout, without a timer unless the decision
+	// waits (see decisionContext).
+	ctx := newDecisionContext(r.Context(), h.timeout)
 	d := h.decider.Decide(ctx, authorizer.Request{Authorization: authz, Method: method, Path: p})
 	ctxErr := ctx.Err()
-	cancel()
+	ctx.release()
 
 	if ctxErr != nil {
 		// Whatever the decider said, it said it too late: fail closed.

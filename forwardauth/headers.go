@@ -159,11 +159,30 @@ func OriginalRequest(r *http.Request, conv RequestHeaders) (method string, t Tar
 // headerPair reads one convention's method and URI headers, each exactly
 // once.
 func headerPair(h http.Header, methodName, uriName string) (method, uri string, err error) {
-	ms, us := h.Values(methodName), h.Values(uriName)
+	ms, us := h[canonicalKey(methodName)], h[canonicalKey(uriName)]
 	if len(ms) != 1 || len(us) != 1 {
 		return "", "", badRequest(ReasonRequestHeaders, "want exactly one %s and one %s", methodName, uriName)
 	}
 	return ms[0], us[0], nil
+}
+
+// canonicalKeys maps the conventions' header names to their canonical
+// forms once: X-Original-URI and X-Original-URL are not canonical, and
+// Header.Values would build "X-Original-Uri" anew on every request.
+var canonicalKeys = func() map[string]string {
+	m := map[string]string{}
+	for _, n := range []string{HeaderOriginalMethod, HeaderOriginalURI, HeaderOriginalURL, HeaderForwardedMethod, HeaderForwardedURI} {
+		m[n] = http.CanonicalHeaderKey(n)
+	}
+	return m
+}()
+
+// canonicalKey is name's key in an http.Header, as Header.Values finds it.
+func canonicalKey(name string) string {
+	if k, ok := canonicalKeys[name]; ok {
+		return k
+	}
+	return http.CanonicalHeaderKey(name)
 }
 
 // ingressNginxHeaders reads ingress-nginx's external-auth subrequest. Its
@@ -182,7 +201,7 @@ func ingressNginxHeaders(h http.Header) (method, uri string, err error) {
 	if !ok {
 		return "", "", badRequest(ReasonRequestHeaders, "malformed %s", HeaderOriginalURL)
 	}
-	switch us := h.Values(HeaderOriginalURI); {
+	switch us := h[canonicalKey(HeaderOriginalURI)]; {
 	case len(us) > 1:
 		return "", "", badRequest(ReasonRequestHeaders, "repeated %s", HeaderOriginalURI)
 	case len(us) == 1 && us[0] != uri:

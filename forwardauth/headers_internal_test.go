@@ -3,6 +3,7 @@ package forwardauth
 import (
 	"bufio"
 	"errors"
+	"net/http"
 	"net/textproto"
 	"reflect"
 	"slices"
@@ -113,4 +114,14 @@ func FuzzIdentityValues(f *testing.F) {
 			}
 		}
 	})
+}
+
+// canonicalKey finds what Header.Values finds, for the conventions' names
+// (precomputed) and any other.
+func TestCanonicalKey(t *testing.T) {
+	for _, n := range []string{HeaderOriginalMethod, HeaderOriginalURI, HeaderOriginalURL, HeaderForwardedMethod, HeaderForwardedURI, "x-other-header", "Authorization"} {
+		if got, want := canonicalKey(n), http.CanonicalHeaderKey(n); got != want {
+			t.Errorf("canonicalKey(%q) = %q, want %q", n, got, want)
+		}
+	}
 }

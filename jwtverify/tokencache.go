@@ -45,7 +45,9 @@ type cacheEntry struct {
 
 func newTokenCache(size int) *tokenCache {
 	return &tokenCache{
-		entries: make(map[[sha256.Size]byte]*cacheEntry, size),
+		// The map grows with use: preallocated for size, it cost every
+		// cold start its pages (issue 17).
+		entries: make(map[[sha256.Size]byte]*cacheEntry),
 		ring:    make([][sha256.Size]byte, size),
 	}
 }

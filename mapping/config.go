@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/kms"
 )
 
 // DynamoDBAPI is the part of the DynamoDB API the Store uses. A
@@ -23,17 +22,9 @@ type TableAPI interface {
 	DescribeTable(ctx context.Context, in *dynamodb.DescribeTableInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error)
 }
 
-// KMSAPI is the part of the KMS API the Sealer uses. A *kms.Client
-// satisfies it.
-type KMSAPI interface {
-	GenerateDataKey(ctx context.Context, in *kms.GenerateDataKeyInput, optFns ...func(*kms.Options)) (*kms.GenerateDataKeyOutput, error)
-	Decrypt(ctx context.Context, in *kms.DecryptInput, optFns ...func(*kms.Options)) (*kms.DecryptOutput, error)
-}
-
 var (
 	_ DynamoDBAPI = (*dynamodb.Client)(nil)
 	_ TableAPI    = (*dynamodb.Client)(nil)
-	_ KMSAPI      = (*kms.Client)(nil)
 )
 
 // Defaults for the zero values of Config.
@@ -45,9 +36,8 @@ const (
 	DefaultMaxAttempts      = 3
 )
 
-// Config configures a Store. Table and DynamoDB are required; KMSKeyID and
-// KMS go together (both or neither). Everything else has a documented
-// default for its zero value.
+// Config configures a Store. Table and DynamoDB are required. Everything
+// else has a documented default for its zero value.
 type Config struct {
 	// Table is the DynamoDB table name. Required.
 	Table string
@@ -55,12 +45,10 @@ type Config struct {
 	// config.LoadDefaultConfig. Required.
 	DynamoDB DynamoDBAPI
 
-	// KMSKeyID is the KMS key id, ARN, alias name ("alias/gatehouse") or
-	// alias ARN that seals secrets. Without it (and KMS) the Store works, but
-	// SealPartnerToken, OpenPartnerToken and Sealer report an error.
-	KMSKeyID string
-	// KMS is the client for KMSKeyID.
-	KMS KMSAPI
+	// Keys is the key service that seals secrets: kmskeys.New with the KMS
+	// key. Without it the Store works, but SealPartnerToken,
+	// OpenPartnerToken and Sealer report an error.
+	Keys KeyService
 
 	// CacheSize bounds each of the two lookup caches (by pool and user
 	// name, by client id). 0 means DefaultCacheSize (10 000 entries, a few MB at most);
@@ -78,13 +66,14 @@ type Config struct {
 	// cached. It is capped at CacheTTL.
 	NegativeCacheTTL time.Duration
 
-	// Timeout bounds each call to DynamoDB or KMS, retries included, so a
+	// Timeout bounds each call to DynamoDB or to Keys, retries included, so a
 	// hung endpoint becomes ErrUnavailable instead of a hung caller. A
 	// shorter deadline on the caller's context wins. 0 means DefaultTimeout
 	// (3 s).
 	Timeout time.Duration
-	// MaxAttempts bounds the SDK's attempts per call (1 = no retry). It is
-	// applied per operation, whatever the client was built with. 0 means
+	// MaxAttempts bounds the SDK's attempts per DynamoDB call (1 = no
+	// retry; kmskeys.New sets KMS's). It is applied per operation, whatever
+	// the client was built with. 0 means
 	// DefaultMaxAttempts (3: the first try and two retries with the SDK's
 	// jittered backoff, for throttling, 5xx and connection errors).
 	MaxAttempts int

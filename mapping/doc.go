@@ -219,7 +219,10 @@
 //
 // Partner refresh tokens are sealed by a Sealer with KMS envelope
 // encryption: GenerateDataKey (AES_256) under the configured key
-// (Config.KMSKeyID, an id, ARN or alias), then AES-256-GCM. The encryption
+// (Config.Keys: package mapping/kmskeys with a key id, ARN or alias), then
+// AES-256-GCM. The KMS client lives in mapping/kmskeys so that readers of
+// the mapping, which never open a secret (the authorizer, gatehouse
+// serve), do not link it. The encryption
 // context — table, record key, purpose — is bound both to the KMS data key
 // and, as additional data, to the GCM ciphertext, so a sealed value copied
 // into another record or offered for another purpose fails to open
@@ -236,8 +239,10 @@
 // of DynamoDB or KMS are ErrUnavailable; a missing table, a KMS key that is
 // missing, disabled or pending deletion, or access denied is
 // ErrMisconfigured, named in the error, since no retry cures it (both read
-// from the error AWS returns, internal/awserr: no call is made to check). Each SDK call makes at most Config.MaxAttempts attempts
-// (default 3, the SDK's standard retryer and backoff) within Config.Timeout
-// (default 3 s). A failure returns an error and never a user, and is never
+// from the error AWS returns, internal/awserr: no call is made to check;
+// KMS's in mapping/kmskeys). Each DynamoDB call makes at most
+// Config.MaxAttempts attempts, each KMS call those kmskeys.New sets
+// (default 3 both, the SDK's standard retryer and backoff), within
+// Config.Timeout (default 3 s). A failure returns an error and never a user, and is never
 // cached.
 package mapping

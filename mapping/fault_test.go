@@ -305,7 +305,8 @@ func TestFaultsOnKMS(t *testing.T) {
 			if mode == refused {
 				url = refusedURL(t)
 			}
-			st, err := mapping.New(mapping.Config{Table: good.Table(), DynamoDB: e.ddb, KMS: kmsAt(t, url), KMSKeyID: e.keyID,
+			keys := keysOf(t, kmsAt(t, url), e.keyID, func(o *kms.Options) { o.RetryMaxAttempts = 2 })
+			st, err := mapping.New(mapping.Config{Table: good.Table(), DynamoDB: e.ddb, Keys: keys,
 				Timeout: 300 * time.Millisecond, MaxAttempts: 2})
 			if err != nil {
 				t.Fatal(err)

@@ -19,6 +19,7 @@ import (
 
 	"github.com/gatehouse-auth/gatehouse/internal/testkit/localservices"
 	"github.com/gatehouse-auth/gatehouse/mapping"
+	"github.com/gatehouse-auth/gatehouse/mapping/kmskeys"
 )
 
 func TestMain(m *testing.M) {
@@ -95,6 +96,16 @@ func newTable(tb testing.TB) string {
 	return name
 }
 
+// keysOf is the key service of keyID through api (kmskeys.New).
+func keysOf(tb testing.TB, api kmskeys.KMSAPI, keyID string, optFns ...func(*kms.Options)) *kmskeys.Keys {
+	tb.Helper()
+	k, err := kmskeys.New(api, keyID, optFns...)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return k
+}
+
 // newStore returns a Store on a fresh table, with KMS, after applying
 // adjust to the Config.
 func newStore(tb testing.TB, adjust func(*mapping.Config)) (*mapping.Store, string) {
@@ -104,7 +115,7 @@ func newStore(tb testing.TB, adjust func(*mapping.Config)) (*mapping.Store, stri
 	// A generous per-call bound: with moto, requests wait in one queue
 	// (localservices.SerialHTTP), and under the race detector on a busy machine the wait
 	// can pass the 3 s default. Fault tests set their own.
-	cfg := mapping.Config{Table: table, DynamoDB: e.ddb, KMS: e.kms, KMSKeyID: e.keyID, Timeout: 30 * time.Second}
+	cfg := mapping.Config{Table: table, DynamoDB: e.ddb, Keys: keysOf(tb, e.kms, e.keyID), Timeout: 30 * time.Second}
 	if adjust != nil {
 		adjust(&cfg)
 	}

@@ -63,7 +63,7 @@ func TestMisconfiguration(t *testing.T) {
 					t.Fatal(err)
 				}
 				keyID = *key.KeyMetadata.KeyId
-				good, _ := newStore(t, func(c *mapping.Config) { c.KMSKeyID = keyID })
+				good, _ := newStore(t, func(c *mapping.Config) { c.Keys = keysOf(t, e.kms, keyID) })
 				if sealed, err = good.SealPartnerToken(ctx, "p-1", []byte("refresh-token")); err != nil {
 					t.Fatal(err)
 				}
@@ -71,7 +71,7 @@ func TestMisconfiguration(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			st, _ := newStore(t, func(c *mapping.Config) { c.KMSKeyID, c.KMS = keyID, awsKMS })
+			st, _ := newStore(t, func(c *mapping.Config) { c.Keys = keysOf(t, awsKMS, keyID) })
 			s, err := st.SealPartnerToken(ctx, "p-1", []byte("refresh-token"))
 			if s != nil {
 				t.Fatal("sealed with a broken key")

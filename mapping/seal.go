@@ -12,10 +12,20 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/service/kms"
-	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 )
+
+// KeyService makes and unwraps the data keys a Sealer seals with, each
+// bound to an encryption context: AWS KMS through package
+// mapping/kmskeys, kept out of this package so that readers of the mapping
+// (the authorizer) do not link the KMS client. Errors wrap ErrUnavailable
+// (no answer now), ErrMisconfigured (the key is missing, disabled or
+// pending deletion, or access is denied: the error names the key) or, from
+// Decrypt, ErrSealBroken (the wrapped key does not unwrap under this
+// context or key). The plaintext keys returned are the caller's to clear.
+type KeyService interface {
+	GenerateDataKey(ctx context.Context, encryptionContext map[string]string) (plaintext, wrapped []byte, err error)
+	Decrypt(ctx context.Context, wrapped []byte, encryptionContext map[string]string) (plaintext []byte, err error)
+}
 
 // Binding is what a sealed value belongs to. It becomes the KMS encryption
 // context (and the AES-GCM additional data), so a value opens only with the
@@ -98,32 +108,27 @@ func parseSealed(s Sealed) (envelope, error) {
 	}, nil
 }
 
-// Sealer seals secrets with KMS envelope encryption: a fresh AES-256 data
-// key from GenerateDataKey for every value, bound to its Binding through
-// the encryption context. It never logs and never puts a secret in an
-// error. It is safe for concurrent use.
+// Sealer seals secrets with envelope encryption: a fresh AES-256 data key
+// from the KeyService (KMS GenerateDataKey) for every value, bound to its
+// Binding through the encryption context. It never logs and never puts a
+// secret in an error. It is safe for concurrent use.
 type Sealer struct {
-	kms     KMSAPI
-	keyID   string
+	keys    KeyService
 	timeout time.Duration
-	opts    []func(*kms.Options)
 }
 
-// NewSealer returns a Sealer using keyID (id, ARN, alias name or alias ARN)
-// through api, with DefaultTimeout and DefaultMaxAttempts per KMS call.
-func NewSealer(api KMSAPI, keyID string) (*Sealer, error) {
-	if api == nil || keyID == "" {
-		return nil, errors.New("mapping: a Sealer needs a KMS client and a key id")
+// NewSealer returns a Sealer using keys (kmskeys.New), with DefaultTimeout
+// per call to it.
+func NewSealer(keys KeyService) (*Sealer, error) {
+	if keys == nil {
+		return nil, errors.New("mapping: a Sealer needs a key service")
 	}
-	return &Sealer{
-		kms: api, keyID: keyID, timeout: DefaultTimeout,
-		opts: []func(*kms.Options){func(o *kms.Options) { o.RetryMaxAttempts = DefaultMaxAttempts }},
-	}, nil
+	return &Sealer{keys: keys, timeout: DefaultTimeout}, nil
 }
 
-// Seal encrypts plaintext (1 byte to 64 KiB) for b. When KMS cannot answer
-// the error is ErrUnavailable, when the key is missing, disabled or pending
-// deletion ErrMisconfigured; nothing is returned.
+// Seal encrypts plaintext (1 byte to 64 KiB) for b. When the key service
+// cannot answer the error is ErrUnavailable, when the key is missing,
+// disabled or pending deletion ErrMisconfigured; nothing is returned.
 func (s *Sealer) Seal(ctx context.Context, plaintext []byte, b Binding) (Sealed, error) {
 	if err := b.check(); err != nil {
 		return nil, err
@@ -133,27 +138,23 @@ func (s *Sealer) Seal(ctx context.Context, plaintext []byte, b Binding) (Sealed,
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	out, err := s.kms.GenerateDataKey(ctx, &kms.GenerateDataKeyInput{
-		KeyId:             &s.keyID,
-		KeySpec:           kmstypes.DataKeySpecAes256,
-		EncryptionContext: b.encryptionContext(),
-	}, s.opts...)
-	if err != nil {
-		return nil, s.kmsError("GenerateDataKey", err)
-	}
-	defer clear(out.Plaintext)
-	if len(out.Plaintext) != dataKeyBytes || len(out.CiphertextBlob) == 0 || len(out.CiphertextBlob) > 0xffff {
-		return nil, fmt.Errorf("%w: kms GenerateDataKey returned a malformed data key", ErrUnavailable)
-	}
-	aead, err := newGCM(out.Plaintext)
+	dataKey, wrapped, err := s.keys.GenerateDataKey(ctx, b.encryptionContext())
 	if err != nil {
 		return nil, err
 	}
-	n := len(out.CiphertextBlob)
+	defer clear(dataKey)
+	if len(dataKey) != dataKeyBytes || len(wrapped) == 0 || len(wrapped) > 0xffff {
+		return nil, fmt.Errorf("%w: kms GenerateDataKey returned a malformed data key", ErrUnavailable)
+	}
+	aead, err := newGCM(dataKey)
+	if err != nil {
+		return nil, err
+	}
+	n := len(wrapped)
 	sealed := make([]byte, 0, 3+n+nonceSize+len(plaintext)+gcmTagSize)
 	sealed = append(sealed, sealVersion)
 	sealed = binary.BigEndian.AppendUint16(sealed, uint16(n))
-	sealed = append(sealed, out.CiphertextBlob...)
+	sealed = append(sealed, wrapped...)
 	header := sealed[:len(sealed):len(sealed)]
 	nonce := make([]byte, nonceSize)
 	if _, err := rand.Read(nonce); err != nil {
@@ -166,8 +167,8 @@ func (s *Sealer) Seal(ctx context.Context, plaintext []byte, b Binding) (Sealed,
 
 // Open decrypts sealed, which must have been sealed for exactly b under
 // this Sealer's key. A value that does not open (wrong binding, other key,
-// altered) is ErrSealBroken; KMS failing to answer is ErrUnavailable. Either
-// way no plaintext is returned.
+// altered) is ErrSealBroken; the key service failing to answer is
+// ErrUnavailable. Either way no plaintext is returned.
 func (s *Sealer) Open(ctx context.Context, sealed Sealed, b Binding) ([]byte, error) {
 	if err := b.check(); err != nil {
 		return nil, err
@@ -178,25 +179,15 @@ func (s *Sealer) Open(ctx context.Context, sealed Sealed, b Binding) ([]byte, er
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	out, err := s.kms.Decrypt(ctx, &kms.DecryptInput{
-		CiphertextBlob:    env.wrappedKey,
-		EncryptionContext: b.encryptionContext(),
-		// Naming the key refuses a blob from any other key.
-		KeyId: &s.keyID,
-	}, s.opts...)
+	dataKey, err := s.keys.Decrypt(ctx, env.wrappedKey, b.encryptionContext())
 	if err != nil {
-		var ic *kmstypes.InvalidCiphertextException
-		var ik *kmstypes.IncorrectKeyException
-		if errors.As(err, &ic) || errors.As(err, &ik) {
-			return nil, fmt.Errorf("%w: kms Decrypt: %w", ErrSealBroken, err)
-		}
-		return nil, s.kmsError("Decrypt", err)
+		return nil, err
 	}
-	defer clear(out.Plaintext)
-	if len(out.Plaintext) != dataKeyBytes {
+	defer clear(dataKey)
+	if len(dataKey) != dataKeyBytes {
 		return nil, fmt.Errorf("%w: data key has the wrong size", ErrSealBroken)
 	}
-	aead, err := newGCM(out.Plaintext)
+	aead, err := newGCM(dataKey)
 	if err != nil {
 		return nil, err
 	}
@@ -233,10 +224,4 @@ func Fingerprint(credential []byte) string {
 // FingerprintEqual compares two fingerprints in constant time.
 func FingerprintEqual(a, b string) bool {
 	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
-}
-
-// kmsError classifies a KMS failure: a key that is missing, disabled or
-// pending deletion is ErrMisconfigured (naming the key), not ErrUnavailable.
-func (s *Sealer) kmsError(op string, err error) error {
-	return classify("kms", fmt.Sprintf("key %q", s.keyID), op, err)
 }

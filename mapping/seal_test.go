@@ -12,7 +12,7 @@ func TestSeal(t *testing.T) {
 	t.Parallel()
 	e := testEnv(t)
 	ctx := ctxT(t)
-	sealer, err := mapping.NewSealer(e.kms, e.keyID)
+	sealer, err := mapping.NewSealer(keysOf(t, e.kms, e.keyID))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/kms"
 
 	"github.com/gatehouse-auth/gatehouse/mapping/record"
 )
@@ -18,7 +17,7 @@ import (
 type Store struct {
 	table   string
 	ddb     DynamoDBAPI
-	sealer  *Sealer // nil without KMS
+	sealer  *Sealer // nil without a key service
 	now     func() time.Time
 	timeout time.Duration
 	ddbOpts []func(*dynamodb.Options)
@@ -34,9 +33,6 @@ func New(cfg Config) (*Store, error) {
 	}
 	if cfg.DynamoDB == nil {
 		return nil, errors.New("mapping: Config.DynamoDB is nil")
-	}
-	if (cfg.KMSKeyID == "") != (cfg.KMS == nil) {
-		return nil, errors.New("mapping: Config.KMSKeyID and Config.KMS go together: set both or neither")
 	}
 	if cfg.CacheSize == 0 {
 		cfg.CacheSize = DefaultCacheSize
@@ -66,11 +62,8 @@ func New(cfg Config) (*Store, error) {
 		timeout: cfg.Timeout,
 		ddbOpts: []func(*dynamodb.Options){func(o *dynamodb.Options) { o.RetryMaxAttempts = attempts }},
 	}
-	if cfg.KMS != nil {
-		s.sealer = &Sealer{
-			kms: cfg.KMS, keyID: cfg.KMSKeyID, timeout: cfg.Timeout,
-			opts: []func(*kms.Options){func(o *kms.Options) { o.RetryMaxAttempts = attempts }},
-		}
+	if cfg.Keys != nil {
+		s.sealer = &Sealer{keys: cfg.Keys, timeout: cfg.Timeout}
 	}
 	s.users = newLookupCache(cfg.CacheSize, cfg.CacheTTL, cfg.NegativeCacheTTL, cfg.Now, s.fetchUserByUsername)
 	s.clients = newLookupCache(cfg.CacheSize, cfg.CacheTTL, cfg.NegativeCacheTTL, cfg.Now, s.fetchClient)
@@ -80,10 +73,11 @@ func New(cfg Config) (*Store, error) {
 // Table returns the table name the Store uses.
 func (s *Store) Table() string { return s.table }
 
-// Sealer returns the Store's Sealer, or an error when Config has no KMS key.
+// Sealer returns the Store's Sealer, or an error when Config has no key
+// service.
 func (s *Store) Sealer() (*Sealer, error) {
 	if s.sealer == nil {
-		return nil, errors.New("mapping: no KMS key configured (Config.KMSKeyID)")
+		return nil, errors.New("mapping: no KMS key configured (Config.Keys)")
 	}
 	return s.sealer, nil
 }

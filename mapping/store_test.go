@@ -20,12 +20,10 @@ func TestNewConfig(t *testing.T) {
 		ok   bool
 	}{
 		{"minimal", mapping.Config{Table: "gatehouse", DynamoDB: e.ddb}, true},
-		{"with KMS", mapping.Config{Table: "gatehouse", DynamoDB: e.ddb, KMS: e.kms, KMSKeyID: "alias/x"}, true},
+		{"with KMS", mapping.Config{Table: "gatehouse", DynamoDB: e.ddb, Keys: keysOf(t, e.kms, "alias/x")}, true},
 		{"no table", mapping.Config{DynamoDB: e.ddb}, false},
 		{"bad table name", mapping.Config{Table: "a b", DynamoDB: e.ddb}, false},
 		{"no client", mapping.Config{Table: "gatehouse"}, false},
-		{"key without KMS", mapping.Config{Table: "gatehouse", DynamoDB: e.ddb, KMSKeyID: "alias/x"}, false},
-		{"KMS without key", mapping.Config{Table: "gatehouse", DynamoDB: e.ddb, KMS: e.kms}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

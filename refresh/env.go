@@ -20,6 +20,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/envconfig"
 	"github.com/gatehouse-auth/gatehouse/jwtverify"
 	"github.com/gatehouse-auth/gatehouse/mapping"
+	"github.com/gatehouse-auth/gatehouse/mapping/kmskeys"
 )
 
 // The environment variables ConfigFromEnv reads; see the package
@@ -232,13 +233,16 @@ func (e EnvConfig) BuildService(ctx context.Context) (*Service, error) {
 			return nil, fmt.Errorf("refresh: %w", err)
 		}
 	}
+	keys, err := kmskeys.New(kms.NewFromConfig(awsCfg), e.KMSKeyID)
+	if err != nil {
+		return nil, fmt.Errorf("refresh: %s: %w", EnvKMSKeyID, err)
+	}
 	store, err := mapping.New(mapping.Config{
-		Table: e.Table, DynamoDB: dynamodb.NewFromConfig(awsCfg),
-		KMSKeyID: e.KMSKeyID, KMS: kms.NewFromConfig(awsCfg),
+		Table: e.Table, DynamoDB: dynamodb.NewFromConfig(awsCfg), Keys: keys,
 		CacheSize: -1, Timeout: e.MappingTimeout,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("refresh: %s/%s: %w", EnvTable, EnvKMSKeyID, err)
+		return nil, fmt.Errorf("refresh: %s: %w", EnvTable, err)
 	}
 	idp := cip.NewFromConfig(awsCfg)
 	tokens, err := cognitoauth.New(cognitoauth.Config{

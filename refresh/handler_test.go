@@ -169,8 +169,9 @@ func TestDependencyFailures(t *testing.T) {
 	p, _ := f.store.Partner(ctx, "hooli")
 	token := mustOpen(t, f.store, p)
 	brokenKMS, err := mapping.New(mapping.Config{
-		Table: f.store.Table(), DynamoDB: e.ddb, KMSKeyID: e.keyID, CacheTTL: -1, MaxAttempts: 1,
-		KMS: kms.NewFromConfig(e.cfg, func(o *kms.Options) { o.BaseEndpoint = aws.String(closed) }),
+		Table: f.store.Table(), DynamoDB: e.ddb, CacheTTL: -1, MaxAttempts: 1,
+		Keys: keysOf(t, kms.NewFromConfig(e.cfg, func(o *kms.Options) { o.BaseEndpoint = aws.String(closed) }), e.keyID,
+			func(o *kms.Options) { o.RetryMaxAttempts = 1 }),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -188,8 +189,8 @@ func TestDependencyFailures(t *testing.T) {
 	// AWS an IAM refusal: configuration_error); AWS answers
 	// IncorrectKeyException, which KMSWithAWSErrors gives.
 	awsKMS := localservices.KMSWithAWSErrors(t)
-	otherKey, err := mapping.New(mapping.Config{Table: f.store.Table(), DynamoDB: e.ddb, KMSKeyID: *key.KeyMetadata.KeyId, CacheTTL: -1,
-		KMS: kms.NewFromConfig(e.cfg, func(o *kms.Options) { o.BaseEndpoint = aws.String(awsKMS.URL) })})
+	otherKey, err := mapping.New(mapping.Config{Table: f.store.Table(), DynamoDB: e.ddb, CacheTTL: -1,
+		Keys: keysOf(t, kms.NewFromConfig(e.cfg, func(o *kms.Options) { o.BaseEndpoint = aws.String(awsKMS.URL) }), *key.KeyMetadata.KeyId)})
 	if err != nil {
 		t.Fatal(err)
 	}

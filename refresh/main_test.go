@@ -28,6 +28,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/jwtverify"
 	"github.com/gatehouse-auth/gatehouse/jwtverify/cognitotest"
 	"github.com/gatehouse-auth/gatehouse/mapping"
+	"github.com/gatehouse-auth/gatehouse/mapping/kmskeys"
 	"github.com/gatehouse-auth/gatehouse/refresh"
 )
 
@@ -85,6 +86,16 @@ func testEnv(tb testing.TB) awsEnv {
 	return envVal
 }
 
+// keysOf is the key service of keyID through api (kmskeys.New).
+func keysOf(tb testing.TB, api kmskeys.KMSAPI, keyID string, optFns ...func(*kms.Options)) *kmskeys.Keys {
+	tb.Helper()
+	k, err := kmskeys.New(api, keyID, optFns...)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return k
+}
+
 // newStore creates a fresh table on moto and a Store with KMS on it.
 func newStore(tb testing.TB) *mapping.Store {
 	tb.Helper()
@@ -94,7 +105,7 @@ func newStore(tb testing.TB) *mapping.Store {
 		tb.Fatalf("CreateTable: %v", err)
 	}
 	tb.Cleanup(func() { e.ddb.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: &table}) })
-	s, err := mapping.New(mapping.Config{Table: table, DynamoDB: e.ddb, KMS: e.kms, KMSKeyID: e.keyID, CacheTTL: -1})
+	s, err := mapping.New(mapping.Config{Table: table, DynamoDB: e.ddb, Keys: keysOf(tb, e.kms, e.keyID), CacheTTL: -1})
 	if err != nil {
 		tb.Fatal(err)
 	}

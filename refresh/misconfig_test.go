@@ -49,7 +49,7 @@ func TestMisconfiguration(t *testing.T) {
 			}
 			keyID := *key.KeyMetadata.KeyId
 			table := newStore(t).Table()
-			store, err := mapping.New(mapping.Config{Table: table, DynamoDB: e.ddb, KMS: awsKMS, KMSKeyID: keyID, CacheTTL: -1})
+			store, err := mapping.New(mapping.Config{Table: table, DynamoDB: e.ddb, Keys: keysOf(t, awsKMS, keyID), CacheTTL: -1})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -68,7 +68,7 @@ func TestMisconfiguration(t *testing.T) {
 
 	t.Run("missing table", func(t *testing.T) {
 		table := "refresh-missing-" + strings.ToLower(rand.Text()[:8])
-		store, err := mapping.New(mapping.Config{Table: table, DynamoDB: e.ddb, KMS: e.kms, KMSKeyID: e.keyID, CacheTTL: -1})
+		store, err := mapping.New(mapping.Config{Table: table, DynamoDB: e.ddb, Keys: keysOf(t, e.kms, e.keyID), CacheTTL: -1})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -39,7 +39,7 @@ func TestRevokeSignOutNotRecorded(t *testing.T) {
 	cred := f.register(t, admin, "initech")
 	e := testEnv(t)
 	broken, err := mapping.New(mapping.Config{
-		Table: f.store.Table(), DynamoDB: signOutFailing{e.ddb}, KMS: e.kms, KMSKeyID: e.keyID, CacheTTL: -1, MaxAttempts: 1,
+		Table: f.store.Table(), DynamoDB: signOutFailing{e.ddb}, Keys: keysOf(t, e.kms, e.keyID), CacheTTL: -1, MaxAttempts: 1,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -4,8 +4,12 @@
 # fake Cognito pool, mapping table and token of forwardauth/internal/
 # benchfixture, then internal/coldstart, which builds cmd/authorizer for
 # linux/amd64 as the bootstrap is built and starts it RUNS (10) times
-# against a local Runtime API stand-in. Prints the bootstrap's size and the
-# medians of init time, first invocation and peak RSS.
+# against a local Runtime API stand-in, alternated with the floor (a Go
+# Lambda bootstrap with no AWS SDK, internal/coldstart/floor) and, with
+# OLD=<git revision>, with cmd/authorizer of that revision. Each start gets
+# a Lambda-like environment, not this machine's. Prints the bootstraps'
+# sizes and the medians of init time, init CPU, init page faults, first
+# invocation and peak RSS.
 set -euo pipefail
 
 RUNS=${RUNS:-10}
@@ -41,4 +45,10 @@ for _ in $(seq 1 600); do [ -f "$work/env" ] && break; sleep 0.05; done
 [ -f "$work/env" ] || { echo "bench-lambda: the fixture did not start" >&2; exit 1; }
 # shellcheck disable=SC1091
 source "$work/env"
-$GO run ./internal/coldstart -runs "$RUNS" -token "$work/token" ${LOGS:+-logs}
+old=()
+if [ -n "${OLD:-}" ]; then
+  mkdir "$work/old"
+  git archive "$OLD" | tar -x -C "$work/old"
+  old=(-old "$work/old")
+fi
+$GO run ./internal/coldstart -runs "$RUNS" -token "$work/token" ${LOGS:+-logs} "${old[@]}"

@@ -12,6 +12,10 @@
 #                     `return 204` -> upstream: the same site configuration
 #                     with the cheapest possible auth service, so the cost of
 #                     the auth_request round trip itself
+#   floor             the same site with its auth_request sent to
+#                     forwardauth/internal/benchfloor: a net/http server
+#                     with serve's timeouts answering 204 with no work, so
+#                     what any Go net/http auth service costs here
 #   repeated token    nginx -> auth_request gatehouse -> upstream, one token
 #                     (verified once, then from the token cache)
 #   distinct tokens   the same, rotating through TOKENS pre-minted tokens with
@@ -20,15 +24,19 @@
 #   proxy mode        gatehouse serve --upstream (no nginx), one token
 #
 # Mapping lookups come from gatehouse's mapping cache after the first.
-# The ceiling and the gatehouse scenarios run ROUNDS (3) times, interleaved
-# (the order alternates each round) so they see the same machine load. For
-# each run the auth service's CPU time (utime+stime of /proc/<pid>/stat,
-# read before and after) is divided by the requests wrk completed. Prints a
-# Markdown table of every run, then the medians: requests/s as a ratio of
-# the ceiling's (per-round ratios, median and range) and CPU per request.
+# The ceiling, the floor and the gatehouse scenarios run ROUNDS (3) times,
+# interleaved (the order reverses each round) so they see the same machine
+# load. For each run the auth service's CPU time (utime+stime of
+# /proc/<pid>/stat, read before and after) is divided by the requests wrk
+# completed. Prints a Markdown table of every run, the per-round ratios,
+# then the medians: requests/s as a ratio of the ceiling's and of the
+# floor's at the same GOMAXPROCS (per-round ratios, median and range) and
+# CPU per request.
 #
 # Knobs: THREADS (2), CONNECTIONS (32), DURATION (10s), TOKENS (1000),
-# ROUNDS (3).
+# ROUNDS (3), PROCS ("default"): the GOMAXPROCS values the floor and
+# gatehouse run at, each in every round ("default 1" pairs Go's default
+# with GOMAXPROCS=1; "default" leaves it unset).
 #
 # OLD_BIN=path/to/gatehouse compares another build (e.g. main's) with this
 # tree's: every round runs the gatehouse scenarios for each binary too, in
@@ -41,6 +49,10 @@ CONNECTIONS=${CONNECTIONS:-32}
 DURATION=${DURATION:-10s}
 TOKENS=${TOKENS:-1000}
 ROUNDS=${ROUNDS:-3}
+read -r -a procs_list <<<"${PROCS:-default}"
+for p in "${procs_list[@]}"; do
+  [[ $p = default || $p =~ ^[1-9][0-9]*$ ]] || { echo "bench-serve: PROCS=$PROCS: each value is default or a positive integer" >&2; exit 1; }
+done
 GO=${GO:-go}
 OLD_BIN=${OLD_BIN:-}
 if [ -n "$OLD_BIN" ]; then
@@ -78,6 +90,7 @@ wait_port() {
 echo "bench-serve: building" >&2
 $GO build -trimpath -o "$work/gatehouse" ./cmd/gatehouse
 $GO build -trimpath -o "$work/benchfixture" ./forwardauth/internal/benchfixture
+$GO build -trimpath -o "$work/benchfloor" ./forwardauth/internal/benchfloor
 
 if [ -z "${AWS_ENDPOINT_URL_DYNAMODB:-}" ]; then
   moto=$(free_port)
@@ -98,12 +111,16 @@ source "$work/env"
 token=$(head -n1 "$work/token")
 
 gh=$(free_port); ops=$(free_port); up=$(free_port); px=$(free_port); noauth=$(free_port); gp=$(free_port); gpops=$(free_port)
-ceil=$(free_port); pxceil=$(free_port)
+ceil=$(free_port); pxceil=$(free_port); floor=$(free_port); pxfloor=$(free_port)
 
 bin=$work/gatehouse # the binary start_gatehouse and start_proxy run
+procs=default       # their GOMAXPROCS (and the floor's)
 svc_pid=            # the auth service whose CPU time load() measures
+goenv() { # the environment for a Go service at $procs
+  if [ "$procs" = default ]; then echo env; else echo "env GOMAXPROCS=$procs"; fi
+}
 start_gatehouse() { # extra flags...
-  "$bin" serve --addr "127.0.0.1:$gh" --metrics-addr "127.0.0.1:$ops" \
+  $(goenv) "$bin" serve --addr "127.0.0.1:$gh" --metrics-addr "127.0.0.1:$ops" \
     --request-headers original --log-level warn "$@" >"$work/gatehouse.out" 2>"$work/gatehouse.log" &
   gh_pid=$!
   pids+=($gh_pid)
@@ -111,7 +128,7 @@ start_gatehouse() { # extra flags...
   wait_http "http://127.0.0.1:$ops/readyz"
 }
 start_proxy() {
-  "$bin" serve --addr "127.0.0.1:$gp" --metrics-addr "127.0.0.1:$gpops" --upstream "http://127.0.0.1:$up" \
+  $(goenv) "$bin" serve --addr "127.0.0.1:$gp" --metrics-addr "127.0.0.1:$gpops" --upstream "http://127.0.0.1:$up" \
     --log-level warn >"$work/proxy.out" 2>"$work/proxy.log" &
   gh_pid=$!
   pids+=($gh_pid)
@@ -137,6 +154,8 @@ sed -e "s/127\.0\.0\.1:8080/127.0.0.1:$gh/g" -e "s/127\.0\.0\.1:9000/127.0.0.1:$
 awk '/^server \{/ {on=1} on' examples/nginx/gatehouse.conf |
   sed -e "s/127\.0\.0\.1:8000/127.0.0.1:$pxceil/g" -e 's#proxy_pass http://gatehouse;#proxy_pass http://ceiling;#' >"$work/nginx/ceiling.conf"
 grep -q 'proxy_pass http://ceiling;' "$work/nginx/ceiling.conf" || { echo "bench-serve: the example's auth location was not found" >&2; exit 1; }
+sed -e "s/127\.0\.0\.1:$pxceil/127.0.0.1:$pxfloor/g" -e 's#proxy_pass http://ceiling;#proxy_pass http://floor;#' \
+  "$work/nginx/ceiling.conf" >"$work/nginx/floor.conf"
 nginx_temp_paths() { # dir
   printf '    client_body_temp_path %s/body;\n    proxy_temp_path %s/proxy;\n    fastcgi_temp_path %s/fastcgi;\n    uwsgi_temp_path %s/uwsgi;\n    scgi_temp_path %s/scgi;\n' "$1" "$1" "$1" "$1" "$1"
 }
@@ -154,6 +173,11 @@ $(nginx_temp_paths "$work/nginx")
         keepalive 32;
     }
     include $work/nginx/ceiling.conf;
+    upstream floor {
+        server 127.0.0.1:$floor;
+        keepalive 32;
+    }
+    include $work/nginx/floor.conf;
     # The tiny upstream.
     server {
         listen 127.0.0.1:$up;
@@ -224,7 +248,7 @@ load() { # name url [wrk options...] [-- script arguments...]
   t0=${svc_pid:+$(cpu_ticks "$svc_pid")}
   out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "${opts[@]}" "$url" "$@")
   t1=${svc_pid:+$(cpu_ticks "$svc_pid")}
-  echo "$out" >"$work/wrk-$(echo "$name" | tr ' ' '-').txt"
+  echo "$out" >"$work/wrk-$(echo "$name${label:+ $label}" | tr " /,=()" "------").txt"
   if grep -q "Non-2xx or 3xx responses" <<<"$out"; then
     echo "$out" >&2
     echo "bench-serve: $name: some responses were not 2xx" >&2
@@ -257,8 +281,20 @@ svc_pid= load "nginx -> upstream, no auth (baseline)" "http://127.0.0.1:$noauth/
 stop_gatehouse
 
 ceiling_name="nginx + nginx return 204 (ceiling)"
+floor_name="nginx + Go net/http 204 (floor)"
 ceiling() { svc_pid=$ceil_pid label= load "$ceiling_name" "http://127.0.0.1:$pxceil/orders/1"; }
-# The gatehouse scenarios, for one binary ($bin, labelled $label).
+# The floor at $procs, labelled $label: started for each run, as gatehouse is.
+floor_run() {
+  $(goenv) "$work/benchfloor" -addr "127.0.0.1:$floor" 2>"$work/floor.log" &
+  floor_pid=$!
+  pids+=($floor_pid)
+  wait_port "$floor"
+  code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$pxfloor/orders/1")
+  [ "$code" = 200 ] || { echo "bench-serve: the floor site got $code" >&2; exit 1; }
+  svc_pid=$floor_pid load "$floor_name" "http://127.0.0.1:$pxfloor/orders/1"
+  kill "$floor_pid"; wait "$floor_pid" 2>/dev/null || true
+}
+# The gatehouse scenarios, for one binary ($bin at $procs, labelled $label).
 gatehouse_scenarios() {
   start_gatehouse
   load "nginx + gatehouse, repeated token" "http://127.0.0.1:$px/orders/1" -H "Authorization: Bearer $token"
@@ -272,24 +308,50 @@ gatehouse_scenarios() {
 }
 scenarios=("nginx + gatehouse, repeated token" "nginx + gatehouse, distinct tokens (no token cache)" "gatehouse serve --upstream, repeated token")
 
-labels=(new)
-[ -n "$OLD_BIN" ] && labels=(old new)
-declare -A ratios # "scenario|label" -> per-round ratios to the ceiling
+binaries=(new)
+[ -n "$OLD_BIN" ] && binaries=(old new)
+tag() { # binary procs: the label of a run's row
+  local t=
+  [ -n "$OLD_BIN" ] && [ -n "$1" ] && t=$1
+  [ "$2" != default ] && t=${t:+$t, }GOMAXPROCS=$2
+  echo "$t"
+}
+# What one round runs, in order (reversed every other round).
+units=(ceiling)
+for p in "${procs_list[@]}"; do
+  units+=("floor - $p")
+  for b in "${binaries[@]}"; do units+=("gatehouse $b $p"); done
+done
+last() { awk '{print $NF}' <<<"$1"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", a/b}'; }
+declare -A ratios fratios # "scenario|label" -> per-round ratios to the ceiling, to the floor at the same GOMAXPROCS
 for r in $(seq 1 "$ROUNDS"); do
-  # Alternate the order each round: ceiling first, then last.
-  order=(ceiling "${labels[@]}")
-  [ $((r % 2)) = 0 ] && order=($(printf '%s\n' "${labels[@]}" | tac) ceiling)
-  echo "bench-serve: round $r of $ROUNDS: ${order[*]}" >&2
-  for label in "${order[@]}"; do
-    if [ "$label" = ceiling ]; then ceiling; continue; fi
-    if [ "$label" = old ]; then bin=$OLD_BIN; else bin=$work/gatehouse; fi
-    gatehouse_scenarios
+  order=("${units[@]}")
+  [ $((r % 2)) = 0 ] && mapfile -t order < <(printf '%s\n' "${units[@]}" | tac)
+  echo "bench-serve: round $r of $ROUNDS: $(printf '%s; ' "${order[@]}")" >&2
+  for unit in "${order[@]}"; do
+    read -r kind b p <<<"$unit"
+    procs=${p:-default}
+    case $kind in
+      ceiling) ceiling ;;
+      floor) label=$(tag "" "$procs"); floor_run ;;
+      gatehouse)
+        if [ "$b" = old ]; then bin=$OLD_BIN; else bin=$work/gatehouse; fi
+        label=$(tag "$b" "$procs"); gatehouse_scenarios ;;
+    esac
   done
-  c=$(awk '{print $NF}' <<<"${rates["$ceiling_name|"]}")
-  for label in "${labels[@]}"; do
-    for sc in "${scenarios[@]}"; do
-      g=$(awk '{print $NF}' <<<"${rates["$sc|$label"]}")
-      ratios["$sc|$label"]+="$(awk -v g="$g" -v c="$c" 'BEGIN {printf "%.3f", g/c}') "
+  c=$(last "${rates["$ceiling_name|"]}")
+  for p in "${procs_list[@]}"; do
+    fl=$(tag "" "$p")
+    f=$(last "${rates["$floor_name|$fl"]}")
+    ratios["$floor_name|$fl"]+="$(ratio "$f" "$c") "
+    for b in "${binaries[@]}"; do
+      for sc in "${scenarios[@]}"; do
+        k="$sc|$(tag "$b" "$p")"
+        g=$(last "${rates[$k]}")
+        ratios[$k]+="$(ratio "$g" "$c") "
+        fratios[$k]+="$(ratio "$g" "$f") "
+      done
     done
   done
 done
@@ -302,15 +364,31 @@ echo
 echo "| scenario | requests/s | p99 | auth service CPU µs/request |"
 echo "|---|---:|---:|---:|"
 printf '%s\n' "${results[@]}"
-echo
-echo "Medians over the rounds; ratio: requests/s ÷ the ceiling's in the same round (median, range)."
-echo
-echo "| scenario | requests/s | ÷ ceiling | auth service CPU µs/request |"
-echo "|---|---:|---:|---:|"
-echo "| $ceiling_name | $(median <<<"${rates["$ceiling_name|"]}") | 1 | $(median <<<"${cpus["$ceiling_name|"]}") |"
-for label in "${labels[@]}"; do
-  for sc in "${scenarios[@]}"; do
-    k="$sc|$label"
-    echo "| $sc${OLD_BIN:+ ($label)} | $(median <<<"${rates[$k]}") | $(median <<<"${ratios[$k]}") ($(range <<<"${ratios[$k]}")) | $(median <<<"${cpus[$k]}") |"
+# The rows of the summaries, "name|label", in order.
+rows=("$ceiling_name|")
+for p in "${procs_list[@]}"; do
+  rows+=("$floor_name|$(tag "" "$p")")
+  for b in "${binaries[@]}"; do
+    for sc in "${scenarios[@]}"; do rows+=("$sc|$(tag "$b" "$p")"); done
   done
+done
+rowname() { local n=${1%|*} l=${1##*|}; echo "$n${l:+ ($l)}"; }
+echo
+echo "Per round, in round order: requests/s ÷ the ceiling's, ÷ the floor's at the same GOMAXPROCS; the auth service's CPU µs/request."
+echo
+echo "| scenario | ÷ ceiling | ÷ floor | CPU µs/request |"
+echo "|---|---|---|---|"
+for k in "${rows[@]}"; do
+  echo "| $(rowname "$k") | $(xargs <<<"${ratios[$k]:-1}") | $(xargs <<<"${fratios[$k]:--}") | $(xargs <<<"${cpus[$k]}") |"
+done
+echo
+echo "Medians over the rounds; ratios: requests/s ÷ the ceiling's, ÷ the floor's at the same GOMAXPROCS, in the same round (median, range)."
+echo
+echo "| scenario | requests/s | ÷ ceiling | ÷ floor | auth service CPU µs/request |"
+echo "|---|---:|---:|---:|---:|"
+for k in "${rows[@]}"; do
+  rc=1 rf=-
+  [ -n "${ratios[$k]:-}" ] && rc="$(median <<<"${ratios[$k]}") ($(range <<<"${ratios[$k]}"))"
+  [ -n "${fratios[$k]:-}" ] && rf="$(median <<<"${fratios[$k]}") ($(range <<<"${fratios[$k]}"))"
+  echo "| $(rowname "$k") | $(median <<<"${rates[$k]}") | $rc | $rf | $(median <<<"${cpus[$k]}") |"
 done

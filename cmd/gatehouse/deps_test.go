@@ -1,7 +1,10 @@
 package main
 
 import (
+	"go/parser"
+	"go/token"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -33,6 +36,40 @@ func TestDecisionCoreCarriesNoAWS(t *testing.T) {
 	for _, pkg := range strings.Fields(string(out)) {
 		if strings.HasPrefix(pkg, "github.com/aws/") {
 			t.Errorf("the decision core or forwardauth depends on %s", pkg)
+		}
+	}
+}
+
+// TestReadersCarryNoKMS: the authorizer Lambda and `gatehouse serve` read
+// the mapping and never a sealed secret, so they must not link the KMS
+// client (mapping/kmskeys holds it): its package initialisation costs every
+// cold start (issue 17). serve's packages are what serve.go and
+// httpserver.go import, read from the files so that a new import is
+// checked too. The gatehouse binary as a whole still links KMS through its
+// partner and mapping commands.
+func TestReadersCarryNoKMS(t *testing.T) {
+	args := []string{"list", "-deps", "-tags", "lambda.norpc", "../authorizer"}
+	for _, file := range []string{"serve.go", "httpserver.go"} {
+		f, err := parser.ParseFile(token.NewFileSet(), file, nil, parser.ImportsOnly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, imp := range f.Imports {
+			path, _ := strconv.Unquote(imp.Path.Value)
+			args = append(args, path)
+		}
+	}
+	out, err := exec.Command("go", args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	pkgs := strings.Fields(string(out))
+	if len(pkgs) < 100 {
+		t.Fatalf("go list -deps listed %d packages: %v", len(pkgs), pkgs)
+	}
+	for _, pkg := range pkgs {
+		if strings.Contains(pkg, "/service/kms") || strings.HasSuffix(pkg, "/mapping/kmskeys") {
+			t.Errorf("the authorizer or gatehouse serve depends on %s", pkg)
 		}
 	}
 }

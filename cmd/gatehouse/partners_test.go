@@ -22,6 +22,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/testkit/logscan"
 	"github.com/gatehouse-auth/gatehouse/internal/testkit/userpool"
 	"github.com/gatehouse-auth/gatehouse/mapping"
+	"github.com/gatehouse-auth/gatehouse/mapping/kmskeys"
 	"github.com/gatehouse-auth/gatehouse/refresh"
 )
 
@@ -198,8 +199,12 @@ func TestPartnersReissue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	keys, err := kmskeys.New(kms.NewFromConfig(cfg), os.Getenv(refresh.EnvKMSKeyID))
+	if err != nil {
+		t.Fatal(err)
+	}
 	st, err := mapping.New(mapping.Config{Table: os.Getenv(refresh.EnvTable), DynamoDB: dynamodb.NewFromConfig(cfg),
-		KMS: kms.NewFromConfig(cfg), KMSKeyID: os.Getenv(refresh.EnvKMSKeyID), CacheSize: -1})
+		Keys: keys, CacheSize: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

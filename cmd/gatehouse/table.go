@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
 	"github.com/gatehouse-auth/gatehouse/mapping"
+	"github.com/gatehouse-auth/gatehouse/mapping/kmskeys"
 )
 
 // Environment variables the mapping commands read for their defaults.
@@ -87,8 +88,9 @@ func mappingStoreFromEnv(ctx context.Context, table string) (*mapping.Store, err
 	}
 	mc := mapping.Config{Table: table, DynamoDB: dynamodb.NewFromConfig(cfg), CacheSize: -1}
 	if key := os.Getenv(envMappingKMSKeyID); key != "" {
-		mc.KMSKeyID = key
-		mc.KMS = kms.NewFromConfig(cfg)
+		if mc.Keys, err = kmskeys.New(kms.NewFromConfig(cfg), key); err != nil {
+			return nil, err
+		}
 	}
 	return mapping.New(mc)
 }

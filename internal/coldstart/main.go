@@ -12,14 +12,29 @@
 //	init CPU   the CPU time the process used until then (all its
 //	           threads' run time from /proc/<pid>/task/*/schedstat), which
 //	           load on a shared machine inflates far less than wall time
+//	init faults  minor page faults until then (minflt, /proc/<pid>/stat):
+//	           each costs a trap, dear on a virtualised machine
 //	first      the first event handed over to its response (token
 //	           verification, the mapping lookup in DynamoDB, the policy)
 //	RSS        VmHWM of the process after the first response
 //
-// and prints the bootstrap's size and the medians. The authorizer's
-// GATEHOUSE_* and AWS variables come from the environment (the script
-// takes them from forwardauth/internal/benchfixture); -token names a file
-// whose first line is a token that must be allowed.
+// and prints each bootstrap's size and the medians. Two contenders run in
+// the same loop, alternated start by start so that both see the same load:
+// the authorizer and the floor (internal/coldstart/floor, a Go Lambda
+// bootstrap answering a fixed Allow with no AWS SDK), so the result says
+// how much of init is Go, aws-lambda-go and this machine, and how much is
+// Gatehouse's. -old DIR adds a third, cmd/authorizer built from the source
+// tree at DIR (an older commit: see the script's OLD).
+//
+// Each bootstrap gets an environment like Lambda's, not this machine's:
+// the runtime variables Lambda documents (AWS_LAMBDA_RUNTIME_API,
+// AWS_LAMBDA_FUNCTION_*, AWS_REGION, credentials, TZ, LANG, PATH,
+// LAMBDA_TASK_ROOT, _HANDLER, ...) and, from this process's environment,
+// the GATEHOUSE_* and AWS_ENDPOINT_URL* variables (the script takes them
+// from forwardauth/internal/benchfixture) and GODEBUG. Anything else this
+// machine exports (AWS_CA_BUNDLE, AWS_PROFILE, HOME, ...) would make the
+// SDK do work Lambda never asks of it. -token names a file whose first
+// line is a token that must be allowed.
 package main
 
 import (
@@ -41,15 +56,16 @@ import (
 )
 
 func main() {
-	runs := flag.Int("runs", 10, "cold starts to measure")
+	runs := flag.Int("runs", 10, "cold starts to measure, per contender")
 	tokenFile := flag.String("token", "", "file whose first line is a token to authorize (required)")
 	logs := flag.Bool("logs", false, "print the first cold start's logs to stderr")
+	old := flag.String("old", "", "also measure cmd/authorizer built from the source tree at this directory")
 	flag.Parse()
 	if *tokenFile == "" || *runs < 1 {
 		flag.Usage()
 		os.Exit(2)
 	}
-	if err := run(*runs, *tokenFile, *logs); err != nil {
+	if err := run(*runs, *tokenFile, *old, *logs); err != nil {
 		fmt.Fprintln(os.Stderr, "coldstart:", err)
 		os.Exit(1)
 	}
@@ -58,10 +74,19 @@ func main() {
 // start is one cold start's figures.
 type start struct {
 	init, initCPU, first time.Duration
+	initFaults           int
 	hwmKiB               int
 }
 
-func run(runs int, tokenFile string, logs bool) error {
+// contender is one bootstrap, what it is built from (package pkg of the
+// module at dir, "" for this one) and its cold starts.
+type contender struct {
+	name, dir, pkg, bootstrap string
+	size                      int64
+	starts                    []start
+}
+
+func run(runs int, tokenFile, oldDir string, logs bool) error {
 	f, err := os.Open(tokenFile)
 	if err != nil {
 		return err
@@ -80,16 +105,25 @@ func run(runs int, tokenFile string, logs bool) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	bootstrap := filepath.Join(dir, "bootstrap")
-	build := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w", "-o", bootstrap, "./cmd/authorizer")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		return fmt.Errorf("build: %w", err)
+	cs := []*contender{{name: "gatehouse", pkg: "./cmd/authorizer"}, {name: "floor", pkg: "./internal/coldstart/floor"}}
+	if oldDir != "" {
+		cs = slices.Insert(cs, 1, &contender{name: "gatehouse (old)", dir: oldDir, pkg: "./cmd/authorizer"})
 	}
-	fi, err := os.Stat(bootstrap)
-	if err != nil {
-		return err
+	for i, c := range cs {
+		// Each in its own directory, named bootstrap as Lambda runs it.
+		c.bootstrap = filepath.Join(dir, fmt.Sprint(i), "bootstrap")
+		build := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w", "-o", c.bootstrap, c.pkg)
+		build.Dir = c.dir
+		build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
+		build.Stdout, build.Stderr = os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			return fmt.Errorf("build %s: %w", c.name, err)
+		}
+		fi, err := os.Stat(c.bootstrap)
+		if err != nil {
+			return err
+		}
+		c.size = fi.Size()
 	}
 
 	event, err := json.Marshal(map[string]string{
@@ -100,29 +134,105 @@ func run(runs int, tokenFile string, logs bool) error {
 	if err != nil {
 		return err
 	}
-	var all []start
 	for i := range runs {
-		s, err := once(bootstrap, event, logs && i == 0)
-		if err != nil {
-			return fmt.Errorf("cold start %d: %w", i+1, err)
+		// Each round starts with the next contender, so none always goes
+		// first after the pause between rounds.
+		for j := range cs {
+			c := cs[(i+j)%len(cs)]
+			s, err := once(c.bootstrap, event, logs && i == 0)
+			if err != nil {
+				return fmt.Errorf("%s, cold start %d: %w", c.name, i+1, err)
+			}
+			c.starts = append(c.starts, s)
 		}
-		all = append(all, s)
 	}
-	med := func(get func(start) float64) string {
-		v := make([]float64, len(all))
-		for i, s := range all {
-			v[i] = get(s)
+
+	fmt.Printf("%d cold starts each, alternated; bootstraps linux/amd64, -tags lambda.norpc, -trimpath -ldflags='-s -w'\n", runs)
+	fmt.Printf("environment: Lambda's runtime variables, GATEHOUSE_*, AWS_ENDPOINT_URL*, GODEBUG (not this machine's)\n")
+	fmt.Printf("median (range)\n")
+	row := func(what string, get func(start) float64, prec int, unit string) {
+		fmt.Printf("  %-30s", what)
+		for _, c := range cs {
+			v := make([]float64, len(c.starts))
+			for i, s := range c.starts {
+				v[i] = get(s)
+			}
+			slices.Sort(v)
+			fmt.Printf("  %-30s", fmt.Sprintf("%.*f (%.*f–%.*f) %s", prec, v[len(v)/2], prec, v[0], prec, v[len(v)-1], unit))
+		}
+		fmt.Println()
+	}
+	fmt.Printf("  %-30s", "")
+	for _, c := range cs {
+		fmt.Printf("  %-30s", c.name)
+	}
+	fmt.Println()
+	fmt.Printf("  %-30s", "bootstrap size")
+	for _, c := range cs {
+		fmt.Printf("  %-30s", fmt.Sprintf("%.1f MiB", float64(c.size)/(1<<20)))
+	}
+	fmt.Println()
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	row("init, exec to first /next", func(s start) float64 { return ms(s.init) }, 1, "ms")
+	row("init CPU time (all threads)", func(s start) float64 { return ms(s.initCPU) }, 1, "ms")
+	row("init minor page faults", func(s start) float64 { return float64(s.initFaults) }, 0, "")
+	// Paired: each start against the gatehouse start of the same round,
+	// so that load common to the round cancels.
+	fmt.Printf("  %-30s", "init CPU ÷ gatehouse's, paired")
+	for _, c := range cs {
+		v := make([]float64, len(c.starts))
+		for i, s := range c.starts {
+			v[i] = float64(s.initCPU) / float64(cs[0].starts[i].initCPU)
 		}
 		slices.Sort(v)
-		return fmt.Sprintf("%.1f (%.1f–%.1f)", v[len(v)/2], v[0], v[len(v)-1])
+		fmt.Printf("  %-30s", fmt.Sprintf("%.2f (%.2f–%.2f)", v[len(v)/2], v[0], v[len(v)-1]))
 	}
-	fmt.Printf("bootstrap (linux/amd64, -tags lambda.norpc, -trimpath -ldflags='-s -w'): %.1f MiB\n", float64(fi.Size())/(1<<20))
-	fmt.Printf("%d cold starts, median (range):\n", runs)
-	fmt.Printf("  init, exec to first /next:  %s ms\n", med(func(s start) float64 { return float64(s.init.Microseconds()) / 1000 }))
-	fmt.Printf("  init CPU time (all threads): %s ms\n", med(func(s start) float64 { return float64(s.initCPU.Microseconds()) / 1000 }))
-	fmt.Printf("  first invocation:           %s ms\n", med(func(s start) float64 { return float64(s.first.Microseconds()) / 1000 }))
-	fmt.Printf("  peak RSS (VmHWM):           %s MiB\n", med(func(s start) float64 { return float64(s.hwmKiB) / 1024 }))
+	fmt.Println()
+	row("first invocation", func(s start) float64 { return ms(s.first) }, 1, "ms")
+	row("peak RSS (VmHWM)", func(s start) float64 { return float64(s.hwmKiB) / 1024 }, 1, "MiB")
 	return nil
+}
+
+// lambdaEnv is the environment a bootstrap starts with: the variables
+// Lambda sets for a provided.al2023 function (its documented runtime
+// environment, with this stand-in's Runtime API and the fixture's region
+// and credentials), then the GATEHOUSE_*, AWS_ENDPOINT_URL* and GODEBUG
+// variables of this process. Nothing else of this machine's environment.
+func lambdaEnv(runtimeAPI, taskRoot string) []string {
+	get := func(name, def string) string {
+		if v := os.Getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+	region := get("AWS_REGION", get("AWS_DEFAULT_REGION", "us-east-1"))
+	env := []string{
+		"AWS_LAMBDA_RUNTIME_API=" + runtimeAPI,
+		"_HANDLER=bootstrap",
+		"AWS_LAMBDA_FUNCTION_NAME=authorizer",
+		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128",
+		"AWS_LAMBDA_FUNCTION_VERSION=$LATEST",
+		"AWS_LAMBDA_INITIALIZATION_TYPE=on-demand",
+		"AWS_LAMBDA_LOG_GROUP_NAME=/aws/lambda/authorizer",
+		"AWS_LAMBDA_LOG_STREAM_NAME=2026/12/02/[$LATEST]0123456789abcdef0123456789abcdef",
+		"AWS_REGION=" + region,
+		"AWS_DEFAULT_REGION=" + region,
+		"AWS_ACCESS_KEY_ID=" + get("AWS_ACCESS_KEY_ID", "test"),
+		"AWS_SECRET_ACCESS_KEY=" + get("AWS_SECRET_ACCESS_KEY", "test"),
+		"AWS_SESSION_TOKEN=" + get("AWS_SESSION_TOKEN", "test"),
+		"TZ=:UTC",
+		"LANG=en_US.UTF-8",
+		"PATH=/usr/local/bin:/usr/bin/:/bin:/opt/bin",
+		"LD_LIBRARY_PATH=/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib",
+		"LAMBDA_TASK_ROOT=" + taskRoot,
+		"LAMBDA_RUNTIME_DIR=/var/runtime",
+	}
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "GATEHOUSE_") || strings.HasPrefix(kv, "AWS_ENDPOINT_URL") || strings.HasPrefix(kv, "GODEBUG=") {
+			env = append(env, kv)
+		}
+	}
+	return env
 }
 
 // once starts the bootstrap against a fresh Runtime API stand-in and
@@ -177,8 +287,9 @@ func once(bootstrap string, event []byte, logs bool) (start, error) {
 	defer close(done)
 
 	cmd := exec.Command(bootstrap)
-	cmd.Env = append(os.Environ(), "AWS_LAMBDA_RUNTIME_API="+ln.Addr().String(),
-		"AWS_LAMBDA_FUNCTION_NAME=authorizer", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128", "AWS_LAMBDA_FUNCTION_VERSION=$LATEST")
+	// Lambda's working directory is the task root, where the bootstrap is.
+	cmd.Dir = filepath.Dir(bootstrap)
+	cmd.Env = lambdaEnv(ln.Addr().String(), cmd.Dir)
 	var stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = &stderr, &stderr // the Lambda runtime's logs: shown on failure only
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -206,6 +317,9 @@ func once(bootstrap string, event []byte, logs bool) (start, error) {
 	}
 	s.init = t1.Sub(t0)
 	if s.initCPU, err = cpuTime(cmd.Process.Pid); err != nil {
+		return s, err
+	}
+	if s.initFaults, err = minorFaults(cmd.Process.Pid); err != nil {
 		return s, err
 	}
 	select {
@@ -254,4 +368,21 @@ func cpuTime(pid int) (time.Duration, error) {
 		total += time.Duration(ns)
 	}
 	return total, nil
+}
+
+// minorFaults is pid's minor page faults so far: minflt, field 10 of
+// /proc/<pid>/stat (counted after the command name, which may hold spaces).
+func minorFaults(pid int) (int, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	i := strings.LastIndexByte(string(b), ')')
+	fields := strings.Fields(string(b[i+1:])) // from field 3, state
+	if i < 0 || len(fields) < 8 {
+		return 0, fmt.Errorf("/proc/%d/stat: unexpected form", pid)
+	}
+	var n int
+	_, err = fmt.Sscan(fields[10-3], &n)
+	return n, err
 }

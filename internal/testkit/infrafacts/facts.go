@@ -38,6 +38,7 @@ import (
 	"github.com/gatehouse-auth/gatehouse/internal/apigwproxy"
 	"github.com/gatehouse-auth/gatehouse/internal/envconfig"
 	"github.com/gatehouse-auth/gatehouse/mapping"
+	"github.com/gatehouse-auth/gatehouse/mapping/kmskeys"
 	"github.com/gatehouse-auth/gatehouse/portal"
 	"github.com/gatehouse-auth/gatehouse/refresh"
 )
@@ -83,7 +84,7 @@ type Lookups struct {
 }
 
 // Seal is the KMS side of sealing a partner refresh token
-// (Store.PartnerTokenBinding with a mapping.Sealer).
+// (Store.PartnerTokenBinding with a mapping.Sealer on kmskeys).
 type Seal struct {
 	// KMSActions are IAM actions, such as "kms:GenerateDataKey".
 	KMSActions []string `json:"kmsActions"`
@@ -406,7 +407,11 @@ func (r *kmsRecorder) Decrypt(_ context.Context, in *kms.DecryptInput, _ ...func
 func deriveSeal() (Seal, error) {
 	const table = "gatehouse"
 	rec := &kmsRecorder{actions: map[string]bool{}}
-	store, err := mapping.New(mapping.Config{Table: table, DynamoDB: &lookupRecorder{}, KMSKeyID: "alias/gatehouse", KMS: rec})
+	keys, err := kmskeys.New(rec, "alias/gatehouse")
+	if err != nil {
+		return Seal{}, err
+	}
+	store, err := mapping.New(mapping.Config{Table: table, DynamoDB: &lookupRecorder{}, Keys: keys})
 	if err != nil {
 		return Seal{}, err
 	}
