@@ -33,6 +33,19 @@ type Directory interface {
 	ClientByID(ctx context.Context, clientID string) (record.Client, error)
 }
 
+// memoVerifier is a TokenVerifier with a per-token memo
+// (*jwtverify.Verifier; the memo exists with its token cache on).
+type memoVerifier interface {
+	VerifyMemo(ctx context.Context, token string) (*jwtverify.Claims, *jwtverify.Memo, any, error)
+}
+
+// leasingDirectory is a Directory whose answers carry the lease of the
+// cache entry they came from (*mapping.Store; none with its cache off).
+type leasingDirectory interface {
+	UserByUsernameLease(ctx context.Context, pool, username string) (record.User, record.Lease, error)
+	ClientByIDLease(ctx context.Context, clientID string) (record.Client, record.Lease, error)
+}
+
 // Reason codes of decisions, beside jwtverify's codes ("expired",
 // "bad_signature", ...) for refused tokens.
 const (
@@ -66,7 +79,9 @@ type Config struct {
 	// Verifier checks tokens. Required.
 	Verifier TokenVerifier
 	// Directory maps user names and client ids to internal users; it is
-	// also the revocation check. Required.
+	// also the revocation check. Required. A *mapping.Store with its
+	// cache on, with a *jwtverify.Verifier with its token cache on, lets
+	// warm decisions skip the lookup (see the package documentation).
 	Directory Directory
 	// Rules say which routes need which scopes or groups (see Rule and the
 	// package documentation). Empty: every authenticated caller may use
@@ -90,9 +105,12 @@ type Config struct {
 type Authorizer struct {
 	verifier  TokenVerifier
 	directory Directory
-	rules     *ruleSet
-	log       *slog.Logger
-	now       func() time.Time
+	// With both set, warm decisions reuse a per-token memo (tokenMemo).
+	memoVerifier memoVerifier
+	leasing      leasingDirectory
+	rules        *ruleSet
+	log          *slog.Logger
+	now          func() time.Time
 
 	metricsMu sync.Mutex
 	metrics   io.Writer
@@ -173,6 +191,11 @@ func New(cfg Config) (*Authorizer, error) {
 		verifier: cfg.Verifier, directory: cfg.Directory, rules: rs,
 		log: cfg.Logger, metrics: cfg.Metrics, now: cfg.Now, haveRules: len(cfg.Rules) > 0,
 	}
+	mv, _ := cfg.Verifier.(memoVerifier)
+	ld, _ := cfg.Directory.(leasingDirectory)
+	if mv != nil && ld != nil {
+		a.memoVerifier, a.leasing = mv, ld
+	}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}
@@ -215,7 +238,24 @@ func (a *Authorizer) decide(ctx context.Context, r Request) (Decision, error) {
 	if why != "" {
 		return Decision{Outcome: OutcomeUnauthorized, Reason: why}, nil
 	}
-	claims, err := a.verifier.Verify(ctx, token)
+	var claims *jwtverify.Claims
+	var memo *jwtverify.Memo
+	var held any
+	var err error
+	if a.memoVerifier != nil {
+		claims, memo, held, err = a.memoVerifier.VerifyMemo(ctx, token)
+		// The verifier made every check of a token-cache hit; the lease
+		// says the mapping entry the identity came from still answers.
+		if m, _ := held.(*tokenMemo); err == nil && m != nil && m.owner == a && m.lease.Live() {
+			return a.judged(r, m.id, m.failed), nil
+		}
+		if err == nil && claims == nil {
+			// A stale memo (once per token and mapping TTL): the claims.
+			claims, err = a.verifier.Verify(ctx, token)
+		}
+	} else {
+		claims, err = a.verifier.Verify(ctx, token)
+	}
 	if err != nil {
 		if errors.Is(err, jwtverify.ErrKeysUnavailable) {
 			return Decision{Outcome: OutcomeError, Reason: ReasonKeysUnavailable}, err
@@ -225,6 +265,42 @@ func (a *Authorizer) decide(ctx context.Context, r Request) (Decision, error) {
 	if claims == nil {
 		return Decision{Outcome: OutcomeError, Reason: "verifier_error"}, errors.New("verifier returned no claims and no error")
 	}
+	id, lease, d, err := a.resolve(ctx, claims)
+	if id == nil {
+		return d, err
+	}
+	failed := a.rules.failed(id.Scopes, id.Groups)
+	if memo != nil && lease != nil {
+		memo.Store(&tokenMemo{owner: a, id: id, failed: failed, lease: lease})
+	}
+	return a.judged(r, id, failed), nil
+}
+
+// tokenMemo is what a warm decision reuses: what the token's claims and
+// its mapping entry decided, kept in the token cache's entry for the token
+// (jwtverify.Memo: bounded by the token cache's size). It is used only
+// while lease is live, so it never outlives the mapping cache entry it was
+// derived from (that entry's own fetch time plus the TTL, or any
+// invalidation): the revocation delay is the mapping cache's. Only
+// successful resolutions are kept; the route is judged per request.
+//
+// Why in jwtverify's entry rather than a cache keyed by the token here
+// (measured, BENCHMARKS.md issue 17): the token cache already finds the
+// entry (one SHA-256 of the signing input), and on a memo hit skips the
+// claims copy; a map keyed by the token would still need that hit, copy
+// included, and add a hash of the whole token under a lock (107-256 ns,
+// an eighth to a quarter of a hit) and a bound of its own.
+type tokenMemo struct {
+	owner  *Authorizer // authorizers sharing a verifier share its memos
+	id     *Identity
+	failed failedPatterns
+	lease  record.Lease
+}
+
+// resolve maps verified claims to an Identity and the lease of the mapping
+// entry it came from (nil when the directory gives none). A nil Identity
+// comes with the refusal d and its error.
+func (a *Authorizer) resolve(ctx context.Context, claims *jwtverify.Claims) (*Identity, record.Lease, Decision, error) {
 	// The slices are shared with the verifier's token cache: read only.
 	id := &Identity{
 		ClientID: claims.ClientID,
@@ -232,10 +308,17 @@ func (a *Authorizer) decide(ctx context.Context, r Request) (Decision, error) {
 		Scopes:   claims.Scopes,
 		Groups:   claims.Groups,
 	}
+	var lease record.Lease
 	if claims.IsClientCredentials() {
-		c, err := a.directory.ClientByID(ctx, claims.ClientID)
+		var c record.Client
+		var err error
+		if a.leasing != nil {
+			c, lease, err = a.leasing.ClientByIDLease(ctx, claims.ClientID)
+		} else {
+			c, err = a.directory.ClientByID(ctx, claims.ClientID)
+		}
 		if d, bad := mappingFailure(err); bad {
-			return d, err
+			return nil, nil, d, err
 		}
 		id.Kind, id.InternalID = CallerClient, c.InternalID
 		if len(c.Scopes) > 0 {
@@ -250,16 +333,22 @@ func (a *Authorizer) decide(ctx context.Context, r Request) (Decision, error) {
 		}
 	} else {
 		if claims.Username == "" {
-			return Decision{Outcome: OutcomeUnauthorized, Reason: ReasonNoUsername}, nil
+			return nil, nil, Decision{Outcome: OutcomeUnauthorized, Reason: ReasonNoUsername}, nil
 		}
-		u, err := a.directory.UserByUsername(ctx, claims.UserPoolID, claims.Username)
+		var u record.User
+		var err error
+		if a.leasing != nil {
+			u, lease, err = a.leasing.UserByUsernameLease(ctx, claims.UserPoolID, claims.Username)
+		} else {
+			u, err = a.directory.UserByUsername(ctx, claims.UserPoolID, claims.Username)
+		}
 		if d, bad := mappingFailure(err); bad {
-			return d, err
+			return nil, nil, d, err
 		}
 		// A user name means the Cognito user it was bound to, and only
 		// tokens issued since its last sign-out (same item: no extra read).
 		if err := u.Admits(claims.Subject, claims.IssuedAt); err != nil {
-			return Decision{Outcome: OutcomeUnauthorized, Reason: admitReason(err)}, nil
+			return nil, nil, Decision{Outcome: OutcomeUnauthorized, Reason: admitReason(err)}, nil
 		}
 		id.Kind, id.InternalID, id.Username = CallerUser, u.InternalID, u.Username
 		if u.Kind == record.KindPartner {
@@ -267,15 +356,19 @@ func (a *Authorizer) decide(ctx context.Context, r Request) (Decision, error) {
 		}
 	}
 	if id.InternalID == "" {
-		return Decision{Outcome: OutcomeError, Reason: ReasonMappingError}, errors.New("mapping returned an empty internal id")
+		return nil, nil, Decision{Outcome: OutcomeError, Reason: ReasonMappingError}, errors.New("mapping returned an empty internal id")
 	}
+	return id, lease, Decision{}, nil
+}
 
-	grants, why2 := a.rules.judge(r.Method, r.Path, id.Scopes, id.Groups)
+// judged is the decision for an authenticated caller on r's route.
+func (a *Authorizer) judged(r Request, id *Identity, failed failedPatterns) Decision {
+	grants, why := a.rules.judge(r.Method, r.Path, id.Scopes, id.Groups, failed)
 	d := Decision{Outcome: OutcomeAllow, Reason: ReasonOK, Identity: id, Grants: grants}
-	if why2 != "" {
-		d.Outcome, d.Reason = OutcomeForbidden, why2
+	if why != "" {
+		d.Outcome, d.Reason = OutcomeForbidden, why
 	}
-	return d, nil
+	return d
 }
 
 // admitReason is the reason code of a record.User.Admits refusal.
@@ -306,19 +399,22 @@ func mappingFailure(err error) (Decision, bool) {
 	}
 }
 
-// judge returns the caller's Grants and why the route (method and path;
-// either empty: only the patterns that match every route apply) is
-// refused, "" when it is not. Each pattern's requirements are evaluated
-// once for both: a caller who meets them all (the common case) costs no
-// route matching.
-func (rs *ruleSet) judge(method, path string, scopes, groups []string) (*Grants, string) {
-	if len(rs.patterns) == 0 {
-		return &noRulesGrants, ""
-	}
+// failedPatterns is the set of patterns with a requirement a caller
+// fails, and the Grants that follow: a bit mask when there are at most 64
+// patterns (ok), otherwise unknown (judge works both out per request).
+type failedPatterns struct {
+	mask   uint64
+	ok     bool
+	grants *Grants
+}
+
+// failed returns the patterns whose requirements scopes and groups fail.
+// It depends on the caller alone, so a warm decision reuses it.
+func (rs *ruleSet) failed(scopes, groups []string) failedPatterns {
 	if len(rs.patterns) > 64 {
-		return rs.buildGrants(rs.denied(scopes, groups)), rs.checkRoute(method, path, scopes, groups)
+		return failedPatterns{}
 	}
-	var mask uint64 // the patterns with a requirement the caller fails
+	var mask uint64
 	for i := range rs.patterns {
 		for _, req := range rs.patterns[i].reqs {
 			if req.failure(scopes, groups) != "" {
@@ -328,7 +424,26 @@ func (rs *ruleSet) judge(method, path string, scopes, groups []string) (*Grants,
 		}
 	}
 	if mask == 0 {
+		return failedPatterns{ok: true, grants: &noRulesGrants}
+	}
+	return failedPatterns{mask: mask, ok: true, grants: rs.grantsFor(mask)}
+}
+
+// judge returns the caller's Grants and why the route (method and path;
+// either empty: only the patterns that match every route apply) is
+// refused, "" when it is not. failed is rs.failed(scopes, groups): each
+// pattern's requirements are evaluated once for both, and a caller who
+// meets them all (the common case) costs no route matching.
+func (rs *ruleSet) judge(method, path string, scopes, groups []string, failed failedPatterns) (*Grants, string) {
+	if len(rs.patterns) == 0 {
 		return &noRulesGrants, ""
+	}
+	if !failed.ok {
+		return rs.buildGrants(rs.denied(scopes, groups)), rs.checkRoute(method, path, scopes, groups)
+	}
+	mask := failed.mask
+	if mask == 0 {
+		return failed.grants, ""
 	}
 	// check, over the failed patterns only.
 	var key string
@@ -355,7 +470,7 @@ func (rs *ruleSet) judge(method, path string, scopes, groups []string) (*Grants,
 		}
 		break
 	}
-	return rs.grantsFor(mask), why
+	return failed.grants, why
 }
 
 // grantsFor lists the denied patterns of mask, without those another

@@ -109,6 +109,19 @@
 //     an Authorizer over DynamoDB (the mapping) and the JWKS;
 //   - package forwardauth answers proxies (`gatehouse serve`).
 //
+// # Warm decisions
+//
+// With a token cache (jwtverify's VerifyMemo) and a mapping cache
+// (mapping.Store's leases), a token seen again is decided without a
+// mapping lookup: its resolved identity (and which route patterns it
+// fails) is kept in the token's cache entry while the mapping cache entry
+// it came from answers, that is until that entry's own fetch time plus
+// the TTL, or until a write through the Store drops it, whichever comes
+// first. The revocation delay is the mapping cache's, unchanged. Every
+// check of a token-cache hit (the key still in its set, exp and nbf, the
+// pool's Check) and the route rules still run on each request; refusals
+// are never kept. With either cache off there is no memo.
+//
 // # Observability
 //
 // Every decision writes at most one log line ("authorizer decision":

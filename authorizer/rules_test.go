@@ -118,8 +118,8 @@ func FuzzParseRules(f *testing.F) {
 				t.Fatalf("pattern %q does not match its own expansion %q", p.key, probe)
 			}
 		}
-		_, _ = rs.judge("GET", "/", nil, nil)
-		_, _ = rs.judge("", "", nil, nil)
+		_, _ = rs.judge("GET", "/", nil, nil, rs.failed(nil, nil))
+		_, _ = rs.judge("", "", nil, nil, rs.failed(nil, nil))
 	})
 }
 
@@ -140,7 +140,7 @@ func FuzzJudge(f *testing.F) {
 			t.Fatalf("parsed rules do not compile: %v", err)
 		}
 		scopes, groups := strings.Fields(scope), strings.Fields(group)
-		g, why := rs.judge(method, path, scopes, groups)
+		g, why := rs.judge(method, path, scopes, groups, rs.failed(scopes, groups))
 		if want := rs.checkRoute(method, path, scopes, groups); why != want {
 			t.Fatalf("judge(%q, %q) refuses with %q, check with %q", method, path, why, want)
 		}

@@ -41,6 +41,24 @@ func FuzzVerifyCached(f *testing.F) {
 				t.Fatalf("%q, sight %d: Raw differs", payload, i+1)
 			}
 		}
+		// VerifyMemo answers the same; a memo comes only with no error, and
+		// its value only from this token's entry.
+		for i := range 2 {
+			got, m, held, err := vc.VerifyMemo(context.Background(), tok)
+			if !sameSentinel(err, wantErr) || (m != nil) != (err == nil) {
+				t.Fatalf("%q, memo sight %d: %v, memo %v; uncached %v", payload, i+1, err, m, wantErr)
+			}
+			switch {
+			case err != nil && !reflect.DeepEqual(got, want):
+				t.Fatalf("%q, memo sight %d: claims %+v with %v; uncached %+v", payload, i+1, got, err, want)
+			case err == nil && i == 0 && (held != nil || !reflect.DeepEqual(got, want)):
+				t.Fatalf("%q: first memo sight: held %v, claims %+v; uncached %+v", payload, held, got, want)
+			case err == nil && i == 0:
+				m.Store(string(payload))
+			case err == nil && held != string(payload):
+				t.Fatalf("%q: memo held %v", payload, held)
+			}
+		}
 	})
 }
 

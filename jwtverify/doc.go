@@ -111,4 +111,11 @@
 // full, checked against the clock on every hit, and dropped when the key
 // that signed them is no longer in the key set. Each call gets Claims of its
 // own: Raw and Decode decode the verified payload afresh on every call.
+//
+// A caller that derives something from the claims of tokens it sees again
+// can keep it in the token's entry: Verifier.VerifyMemo returns the
+// entry's Memo and the value it holds, after every check a hit makes
+// (key, times, Check). The value goes with the entry (eviction, expiry, a
+// key gone or changed), so memos are bounded by TokenCacheSize; a value
+// derived from anything besides the claims must carry its own validity.
 package jwtverify

@@ -39,7 +39,8 @@ type cacheEntry struct {
 	alg    string
 	public crypto.PublicKey
 	times  timeClaims
-	slot   int // index in ring
+	slot   int  // index in ring
+	memo   Memo // the caller's; the one part that changes after add
 }
 
 func newTokenCache(size int) *tokenCache {

@@ -278,11 +278,20 @@ func (v *Verifier) Hydrate(ctx context.Context) error {
 //
 // Each call returns Claims of its own, also from the token cache.
 func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
+	c, _, _, err := v.verify(ctx, token, false)
+	return c, err
+}
+
+// verify is Verify that also returns the token's cache entry when the
+// token is in the cache (found there or just added) and err is nil. With
+// memo, a hit also returns the value its memo holds, and then no claims
+// unless the pool's Check needed a copy (see VerifyMemo).
+func (v *Verifier) verify(ctx context.Context, token string, memo bool) (*Claims, *cacheEntry, any, error) {
 	if len(token) > v.maxSize {
-		return nil, fmt.Errorf("%w: token is longer than %d bytes", ErrMalformed, v.maxSize)
+		return nil, nil, nil, fmt.Errorf("%w: token is longer than %d bytes", ErrMalformed, v.maxSize)
 	}
 	if token == "" {
-		return nil, fmt.Errorf("%w: empty token", ErrMalformed)
+		return nil, nil, nil, fmt.Errorf("%w: empty token", ErrMalformed)
 	}
 	// With the cache on, the SHA-256 of the signing input (up to the second
 	// dot, as splitToken splits: what is hashed here is jws.signingInput) is
@@ -293,8 +302,8 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 	if v.cache != nil {
 		if dot := secondDot(token); dot >= 0 {
 			s := sha256.Sum256(tokenBytes(token[:dot]))
-			if c, done, err := v.verifyCached(ctx, s, token[dot+1:]); done {
-				return c, err
+			if c, e, held, done, err := v.verifyCached(ctx, s, token[dot+1:], memo); done {
+				return c, e, held, err
 			}
 			sum = &s
 		}
@@ -306,44 +315,44 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 	var digest [maxDigestSize]byte
 	jws, sig, detail := splitToken(token, &sigBuf)
 	if detail != "" {
-		return nil, fmt.Errorf("%w: %s", ErrMalformed, detail)
+		return nil, nil, nil, fmt.Errorf("%w: %s", ErrMalformed, detail)
 	}
 	hdr, err := parseHeader(jws.header)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	alg, ok := v.algs[hdr.alg]
 	if !ok {
-		return nil, fmt.Errorf("%w: header alg is not in the accepted list", ErrAlgorithmNotAllowed)
+		return nil, nil, nil, fmt.Errorf("%w: header alg is not in the accepted list", ErrAlgorithmNotAllowed)
 	}
 	pc, err := parseClaims(jws.payload)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	p, ok := v.byIssuer[pc.claims.Issuer]
 	if !ok {
-		return nil, fmt.Errorf("%w: no configured pool has this issuer", ErrIssuer)
+		return nil, nil, nil, fmt.Errorf("%w: no configured pool has this issuer", ErrIssuer)
 	}
 
 	key, err := p.key(ctx, hdr.kid)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	if err := key.fits(alg); err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	if !alg.verify(key.Public, jws.signingInput, sig, digest[:], sum) {
-		return nil, fmt.Errorf("%w: pool %s", ErrSignature, p.id)
+		return nil, nil, nil, fmt.Errorf("%w: pool %s", ErrSignature, p.id)
 	}
 
 	// The signature holds: from here on the claims may accompany an error.
 	c := pc.claims
 	c.UserPoolID = p.id
 	if err := p.checkTimes(pc.times, v.now()); err != nil {
-		return c, err
+		return c, nil, nil, err
 	}
 	if err := p.checkStatic(c); err != nil {
-		return c, err
+		return c, nil, nil, err
 	}
 	if sum != nil {
 		e := &cacheEntry{
@@ -357,8 +366,12 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 		}
 		c.copyInto(&e.claims)
 		v.cache.add(*sum, e)
+		if err := p.runCheck(ctx, c); err != nil {
+			return c, nil, nil, err
+		}
+		return c, e, nil, nil
 	}
-	return c, p.runCheck(ctx, c)
+	return c, nil, nil, p.runCheck(ctx, c)
 }
 
 // secondDot is the index of token's second '.', or -1. (IndexByte scans
@@ -376,32 +389,48 @@ func secondDot(token string) int {
 }
 
 // verifyCached answers from the token cache; done is false when the token
-// must be verified in full.
-func (v *Verifier) verifyCached(ctx context.Context, sum [sha256.Size]byte, sig string) (c *Claims, done bool, err error) {
-	e := v.cache.get(sum, sig)
+// must be verified in full. e is the entry when err is nil; with memo,
+// held is what its memo holds, and when that is not nil a hit skips the
+// claims copy (c is nil) unless the pool's Check needs one.
+func (v *Verifier) verifyCached(ctx context.Context, sum [sha256.Size]byte, sig string, memo bool) (c *Claims, e *cacheEntry, held any, done bool, err error) {
+	e = v.cache.get(sum, sig)
 	if e == nil {
-		return nil, false, nil
+		return nil, nil, nil, false, nil
 	}
 	key, err := e.pool.key(ctx, e.kid)
 	if err != nil {
 		// The key left the set, or the set cannot say: refuse as a fresh
 		// verification would, and forget the token.
 		v.cache.remove(sum, e)
-		return nil, true, err
+		return nil, nil, nil, true, err
 	}
 	if !sameKey(key.Public, e.public) || (key.Algorithm != "" && key.Algorithm != e.alg) {
 		v.cache.remove(sum, e)
-		return nil, false, nil
+		return nil, nil, nil, false, nil
 	}
-	c = new(Claims)
-	e.claims.copyInto(c)
+	if memo {
+		held = e.memo.Load()
+	}
+	if held == nil || e.pool.check != nil {
+		c = new(Claims)
+		e.claims.copyInto(c)
+	}
 	if err := e.pool.checkTimes(e.times, v.now()); err != nil {
 		if errors.Is(err, ErrExpired) {
 			v.cache.remove(sum, e)
 		}
-		return c, true, err
+		if c == nil {
+			c = new(Claims)
+			e.claims.copyInto(c)
+		}
+		return c, nil, nil, true, err
 	}
-	return c, true, e.pool.runCheck(ctx, c)
+	if c != nil {
+		if err := e.pool.runCheck(ctx, c); err != nil {
+			return c, nil, nil, true, err
+		}
+	}
+	return c, e, held, true, nil
 }
 
 // key finds kid in the pool's set and normalizes the set's errors so the

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/gatehouse-auth/gatehouse/mapping/record"
 )
 
 // lookupCache is a bounded, least-recently-used, read-through cache with
@@ -23,7 +25,7 @@ type lookupCache[K comparable, V any] struct {
 	mu      sync.Mutex
 	entries map[K]*cacheEntry[K, V]
 	lru     cacheEntry[K, V] // sentinel: lru.next is the most recently used
-	flights map[K]*flight[V]
+	flights map[K]*flight[K, V]
 	// gen grows with every invalidation; a fetch that started before one
 	// does not store its (possibly older) answer.
 	gen uint64
@@ -37,12 +39,27 @@ type cacheEntry[K comparable, V any] struct {
 	err        error // nil, or the ErrNotFound the fetch returned
 	expires    time.Time
 	prev, next *cacheEntry[K, V]
+
+	// The entry is its own record.Lease: gone is set (under the cache's
+	// mutex) whenever the entry leaves the cache, whatever the cause —
+	// expiry seen by a get, a write's invalidation, a newer answer, LRU
+	// eviction — so a lease never outlives its entry; now is the cache's
+	// clock.
+	gone atomic.Bool
+	now  func() time.Time
 }
 
-type flight[V any] struct {
-	done chan struct{}
-	val  V
-	err  error
+// Live reports whether the entry still answers for its key: it is in the
+// cache and not expired, exactly when a get would return it.
+func (e *cacheEntry[K, V]) Live() bool {
+	return !e.gone.Load() && e.now().Before(e.expires)
+}
+
+type flight[K comparable, V any] struct {
+	done  chan struct{}
+	val   V
+	err   error
+	entry *cacheEntry[K, V] // the entry the answer was stored in; nil if not stored
 }
 
 // newLookupCache returns nil (no caching) when max or ttl is not positive.
@@ -53,7 +70,7 @@ func newLookupCache[K comparable, V any](size int, ttl, negTTL time.Duration, no
 	c := &lookupCache[K, V]{
 		fetch: fetch, max: size, ttl: ttl, negTTL: max(negTTL, 0), now: now,
 		entries: make(map[K]*cacheEntry[K, V]),
-		flights: make(map[K]*flight[V]),
+		flights: make(map[K]*flight[K, V]),
 	}
 	c.lru.next, c.lru.prev = &c.lru, &c.lru
 	return c
@@ -64,6 +81,14 @@ func newLookupCache[K comparable, V any](size int, ttl, negTTL time.Duration, no
 // so one impatient caller does not fail the others sharing the fetch; each
 // caller still returns as soon as its own context ends.
 func (c *lookupCache[K, V]) get(ctx context.Context, key K) (V, error) {
+	v, _, err := c.lease(ctx, key)
+	return v, err
+}
+
+// lease is get that also returns the lease of the entry holding the
+// answer: nil for an error (ErrNotFound included) and for an answer that
+// was not stored (an invalidation came while it was being fetched).
+func (c *lookupCache[K, V]) lease(ctx context.Context, key K) (V, record.Lease, error) {
 	now := c.now()
 	c.mu.Lock()
 	if e := c.entries[key]; e != nil {
@@ -73,13 +98,16 @@ func (c *lookupCache[K, V]) get(ctx context.Context, key K) (V, error) {
 			v, err := e.val, e.err
 			c.mu.Unlock()
 			c.hits.Add(1)
-			return v, err
+			if err != nil {
+				return v, nil, err
+			}
+			return v, e, nil
 		}
 		c.remove(e)
 	}
 	f := c.flights[key]
 	if f == nil {
-		f = &flight[V]{done: make(chan struct{})}
+		f = &flight[K, V]{done: make(chan struct{})}
 		c.flights[key] = f
 		go c.run(context.WithoutCancel(ctx), key, f, c.gen)
 	}
@@ -88,14 +116,17 @@ func (c *lookupCache[K, V]) get(ctx context.Context, key K) (V, error) {
 
 	select {
 	case <-f.done:
-		return f.val, f.err
+		if f.err != nil || f.entry == nil {
+			return f.val, nil, f.err // not a nil *cacheEntry in a non-nil Lease
+		}
+		return f.val, f.entry, nil
 	case <-ctx.Done():
 		var zero V
-		return zero, fmt.Errorf("%w: %w", ErrUnavailable, ctx.Err())
+		return zero, nil, fmt.Errorf("%w: %w", ErrUnavailable, ctx.Err())
 	}
 }
 
-func (c *lookupCache[K, V]) run(ctx context.Context, key K, f *flight[V], gen uint64) {
+func (c *lookupCache[K, V]) run(ctx context.Context, key K, f *flight[K, V], gen uint64) {
 	defer close(f.done)
 	f.val, f.err = c.fetch(ctx, key)
 
@@ -122,9 +153,10 @@ func (c *lookupCache[K, V]) run(ctx context.Context, key K, f *flight[V], gen ui
 	for len(c.entries) >= c.max {
 		c.remove(c.lru.prev)
 	}
-	e := &cacheEntry[K, V]{key: key, val: f.val, err: f.err, expires: c.now().Add(ttl)}
+	e := &cacheEntry[K, V]{key: key, val: f.val, err: f.err, expires: c.now().Add(ttl), now: c.now}
 	c.entries[key] = e
 	c.pushFront(e)
+	f.entry = e // written before close(f.done)
 }
 
 // invalidate forgets key and makes fetches already under way (for any key)
@@ -151,6 +183,7 @@ func (c *lookupCache[K, V]) len() int {
 }
 
 func (c *lookupCache[K, V]) remove(e *cacheEntry[K, V]) {
+	e.gone.Store(true)
 	c.unlink(e)
 	delete(c.entries, e.key)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -249,6 +250,86 @@ func FuzzParseSealed(f *testing.F) {
 		if len(env.nonce) != nonceSize || len(env.ciphertext) < gcmTagSize || len(env.wrappedKey) == 0 ||
 			len(env.header)+len(env.nonce)+len(env.ciphertext) != len(b) {
 			t.Fatalf("inconsistent split of %d bytes: %+v", len(b), env)
+		}
+	})
+}
+
+// TestCacheLease: a lease is live exactly while a get would return its
+// entry, and dies with every way an entry leaves the cache; answers that
+// are not stored carry none.
+func TestCacheLease(t *testing.T) {
+	ctx := context.Background()
+	for _, tt := range []struct {
+		name string
+		// after takes a lease on "k" and then does this.
+		after    func(c *lookupCache[string, string], clock *fakeClock)
+		wantLive bool
+	}{
+		{"untouched", func(*lookupCache[string, string], *fakeClock) {}, true},
+		{"just before expiry", func(_ *lookupCache[string, string], clock *fakeClock) { clock.add(time.Minute - time.Nanosecond) }, true},
+		{"expired (fetch time + TTL, never later)", func(_ *lookupCache[string, string], clock *fakeClock) { clock.add(time.Minute) }, false},
+		{"hit again later: same entry, same expiry", func(c *lookupCache[string, string], clock *fakeClock) {
+			clock.add(30 * time.Second)
+			_, _ = c.get(ctx, "k")
+			clock.add(30 * time.Second)
+		}, false},
+		{"invalidated", func(c *lookupCache[string, string], _ *fakeClock) { c.invalidate("k") }, false},
+		{"another key invalidated", func(c *lookupCache[string, string], _ *fakeClock) { c.invalidate("other") }, true},
+		{"evicted", func(c *lookupCache[string, string], _ *fakeClock) {
+			_, _ = c.get(ctx, "a")
+			_, _ = c.get(ctx, "b")
+		}, false},
+		{"expired and fetched again", func(c *lookupCache[string, string], clock *fakeClock) {
+			clock.add(time.Minute)
+			_, _ = c.get(ctx, "k")
+		}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c, _, clock := newTestCache(2)
+			_, l, err := c.lease(ctx, "k")
+			if err != nil || l == nil {
+				t.Fatalf("lease: %v, %v", l, err)
+			}
+			_, l2, _ := c.lease(ctx, "k")
+			if l2 != l {
+				t.Fatal("a hit's lease is not its entry's")
+			}
+			tt.after(c, clock)
+			if got := l.Live(); got != tt.wantLive {
+				t.Errorf("Live() = %v, want %v", got, tt.wantLive)
+			}
+		})
+	}
+
+	t.Run("no lease for not found or errors", func(t *testing.T) {
+		c, src, _ := newTestCache(10)
+		src.set("gone", ErrNotFound)
+		src.set("down", ErrUnavailable)
+		for _, k := range []string{"gone", "gone", "down"} {
+			if _, l, err := c.lease(ctx, k); err == nil || l != nil {
+				t.Errorf("%s: lease %v, err %v", k, l, err)
+			}
+		}
+	})
+	t.Run("no lease for an answer invalidated while fetched", func(t *testing.T) {
+		c, src, _ := newTestCache(10)
+		src.gate = make(chan struct{})
+		type res struct {
+			l   any
+			err error
+		}
+		done := make(chan res)
+		go func() {
+			_, l, err := c.lease(ctx, "k")
+			done <- res{l, err}
+		}()
+		for src.calls.Load() == 0 { // the fetch has started
+			runtime.Gosched()
+		}
+		c.invalidate("k")
+		close(src.gate)
+		if r := <-done; r.err != nil || r.l != nil {
+			t.Errorf("lease %v, err %v; want none", r.l, r.err)
 		}
 	})
 }

@@ -199,7 +199,10 @@
 // ErrNotFound — never another error, and a write made through this Store
 // drops the keys it touches whether or not it succeeded (a timed-out write
 // may have succeeded), and stops fetches already under way from storing
-// what they read.
+// what they read. UserByUsernameLease and ClientByIDLease also return the
+// answering entry's Lease, live exactly while a lookup would return that
+// entry: a caller keeping something derived from the answer for no longer
+// keeps the delay below unchanged (the authorizer's warm decisions do).
 //
 // Other processes (other Lambda instances) learn of a change when their entry
 // expires. The worst-case delay between a reset, removal, deletion or

@@ -17,6 +17,8 @@ type (
 	User = record.User
 	// Client is an app client (Cognito client id) that acts for a user.
 	Client = record.Client
+	// Lease is a cached answer's hold on its cache entry.
+	Lease = record.Lease
 )
 
 const (

@@ -94,14 +94,25 @@ func (s *Store) nowUTC() time.Time { return s.now().UTC().Truncate(time.Millisec
 // is one of the authorizer's two hot lookups: served from the cache when
 // fresh, otherwise one strongly consistent GetItem.
 func (s *Store) UserByUsername(ctx context.Context, pool, username string) (User, error) {
+	u, _, err := s.UserByUsernameLease(ctx, pool, username)
+	return u, err
+}
+
+// UserByUsernameLease is UserByUsername that also returns the Lease of the
+// cache entry the user came from, for a caller that keeps something
+// derived from the answer (the authorizer's per-token memo). The lease is
+// nil on an error and when the answer is not cached (caching off, or a
+// write through this Store dropped the key while it was being read).
+func (s *Store) UserByUsernameLease(ctx context.Context, pool, username string) (User, Lease, error) {
 	n := poolName{pool, username}
 	if err := checkPoolName(n); err != nil {
-		return User{}, err
+		return User{}, nil, err
 	}
 	if s.users == nil {
-		return s.fetchUserByUsername(ctx, n)
+		u, err := s.fetchUserByUsername(ctx, n)
+		return u, nil, err
 	}
-	return s.users.get(ctx, n)
+	return s.users.lease(ctx, n)
 }
 
 func (s *Store) fetchUserByUsername(ctx context.Context, n poolName) (User, error) {
@@ -129,21 +140,29 @@ func (s *Store) fetchUserByUsername(ctx context.Context, n poolName) (User, erro
 // tokens it is the revocation check: served from the cache when fresh,
 // otherwise one strongly consistent GetItem.
 func (s *Store) ClientByID(ctx context.Context, clientID string) (Client, error) {
+	c, _, err := s.ClientByIDLease(ctx, clientID)
+	return c, err
+}
+
+// ClientByIDLease is ClientByID that also returns the Lease of the cache
+// entry the client came from (nil as for UserByUsernameLease).
+func (s *Store) ClientByIDLease(ctx context.Context, clientID string) (Client, Lease, error) {
 	if err := checkName("client id", clientID); err != nil {
-		return Client{}, err
+		return Client{}, nil, err
 	}
 	var c Client
+	var l Lease
 	var err error
 	if s.clients == nil {
 		c, err = s.fetchClient(ctx, clientID)
 	} else {
-		c, err = s.clients.get(ctx, clientID)
+		c, l, err = s.clients.lease(ctx, clientID)
 	}
 	if err != nil {
-		return Client{}, err
+		return Client{}, nil, err
 	}
 	// The cached value is shared: the caller gets its own scopes slice.
-	return cloneClient(c), nil
+	return cloneClient(c), l, nil
 }
 
 func (s *Store) fetchClient(ctx context.Context, clientID string) (Client, error) {

@@ -166,3 +166,14 @@ type CacheStats struct {
 	UserHits, UserMisses     uint64
 	ClientHits, ClientMisses uint64
 }
+
+// Lease is a cached answer's hold on the cache entry it came from. Live
+// reports whether that entry still answers for its key: it has neither
+// expired (its own fetch time plus the cache TTL) nor left the cache (a
+// write through the store that drops the key, a newer answer, eviction).
+// A caller may keep something derived from the answer for as long as its
+// lease is live without lengthening the revocation delay the cache sets.
+// Safe for concurrent use.
+type Lease interface {
+	Live() bool
+}
