@@ -38,6 +38,9 @@
 # gatehouse run at, each in every round ("default 1" pairs Go's default
 # with GOMAXPROCS=1; "default" leaves it unset).
 #
+# PERF_DIR=dir records each run's auth service with `perf record -g`
+# (dir/<run>.data; read with `perf report -i ... --children --sort sym`).
+#
 # OLD_BIN=path/to/gatehouse compares another build (e.g. main's) with this
 # tree's: every round runs the gatehouse scenarios for each binary too, in
 # alternating order, and the medians table gets a row per binary. Build main's with
@@ -246,7 +249,14 @@ load() { # name url [wrk options...] [-- script arguments...]
   local opts=() out t0 t1
   while [ $# -gt 0 ] && [ "$1" != -- ]; do opts+=("$1"); shift; done
   t0=${svc_pid:+$(cpu_ticks "$svc_pid")}
+  local perf_pid=
+  if [ -n "${PERF_DIR:-}" ] && [ -n "$svc_pid" ]; then
+    mkdir -p "$PERF_DIR"
+    perf record -q -F 999 -g -p "$svc_pid" -o "$PERF_DIR/$(echo "$name${label:+ $label}" | tr " /,=()+>" "--------").data" 2>/dev/null &
+    perf_pid=$!
+  fi
   out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "${opts[@]}" "$url" "$@")
+  if [ -n "$perf_pid" ]; then kill -INT "$perf_pid"; wait "$perf_pid" || true; fi
   t1=${svc_pid:+$(cpu_ticks "$svc_pid")}
   echo "$out" >"$work/wrk-$(echo "$name${label:+ $label}" | tr " /,=()" "------").txt"
   if grep -q "Non-2xx or 3xx responses" <<<"$out"; then
