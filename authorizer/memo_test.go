@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -514,4 +515,53 @@ func TestMemoRace(t *testing.T) {
 		}
 	})
 	wg.Wait()
+}
+
+// TestMemoCheckChangesClaims: a pool's Check may change the claims it is
+// given (here it withdraws a group, from a flag it reads), and a decision
+// is made on the claims as Check left them. A warm decision must not
+// reuse what an earlier Check left: memo on decides as memo off.
+func TestMemoCheckChangesClaims(t *testing.T) {
+	ctx := context.Background()
+	r := newMemoRig(t, memoTTL)
+	var demoted atomic.Bool
+	newAuthorizer := func(memo bool) *Authorizer {
+		pc := r.is.PoolConfig()
+		pc.ClientIDs = []string{webClient}
+		pc.KeySet = r.keys
+		pc.Check = func(_ context.Context, c *jwtverify.Claims) error {
+			if demoted.Load() {
+				c.Groups = slices.DeleteFunc(slices.Clone(c.Groups), func(g string) bool { return g == "admins" })
+			}
+			return nil
+		}
+		v, err := jwtverify.New(ctx, jwtverify.Config{Pools: []jwtverify.PoolConfig{pc}, TokenCacheSize: 100, Now: r.clk.now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var dir Directory = &countingDirectory{Store: r.store}
+		if !memo {
+			dir = plainDirectory{&countingDirectory{Store: r.store}}
+		}
+		a, err := New(Config{Verifier: v, Directory: dir, Rules: testRules})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	on, off := newAuthorizer(true), newAuthorizer(false)
+	req := Request{Authorization: "Bearer " + r.is.IDToken("carol", webClient, cognitotest.WithGroups("admins")), Method: "GET", Path: "/admin/x"}
+	for _, step := range []struct {
+		demoted bool
+		want    Outcome
+	}{{false, OutcomeAllow}, {false, OutcomeAllow}, {true, OutcomeForbidden}, {true, OutcomeForbidden}, {false, OutcomeAllow}} {
+		demoted.Store(step.demoted)
+		dOn, dOff := on.Decide(ctx, req), off.Decide(ctx, req)
+		if dOff.Outcome != step.want {
+			t.Fatalf("demoted %v, memo off: %v/%s, want %v", step.demoted, dOff.Outcome, dOff.Reason, step.want)
+		}
+		if !sameDecision(dOn, dOff) {
+			t.Errorf("demoted %v: memo on %v/%s %v, off %v/%s %v", step.demoted, dOn.Outcome, dOn.Reason, dOn.Identity.Groups, dOff.Outcome, dOff.Reason, dOff.Identity.Groups)
+		}
+	}
 }
