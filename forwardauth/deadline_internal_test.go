@@ -191,3 +191,26 @@ func TestDecisionContextCauseAfterRelease(t *testing.T) {
 		<-stopped
 	}
 }
+
+// Contexts derived from the decision's (through a value, with a cause, an
+// AfterFunc) find its cancelCtx through Value, as context's own children
+// do: release cancels them synchronously, so none needed the goroutine
+// context starts for a parent it cannot find.
+func TestDecisionContextChildrenRegistered(t *testing.T) {
+	dc := newDecisionContext(t.Context(), time.Minute)
+	c1, cancel1 := context.WithCancel(context.WithValue(dc, ctxKey{}, 1))
+	defer cancel1()
+	c2, cancel2 := context.WithCancelCause(c1)
+	defer cancel2(nil)
+	c3, cancel3 := context.WithTimeout(dc, time.Hour)
+	defer cancel3()
+	ran := make(chan struct{})
+	context.AfterFunc(dc, func() { close(ran) })
+	dc.release()
+	for i, c := range []context.Context{c1, c2, c3} {
+		if !errors.Is(c.Err(), context.Canceled) || !errors.Is(context.Cause(c), context.Canceled) {
+			t.Errorf("child %d right after release: %v (cause %v)", i+1, c.Err(), context.Cause(c))
+		}
+	}
+	<-ran
+}
