@@ -284,8 +284,8 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 
 // verify is Verify that also returns the token's cache entry when the
 // token is in the cache (found there or just added) and err is nil. With
-// memo, a hit also returns the value its memo holds, and then no claims
-// unless the pool's Check needed a copy (see VerifyMemo).
+// memo, a hit also returns the value its memo holds (none for a pool with
+// a Check), and then no claims (see VerifyMemo).
 func (v *Verifier) verify(ctx context.Context, token string, memo bool) (*Claims, *cacheEntry, any, error) {
 	if len(token) > v.maxSize {
 		return nil, nil, nil, fmt.Errorf("%w: token is longer than %d bytes", ErrMalformed, v.maxSize)
