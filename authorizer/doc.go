@@ -120,9 +120,11 @@
 // it, or it is evicted), whichever comes first. The revocation delay is the
 // mapping cache's, unchanged. Every check of a token-cache hit (the key
 // still in its set, exp and nbf) and the route rules still run on each
-// request; refusals are never kept. With either cache off, or for a pool
-// with a jwtverify.PoolConfig.Check (which may change the claims), there is
-// no memo.
+// request; refusals are never kept. With either cache off, for a pool with
+// a jwtverify.PoolConfig.Check (which may change the claims), or with a
+// Verifier or Directory that wraps them (a type embedding a
+// *jwtverify.Verifier or *mapping.Store, whose overrides of Verify or of a
+// lookup the memo's methods would bypass), there is no memo.
 //
 // # Observability
 //

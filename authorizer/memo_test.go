@@ -24,7 +24,6 @@ import (
 
 // What awsenv wires together turns the memo on.
 var (
-	_ memoVerifier     = (*jwtverify.Verifier)(nil)
 	_ leasingDirectory = (*mapping.Store)(nil)
 )
 
@@ -93,6 +92,9 @@ func (d *countingDirectory) UserByUsernameLease(ctx context.Context, pool, usern
 	d.n.Add(1)
 	return d.Store.UserByUsernameLease(ctx, pool, username)
 }
+
+// LeaseSource: d defines every lookup itself, the lease methods included.
+func (d *countingDirectory) LeaseSource() any { return d }
 
 func (d *countingDirectory) ClientByIDLease(ctx context.Context, clientID string) (record.Client, record.Lease, error) {
 	d.n.Add(1)
@@ -562,6 +564,71 @@ func TestMemoCheckChangesClaims(t *testing.T) {
 		}
 		if !sameDecision(dOn, dOff) {
 			t.Errorf("demoted %v: memo on %v/%s %v, off %v/%s %v", step.demoted, dOn.Outcome, dOn.Reason, dOn.Identity.Groups, dOff.Outcome, dOff.Reason, dOff.Identity.Groups)
+		}
+	}
+}
+
+// blockingDirectory is how a deployment adds a check to the mapping: it
+// embeds the Store and overrides one lookup (here: a user name it blocks).
+// It inherits the Store's lease methods, which do not know of the
+// override.
+type blockingDirectory struct {
+	*mapping.Store
+	blocked string
+}
+
+func (b blockingDirectory) UserByUsername(ctx context.Context, pool, username string) (record.User, error) {
+	if username == b.blocked {
+		return record.User{}, fmt.Errorf("blocked: %w", record.ErrNotFound)
+	}
+	return b.Store.UserByUsername(ctx, pool, username)
+}
+
+// TestMemoRespectsWrappedDirectory: a Directory embedding a *mapping.Store
+// has its own lookups used, cold and warm: the promoted lease methods must
+// not turn the memo on past the override.
+func TestMemoRespectsWrappedDirectory(t *testing.T) {
+	ctx := context.Background()
+	r := newMemoRig(t, memoTTL)
+	a, err := New(Config{Verifier: r.verifier(t), Directory: blockingDirectory{r.store, "carol"}, Rules: testRules})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := r.is.IDToken("carol", webClient, cognitotest.WithGroups("admins"))
+	for i := range 2 {
+		if d := a.Decide(ctx, Request{Authorization: "Bearer " + tok}); d.Outcome != OutcomeUnauthorized || d.Reason != ReasonUnmapped {
+			t.Errorf("decision %d for a user the directory blocks: %v/%s", i, d.Outcome, d.Reason)
+		}
+	}
+}
+
+// refusingVerifier adds a check to the verifier the same way: it embeds
+// it and overrides Verify, and inherits VerifyMemo.
+type refusingVerifier struct {
+	*jwtverify.Verifier
+	refused string
+}
+
+func (v refusingVerifier) Verify(ctx context.Context, token string) (*jwtverify.Claims, error) {
+	if token == v.refused {
+		return nil, fmt.Errorf("revoked token: %w", jwtverify.ErrMalformed)
+	}
+	return v.Verifier.Verify(ctx, token)
+}
+
+// TestMemoRespectsWrappedVerifier: a TokenVerifier embedding a
+// *jwtverify.Verifier has its own Verify used, cold and warm.
+func TestMemoRespectsWrappedVerifier(t *testing.T) {
+	ctx := context.Background()
+	r := newMemoRig(t, memoTTL)
+	tok := r.is.AccessToken("alice", webClient)
+	a, err := New(Config{Verifier: refusingVerifier{r.verifier(t), tok}, Directory: r.store, Rules: testRules})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		if d := a.Decide(ctx, Request{Authorization: "Bearer " + tok}); d.Outcome != OutcomeUnauthorized {
+			t.Errorf("decision %d for a token the verifier refuses: %v/%s", i, d.Outcome, d.Reason)
 		}
 	}
 }
