@@ -632,3 +632,37 @@ func TestMemoRespectsWrappedVerifier(t *testing.T) {
 		}
 	}
 }
+
+// TestMemoSharedVerifier: two authorizers over one verifier (so one token
+// cache and its memos) with different rules and directories each decide
+// by their own, warm or not: the one without rules decides first, and its
+// memo (no pattern failed) must not serve the one with rules.
+func TestMemoSharedVerifier(t *testing.T) {
+	ctx := context.Background()
+	r := newMemoRig(t, memoTTL)
+	v := r.verifier(t)
+	strict, err := New(Config{Verifier: v, Directory: r.store, Rules: testRules})
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocking, err := New(Config{Verifier: v, Directory: blockingDirectory{r.store, "alice"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	open, err := New(Config{Verifier: v, Directory: r.store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := Request{Authorization: "Bearer " + r.is.AccessToken("alice", webClient), Method: "GET", Path: "/admin/x"}
+	for i := range 3 {
+		for _, c := range []struct {
+			name string
+			a    *Authorizer
+			want Outcome
+		}{{"no rules", open, OutcomeAllow}, {"rules", strict, OutcomeForbidden}, {"blocking directory", blocking, OutcomeUnauthorized}} {
+			if d := c.a.Decide(ctx, req); d.Outcome != c.want {
+				t.Errorf("round %d, %s: %v/%s, want %v", i, c.name, d.Outcome, d.Reason, c.want)
+			}
+		}
+	}
+}
