@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -33,17 +34,14 @@ type Directory interface {
 	ClientByID(ctx context.Context, clientID string) (record.Client, error)
 }
 
-// memoVerifier is a TokenVerifier with a per-token memo
-// (*jwtverify.Verifier; the memo exists with its token cache on).
-type memoVerifier interface {
-	VerifyMemo(ctx context.Context, token string) (*jwtverify.Claims, *jwtverify.Memo, any, error)
-}
-
 // leasingDirectory is a Directory whose answers carry the lease of the
 // cache entry they came from (*mapping.Store; none with its cache off).
+// LeaseSource is the Directory whose lookups the lease methods make: the
+// memo is on only when that is Config.Directory itself (see New).
 type leasingDirectory interface {
 	UserByUsernameLease(ctx context.Context, pool, username string) (record.User, record.Lease, error)
 	ClientByIDLease(ctx context.Context, clientID string) (record.Client, record.Lease, error)
+	LeaseSource() any
 }
 
 // Reason codes of decisions, beside jwtverify's codes ("expired",
@@ -81,7 +79,9 @@ type Config struct {
 	// Directory maps user names and client ids to internal users; it is
 	// also the revocation check. Required. A *mapping.Store with its
 	// cache on, with a *jwtverify.Verifier with its token cache on, lets
-	// warm decisions skip the lookup (see the package documentation).
+	// warm decisions skip the lookup (see the package documentation); a
+	// type embedding either (to add a check) does not, so its own Verify
+	// and lookups are always the ones called.
 	Directory Directory
 	// Rules say which routes need which scopes or groups (see Rule and the
 	// package documentation). Empty: every authenticated caller may use
@@ -106,7 +106,7 @@ type Authorizer struct {
 	verifier  TokenVerifier
 	directory Directory
 	// With both set, warm decisions reuse a per-token memo (tokenMemo).
-	memoVerifier memoVerifier
+	memoVerifier *jwtverify.Verifier
 	leasing      leasingDirectory
 	rules        *ruleSet
 	log          *slog.Logger
@@ -191,9 +191,14 @@ func New(cfg Config) (*Authorizer, error) {
 		verifier: cfg.Verifier, directory: cfg.Directory, rules: rs,
 		log: cfg.Logger, metrics: cfg.Metrics, now: cfg.Now, haveRules: len(cfg.Rules) > 0,
 	}
-	mv, _ := cfg.Verifier.(memoVerifier)
+	// The memo calls VerifyMemo and the lease methods instead of Verify
+	// and the lookups: only where they are the very ones Config names. A
+	// type embedding a *jwtverify.Verifier or a *mapping.Store to add a
+	// check (overriding Verify or a lookup) inherits them, and they know
+	// nothing of that check.
+	mv, _ := cfg.Verifier.(*jwtverify.Verifier)
 	ld, _ := cfg.Directory.(leasingDirectory)
-	if mv != nil && ld != nil {
+	if mv != nil && ld != nil && sameValue(ld.LeaseSource(), cfg.Directory) {
 		a.memoVerifier, a.leasing = mv, ld
 	}
 	if a.log == nil {
@@ -359,6 +364,12 @@ func (a *Authorizer) resolve(ctx context.Context, claims *jwtverify.Claims) (*Id
 		return nil, nil, Decision{Outcome: OutcomeError, Reason: ReasonMappingError}, errors.New("mapping returned an empty internal id")
 	}
 	return id, lease, Decision{}, nil
+}
+
+// sameValue reports whether a and b hold the same comparable value.
+func sameValue(a, b any) bool {
+	t := reflect.TypeOf(a)
+	return t != nil && t == reflect.TypeOf(b) && t.Comparable() && a == b
 }
 
 // judged is the decision for an authenticated caller on r's route.

@@ -115,12 +115,16 @@
 // (mapping.Store's leases), a token seen again is decided without a
 // mapping lookup: its resolved identity (and which route patterns it
 // fails) is kept in the token's cache entry while the mapping cache entry
-// it came from answers, that is until that entry's own fetch time plus
-// the TTL, or until a write through the Store drops it, whichever comes
-// first. The revocation delay is the mapping cache's, unchanged. Every
-// check of a token-cache hit (the key still in its set, exp and nbf, the
-// pool's Check) and the route rules still run on each request; refusals
-// are never kept. With either cache off there is no memo.
+// it came from answers, that is until that entry expires (its own fetch
+// time plus the TTL) or leaves the cache (a write through the Store drops
+// it, or it is evicted), whichever comes first. The revocation delay is the
+// mapping cache's, unchanged. Every check of a token-cache hit (the key
+// still in its set, exp and nbf) and the route rules still run on each
+// request; refusals are never kept. With either cache off, for a pool with
+// a jwtverify.PoolConfig.Check (which may change the claims), or with a
+// Verifier or Directory that wraps them (a type embedding a
+// *jwtverify.Verifier or *mapping.Store, whose overrides of Verify or of a
+// lookup the memo's methods would bypass), there is no memo.
 //
 // # Observability
 //

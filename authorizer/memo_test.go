@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -23,7 +24,6 @@ import (
 
 // What awsenv wires together turns the memo on.
 var (
-	_ memoVerifier     = (*jwtverify.Verifier)(nil)
 	_ leasingDirectory = (*mapping.Store)(nil)
 )
 
@@ -92,6 +92,9 @@ func (d *countingDirectory) UserByUsernameLease(ctx context.Context, pool, usern
 	d.n.Add(1)
 	return d.Store.UserByUsernameLease(ctx, pool, username)
 }
+
+// LeaseSource: d defines every lookup itself, the lease methods included.
+func (d *countingDirectory) LeaseSource() any { return d }
 
 func (d *countingDirectory) ClientByIDLease(ctx context.Context, clientID string) (record.Client, record.Lease, error) {
 	d.n.Add(1)
@@ -514,4 +517,152 @@ func TestMemoRace(t *testing.T) {
 		}
 	})
 	wg.Wait()
+}
+
+// TestMemoCheckChangesClaims: a pool's Check may change the claims it is
+// given (here it withdraws a group, from a flag it reads), and a decision
+// is made on the claims as Check left them. A warm decision must not
+// reuse what an earlier Check left: memo on decides as memo off.
+func TestMemoCheckChangesClaims(t *testing.T) {
+	ctx := context.Background()
+	r := newMemoRig(t, memoTTL)
+	var demoted atomic.Bool
+	newAuthorizer := func(memo bool) *Authorizer {
+		pc := r.is.PoolConfig()
+		pc.ClientIDs = []string{webClient}
+		pc.KeySet = r.keys
+		pc.Check = func(_ context.Context, c *jwtverify.Claims) error {
+			if demoted.Load() {
+				c.Groups = slices.DeleteFunc(slices.Clone(c.Groups), func(g string) bool { return g == "admins" })
+			}
+			return nil
+		}
+		v, err := jwtverify.New(ctx, jwtverify.Config{Pools: []jwtverify.PoolConfig{pc}, TokenCacheSize: 100, Now: r.clk.now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var dir Directory = &countingDirectory{Store: r.store}
+		if !memo {
+			dir = plainDirectory{&countingDirectory{Store: r.store}}
+		}
+		a, err := New(Config{Verifier: v, Directory: dir, Rules: testRules})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	on, off := newAuthorizer(true), newAuthorizer(false)
+	req := Request{Authorization: "Bearer " + r.is.IDToken("carol", webClient, cognitotest.WithGroups("admins")), Method: "GET", Path: "/admin/x"}
+	for _, step := range []struct {
+		demoted bool
+		want    Outcome
+	}{{false, OutcomeAllow}, {false, OutcomeAllow}, {true, OutcomeForbidden}, {true, OutcomeForbidden}, {false, OutcomeAllow}} {
+		demoted.Store(step.demoted)
+		dOn, dOff := on.Decide(ctx, req), off.Decide(ctx, req)
+		if dOff.Outcome != step.want {
+			t.Fatalf("demoted %v, memo off: %v/%s, want %v", step.demoted, dOff.Outcome, dOff.Reason, step.want)
+		}
+		if !sameDecision(dOn, dOff) {
+			t.Errorf("demoted %v: memo on %v/%s %v, off %v/%s %v", step.demoted, dOn.Outcome, dOn.Reason, dOn.Identity.Groups, dOff.Outcome, dOff.Reason, dOff.Identity.Groups)
+		}
+	}
+}
+
+// blockingDirectory is how a deployment adds a check to the mapping: it
+// embeds the Store and overrides one lookup (here: a user name it blocks).
+// It inherits the Store's lease methods, which do not know of the
+// override.
+type blockingDirectory struct {
+	*mapping.Store
+	blocked string
+}
+
+func (b blockingDirectory) UserByUsername(ctx context.Context, pool, username string) (record.User, error) {
+	if username == b.blocked {
+		return record.User{}, fmt.Errorf("blocked: %w", record.ErrNotFound)
+	}
+	return b.Store.UserByUsername(ctx, pool, username)
+}
+
+// TestMemoRespectsWrappedDirectory: a Directory embedding a *mapping.Store
+// has its own lookups used, cold and warm: the promoted lease methods must
+// not turn the memo on past the override.
+func TestMemoRespectsWrappedDirectory(t *testing.T) {
+	ctx := context.Background()
+	r := newMemoRig(t, memoTTL)
+	a, err := New(Config{Verifier: r.verifier(t), Directory: blockingDirectory{r.store, "carol"}, Rules: testRules})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := r.is.IDToken("carol", webClient, cognitotest.WithGroups("admins"))
+	for i := range 2 {
+		if d := a.Decide(ctx, Request{Authorization: "Bearer " + tok}); d.Outcome != OutcomeUnauthorized || d.Reason != ReasonUnmapped {
+			t.Errorf("decision %d for a user the directory blocks: %v/%s", i, d.Outcome, d.Reason)
+		}
+	}
+}
+
+// refusingVerifier adds a check to the verifier the same way: it embeds
+// it and overrides Verify, and inherits VerifyMemo.
+type refusingVerifier struct {
+	*jwtverify.Verifier
+	refused string
+}
+
+func (v refusingVerifier) Verify(ctx context.Context, token string) (*jwtverify.Claims, error) {
+	if token == v.refused {
+		return nil, fmt.Errorf("revoked token: %w", jwtverify.ErrMalformed)
+	}
+	return v.Verifier.Verify(ctx, token)
+}
+
+// TestMemoRespectsWrappedVerifier: a TokenVerifier embedding a
+// *jwtverify.Verifier has its own Verify used, cold and warm.
+func TestMemoRespectsWrappedVerifier(t *testing.T) {
+	ctx := context.Background()
+	r := newMemoRig(t, memoTTL)
+	tok := r.is.AccessToken("alice", webClient)
+	a, err := New(Config{Verifier: refusingVerifier{r.verifier(t), tok}, Directory: r.store, Rules: testRules})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		if d := a.Decide(ctx, Request{Authorization: "Bearer " + tok}); d.Outcome != OutcomeUnauthorized {
+			t.Errorf("decision %d for a token the verifier refuses: %v/%s", i, d.Outcome, d.Reason)
+		}
+	}
+}
+
+// TestMemoSharedVerifier: two authorizers over one verifier (so one token
+// cache and its memos) with different rules and directories each decide
+// by their own, warm or not: the one without rules decides first, and its
+// memo (no pattern failed) must not serve the one with rules.
+func TestMemoSharedVerifier(t *testing.T) {
+	ctx := context.Background()
+	r := newMemoRig(t, memoTTL)
+	v := r.verifier(t)
+	strict, err := New(Config{Verifier: v, Directory: r.store, Rules: testRules})
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocking, err := New(Config{Verifier: v, Directory: blockingDirectory{r.store, "alice"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	open, err := New(Config{Verifier: v, Directory: r.store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := Request{Authorization: "Bearer " + r.is.AccessToken("alice", webClient), Method: "GET", Path: "/admin/x"}
+	for i := range 3 {
+		for _, c := range []struct {
+			name string
+			a    *Authorizer
+			want Outcome
+		}{{"no rules", open, OutcomeAllow}, {"rules", strict, OutcomeForbidden}, {"blocking directory", blocking, OutcomeUnauthorized}} {
+			if d := c.a.Decide(ctx, req); d.Outcome != c.want {
+				t.Errorf("round %d, %s: %v/%s, want %v", i, c.name, d.Outcome, d.Reason, c.want)
+			}
+		}
+	}
 }

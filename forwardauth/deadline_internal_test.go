@@ -157,3 +157,60 @@ func TestDecisionContextConcurrentArm(t *testing.T) {
 	dc.release()
 	<-chans[0]
 }
+
+// After release, the decision's context reads as canceled everywhere, as
+// context.WithTimeout's does after its cancel: context.Cause agrees with
+// Err (a goroutine the decision left behind that checks Cause must stop),
+// and the parent's values still pass through. Armed or not.
+func TestDecisionContextCauseAfterRelease(t *testing.T) {
+	parent := context.WithValue(t.Context(), ctxKey{}, "v")
+	ref, cancel := context.WithTimeout(parent, time.Minute)
+	cancel()
+	for _, armed := range []bool{false, true} {
+		dc := newDecisionContext(parent, time.Minute)
+		if armed {
+			_ = dc.Done()
+		}
+		dc.release()
+		if got, want := dc.Err(), ref.Err(); got != want {
+			t.Errorf("armed %v: Err %v, want %v", armed, got, want)
+		}
+		if got, want := context.Cause(dc), context.Cause(ref); got != want {
+			t.Errorf("armed %v: Cause %v, want %v (Err %v)", armed, got, want, dc.Err())
+		}
+		if v := dc.Value(ctxKey{}); v != "v" {
+			t.Errorf("armed %v: Value %v", armed, v)
+		}
+		select {
+		case <-dc.Done():
+		default:
+			t.Errorf("armed %v: Done not closed", armed)
+		}
+		stopped := make(chan struct{})
+		context.AfterFunc(dc, func() { close(stopped) })
+		<-stopped
+	}
+}
+
+// Contexts derived from the decision's (through a value, with a cause, an
+// AfterFunc) find its cancelCtx through Value, as context's own children
+// do: release cancels them synchronously, so none needed the goroutine
+// context starts for a parent it cannot find.
+func TestDecisionContextChildrenRegistered(t *testing.T) {
+	dc := newDecisionContext(t.Context(), time.Minute)
+	c1, cancel1 := context.WithCancel(context.WithValue(dc, ctxKey{}, 1))
+	defer cancel1()
+	c2, cancel2 := context.WithCancelCause(c1)
+	defer cancel2(nil)
+	c3, cancel3 := context.WithTimeout(dc, time.Hour)
+	defer cancel3()
+	ran := make(chan struct{})
+	context.AfterFunc(dc, func() { close(ran) })
+	dc.release()
+	for i, c := range []context.Context{c1, c2, c3} {
+		if !errors.Is(c.Err(), context.Canceled) || !errors.Is(context.Cause(c), context.Canceled) {
+			t.Errorf("child %d right after release: %v (cause %v)", i+1, c.Err(), context.Cause(c))
+		}
+	}
+	<-ran
+}

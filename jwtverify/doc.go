@@ -115,7 +115,8 @@
 // A caller that derives something from the claims of tokens it sees again
 // can keep it in the token's entry: Verifier.VerifyMemo returns the
 // entry's Memo and the value it holds, after every check a hit makes
-// (key, times, Check). The value goes with the entry (eviction, expiry, a
+// (key, times), except for a pool with a Check (which may change the
+// claims): none there. The value goes with the entry (eviction, expiry, a
 // key gone or changed), so memos are bounded by TokenCacheSize; a value
 // derived from anything besides the claims must carry its own validity.
 package jwtverify

@@ -36,13 +36,15 @@ func (m *Memo) Store(x any) { m.v.Store(&x) }
 //
 // The memo and its value are handed out only after every check Verify
 // makes, on a cache hit too: the key still in its pool's set and the same,
-// "exp" and "nbf" against the clock and leeway, and PoolConfig.Check
-// (which gets its copy of the claims). What the caller keeps in a Memo must
-// depend on the claims alone, or carry its own validity: the Memo knows
-// nothing of what else the value was derived from.
+// "exp" and "nbf" against the clock and leeway. A token of a pool with a
+// PoolConfig.Check gets no memo: Check may change the claims it is given,
+// from more than the claims, so nothing derived from an earlier call's may
+// be reused. What the caller keeps in a Memo must depend on the claims
+// alone, or carry its own validity: the Memo knows nothing of what else the
+// value was derived from.
 func (v *Verifier) VerifyMemo(ctx context.Context, token string) (claims *Claims, memo *Memo, held any, err error) {
 	c, e, held, err := v.verify(ctx, token, true)
-	if e == nil {
+	if e == nil || e.pool.check != nil {
 		return c, nil, nil, err
 	}
 	return c, &e.memo, held, err

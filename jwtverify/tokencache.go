@@ -58,14 +58,14 @@ func (tc *tokenCache) get(sum [sha256.Size]byte, sig string) *cacheEntry {
 	tc.mu.Lock()
 	e := tc.entries[sum]
 	tc.mu.Unlock()
-	// Entries are immutable once added. The signature is compared with ==,
-	// not in constant time (subtle.ConstantTimeCompare costs about a
-	// quarter of a hit): anyone can find the entry of a token whose header
-	// and payload they have seen, but Go compares strings this long in
-	// blocks of 16 to 64 bytes, so the time reveals at most whether a whole
-	// block matched, which no guess of 16 base64url characters reaches; and
-	// a mismatch goes on to a full signature check (tens of µs) that hides
-	// the difference.
+	// Entries are immutable once added, but for their Memo (atomic). The
+	// signature is compared with ==, not in constant time
+	// (subtle.ConstantTimeCompare costs about a quarter of a hit): anyone
+	// can find the entry of a token whose header and payload they have
+	// seen, but Go compares strings this long in blocks of 16 to 64 bytes,
+	// so the time reveals at most whether a whole block matched, which no
+	// guess of 16 base64url characters reaches; and a mismatch goes on to a
+	// full signature check (tens of µs) that hides the difference.
 	if e == nil || e.sig != sig {
 		return nil
 	}

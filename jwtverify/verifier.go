@@ -284,8 +284,8 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 
 // verify is Verify that also returns the token's cache entry when the
 // token is in the cache (found there or just added) and err is nil. With
-// memo, a hit also returns the value its memo holds, and then no claims
-// unless the pool's Check needed a copy (see VerifyMemo).
+// memo, a hit also returns the value its memo holds (none for a pool with
+// a Check), and then no claims (see VerifyMemo).
 func (v *Verifier) verify(ctx context.Context, token string, memo bool) (*Claims, *cacheEntry, any, error) {
 	if len(token) > v.maxSize {
 		return nil, nil, nil, fmt.Errorf("%w: token is longer than %d bytes", ErrMalformed, v.maxSize)
@@ -390,8 +390,9 @@ func secondDot(token string) int {
 
 // verifyCached answers from the token cache; done is false when the token
 // must be verified in full. e is the entry when err is nil; with memo,
-// held is what its memo holds, and when that is not nil a hit skips the
-// claims copy (c is nil) unless the pool's Check needs one.
+// held is what its memo holds (nil for a pool with a Check: see
+// VerifyMemo), and when that is not nil a hit skips the claims copy (c is
+// nil).
 func (v *Verifier) verifyCached(ctx context.Context, sum [sha256.Size]byte, sig string, memo bool) (c *Claims, e *cacheEntry, held any, done bool, err error) {
 	e = v.cache.get(sum, sig)
 	if e == nil {
@@ -408,10 +409,10 @@ func (v *Verifier) verifyCached(ctx context.Context, sum [sha256.Size]byte, sig 
 		v.cache.remove(sum, e)
 		return nil, nil, nil, false, nil
 	}
-	if memo {
+	if memo && e.pool.check == nil {
 		held = e.memo.Load()
 	}
-	if held == nil || e.pool.check != nil {
+	if held == nil {
 		c = new(Claims)
 		e.claims.copyInto(c)
 	}

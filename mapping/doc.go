@@ -221,8 +221,8 @@
 // encryption: GenerateDataKey (AES_256) under the configured key
 // (Config.Keys: package mapping/kmskeys with a key id, ARN or alias), then
 // AES-256-GCM. The KMS client lives in mapping/kmskeys so that readers of
-// the mapping, which never open a secret (the authorizer, gatehouse
-// serve), do not link it. The encryption
+// the mapping, which never open a secret (the authorizer Lambda), do not
+// link it. The encryption
 // context — table, record key, purpose — is bound both to the KMS data key
 // and, as additional data, to the GCM ciphertext, so a sealed value copied
 // into another record or offered for another purpose fails to open

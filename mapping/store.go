@@ -144,6 +144,12 @@ func (s *Store) ClientByID(ctx context.Context, clientID string) (Client, error)
 	return c, err
 }
 
+// LeaseSource returns s, the Store whose lookups the Lease methods make. A
+// type embedding a *Store inherits them (and this method) without the
+// lookups it overrides: the authorizer uses the Lease methods only of a
+// Directory that is their LeaseSource.
+func (s *Store) LeaseSource() any { return s }
+
 // ClientByIDLease is ClientByID that also returns the Lease of the cache
 // entry the client came from (nil as for UserByUsernameLease).
 func (s *Store) ClientByIDLease(ctx context.Context, clientID string) (Client, Lease, error) {

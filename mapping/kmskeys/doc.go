@@ -5,10 +5,12 @@
 // mapping.Config.Keys (or mapping.NewSealer).
 //
 // It is a package of its own so that only the programs that seal or open
-// partner refresh tokens (the refresh service, the gatehouse CLI's partner
-// commands) link the KMS client: the authorizer and `gatehouse serve` read
-// the mapping and never a secret, and skip its package initialisation at
-// every cold start (tested in cmd/gatehouse).
+// partner refresh tokens (the refresh service, the gatehouse binary for
+// its partner and mapping commands) link the KMS client: the authorizer
+// Lambda reads the mapping and never a secret, and skips its package
+// initialisation at every cold start. `gatehouse serve` never calls it,
+// but is the gatehouse binary, which links it (tested in cmd/gatehouse:
+// serve's own imports do not).
 //
 // The envelope, the AES-GCM sealing and the binding of a value to its
 // record stay in package mapping, which checks a value is sealed before it
