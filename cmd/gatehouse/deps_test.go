@@ -40,13 +40,14 @@ func TestDecisionCoreCarriesNoAWS(t *testing.T) {
 	}
 }
 
-// TestReadersCarryNoKMS: the authorizer Lambda and `gatehouse serve` read
-// the mapping and never a sealed secret, so they must not link the KMS
-// client (mapping/kmskeys holds it): its package initialisation costs every
-// cold start (issue 17). serve's packages are what serve.go and
-// httpserver.go import, read from the files so that a new import is
-// checked too. The gatehouse binary as a whole still links KMS through its
-// partner and mapping commands.
+// TestReadersCarryNoKMS: the authorizer Lambda reads the mapping and never
+// a sealed secret, so it must not link the KMS client (mapping/kmskeys
+// holds it): its package initialisation costs every cold start (issue 17).
+// The packages serve's own code imports (serve.go and httpserver.go, read
+// from the files so that a new import is checked too) are held to the
+// same, so serve could become a binary of its own without KMS; the
+// gatehouse binary as a whole still links KMS through its partner and
+// mapping commands.
 func TestReadersCarryNoKMS(t *testing.T) {
 	args := []string{"list", "-deps", "-tags", "lambda.norpc", "../authorizer"}
 	for _, file := range []string{"serve.go", "httpserver.go"} {
