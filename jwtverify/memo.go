@@ -44,8 +44,23 @@ func (m *Memo) Store(x any) { m.v.Store(&x) }
 // value was derived from.
 func (v *Verifier) VerifyMemo(ctx context.Context, token string) (claims *Claims, memo *Memo, held any, err error) {
 	c, e, held, err := v.verify(ctx, token, true)
-	if e == nil || e.pool.check != nil {
+	if e == nil {
 		return c, nil, nil, err
 	}
-	return c, &e.memo, held, err
+	m := e.memoSlot()
+	if m == nil {
+		return c, nil, nil, err
+	}
+	return c, m, held, err
+}
+
+// memoSlot is the entry's Memo, or nil for a pool with a Check: the one
+// place that rule lives, for handing memos out (VerifyMemo) and for
+// reading them on a hit (verifyCached, which must then copy the claims
+// and run the Check).
+func (e *cacheEntry) memoSlot() *Memo {
+	if e.pool.check != nil {
+		return nil
+	}
+	return &e.memo
 }

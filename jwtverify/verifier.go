@@ -409,8 +409,8 @@ func (v *Verifier) verifyCached(ctx context.Context, sum [sha256.Size]byte, sig 
 		v.cache.remove(sum, e)
 		return nil, nil, nil, false, nil
 	}
-	if memo && e.pool.check == nil {
-		held = e.memo.Load()
+	if m := e.memoSlot(); memo && m != nil {
+		held = m.Load()
 	}
 	if held == nil {
 		c = new(Claims)

@@ -249,16 +249,17 @@ load() { # name url [wrk options...] [-- script arguments...]
   local opts=() out t0 t1
   while [ $# -gt 0 ] && [ "$1" != -- ]; do opts+=("$1"); shift; done
   t0=${svc_pid:+$(cpu_ticks "$svc_pid")}
-  local perf_pid=
+  local perf_pid= slug # slug: the run's name as a file name
+  slug=$(echo "$name${label:+ $label}" | tr " /,=()+>" "--------")
   if [ -n "${PERF_DIR:-}" ] && [ -n "$svc_pid" ]; then
     mkdir -p "$PERF_DIR"
-    perf record -q -F 999 -g -p "$svc_pid" -o "$PERF_DIR/$(echo "$name${label:+ $label}" | tr " /,=()+>" "--------").data" 2>/dev/null &
+    perf record -q -F 999 -g -p "$svc_pid" -o "$PERF_DIR/$slug.data" 2>/dev/null &
     perf_pid=$!
   fi
   out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "${opts[@]}" "$url" "$@")
   if [ -n "$perf_pid" ]; then kill -INT "$perf_pid"; wait "$perf_pid" || true; fi
   t1=${svc_pid:+$(cpu_ticks "$svc_pid")}
-  echo "$out" >"$work/wrk-$(echo "$name${label:+ $label}" | tr " /,=()" "------").txt"
+  echo "$out" >"$work/wrk-$slug.txt"
   if grep -q "Non-2xx or 3xx responses" <<<"$out"; then
     echo "$out" >&2
     echo "bench-serve: $name: some responses were not 2xx" >&2

@@ -150,12 +150,14 @@ func run(runs int, tokenFile, oldDir string, logs bool) error {
 	fmt.Printf("%d cold starts each, alternated; bootstraps linux/amd64, -tags lambda.norpc, -trimpath -ldflags='-s -w'\n", runs)
 	fmt.Printf("environment: Lambda's runtime variables, GATEHOUSE_*, AWS_ENDPOINT_URL*, GODEBUG (not this machine's)\n")
 	fmt.Printf("median (range)\n")
-	row := func(what string, get func(start) float64, prec int, unit string) {
+	// row prints get of every contender's starts (round i's start s) as
+	// median (range).
+	row := func(what string, get func(i int, s start) float64, prec int, unit string) {
 		fmt.Printf("  %-30s", what)
 		for _, c := range cs {
 			v := make([]float64, len(c.starts))
 			for i, s := range c.starts {
-				v[i] = get(s)
+				v[i] = get(i, s)
 			}
 			slices.Sort(v)
 			fmt.Printf("  %-30s", fmt.Sprintf("%.*f (%.*f–%.*f) %s", prec, v[len(v)/2], prec, v[0], prec, v[len(v)-1], unit))
@@ -173,23 +175,16 @@ func run(runs int, tokenFile, oldDir string, logs bool) error {
 	}
 	fmt.Println()
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-	row("init, exec to first /next", func(s start) float64 { return ms(s.init) }, 1, "ms")
-	row("init CPU time (all threads)", func(s start) float64 { return ms(s.initCPU) }, 1, "ms")
-	row("init minor page faults", func(s start) float64 { return float64(s.initFaults) }, 0, "")
+	row("init, exec to first /next", func(_ int, s start) float64 { return ms(s.init) }, 1, "ms")
+	row("init CPU time (all threads)", func(_ int, s start) float64 { return ms(s.initCPU) }, 1, "ms")
+	row("init minor page faults", func(_ int, s start) float64 { return float64(s.initFaults) }, 0, "")
 	// Paired: each start against the gatehouse start of the same round,
 	// so that load common to the round cancels.
-	fmt.Printf("  %-30s", "init CPU ÷ gatehouse's, paired")
-	for _, c := range cs {
-		v := make([]float64, len(c.starts))
-		for i, s := range c.starts {
-			v[i] = float64(s.initCPU) / float64(cs[0].starts[i].initCPU)
-		}
-		slices.Sort(v)
-		fmt.Printf("  %-30s", fmt.Sprintf("%.2f (%.2f–%.2f)", v[len(v)/2], v[0], v[len(v)-1]))
-	}
-	fmt.Println()
-	row("first invocation", func(s start) float64 { return ms(s.first) }, 1, "ms")
-	row("peak RSS (VmHWM)", func(s start) float64 { return float64(s.hwmKiB) / 1024 }, 1, "MiB")
+	row("init CPU ÷ gatehouse's, paired", func(i int, s start) float64 {
+		return float64(s.initCPU) / float64(cs[0].starts[i].initCPU)
+	}, 2, "")
+	row("first invocation", func(_ int, s start) float64 { return ms(s.first) }, 1, "ms")
+	row("peak RSS (VmHWM)", func(_ int, s start) float64 { return float64(s.hwmKiB) / 1024 }, 1, "MiB")
 	return nil
 }
 
@@ -378,8 +373,11 @@ func minorFaults(pid int) (int, error) {
 		return 0, err
 	}
 	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return 0, fmt.Errorf("/proc/%d/stat: unexpected form", pid)
+	}
 	fields := strings.Fields(string(b[i+1:])) // from field 3, state
-	if i < 0 || len(fields) < 8 {
+	if len(fields) < 8 {
 		return 0, fmt.Errorf("/proc/%d/stat: unexpected form", pid)
 	}
 	var n int
